@@ -1,0 +1,10 @@
+/**
+ * @vigil/kql — Vigil's KQL compiler front end (pure TypeScript, no I/O). See ARCHITECTURE.md for the stages.
+ */
+export type { Diagnostic, Severity } from './diagnostics/diagnostic.js';
+export { Codes } from './diagnostics/codes.js';
+export type * from './syntax/nodes.js';
+export type { Column, ScalarTypeName, Type } from './binder/types.js';
+export { typeToString } from './binder/types.js';
+export type { StoredFunction, TableSchema, WorkspaceSchema } from './catalog/workspace.js';
+export { workspaceFromTablesJson } from './catalog/workspace.js';

@@ -50,9 +50,12 @@ export const TYPE_ALIASES: Readonly<Record<string, ScalarTypeName>> = {
   dynamic: 'dynamic',
 };
 
+/** A column's type; `unknown` only after an error (or for values Kusto cannot type statically). */
+export type ColumnType = ScalarTypeName | 'unknown';
+
 export interface Column {
   readonly name: string;
-  readonly type: ScalarTypeName;
+  readonly type: ColumnType;
 }
 
 export type Type =
@@ -93,6 +96,16 @@ export function isInteger(t: ScalarTypeName): boolean {
 }
 
 /** Prints a type as KQL does in schemas: `long`, `(a:long, b:string)`. */
+/** The Type of a column: its scalar type, or `unknown`. */
+export function columnType(c: ColumnType): Type {
+  return c === 'unknown' ? UNKNOWN : scalar(c);
+}
+
+/** The column type of a Type: the scalar name, or `unknown` for anything that is not a scalar. */
+export function toColumnType(t: Type): ColumnType {
+  return t.kind === 'scalar' ? t.name : 'unknown';
+}
+
 export function typeToString(t: Type): string {
   switch (t.kind) {
     case 'scalar':

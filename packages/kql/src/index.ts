@@ -8,3 +8,5 @@ export type { Column, ScalarTypeName, Type } from './binder/types.js';
 export { typeToString } from './binder/types.js';
 export type { StoredFunction, TableSchema, WorkspaceSchema } from './catalog/workspace.js';
 export { workspaceFromTablesJson } from './catalog/workspace.js';
+export type { Analysis } from './analyze.js';
+export { analyze } from './analyze.js';

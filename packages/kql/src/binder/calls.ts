@@ -11,9 +11,9 @@ import type { Call, Expr, FunctionDecl, Name } from '../syntax/nodes.js';
 import { parse } from '../syntax/parser.js';
 import type { Binder } from './binder.js';
 import { expressionResultName } from './names.js';
-import type { ExprInfo } from './semantic-model.js';
+import type { Expansion, ExprInfo } from './semantic-model.js';
 import { SemanticModel } from './semantic-model.js';
-import type { FunctionSymbol, StoredFunctionSymbol } from './symbols.js';
+import type { FunctionSymbol, StoredFunctionSymbol, VariableSymbol } from './symbols.js';
 import { LocalScope } from './symbols.js';
 import type { Column, Type } from './types.js';
 import { scalar, table, toColumnType, typeToString, UNKNOWN } from './types.js';
@@ -273,7 +273,7 @@ export function bindUserFunctionReference(b: Binder, sym: FunctionSymbol | Store
   return { type: expansion?.resultType ?? UNKNOWN, symbol: sym };
 }
 
-const expansionCache = new WeakMap<FunctionDecl, Map<string, { model: SemanticModel; resultType: Type }>>();
+const expansionCache = new WeakMap<FunctionDecl, Map<string, Expansion>>();
 
 function expand(
   b: Binder,
@@ -281,7 +281,7 @@ function expand(
   decl: FunctionDecl,
   argTypes: readonly Type[],
   args: readonly Expr[],
-): { model: SemanticModel; resultType: Type } | null {
+): Expansion | null {
   if (b.expansionDepth >= MAX_EXPANSION_DEPTH) return null;
   const key = argTypes.map(typeToString).join('|');
   let perDecl = expansionCache.get(decl);
@@ -297,6 +297,7 @@ function expand(
   const closure = sym.kind === 'function' ? sym.scope : new LocalScope(null);
   const scope = new LocalScope(closure);
   const model = new SemanticModel();
+  const parameters: VariableSymbol[] = [];
   b.expansionDepth++;
   try {
     const resultType = b.quietly(() =>
@@ -307,20 +308,22 @@ function expand(
           // Tabular parameters take the argument's schema; scalar ones keep their declared type.
           const type = declared.kind === 'table' && actual?.kind === 'table' ? actual : declared;
           const argInfo = argInfos[i];
-          scope.declare(p.name.name, {
+          const param: VariableSymbol = {
             kind: 'variable',
             name: p.name.name,
             type,
             declaration: p,
             value: null,
             ...(argInfo?.constant ? { constant: argInfo.constant } : {}),
-          });
+          };
+          parameters.push(param);
+          scope.declare(p.name.name, param);
         });
         b.bindStatements(decl.body.statements);
         return b.bindExpr(decl.body.expr).type;
       }),
     );
-    const result = { model, resultType };
+    const result: Expansion = { model, resultType, declaration: decl, parameters };
     perDecl.set(key, result);
     return result;
   } finally {

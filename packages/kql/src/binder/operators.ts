@@ -22,6 +22,7 @@ import type { Binder } from './binder.js';
 import { wildcardRegex } from './binder.js';
 import { argInfo } from './calls.js';
 import { expressionResultName, functionResultName } from './names.js';
+import type { ColumnSource } from './projection.js';
 import { makeNamesUnique, ProjectionBuilder, UniqueNames } from './projection.js';
 import type { ExprInfo } from './semantic-model.js';
 import { RowScope } from './symbols.js';
@@ -242,6 +243,8 @@ function projectColumns(
     }
     return;
   }
+  const from = (e: Expr, tupleIndex?: number): ColumnSource =>
+    tupleIndex === undefined ? { kind: 'expr', expr: e } : { kind: 'expr', expr: e, tupleIndex };
   switch (expr.kind) {
     case 'NamedExpr': {
       const inner = expr.expr;
@@ -251,18 +254,22 @@ function projectColumns(
         const nm = expr.names[0] as (typeof expr.names)[number];
         if (tuple && tuple.length > 0) {
           const first = tuple[0] as Column;
-          if (!builder.declare({ name: nm.name, type: opts.columnType ?? first.type }, true)) duplicate(b, nm.name, nm);
+          const c = { name: nm.name, type: opts.columnType ?? first.type };
+          if (!builder.declare(c, true, from(inner, 0))) duplicate(b, nm.name, nm);
           if (opts.doNotRepeat) builder.doNotAddColumn(first);
           if (style === 'print') break;
-          for (const c of tuple.slice(1)) builder.add(c, { doNotRepeat: opts.doNotRepeat });
+          tuple.slice(1).forEach((c2, i) => {
+            builder.add(c2, { doNotRepeat: opts.doNotRepeat }, from(inner, i + 1));
+          });
         } else {
           const col = resultColumn(b, inner);
           if (col) {
-            if (!builder.declare({ name: nm.name, type: opts.columnType ?? col.type }, true)) duplicate(b, nm.name, nm);
+            const c = { name: nm.name, type: opts.columnType ?? col.type };
+            if (!builder.declare(c, true, from(inner))) duplicate(b, nm.name, nm);
             if (opts.doNotRepeat) builder.doNotAddColumn(col);
           } else {
             const type = opts.columnType ?? toColumnType(innerType ?? UNKNOWN);
-            if (!builder.declare({ name: nm.name, type }, replaceAll)) duplicate(b, nm.name, nm);
+            if (!builder.declare({ name: nm.name, type }, replaceAll, from(inner))) duplicate(b, nm.name, nm);
           }
         }
       } else if (tuple) {
@@ -270,10 +277,10 @@ function projectColumns(
           const nm = expr.names[i];
           const type = opts.columnType ?? c.type;
           if (nm) {
-            if (!builder.declare({ name: nm.name, type }, replaceAll)) duplicate(b, nm.name, nm);
+            if (!builder.declare({ name: nm.name, type }, replaceAll, from(inner, i))) duplicate(b, nm.name, nm);
             if (opts.doNotRepeat) builder.doNotAddColumn(c);
           } else if (style !== 'print') {
-            builder.add(c, { replace: replaceAll, doNotRepeat: opts.doNotRepeat });
+            builder.add(c, { replace: replaceAll, doNotRepeat: opts.doNotRepeat }, from(inner, i));
           }
         });
         for (let i = tuple.length; i < expr.names.length; i++) {
@@ -288,7 +295,7 @@ function projectColumns(
       const col = resultColumn(b, expr);
       if (col) {
         const c = opts.columnType ? { name: col.name, type: opts.columnType } : col;
-        if (!builder.declare(c, style === 'replace')) duplicate(b, col.name, expr);
+        if (!builder.declare(c, style === 'replace', from(expr))) duplicate(b, col.name, expr);
         if (opts.doNotRepeat) builder.doNotAddColumn(col);
         return;
       }
@@ -296,13 +303,23 @@ function projectColumns(
       const tuple = tupleColumns(t);
       if (style === 'print' && opts.columnName && (!tuple || tuple.length === 1)) {
         const type = tuple ? (tuple[0] as Column).type : toColumnType(t);
-        builder.add({ name: opts.columnName, type: opts.columnType ?? type }, { baseName: opts.columnName });
+        builder.add(
+          { name: opts.columnName, type: opts.columnType ?? type },
+          { baseName: opts.columnName },
+          from(expr, tuple ? 0 : undefined),
+        );
       } else if (tuple && b.model.call(expr)) {
-        for (const c of tuple) builder.add(opts.columnType ? { name: c.name, type: opts.columnType } : c, {});
+        tuple.forEach((c, i) => {
+          builder.add(opts.columnType ? { name: c.name, type: opts.columnType } : c, {}, from(expr, i));
+        });
       } else {
         const name = functionResultName(b.model, expr, null, b.row);
         const type = opts.columnType ?? toColumnType(t);
-        builder.add({ name: name ?? opts.columnName ?? 'Column1', type }, { baseName: name ?? 'Column', replace: replaceAll });
+        builder.add(
+          { name: name ?? opts.columnName ?? 'Column1', type },
+          { baseName: name ?? 'Column', replace: replaceAll },
+          from(expr),
+        );
       }
       return;
     }
@@ -313,7 +330,7 @@ function projectColumns(
       const col = resultColumn(b, expr);
       if (col) {
         const c = opts.columnType ? { name: col.name, type: opts.columnType } : col;
-        if (!builder.declare(c, style === 'replace')) duplicate(b, col.name, expr);
+        if (!builder.declare(c, style === 'replace', from(expr))) duplicate(b, col.name, expr);
         if (opts.doNotRepeat) builder.doNotAddColumn(col);
         return;
       }
@@ -328,12 +345,17 @@ function projectColumns(
         t = UNKNOWN;
       }
       if (style === 'print' && opts.columnName) {
-        builder.add({ name: opts.columnName, type: opts.columnType ?? toColumnType(t) }, { baseName: opts.columnName });
+        builder.add(
+          { name: opts.columnName, type: opts.columnType ?? toColumnType(t) },
+          { baseName: opts.columnName },
+          from(expr),
+        );
       } else {
         const name = expressionResultName(b.model, expr, null);
         builder.add(
           { name: name ?? opts.columnName ?? 'Column1', type: opts.columnType ?? toColumnType(t) },
           { baseName: name ?? 'Column', replace: replaceAll },
+          from(expr),
         );
       }
     }
@@ -632,6 +654,7 @@ const BINDERS: { [K in OpKind]: OperatorBinder<K> } = {
   Project: (b, op, input) => {
     const builder = new ProjectionBuilder();
     bindAndProject(b, input, op.items, builder, 'default');
+    b.model.setProjection(op, builder.entries);
     return table(builder.columns);
   },
   ProjectAway: (b, op, input) => {
@@ -652,6 +675,7 @@ const BINDERS: { [K in OpKind]: OperatorBinder<K> } = {
     const builder = new ProjectionBuilder();
     builder.addRange(input.columns, { declare: true, doNotRepeat: true });
     bindAndProject(b, input, op.items, builder, 'rename');
+    b.model.setProjection(op, builder.entries);
     return table(builder.columns, input.open);
   },
   ProjectReorder: (b, op, input) => {
@@ -674,24 +698,29 @@ const BINDERS: { [K in OpKind]: OperatorBinder<K> } = {
       });
     }
     for (const c of input.columns) builder.add(c);
+    b.model.setProjection(op, builder.entries);
     return table(builder.columns, true);
   },
   ProjectByNames: (b, op, input) => {
     const builder = new ProjectionBuilder();
     bindAndProject(b, input, op.items, builder, 'default');
+    b.model.setProjection(op, builder.entries);
     return table(builder.columns, true);
   },
   Extend: (b, op, input) => {
     const builder = new ProjectionBuilder();
     builder.addRange(input.columns, { doNotRepeat: true });
     bindAndProject(b, input, op.items, builder, 'extend');
+    b.model.setProjection(op, builder.entries);
     return table(builder.columns, input.open);
   },
   Summarize: (b, op, input) => {
     const builder = new ProjectionBuilder();
     bindAndProject(b, input, op.by, builder, 'default');
+    const keyCount = builder.columns.length;
     builder.doNotAddAll(builder.columns);
     bindAndProject(b, input, op.aggregates, builder, 'summarize', {}, 'aggregate');
+    b.model.setProjection(op, builder.entries, keyCount);
     return table(builder.columns, false);
   },
   Count: (_b, op) => table([{ name: op.asName?.name ?? 'Count', type: 'long' }]),
@@ -762,12 +791,14 @@ const BINDERS: { [K in OpKind]: OperatorBinder<K> } = {
   Distinct: (b, op, input) => {
     const builder = new ProjectionBuilder();
     bindAndProject(b, input, op.items, builder, 'default');
+    b.model.setProjection(op, builder.entries);
     return table(builder.columns);
   },
   Serialize: (b, op, input) => {
     const builder = new ProjectionBuilder();
     builder.addRange(input.columns, { doNotRepeat: true });
     bindAndProject(b, input, op.items, builder, 'default');
+    b.model.setProjection(op, builder.entries);
     return table(builder.columns, input.open);
   },
   Join: (b, op, input) => {
@@ -811,6 +842,7 @@ const BINDERS: { [K in OpKind]: OperatorBinder<K> } = {
     const idx = paramValue(op.params, 'with_itemindex');
     if (idx !== undefined) builder.add({ name: idx, type: 'long' });
     if (op.limit) b.checkInteger(op.limit, bindIn(b, input, op.limit));
+    b.model.setProjection(op, builder.entries);
     return table(builder.columns, input.open);
   },
   MvApply: (b, op, input) => {
@@ -820,6 +852,7 @@ const BINDERS: { [K in OpKind]: OperatorBinder<K> } = {
     const idx = paramValue(op.params, 'with_itemindex');
     if (idx !== undefined) builder.add({ name: idx, type: 'long' });
     if (op.limit) b.checkInteger(op.limit, bindIn(b, input, op.limit));
+    b.model.setProjection(op, builder.entries);
     return subqueryType(b, new RowScope(builder.columns, input.open), op.subquery);
   },
   Parse: (b, op, input) => {
@@ -841,6 +874,7 @@ const BINDERS: { [K in OpKind]: OperatorBinder<K> } = {
   MakeSeries: (b, op, input) => {
     const builder = new ProjectionBuilder();
     bindAndProject(b, input, op.by, builder, 'default');
+    const keyCount = builder.columns.length;
     for (const agg of op.aggregates) {
       b.withContext({ row: input, scopeKind: 'aggregate' }, () => {
         b.bindExpr(agg.expr);
@@ -859,6 +893,7 @@ const BINDERS: { [K in OpKind]: OperatorBinder<K> } = {
       projectColumns(b, op.on, builder, 'default', { columnType: 'dynamic' });
     });
     for (const e of [op.from, op.to, op.step]) if (e) bindIn(b, input, e);
+    b.model.setProjection(op, builder.entries, keyCount);
     return table(builder.columns);
   },
   Evaluate: (b, op, input) => bindPluginCall(b, op.call, input),
@@ -1008,6 +1043,7 @@ const BINDERS: { [K in OpKind]: OperatorBinder<K> } = {
         projectColumns(b, item, builder, 'print', { columnName: `print_${i}` });
       });
     });
+    b.model.setProjection(op, builder.entries);
     return table(builder.columns);
   },
   GraphOperator: (b, op, input) => {

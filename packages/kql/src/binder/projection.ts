@@ -4,7 +4,21 @@
  * while an explicitly declared name (`x = ...`) that collides with another declaration is an error.
  * Column identity matters: a column that flows unchanged is the same object, so "do not repeat" works by identity.
  */
+import type { Expr } from '../syntax/nodes.js';
 import type { Column } from './types.js';
+
+/**
+ * Where an output column of a projection comes from: an input column passed through (possibly renamed or
+ * retyped), or an expression (for a tuple-valued expression, one of its elements).
+ */
+export type ColumnSource =
+  | { readonly kind: 'input'; readonly column: Column }
+  | { readonly kind: 'expr'; readonly expr: Expr; readonly tupleIndex?: number };
+
+export interface ProjectedColumn {
+  readonly column: Column;
+  readonly source: ColumnSource;
+}
 
 /** Names in use, handing out `base`, `base1`, `base2`, ... */
 export class UniqueNames {
@@ -50,6 +64,7 @@ export function makeNamesUnique(columns: readonly Column[]): Column[] {
 
 export class ProjectionBuilder {
   private readonly projection: Column[] = [];
+  private readonly sources: ColumnSource[] = [];
   private readonly index = new Map<string, number>();
   private readonly declared = new Set<string>();
   private readonly names = new UniqueNames();
@@ -57,6 +72,11 @@ export class ProjectionBuilder {
 
   get columns(): readonly Column[] {
     return this.projection;
+  }
+
+  /** The output columns with their sources, for the planner. */
+  get entries(): readonly ProjectedColumn[] {
+    return this.projection.map((column, i) => ({ column, source: this.sources[i] as ColumnSource }));
   }
 
   /** Adds columns (e.g. the input of `extend`), optionally declaring them and refusing later re-adds. */
@@ -76,17 +96,26 @@ export class ProjectionBuilder {
     this.doNotAdd.add(c);
   }
 
-  /** Adds an undeclared column, renaming it when its name is taken (unless `replace`). */
-  add(column: Column, options: { baseName?: string; replace?: boolean; doNotRepeat?: boolean } = {}): Column {
+  /**
+   * Adds an undeclared column, renaming it when its name is taken (unless `replace`). Without a `source`, the
+   * column is an input column passed through.
+   */
+  add(
+    column: Column,
+    options: { baseName?: string; replace?: boolean; doNotRepeat?: boolean } = {},
+    source: ColumnSource = { kind: 'input', column },
+  ): Column {
     if (this.doNotAdd.has(column)) return column;
     let c = column;
     const existing = this.index.get(c.name);
     if (options.replace && existing !== undefined) {
       this.projection[existing] = c;
+      this.sources[existing] = source;
     } else {
       const unique = this.names.getOrAdd(c.name, options.baseName);
       if (unique !== c.name) c = withName(c, unique);
       this.projection.push(c);
+      this.sources.push(source);
       this.index.set(c.name, this.projection.length - 1);
     }
     if (options.doNotRepeat) this.doNotAdd.add(c);
@@ -97,14 +126,15 @@ export class ProjectionBuilder {
    * Declares a column `name = ...`. Returns false when the name was already declared (the caller reports the
    * duplicate). With `replace`, an existing undeclared column of that name is replaced in place.
    */
-  declare(column: Column, replace: boolean): boolean {
+  declare(column: Column, replace: boolean, source: ColumnSource = { kind: 'input', column }): boolean {
     if (this.declared.has(column.name)) return false;
     const existing = this.index.get(column.name);
     if (replace && existing !== undefined) {
       this.projection[existing] = column;
+      this.sources[existing] = source;
       this.declared.add(column.name);
     } else {
-      const added = this.add(column);
+      const added = this.add(column, {}, source);
       this.declared.add(added.name);
     }
     return true;
@@ -118,6 +148,7 @@ export class ProjectionBuilder {
     const old = this.projection[i] as Column;
     const renamed = withName(old, newName);
     this.projection[i] = renamed;
+    this.sources[i] = { kind: 'input', column: old };
     this.index.delete(oldName);
     this.index.set(newName, i);
     this.declared.add(newName);

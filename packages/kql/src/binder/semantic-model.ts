@@ -6,7 +6,8 @@
 import type { FunctionDef, SignatureDef } from '../catalog/types.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import type { Call, FunctionDecl, Node } from '../syntax/nodes.js';
-import type { FunctionSymbol, StoredFunctionSymbol, Symbol } from './symbols.js';
+import type { ProjectedColumn } from './projection.js';
+import type { FunctionSymbol, StoredFunctionSymbol, Symbol, VariableSymbol } from './symbols.js';
 import type { Type } from './types.js';
 
 export interface ExprInfo {
@@ -39,11 +40,30 @@ export type CallBinding =
 export interface Expansion {
   readonly model: SemanticModel;
   readonly resultType: Type;
+  readonly declaration: FunctionDecl;
+  /** The parameter symbols the body's names refer to, in declaration order. */
+  readonly parameters: readonly VariableSymbol[];
+}
+
+/** The columns an operator projects and where each comes from; for summarize, the first `keyCount` are keys. */
+export interface Projection {
+  readonly entries: readonly ProjectedColumn[];
+  readonly keyCount: number;
 }
 
 export class SemanticModel {
   private readonly infos = new Map<Node, ExprInfo>();
   private readonly callBindings = new Map<Node, CallBinding>();
+  private readonly projections = new Map<Node, Projection>();
+
+  setProjection(op: Node, entries: readonly ProjectedColumn[], keyCount = 0): void {
+    this.projections.set(op, { entries, keyCount });
+  }
+
+  /** For projecting operators (project, extend, summarize, print, mv-expand, ...): their output columns' sources. */
+  projection(op: Node): Projection | undefined {
+    return this.projections.get(op);
+  }
 
   setInfo(node: Node, info: ExprInfo): void {
     this.infos.set(node, info);

@@ -1,0 +1,1043 @@
+/**
+ * Lowering: a bound query (syntax tree + semantic model) becomes a logical plan. Column naming and typing were
+ * decided by the binder (the projection sources in the model say where each output column comes from), so
+ * lowering only translates. Constructs Vigil cannot execute become `KQL0901` diagnostics with the span of the
+ * construct — never a wrong plan.
+ */
+import type { Analysis } from '../analyze.js';
+import { BINARY_OPERATOR_KIND, IN_OPERATOR_KIND } from '../binder/operator-types.js';
+import type { ProjectedColumn } from '../binder/projection.js';
+import type { Expansion, ExprInfo, SemanticModel } from '../binder/semantic-model.js';
+import type { Symbol, VariableSymbol } from '../binder/symbols.js';
+import type { Column, ColumnType, Type } from '../binder/types.js';
+import { toColumnType } from '../binder/types.js';
+import { Codes } from '../diagnostics/codes.js';
+import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import type {
+  Call,
+  DynamicValue,
+  Expr,
+  Literal,
+  Node,
+  Ordered,
+  QueryOperator,
+  Span,
+  Statement,
+} from '../syntax/nodes.js';
+import type {
+  JoinKind,
+  NamedScalar,
+  PlanColumn,
+  PlanValue,
+  QueryPlan,
+  Rel,
+  ScalarExpr,
+  SortKey,
+  Visualization,
+} from './nodes.js';
+
+/** Thrown inside lowering to abandon a construct; turned into a diagnostic at the statement boundary. */
+class Unsupported extends Error {
+  constructor(
+    readonly span: Span,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Window (row-order) functions of serialized rows. */
+const WINDOW_FUNCTIONS = new Set([
+  'row_number',
+  'row_cumsum',
+  'prev',
+  'next',
+  'row_rank_dense',
+  'row_rank_min',
+  'row_window_session',
+]);
+
+export interface LoweringResult {
+  readonly plan: QueryPlan | null;
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+export function lower(analysis: Analysis): LoweringResult {
+  const l = new Lowerer(analysis);
+  return l.run();
+}
+
+interface Frame {
+  /** The input columns that plain column references refer to. */
+  readonly input: readonly PlanColumn[] | null;
+  /** Columns of the right side, in a join condition. */
+  readonly right?: readonly Column[];
+  readonly left?: readonly Column[];
+}
+
+class Lowerer {
+  private readonly models: SemanticModel[];
+  private readonly diagnostics: Diagnostic[] = [];
+  private readonly bindings: { name: string; rel: Rel; materialized: boolean }[] = [];
+  private readonly letRefs = new Map<object, Rel>();
+  private readonly substitutions = new Map<object, ScalarExpr | Rel>();
+  private visualization: Visualization | null = null;
+  private nameCounter = 0;
+
+  constructor(private readonly analysis: Analysis) {
+    this.models = [analysis.model];
+  }
+
+  run(): LoweringResult {
+    const statements = this.analysis.root.statements;
+    let last: Statement | undefined;
+    for (const st of statements) if (st.kind === 'ExprStatement') last = st;
+    if (!last || last.kind !== 'ExprStatement') {
+      return { plan: null, diagnostics: this.diagnostics };
+    }
+    try {
+      let rel = this.rel(last.expr);
+      if (this.bindings.length > 0) {
+        rel = { kind: 'with', bindings: this.bindings, body: rel, columns: rel.columns };
+      }
+      return { plan: { rel, visualization: this.visualization }, diagnostics: this.diagnostics };
+    } catch (e) {
+      if (e instanceof Unsupported) {
+        this.diagnostics.push({
+          code: Codes.Unsupported.code,
+          severity: 'error',
+          message: e.message,
+          start: e.span.start,
+          length: e.span.end - e.span.start,
+        });
+        return { plan: null, diagnostics: this.diagnostics };
+      }
+      throw e;
+    }
+  }
+
+  // ───────────────────────────── model access ─────────────────────────────
+
+  private info(node: Node): ExprInfo | undefined {
+    for (let i = this.models.length - 1; i >= 0; i--) {
+      const found = this.models[i]?.info(node);
+      if (found) return found;
+    }
+    return undefined;
+  }
+
+  private model(): SemanticModel {
+    return this.models[this.models.length - 1] as SemanticModel;
+  }
+
+  private callOf(node: Node) {
+    for (let i = this.models.length - 1; i >= 0; i--) {
+      const found = this.models[i]?.call(node);
+      if (found) return found;
+    }
+    return undefined;
+  }
+
+  private projectionOf(op: Node) {
+    for (let i = this.models.length - 1; i >= 0; i--) {
+      const found = this.models[i]?.projection(op);
+      if (found) return found;
+    }
+    throw new Error('internal: operator without a recorded projection');
+  }
+
+  private typeOf(node: Node): ColumnType {
+    return toColumnType(this.info(node)?.type ?? { kind: 'unknown' });
+  }
+
+  private tableColumns(node: Node): PlanColumn[] {
+    const t = this.info(node)?.type;
+    return t?.kind === 'table' ? t.columns.map((c) => ({ name: c.name, type: c.type })) : [];
+  }
+
+  private unsupported(at: Span, what: string): never {
+    throw new Unsupported(at, `${what} is not supported by Vigil yet.`);
+  }
+
+  private freshName(base: string): string {
+    this.nameCounter++;
+    return `${base.replace(/[^A-Za-z0-9_]/g, '_')}_${this.nameCounter}`;
+  }
+
+  // ───────────────────────────── relations ─────────────────────────────
+
+  rel(e: Expr): Rel {
+    switch (e.kind) {
+      case 'Paren':
+        return this.rel(e.expr);
+      case 'Name':
+        return this.relFromName(e);
+      case 'Pipe': {
+        const input = this.rel(e.left);
+        return this.operator(e.op, input);
+      }
+      case 'Call':
+        return this.relFromCall(e);
+      default:
+        if (isOperator(e)) return this.operator(e, null);
+        return this.unsupported(e, `Using '${e.kind}' as a table`);
+    }
+  }
+
+  private relFromName(e: Expr & { kind: 'Name' }): Rel {
+    const call = this.callOf(e);
+    if (call?.kind === 'user') return this.inlineUser(call.expansion, [], e);
+    const sym = this.info(e)?.symbol;
+    if (!sym) return this.unsupported(e, `The table '${e.name}'`);
+    return this.relFromSymbol(sym, e);
+  }
+
+  private relFromSymbol(sym: Symbol, at: Span): Rel {
+    switch (sym.kind) {
+      case 'table':
+        return { kind: 'scan', table: sym.name, columns: sym.columns.map((c) => ({ name: c.name, type: c.type })) };
+      case 'variable': {
+        const sub = this.substitutions.get(sym);
+        if (sub && 'columns' in sub) return sub;
+        return this.relFromVariable(sym, at);
+      }
+      default:
+        return this.unsupported(at, `Referring to a ${sym.kind} as a table`);
+    }
+  }
+
+  private relFromVariable(sym: VariableSymbol, at: Span): Rel {
+    const cached = this.letRefs.get(sym);
+    if (cached) return cached;
+    let rel: Rel;
+    let materialized = sym.materialized ?? false;
+    if (sym.value) {
+      rel = this.rel(sym.value);
+    } else if (sym.declaration.kind === 'As') {
+      const bound = this.letRefs.get(sym.declaration);
+      if (!bound) return this.unsupported(at, 'This use of an `as` name');
+      return bound;
+    } else {
+      return this.unsupported(at, `The tabular parameter '${sym.name}' without a value`);
+    }
+    if (rel.kind === 'with') materialized = materialized || false;
+    const name = this.freshName(sym.name);
+    this.bindings.push({ name, rel, materialized });
+    const ref: Rel = { kind: 'ref', name, columns: rel.columns };
+    this.letRefs.set(sym, ref);
+    return ref;
+  }
+
+  private relFromCall(e: Call): Rel {
+    const call = this.callOf(e);
+    if (call?.kind === 'user') return this.inlineUser(call.expansion, e.args, e);
+    const name = e.name.name;
+    if (name === 'materialize') {
+      const arg = e.args[0];
+      if (!arg) return this.unsupported(e, 'materialize() without an argument');
+      const rel = this.rel(arg);
+      const bindingName = this.freshName('materialized');
+      this.bindings.push({ name: bindingName, rel, materialized: true });
+      return { kind: 'ref', name: bindingName, columns: rel.columns };
+    }
+    if (name === 'table') {
+      const sym = this.info(e)?.symbol;
+      if (sym) return this.relFromSymbol(sym, e);
+    }
+    return this.unsupported(e, `The function '${name}' as a table`);
+  }
+
+  /** Inlines a user function call: parameters become the lowered arguments, the body is lowered in place. */
+  private inlineUser(expansion: Expansion | null, args: readonly Expr[], at: Span): Rel {
+    const value = this.withExpansion(expansion, args, at, (body) => this.rel(body));
+    return value;
+  }
+
+  private withExpansion<T>(expansion: Expansion | null, args: readonly Expr[], at: Span, fn: (body: Expr) => T): T {
+    if (!expansion) return this.unsupported(at, 'This function call');
+    const decl = expansion.declaration;
+    const params = expansion.parameters;
+    // Arguments are lowered in the caller's context, before the body's model is pushed.
+    const values = params.map((p, i) => {
+      const arg = args[i];
+      const param = decl.params[i];
+      const value = arg ?? param?.defaultValue ?? null;
+      if (!value) return null;
+      const t = this.info(value)?.type ?? (arg ? undefined : p.type);
+      return t?.kind === 'table' ? this.rel(value) : this.scalar(value, { input: null });
+    });
+    this.models.push(expansion.model);
+    const saved: [object, ScalarExpr | Rel | undefined][] = [];
+    params.forEach((p, i) => {
+      const v = values[i];
+      saved.push([p, this.substitutions.get(p)]);
+      if (v) this.substitutions.set(p, v);
+    });
+    try {
+      for (const st of decl.body.statements) this.statementInBody(st);
+      return fn(decl.body.expr);
+    } finally {
+      this.models.pop();
+      for (const [k, v] of saved) {
+        if (v === undefined) this.substitutions.delete(k);
+        else this.substitutions.set(k, v);
+      }
+    }
+  }
+
+  /** `let` statements inside function bodies need no work: references lower their values on demand. */
+  private statementInBody(_st: Statement): void {}
+
+  // ───────────────────────────── operators ─────────────────────────────
+
+  private operator(op: QueryOperator, input: Rel | null): Rel {
+    switch (op.kind) {
+      case 'Where': {
+        const src = this.need(input, op);
+        return {
+          kind: 'filter',
+          input: src,
+          predicate: this.scalar(op.predicate, { input: src.columns }),
+          columns: src.columns,
+        };
+      }
+      case 'Project':
+      case 'Extend':
+      case 'ProjectRename':
+      case 'ProjectReorder':
+      case 'ProjectByNames':
+      case 'Serialize':
+        return this.projection(op, this.need(input, op));
+      case 'ProjectAway':
+      case 'ProjectKeep': {
+        const src = this.need(input, op);
+        const out = this.tableColumns(op);
+        return {
+          kind: 'project',
+          input: src,
+          exprs: out.map((c) => ({ kind: 'col', name: c.name, type: c.type })),
+          columns: out,
+        };
+      }
+      case 'Distinct': {
+        const src = this.need(input, op);
+        const projected = this.projection(op, src);
+        return { kind: 'distinct', input: projected, columns: projected.columns };
+      }
+      case 'Summarize':
+        return this.summarize(op, this.need(input, op));
+      case 'Count': {
+        const src = this.need(input, op);
+        const name = op.asName?.name ?? 'Count';
+        return {
+          kind: 'aggregate',
+          input: src,
+          keys: [],
+          aggregates: [{ name, expr: { kind: 'agg', fn: 'count', args: [], type: 'long' } }],
+          columns: [{ name, type: 'long' }],
+        };
+      }
+      case 'Take': {
+        const src = this.need(input, op);
+        return { kind: 'limit', input: src, count: this.scalar(op.count, { input: null }), columns: src.columns };
+      }
+      case 'Sort': {
+        const src = this.need(input, op);
+        return { kind: 'sort', input: src, keys: op.by.map((o) => this.sortKey(o, src.columns)), columns: src.columns };
+      }
+      case 'Top': {
+        const src = this.need(input, op);
+        const sorted: Rel = {
+          kind: 'sort',
+          input: src,
+          keys: [this.sortKey(op.by, src.columns)],
+          columns: src.columns,
+        };
+        return { kind: 'limit', input: sorted, count: this.scalar(op.count, { input: null }), columns: src.columns };
+      }
+      case 'Join':
+        return this.join(op, this.need(input, op));
+      case 'Lookup':
+        return this.lookup(op, this.need(input, op));
+      case 'Union':
+        return this.union(op, input);
+      case 'MvExpand':
+        return this.mvExpand(op, this.need(input, op));
+      case 'Render': {
+        const props: Record<string, PlanValue> = {};
+        for (const p of op.properties) {
+          const v = p.value;
+          props[p.name] =
+            v.kind === 'Literal' ? literalValue(v) : v.kind === 'Name' ? v.name : this.sourceText(v);
+        }
+        this.visualization = { type: op.chart.name, properties: props };
+        return this.need(input, op);
+      }
+      case 'As': {
+        const src = this.need(input, op);
+        const name = this.freshName(op.name.name);
+        const materialized = op.params.some((p) => p.name === 'hint.materialized');
+        this.bindings.push({ name, rel: src, materialized });
+        const ref: Rel = { kind: 'ref', name, columns: src.columns };
+        this.letRefs.set(op, ref);
+        return ref;
+      }
+      case 'GetSchema': {
+        const src = this.need(input, op);
+        return {
+          kind: 'values',
+          rows: src.columns.map((c, i) => [
+            str(c.name),
+            { kind: 'lit', type: 'long', value: String(i) },
+            str(systemTypeName(c.type)),
+            str(c.type),
+          ]),
+          columns: this.tableColumns(op),
+        };
+      }
+      case 'Datatable': {
+        const columns = this.tableColumns(op);
+        const n = Math.max(1, columns.length);
+        const rows: ScalarExpr[][] = [];
+        for (let i = 0; i + n <= op.values.length; i += n) {
+          rows.push(op.values.slice(i, i + n).map((v) => this.scalar(v, { input: null })));
+        }
+        return { kind: 'values', rows, columns };
+      }
+      case 'Print': {
+        const columns = this.tableColumns(op);
+        const entries = this.projectionOf(op).entries;
+        const row = entries.map((en) => this.fromSource(en, { input: null }));
+        return { kind: 'values', rows: [row], columns };
+      }
+      case 'Range': {
+        const columns = this.tableColumns(op);
+        const f = { input: null };
+        return {
+          kind: 'range',
+          from: this.scalar(op.from, f),
+          to: this.scalar(op.to, f),
+          step: this.scalar(op.step, f),
+          columns,
+        };
+      }
+      case 'MakeSeries':
+        return this.makeSeries(op, this.need(input, op));
+      case 'ExternalData':
+        return this.unsupported(op, 'externaldata (reading external URLs)');
+      default:
+        return this.unsupported(op, `The '${operatorKeyword(op)}' operator`);
+    }
+  }
+
+  private need(input: Rel | null, op: QueryOperator): Rel {
+    if (!input) return this.unsupported(op, `The '${operatorKeyword(op)}' operator without input`);
+    return input;
+  }
+
+  private sourceText(e: Expr): string {
+    return this.analysis.text.slice(e.start, e.end);
+  }
+
+  private sortKey(o: Ordered | Expr, input: readonly PlanColumn[]): SortKey {
+    const ordered = o.kind === 'Ordered' ? o : null;
+    const expr = this.scalar(ordered ? ordered.expr : o, { input });
+    const descending = ordered?.direction !== 'asc';
+    const nullsFirst = ordered?.nulls ? ordered.nulls === 'first' : !descending;
+    return { expr, descending, nullsFirst };
+  }
+
+  /** The value of one projected column in the input frame. */
+  private fromSource(entry: ProjectedColumn, frame: Frame): ScalarExpr {
+    const src = entry.source;
+    if (src.kind === 'input') return { kind: 'col', name: src.column.name, type: src.column.type };
+    if (src.tupleIndex !== undefined) return this.tupleElement(src.expr, src.tupleIndex, frame);
+    const e = this.scalar(src.expr, frame);
+    // A column whose declared type differs (e.g. make-series dynamic) keeps the binder's type.
+    return e;
+  }
+
+  private tupleElement(e: Expr, index: number, frame: Frame): ScalarExpr {
+    const inner = e.kind === 'NamedExpr' ? e.expr : e;
+    if (inner.kind === 'Call') {
+      const call = this.callOf(inner);
+      if (call && call.kind !== 'user' && call.kind === 'aggregate') {
+        return this.aggregateTupleElement(inner, call.definition.name, index, frame);
+      }
+    }
+    return this.unsupported(e, 'A multi-valued function result');
+  }
+
+  private aggregateTupleElement(call: Call, fn: string, index: number, frame: Frame): ScalarExpr {
+    const args = call.args;
+    const tuple = this.info(call)?.type;
+    const cols = tuple?.kind === 'tuple' ? tuple.columns : [];
+    const col = cols[index];
+    const type = col?.type ?? 'unknown';
+    const group = `${fn}@${call.start}`;
+    if (fn === 'arg_max' || fn === 'arg_min') {
+      const by = this.scalar(args[0] as Expr, frame);
+      const value = this.tupleValue(call, index, frame);
+      return { kind: 'agg', fn, args: [by, value], type, group };
+    }
+    if (fn === 'take_any' || fn === 'take_anyif') {
+      const value = this.tupleValue(call, index, frame);
+      const extra = fn === 'take_anyif' ? [this.scalar(args[1] as Expr, frame)] : [];
+      return { kind: 'agg', fn, args: [value, ...extra], type, group };
+    }
+    if (fn === 'percentiles' || fn === 'percentilesw') {
+      const start = fn === 'percentilesw' ? 2 : 1;
+      const base = args.slice(0, start).map((a) => this.scalar(a, frame));
+      const p = this.scalar(args[start + index] as Expr, frame);
+      return { kind: 'agg', fn: fn === 'percentiles' ? 'percentile' : 'percentilew', args: [...base, p], type };
+    }
+    return this.unsupported(call, `The multi-column aggregate '${fn}'`);
+  }
+
+  /** The value expression of element `index` of an arg_max/arg_min/take_any tuple (expanding `*`). */
+  private tupleValue(call: Call, index: number, frame: Frame): ScalarExpr {
+    const tuple = this.info(call)?.type;
+    const cols = tuple?.kind === 'tuple' ? tuple.columns : [];
+    const col = cols[index];
+    if (!col) return this.unsupported(call, 'This aggregate');
+    // Explicit arguments map one-to-one unless a `*` expanded in between; find by walking the arguments.
+    const isArg = call.name.name.startsWith('arg_');
+    const valueArgs = call.name.name === 'take_anyif' ? call.args.slice(0, 1) : call.args;
+    let pos = 0;
+    const firstName = isArg && call.args[0] ? null : null;
+    void firstName;
+    for (const a of valueArgs) {
+      if (a.kind === 'Star') {
+        const star = this.info(a)?.type;
+        const starCols = (star?.kind === 'tuple' ? star.columns : []).filter(
+          (c) => !isArg || cols[0]?.name !== c.name || index === 0,
+        );
+        const expanded = starCols.filter((c) => !(isArg && c.name === cols[0]?.name));
+        if (index < pos + expanded.length) {
+          const c = expanded[index - pos] as Column;
+          return { kind: 'col', name: c.name, type: c.type };
+        }
+        pos += expanded.length;
+      } else {
+        if (index === pos) return this.scalar(a.kind === 'NamedArg' ? a.value : a, frame);
+        pos++;
+      }
+    }
+    return { kind: 'col', name: col.name, type: col.type };
+  }
+
+  private projection(op: QueryOperator, src: Rel): Rel {
+    const { entries } = this.projectionOf(op);
+    const frame: Frame = { input: src.columns };
+    const exprs = entries.map((en) => this.fromSource(en, frame));
+    const columns = entries.map((en) => ({ name: en.column.name, type: en.column.type }));
+    return { kind: 'project', input: src, exprs, columns };
+  }
+
+  private summarize(op: QueryOperator, src: Rel): Rel {
+    const { entries, keyCount } = this.projectionOf(op);
+    const frame: Frame = { input: src.columns };
+    const keys: NamedScalar[] = [];
+    const aggregates: NamedScalar[] = [];
+    entries.forEach((en, i) => {
+      const expr = this.fromSource(en, frame);
+      (i < keyCount ? keys : aggregates).push({ name: en.column.name, expr });
+    });
+    const columns = entries.map((en) => ({ name: en.column.name, type: en.column.type }));
+    return { kind: 'aggregate', input: src, keys, aggregates, columns };
+  }
+
+  private join(op: QueryOperator & { kind: 'Join' }, left: Rel): Rel {
+    const right = this.rel(op.right);
+    const kindParam = op.params.find((p) => p.name === 'kind')?.value;
+    const kindText = kindParam?.kind === 'Name' ? kindParam.name : 'innerunique';
+    const joinKind = normalizeJoinKind(kindText);
+    if (!joinKind) return this.unsupported(op, `The join kind '${kindText}'`);
+    const on = this.joinKeys(op.on ?? [], left, right);
+    const where = op.where ? this.joinCondition(op.where, left, right) : null;
+    const leftOnly = joinKind === 'leftsemi' || joinKind === 'leftanti';
+    const rightOnly = joinKind === 'rightsemi' || joinKind === 'rightanti';
+    const output: { side: 'left' | 'right'; name: string }[] = [];
+    if (!rightOnly) for (const c of left.columns) output.push({ side: 'left', name: c.name });
+    if (!leftOnly) for (const c of right.columns) output.push({ side: 'right', name: c.name });
+    return { kind: 'join', joinKind, left, right, on, where, output, columns: this.tableColumns(op) };
+  }
+
+  private joinKeys(on: readonly Expr[], left: Rel, right: Rel): { left: ScalarExpr; right: ScalarExpr }[] {
+    const out: { left: ScalarExpr; right: ScalarExpr }[] = [];
+    const visit = (e: Expr): void => {
+      let x = e;
+      while (x.kind === 'Paren') x = x.expr;
+      if (x.kind === 'Name') {
+        const l = left.columns.find((c) => c.name === x.name);
+        const r = right.columns.find((c) => c.name === (x as { name: string }).name);
+        if (!l || !r) this.unsupported(x, 'This join key');
+        out.push({
+          left: { kind: 'col', name: l.name, type: l.type, side: 'left' },
+          right: { kind: 'col', name: r.name, type: r.type, side: 'right' },
+        });
+      } else if (x.kind === 'Binary' && x.op === 'and') {
+        visit(x.left);
+        visit(x.right);
+      } else if (x.kind === 'Binary' && x.op === '==') {
+        out.push({ left: this.sideColumn(x.left, 'left'), right: this.sideColumn(x.right, 'right') });
+      } else {
+        this.unsupported(x, 'This join condition');
+      }
+    };
+    for (const e of on) visit(e);
+    return out;
+  }
+
+  private sideColumn(e: Expr, side: 'left' | 'right'): ScalarExpr {
+    let x = e;
+    while (x.kind === 'Paren') x = x.expr;
+    if (x.kind === 'Member') {
+      const sym = this.info(x)?.symbol;
+      if (sym?.kind === 'column') return { kind: 'col', name: sym.column.name, type: sym.column.type, side };
+    }
+    return this.unsupported(x, 'This join condition operand');
+  }
+
+  private joinCondition(e: Expr, left: Rel, right: Rel): ScalarExpr {
+    return this.scalar(e, {
+      input: null,
+      left: left.columns as Column[],
+      right: right.columns as Column[],
+    });
+  }
+
+  private lookup(op: QueryOperator & { kind: 'Lookup' }, left: Rel): Rel {
+    const right = this.rel(op.right);
+    const kindParam = op.params.find((p) => p.name === 'kind')?.value;
+    const kindText = kindParam?.kind === 'Name' ? kindParam.name : 'leftouter';
+    const joinKind: JoinKind = kindText === 'inner' ? 'inner' : 'leftouter';
+    const on = this.joinKeys(op.on, left, right);
+    const rightKeys = new Set(on.map((k) => (k.right.kind === 'col' ? k.right.name : '')));
+    const output: { side: 'left' | 'right'; name: string }[] = [
+      ...left.columns.map((c) => ({ side: 'left' as const, name: c.name })),
+      ...right.columns.filter((c) => !rightKeys.has(c.name)).map((c) => ({ side: 'right' as const, name: c.name })),
+    ];
+    // Kusto's lookup keeps every left row and takes one matching right row (the right side is a dimension table).
+    return { kind: 'join', joinKind, left, right, on, where: null, output, columns: this.tableColumns(op) };
+  }
+
+  private union(op: QueryOperator & { kind: 'Union' }, input: Rel | null): Rel {
+    const inputs: Rel[] = [];
+    const names: string[] = [];
+    if (input) {
+      inputs.push(input);
+      names.push('');
+    }
+    for (const leg of op.tables) {
+      if (leg.kind === 'Wildcard') {
+        const re = new RegExp(`^${leg.pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`);
+        for (const t of this.analysis.workspace.tables) {
+          if (re.test(t.name)) {
+            inputs.push({ kind: 'scan', table: t.name, columns: t.columns.map((c) => ({ ...c })) });
+            names.push(t.name);
+          }
+        }
+        continue;
+      }
+      const info = this.info(leg);
+      if (!info || info.type.kind !== 'table') continue; // a fuzzy leg that does not exist
+      inputs.push(this.rel(leg));
+      names.push(leg.kind === 'Name' ? leg.name : '');
+    }
+    const columns = this.tableColumns(op);
+    const source = op.params.find((p) => p.name === 'withsource');
+    const dataColumns = source ? columns.slice(1) : columns;
+    const mapping = inputs.map((r) =>
+      dataColumns.map((c) => {
+        const same = r.columns.find((x) => x.name === c.name && x.type === c.type);
+        if (same) return same.name;
+        const renamed = r.columns.find((x) => `${x.name}_${x.type}` === c.name && x.type === c.type);
+        return renamed ? renamed.name : null;
+      }),
+    );
+    return {
+      kind: 'union',
+      inputs,
+      mapping,
+      sourceValues: source ? names : null,
+      columns,
+    };
+  }
+
+  private mvExpand(op: QueryOperator & { kind: 'MvExpand' }, src: Rel): Rel {
+    const { entries } = this.projectionOf(op);
+    const frame: Frame = { input: src.columns };
+    const indexName = op.params.find((p) => p.name === 'with_itemindex');
+    const items: { name: string; expr: ScalarExpr; type: ColumnType }[] = [];
+    for (const en of entries) {
+      if (en.source.kind === 'expr') {
+        items.push({ name: en.column.name, expr: this.scalar(en.source.expr, frame), type: en.column.type });
+      }
+    }
+    const bag = op.params.find((p) => p.name === 'bagexpansion')?.value;
+    const limit = op.limit ? this.scalar(op.limit, { input: null }) : null;
+    return {
+      kind: 'mv-expand',
+      input: src,
+      items,
+      bagExpansion: bag?.kind === 'Name' && bag.name === 'array' ? 'array' : 'bag',
+      indexColumn: indexName && indexName.value.kind === 'Name' ? indexName.value.name : null,
+      limit,
+      columns: this.tableColumns(op),
+    };
+  }
+
+  private makeSeries(op: QueryOperator & { kind: 'MakeSeries' }, src: Rel): Rel {
+    const { entries, keyCount } = this.projectionOf(op);
+    const frame: Frame = { input: src.columns };
+    const keys = entries.slice(0, keyCount).map((en) => ({ name: en.column.name, expr: this.fromSource(en, frame) }));
+    const aggEntries = entries.slice(keyCount, keyCount + op.aggregates.length);
+    const aggregates = aggEntries.map((en, i) => {
+      const agg = op.aggregates[i];
+      const dv = agg?.defaultValue;
+      return {
+        name: en.column.name,
+        expr: this.fromSource(en, frame),
+        defaultValue: dv ? this.scalar(dv, { input: null }) : defaultForAggregate(this.fromSource(en, frame)),
+      };
+    });
+    const axisEntry = entries[keyCount + op.aggregates.length];
+    if (!axisEntry) return this.unsupported(op, 'This make-series');
+    const f = { input: null };
+    return {
+      kind: 'make-series',
+      input: src,
+      keys,
+      aggregates,
+      axis: { name: axisEntry.column.name, expr: this.fromSource(axisEntry, frame) },
+      from: op.from ? this.scalar(op.from, f) : null,
+      to: op.to ? this.scalar(op.to, f) : null,
+      step: this.scalar(op.step, f),
+      columns: this.tableColumns(op),
+    };
+  }
+
+  // ───────────────────────────── scalars ─────────────────────────────
+
+  scalar(e: Expr, frame: Frame): ScalarExpr {
+    const type = this.typeOf(e);
+    switch (e.kind) {
+      case 'Literal':
+        return { kind: 'lit', type: e.type, value: literalValue(e) };
+      case 'Paren':
+      case 'NamedExpr':
+        return this.scalar(e.expr, frame);
+      case 'NamedArg':
+        return this.scalar(e.value, frame);
+      case 'Ordered':
+        return this.scalar(e.expr, frame);
+      case 'Name':
+        return this.scalarName(e, frame);
+      case 'Unary': {
+        const operand = this.scalar(e.operand, frame);
+        if (operand.kind === 'lit' && e.op === '-') return negateLiteral(operand);
+        if (e.op === '+') return operand;
+        return { kind: 'op', op: 'UnaryMinus', args: [operand], type };
+      }
+      case 'Binary':
+        return {
+          kind: 'op',
+          op: BINARY_OPERATOR_KIND[e.op],
+          args: [this.scalar(e.left, frame), this.scalar(e.right, frame)],
+          type,
+        };
+      case 'Between':
+        return {
+          kind: 'op',
+          op: e.negated ? 'NotBetween' : 'Between',
+          args: [this.scalar(e.left, frame), this.scalar(e.low, frame), this.scalar(e.high, frame)],
+          type,
+        };
+      case 'In': {
+        const value = this.scalar(e.left, frame);
+        const only = e.list[0];
+        if (e.list.length === 1 && only && this.info(only)?.type.kind === 'table') {
+          return { kind: 'in-rel', op: IN_OPERATOR_KIND[e.op], value, rel: this.rel(only), type };
+        }
+        return {
+          kind: 'op',
+          op: IN_OPERATOR_KIND[e.op],
+          args: [value, ...e.list.map((x) => this.scalar(x, frame))],
+          type,
+        };
+      }
+      case 'Member':
+      case 'Index':
+        return this.scalarPath(e, frame);
+      case 'Call':
+        return this.scalarCall(e, frame);
+      case 'Star':
+        return { kind: 'star', columns: frame.input ?? [], type: 'dynamic' };
+      case 'TypeOf': {
+        const tv = this.info(e)?.typeValue;
+        return { kind: 'lit', type: 'string', value: tv?.kind === 'scalar' ? tv.name : 'dynamic' };
+      }
+      default:
+        return this.unsupported(e, `The expression '${this.sourceText(e).slice(0, 40)}'`);
+    }
+  }
+
+  private scalarName(e: Expr & { kind: 'Name' }, frame: Frame): ScalarExpr {
+    const info = this.info(e);
+    const sym = info?.symbol;
+    const call = this.callOf(e);
+    if (call?.kind === 'user') return this.withExpansion(call.expansion, [], e, (body) => this.scalar(body, frame));
+    if (!sym) return this.unsupported(e, `The name '${e.name}'`);
+    switch (sym.kind) {
+      case 'column': {
+        const c = sym.column;
+        const side = frame.right?.includes(c) ? 'right' : frame.left?.includes(c) ? 'left' : undefined;
+        return side ? { kind: 'col', name: c.name, type: c.type, side } : { kind: 'col', name: c.name, type: c.type };
+      }
+      case 'variable': {
+        const sub = this.substitutions.get(sym);
+        if (sub && !('columns' in sub)) return sub;
+        if (sym.constant && !sym.value) return constantToLiteral(sym.constant.value, sym.type);
+        if (sym.value) {
+          if (sym.type.kind === 'table') return this.unsupported(e, 'A tabular value used as a scalar');
+          return this.scalar(sym.value, { input: null });
+        }
+        return this.unsupported(e, `The parameter '${sym.name}' without a value`);
+      }
+      default:
+        return this.unsupported(e, `The name '${e.name}' as a scalar`);
+    }
+  }
+
+  private scalarPath(e: Expr & { kind: 'Member' | 'Index' }, frame: Frame): ScalarExpr {
+    const type = this.typeOf(e);
+    const sym = this.info(e)?.symbol;
+    if (e.kind === 'Member' && e.expr.kind === 'Name' && (e.expr.name === '$left' || e.expr.name === '$right')) {
+      if (sym?.kind === 'column') {
+        return { kind: 'col', name: sym.column.name, type: sym.column.type, side: e.expr.name === '$left' ? 'left' : 'right' };
+      }
+    }
+    const steps: (string | number | ScalarExpr)[] = [];
+    let base: Expr = e;
+    while (base.kind === 'Member' || base.kind === 'Index') {
+      if (base.kind === 'Member') steps.unshift(base.member.name);
+      else {
+        const idx = base.index;
+        const v = idx.kind === 'Literal' ? idx.value : undefined;
+        if (typeof v === 'string') steps.unshift(v);
+        else if (typeof v === 'bigint') steps.unshift(Number(v));
+        else steps.unshift(this.scalar(idx, frame));
+      }
+      base = base.expr;
+    }
+    return { kind: 'path', expr: this.scalar(base, frame), path: steps, type };
+  }
+
+  private scalarCall(e: Call, frame: Frame): ScalarExpr {
+    const type = this.typeOf(e);
+    const call = this.callOf(e);
+    const name = e.name.name;
+    if (call?.kind === 'user') return this.withExpansion(call.expansion, e.args, e, (body) => this.scalar(body, frame));
+    if (name === 'toscalar') {
+      const arg = e.args.find((a) => a.kind !== 'NamedArg');
+      if (!arg) return this.unsupported(e, 'toscalar() without an argument');
+      const t = this.info(arg)?.type;
+      if (t?.kind === 'table') return { kind: 'subquery', rel: this.rel(arg), type };
+      return this.scalar(arg, { input: null });
+    }
+    const args = e.args.map((a) => this.scalar(a, frame));
+    if (call?.kind === 'aggregate') return { kind: 'agg', fn: call.definition.name, args, type };
+    if (WINDOW_FUNCTIONS.has(name)) return { kind: 'win', fn: name, args, type };
+    return { kind: 'call', fn: name, args, type };
+  }
+}
+
+// ───────────────────────────── helpers ─────────────────────────────
+
+const OPERATOR_KIND_SET = new Set([
+  'Where',
+  'Project',
+  'ProjectAway',
+  'ProjectKeep',
+  'ProjectRename',
+  'ProjectReorder',
+  'ProjectByNames',
+  'Extend',
+  'Summarize',
+  'Count',
+  'Take',
+  'Top',
+  'TopNested',
+  'TopHitters',
+  'Sort',
+  'Distinct',
+  'Join',
+  'Lookup',
+  'Union',
+  'MvExpand',
+  'MvApply',
+  'Parse',
+  'ParseWhere',
+  'ParseKv',
+  'MakeSeries',
+  'Evaluate',
+  'Render',
+  'Serialize',
+  'Sample',
+  'SampleDistinct',
+  'As',
+  'GetSchema',
+  'Consume',
+  'Invoke',
+  'Fork',
+  'Facet',
+  'Partition',
+  'Scan',
+  'Reduce',
+  'MacroExpand',
+  'AssertSchema',
+  'Search',
+  'Find',
+  'Datatable',
+  'ExternalData',
+  'Range',
+  'Print',
+  'GraphOperator',
+  'OtherOperator',
+]);
+
+function isOperator(e: Expr): e is QueryOperator {
+  return OPERATOR_KIND_SET.has(e.kind);
+}
+
+function operatorKeyword(op: QueryOperator): string {
+  if ('keyword' in op && typeof op.keyword === 'string') return op.keyword;
+  return op.kind.replace(/([a-z])([A-Z])/g, '$1-$2').toLowerCase();
+}
+
+function normalizeJoinKind(k: string): JoinKind | null {
+  switch (k) {
+    case 'innerunique':
+    case 'inner':
+    case 'leftouter':
+    case 'rightouter':
+    case 'fullouter':
+    case 'leftsemi':
+    case 'leftanti':
+    case 'rightsemi':
+    case 'rightanti':
+      return k;
+    case 'anti':
+    case 'leftantisemi':
+      return 'leftanti';
+    case 'rightantisemi':
+      return 'rightanti';
+    default:
+      return null;
+  }
+}
+
+function str(value: string): ScalarExpr {
+  return { kind: 'lit', type: 'string', value };
+}
+
+/** The .NET type names `getschema` reports. */
+function systemTypeName(t: ColumnType): string {
+  const map: Record<string, string> = {
+    bool: 'System.SByte',
+    int: 'System.Int32',
+    long: 'System.Int64',
+    real: 'System.Double',
+    decimal: 'System.Data.SqlTypes.SqlDecimal',
+    string: 'System.String',
+    datetime: 'System.DateTime',
+    timespan: 'System.TimeSpan',
+    guid: 'System.Guid',
+    dynamic: 'System.Object',
+  };
+  return map[t] ?? 'System.Object';
+}
+
+export function literalValue(e: Literal): PlanValue {
+  const v = e.value;
+  if (v === null) return null;
+  switch (e.type) {
+    case 'dynamic':
+      return dynamicToPlan(v as DynamicValue);
+    case 'real':
+      return typeof v === 'number' && !Number.isFinite(v) ? String(v) : (v as number);
+    default:
+      return typeof v === 'bigint' ? v.toString() : (v as PlanValue);
+  }
+}
+
+function dynamicToPlan(v: DynamicValue): PlanValue {
+  if (v === null || typeof v === 'boolean' || typeof v === 'string') return v;
+  if (typeof v === 'number') return Number.isFinite(v) ? v : String(v);
+  if (typeof v === 'bigint') return Number(v);
+  if (Array.isArray(v)) return v.map(dynamicToPlan);
+  const o = v as Record<string, DynamicValue>;
+  if ('$datetime' in o && typeof o.$datetime === 'bigint') return ticksToIso(o.$datetime);
+  if ('$timespan' in o && typeof o.$timespan === 'bigint') return ticksToTimespan(o.$timespan);
+  if ('$guid' in o && typeof o.$guid === 'string') return o.$guid;
+  const out: Record<string, PlanValue> = {};
+  for (const [k, x] of Object.entries(o)) out[k] = dynamicToPlan(x);
+  return out;
+}
+
+/** ISO 8601 with 7 fractional digits, as Kusto writes datetimes. */
+export function ticksToIso(ticks: bigint): string {
+  const ms = Number(ticks / 10000n);
+  const rest = ticks % 10000n;
+  const d = new Date(ms);
+  const base = d.toISOString().slice(0, 19);
+  const frac = (BigInt(d.getUTCMilliseconds()) * 10000n + (rest < 0n ? rest + 10000n : rest))
+    .toString()
+    .padStart(7, '0');
+  return `${base}.${frac}Z`;
+}
+
+/** `[-][d.]hh:mm:ss[.fffffff]`, as Kusto writes timespans. */
+export function ticksToTimespan(ticks: bigint): string {
+  const neg = ticks < 0n;
+  let t = neg ? -ticks : ticks;
+  const frac = t % 10000000n;
+  t /= 10000000n;
+  const s = t % 60n;
+  t /= 60n;
+  const m = t % 60n;
+  t /= 60n;
+  const h = t % 24n;
+  const d = t / 24n;
+  const pad = (x: bigint) => x.toString().padStart(2, '0');
+  return `${neg ? '-' : ''}${d > 0n ? `${d}.` : ''}${pad(h)}:${pad(m)}:${pad(s)}${frac > 0n ? `.${frac.toString().padStart(7, '0')}` : ''}`;
+}
+
+function negateLiteral(l: ScalarExpr & { kind: 'lit' }): ScalarExpr {
+  const v = l.value;
+  if (typeof v === 'number') return { ...l, value: -v };
+  if (typeof v === 'string' && l.type !== 'string' && l.type !== 'dynamic') {
+    if (v === 'NaN') return l;
+    if (v === 'Infinity') return { ...l, value: '-Infinity' };
+    if (v === '-Infinity') return { ...l, value: 'Infinity' };
+    return { ...l, value: v.startsWith('-') ? v.slice(1) : `-${v}` };
+  }
+  return { kind: 'op', op: 'UnaryMinus', args: [l], type: l.type };
+}
+
+function constantToLiteral(value: unknown, t: Type): ScalarExpr {
+  const type = t.kind === 'scalar' ? t.name : 'dynamic';
+  if (value === null || value === undefined) return { kind: 'lit', type, value: null };
+  if (typeof value === 'bigint') return { kind: 'lit', type, value: value.toString() };
+  if (typeof value === 'number') return { kind: 'lit', type, value: Number.isFinite(value) ? value : String(value) };
+  if (typeof value === 'string' || typeof value === 'boolean') return { kind: 'lit', type, value };
+  return { kind: 'lit', type, value: dynamicToPlan(value as DynamicValue) };
+}
+
+/** make-series fills empty bins with 0 for count-like aggregates and null otherwise, unless `default=` says. */
+function defaultForAggregate(e: ScalarExpr): ScalarExpr {
+  const fn = e.kind === 'agg' ? e.fn : '';
+  const zero = new Set(['count', 'countif', 'dcount', 'dcountif', 'sum', 'sumif']);
+  return zero.has(fn) ? { kind: 'lit', type: 'long', value: '0' } : { kind: 'lit', type: 'dynamic', value: null };
+}

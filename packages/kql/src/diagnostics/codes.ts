@@ -23,6 +23,7 @@ export const Codes = {
   InvalidCharacter: c('KQL0003', 'Invalid character'),
   InvalidLiteral: c('KQL0004', 'Invalid literal'),
   UnterminatedBracket: c('KQL0005', 'Unterminated bracketed identifier'),
+  RawGuidNotAllowed: c('KQL0006', 'A GUID must be written as guid(...)'),
   // parser
   Expected: c('KQL0101', 'Expected token or construct'),
   Unexpected: c('KQL0102', 'Unexpected token'),

@@ -512,7 +512,8 @@ export interface Reduce extends OperatorBase {
 export interface MacroExpand extends OperatorBase {
   readonly kind: 'MacroExpand';
   readonly entityGroup: Expr;
-  readonly asName: Name;
+  /** `as ScopeName`; optional in the syntax. */
+  readonly asName: Name | null;
   readonly body: Expr;
 }
 export interface AssertSchema extends OperatorBase {

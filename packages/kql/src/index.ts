@@ -10,3 +10,9 @@ export type { StoredFunction, TableSchema, WorkspaceSchema } from './catalog/wor
 export { workspaceFromTablesJson } from './catalog/workspace.js';
 export type { Analysis } from './analyze.js';
 export { analyze } from './analyze.js';
+export type { CompiledQuery, CompileOptions } from './compile.js';
+export { compile, IDENTITY_STORAGE } from './compile.js';
+export type * from './plan/nodes.js';
+export type { Dialect } from './sql/dialect.js';
+export { duckdb } from './sql/dialects/duckdb/index.js';
+export type { StorageNaming } from './sql/generate.js';

@@ -59,11 +59,12 @@ export const BINARY_OPERATOR_KIND: Readonly<Record<BinaryOp, string>> = {
   '!like_cs': 'NotLikeCs',
 };
 
+/** Kusto.Language names the case-sensitive `in` `InCs` and the case-insensitive `in~` `In`. */
 export const IN_OPERATOR_KIND: Readonly<Record<InOp, string>> = {
-  in: 'In',
-  '!in': 'NotIn',
-  'in~': 'InCs',
-  '!in~': 'NotInCs',
+  in: 'InCs',
+  '!in': 'NotInCs',
+  'in~': 'In',
+  '!in~': 'NotIn',
   has_any: 'HasAny',
   has_all: 'HasAll',
 };

@@ -102,20 +102,45 @@ export interface ParamDef {
   readonly isCaseSensitive?: boolean;
   /** Default value text when optional, if declared. */
   readonly defaultValue?: string;
+  /** The parameter takes a `typeof(...)` literal (Kusto's `type` pseudo-type), e.g. `extract(..., typeof(long))`. */
+  readonly typeLiteral?: boolean;
+  /** A string literal that stands for "use the default" (`~` in `autocluster`, `basket`, `diffpatterns`). */
+  readonly defaultValueIndicator?: string;
 }
+
+/**
+ * How arguments are associated with parameters (Kusto.Language `ParameterLayouts`): `Fixed` one-to-one, optional
+ * trailing parameters; `Repeating` a parameter may repeat, moving on by type match; `RepeatingSkipping` the same but
+ * optional parameters may be skipped; `BlockRepeating` a group of parameters repeats together (`case`, `bag_pack`);
+ * `Custom` a per-function rule (see `resolve.ts`).
+ */
+export type ParameterLayoutKind = 'Fixed' | 'Repeating' | 'RepeatingSkipping' | 'BlockRepeating' | 'Custom';
 
 export interface SignatureDef {
   readonly returnKind: ReturnTypeKind;
   /** For `Declared`: the scalar type, or `table` schema text `(a:long, ...)` for tabular returns. */
   readonly returnType?: ScalarTypeName | string;
+  /** For a declared `dynamic` return: whether Kusto types it as an array or a property bag. */
+  readonly returnShape?: DynamicShape;
   /** For `Custom` (and `Computed` with a body): a key into the custom return-type table. */
   readonly customReturn?: string;
   /** For user/stored functions or `Computed`: the body text. */
   readonly body?: string;
   readonly params: readonly ParamDef[];
-  readonly tabularity: 'Scalar' | 'Tabular' | 'Unknown' | 'None';
+  readonly tabularity: 'Scalar' | 'Tabular' | 'Unknown' | 'None' | 'Other';
   readonly isHidden?: boolean;
+  /** Argument-to-parameter association; `Fixed` when absent (`Repeating` if a parameter repeats). */
+  readonly layout?: ParameterLayoutKind;
+  /** This overload is obsolete (e.g. `count(predicate)`), `alternative` names the replacement. */
+  readonly isObsolete?: boolean;
+  readonly alternative?: string;
 }
+
+/**
+ * What Kusto knows of a dynamic value's shape (its typed dynamics): an array, a property bag, or a single value
+ * (`dynamic(1)`). Parameters of kind `DynamicArray` reject bags and values, `DynamicBag` arrays and values.
+ */
+export type DynamicShape = 'array' | 'bag' | 'value';
 
 export type FunctionKind = 'scalar' | 'aggregate' | 'plugin' | 'special';
 
@@ -132,4 +157,11 @@ export interface FunctionDef {
   readonly deterministic: boolean;
   readonly isConstantFoldable?: boolean;
   readonly description?: string;
+  /** `graph`: only callable inside graph-match / graph-shortest-paths clauses (`all`, `any`, `map`, `node_id`, ...). */
+  readonly availability?: 'graph';
+  /**
+   * A user-defined function (`let f = (...) {...}` or a stored function): named arguments are allowed and scalar
+   * arguments are implicitly coerced to declared parameter types, as Kusto does for non-built-in functions.
+   */
+  readonly isUserDefined?: boolean;
 }

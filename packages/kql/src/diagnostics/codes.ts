@@ -57,6 +57,9 @@ export const Codes = {
   NotAFunction: c('KQL0313', 'Not a function'),
   LiteralExpected: c('KQL0314', 'A literal was expected'),
   UnknownType: c('KQL0315', 'Unknown type'),
+  NoMatchingSignature: c('KQL0316', 'No overload of the function accepts these argument types'),
+  NoCommonType: c('KQL0317', 'No common type can be determined from the arguments'),
+  StarNotAllowed: c('KQL0318', 'The * argument is not allowed here'),
   // operators
   JoinColumnMissing: c('KQL0401', 'Join column must exist on both sides'),
   InvalidOperatorParameter: c('KQL0402', 'Invalid operator parameter'),

@@ -33,6 +33,7 @@ import type {
   Rel,
   ScalarExpr,
   SortKey,
+  SourceSpan,
   Visualization,
 } from './nodes.js';
 
@@ -62,8 +63,13 @@ export interface LoweringResult {
   readonly diagnostics: readonly Diagnostic[];
 }
 
-export function lower(analysis: Analysis): LoweringResult {
-  const l = new Lowerer(analysis);
+export interface LowerOptions {
+  /** The query's `now()` in ticks since 1970 (fixed for the whole query, as in Kusto). */
+  readonly now: bigint;
+}
+
+export function lower(analysis: Analysis, options: LowerOptions): LoweringResult {
+  const l = new Lowerer(analysis, options);
   return l.run();
 }
 
@@ -84,7 +90,10 @@ class Lowerer {
   private visualization: Visualization | null = null;
   private nameCounter = 0;
 
-  constructor(private readonly analysis: Analysis) {
+  constructor(
+    private readonly analysis: Analysis,
+    private readonly options: LowerOptions,
+  ) {
     this.models = [analysis.model];
   }
 
@@ -847,9 +856,18 @@ class Lowerer {
       return this.scalar(arg, { input: null });
     }
     const args = e.args.map((a) => this.scalar(a, frame));
-    if (call?.kind === 'aggregate') return { kind: 'agg', fn: call.definition.name, args, type };
+    const span: SourceSpan = [e.start, e.end];
+    if (call?.kind === 'aggregate') return { kind: 'agg', fn: call.definition.name, args, type, span };
     if (WINDOW_FUNCTIONS.has(name)) return { kind: 'win', fn: name, args, type };
-    return { kind: 'call', fn: name, args, type };
+    // now() is fixed per query; ago(x) is now() - x: both fold to constants, so time filters reach the storage.
+    if (name === 'now' || name === 'ago') {
+      const now: ScalarExpr = { kind: 'lit', type: 'datetime', value: this.options.now.toString() };
+      const offset = args[0];
+      if (!offset) return now;
+      const t = offset.type === 'timespan' ? offset : { kind: 'call' as const, fn: 'totimespan', args: [offset], type: 'timespan' as const, span };
+      return { kind: 'op', op: name === 'now' ? 'Add' : 'Subtract', args: [now, t], type: 'datetime', span };
+    }
+    return { kind: 'call', fn: name, args, type, span };
   }
 }
 

@@ -9,6 +9,9 @@
  */
 import type { ColumnType, ScalarTypeName } from '../binder/types.js';
 
+/** `[start, end]` UTF-16 offsets of the KQL text a plan node came from. */
+export type SourceSpan = readonly [number, number];
+
 export interface PlanColumn {
   readonly name: string;
   readonly type: ColumnType;
@@ -24,10 +27,22 @@ export type ScalarExpr =
   | { readonly kind: 'col'; readonly name: string; readonly type: ColumnType; readonly side?: 'left' | 'right' }
   /** A typed literal. datetime/timespan are tick strings (100 ns since 1970 / duration); long, decimal strings. */
   | { readonly kind: 'lit'; readonly type: ScalarTypeName; readonly value: PlanValue }
-  /** A built-in scalar function (by KQL name). */
-  | { readonly kind: 'call'; readonly fn: string; readonly args: readonly ScalarExpr[]; readonly type: ColumnType }
+  /** A built-in scalar function (by KQL name). `span` locates the call in the query text for diagnostics. */
+  | {
+      readonly kind: 'call';
+      readonly fn: string;
+      readonly args: readonly ScalarExpr[];
+      readonly type: ColumnType;
+      readonly span?: SourceSpan;
+    }
   /** An operator (by Kusto operator kind: `Add`, `Equal`, `Has`, `In`, `Between`, `And`, `UnaryMinus`, ...). */
-  | { readonly kind: 'op'; readonly op: string; readonly args: readonly ScalarExpr[]; readonly type: ColumnType }
+  | {
+      readonly kind: 'op';
+      readonly op: string;
+      readonly args: readonly ScalarExpr[];
+      readonly type: ColumnType;
+      readonly span?: SourceSpan;
+    }
   /** `x in (T | project c)`: membership in the first column of a relation. */
   | {
       readonly kind: 'in-rel';
@@ -55,6 +70,7 @@ export type ScalarExpr =
       readonly args: readonly ScalarExpr[];
       readonly type: ColumnType;
       readonly group?: string;
+      readonly span?: SourceSpan;
     }
   /** A function over serialized rows (`row_number`, `prev`, `next`, `row_cumsum`, ...); only in `window` nodes. */
   | {

@@ -1,0 +1,95 @@
+/**
+ * KQL → SQL in one call: analyze (parse + bind), lower to a logical plan, run the plan passes, and generate SQL
+ * for one dialect. Every failure is a diagnostic; `sql` is present only when there is no error.
+ */
+import type { Analysis } from './analyze.js';
+import { analyze } from './analyze.js';
+import type { WorkspaceSchema } from './catalog/workspace.js';
+import { Codes } from './diagnostics/codes.js';
+import type { Diagnostic } from './diagnostics/diagnostic.js';
+import { lower } from './plan/lower.js';
+import type { PlanColumn, QueryPlan, Visualization } from './plan/nodes.js';
+import type { Dialect } from './sql/dialect.js';
+import type { StorageNaming } from './sql/generate.js';
+import { generateSql, SqlUnsupported } from './sql/generate.js';
+
+export interface CompileOptions {
+  readonly dialect: Dialect;
+  /** Storage names of tables and columns (the engine's mapping); identity by default. */
+  readonly storage?: StorageNaming;
+  /** The query's now(), in ms since 1970 (default: Date.now()). */
+  readonly nowMs?: number;
+  /** Appended as a final LIMIT (e.g. truncation limit + 1). */
+  readonly rowLimit?: number;
+}
+
+export interface CompiledQuery {
+  readonly ok: boolean;
+  readonly diagnostics: readonly Diagnostic[];
+  readonly analysis: Analysis;
+  readonly plan: QueryPlan | null;
+  readonly sql: string | null;
+  /** Result columns, in order (SQL column i is named `c<i>`). */
+  readonly columns: readonly PlanColumn[];
+  readonly visualization: Visualization | null;
+}
+
+export const IDENTITY_STORAGE: StorageNaming = { table: (t) => t, column: (_t, c) => c };
+
+export function compile(text: string, workspace: WorkspaceSchema, options: CompileOptions): CompiledQuery {
+  const analysis = analyze(text, workspace);
+  const fail = (diagnostics: readonly Diagnostic[], plan: QueryPlan | null = null): CompiledQuery => ({
+    ok: false,
+    diagnostics,
+    analysis,
+    plan,
+    sql: null,
+    columns: [],
+    visualization: null,
+  });
+  if (!analysis.ok) return fail(analysis.diagnostics);
+  const nowTicks = BigInt(Math.round(options.nowMs ?? Date.now())) * 10000n;
+  const lowered = lower(analysis, { now: nowTicks });
+  const diagnostics = [...analysis.diagnostics, ...lowered.diagnostics];
+  const plan = lowered.plan;
+  if (!plan) {
+    if (lowered.diagnostics.length === 0) {
+      diagnostics.push({
+        code: Codes.QueryExpected.code,
+        severity: 'error',
+        message: 'The query has no tabular expression to run.',
+        start: 0,
+        length: text.length,
+      });
+    }
+    return fail(diagnostics);
+  }
+  try {
+    const gen = generateSql(plan.rel, options.dialect, {
+      storage: options.storage ?? IDENTITY_STORAGE,
+      ...(options.rowLimit !== undefined ? { rowLimit: options.rowLimit } : {}),
+    });
+    return {
+      ok: true,
+      diagnostics,
+      analysis,
+      plan,
+      sql: gen.sql,
+      columns: gen.columns,
+      visualization: plan.visualization,
+    };
+  } catch (e) {
+    if (e instanceof SqlUnsupported) {
+      const span = e.span ?? [0, text.length];
+      diagnostics.push({
+        code: Codes.Unsupported.code,
+        severity: 'error',
+        message: `${e.message} is not supported by Vigil's ${options.dialect.name} engine yet.`,
+        start: span[0],
+        length: span[1] - span[0],
+      });
+      return fail(diagnostics, plan);
+    }
+    throw e;
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * A SQL dialect = capability flags + tables of templates (operators, scalar functions, aggregates, window
+ * functions) + a few structural overrides. The generator (generate.ts) is engine-neutral: everything specific to
+ * DuckDB or ClickHouse lives in `dialects/<name>/`. A template that cannot express a call calls `ctx.unsupported`,
+ * which becomes a compile-time diagnostic with the KQL span — never wrong SQL.
+ */
+import type { ColumnType, ScalarTypeName } from '../binder/types.js';
+import type { PlanValue, ScalarExpr } from '../plan/nodes.js';
+
+/** A compiled argument: its SQL text, KQL type, and the literal it came from (when it is one). */
+export interface SqlArg {
+  readonly sql: string;
+  readonly type: ColumnType;
+  /** The literal value when the argument is a literal (after folding), else undefined. */
+  readonly literal?: { readonly value: PlanValue; readonly type: ScalarTypeName };
+  /** The plan expression, for templates that need more than SQL text (e.g. `*` columns). */
+  readonly expr: ScalarExpr;
+}
+
+export interface TemplateContext {
+  /** The KQL result type of the call being compiled. */
+  readonly resultType: ColumnType;
+  readonly dialect: Dialect;
+  /** Abandons compilation of the call with a clear reason (reported with the call's span). */
+  unsupported(reason: string): never;
+  /** Compiles a literal of the given type in this dialect. */
+  literal(value: PlanValue, type: ScalarTypeName): string;
+}
+
+export type Template = (args: readonly SqlArg[], ctx: TemplateContext) => string;
+
+export interface DialectCapabilities {
+  /** `SELECT DISTINCT ON (...)` (DuckDB) vs `LIMIT 1 BY` (ClickHouse) for innerunique joins. */
+  readonly distinctOn: boolean;
+  /** `SEMI JOIN` / `ANTI JOIN` keywords. */
+  readonly semiAntiJoin: boolean;
+}
+
+export interface Dialect {
+  readonly name: 'duckdb' | 'clickhouse';
+  readonly capabilities: DialectCapabilities;
+  /** The storage / cast type of a KQL scalar type. */
+  readonly types: Readonly<Record<ScalarTypeName, string>>;
+  quoteIdentifier(name: string): string;
+  /** A literal of a KQL type; `value` is a PlanValue (ticks and longs as strings). */
+  literal(value: PlanValue, type: ScalarTypeName): string;
+  /** A typed null of a KQL type (a string null is the empty string: KQL strings are never null). */
+  nullOf(type: ColumnType): string;
+  /** Operators by Kusto operator kind (`Add`, `Equal`, `Has`, `In`, ...). */
+  readonly operators: Readonly<Record<string, Template>>;
+  /** Scalar functions by KQL name. */
+  readonly functions: Readonly<Record<string, Template>>;
+  /** Aggregates by KQL name (args are the compiled aggregate arguments). */
+  readonly aggregates: Readonly<Record<string, Template>>;
+  /** Dynamic property/element access: `base` is a dynamic value, steps are names, indexes or computed SQL. */
+  path(base: SqlArg, steps: readonly (string | number | SqlArg)[]): string;
+  /** `toscalar()`'s typed result of a one-column sub-select. */
+  scalarSubquery(select: string): string;
+}

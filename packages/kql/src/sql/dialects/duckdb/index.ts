@@ -1,0 +1,54 @@
+/**
+ * The DuckDB dialect: KQL's types and values in DuckDB's storage model, and the template tables.
+ */
+import type { Dialect, SqlArg } from '../../dialect.js';
+import { AGGREGATES } from './aggregates.js';
+import { DUCKDB_TYPES, literal, nullOf, quoteIdentifier, sqlString } from './base.js';
+import { FUNCTIONS } from './functions.js';
+import { OPERATORS } from './operators.js';
+
+/** JSON path text for constant steps: `$.a[0]."b c"`. */
+function jsonPath(steps: readonly (string | number)[]): string {
+  let p = '$';
+  for (const s of steps) {
+    if (typeof s === 'number') p += s < 0 ? `[#${s}]` : `[${s}]`;
+    else p += /^[A-Za-z_][A-Za-z0-9_]*$/.test(s) ? `.${s}` : `."${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+  }
+  return p;
+}
+
+export const duckdb: Dialect = {
+  name: 'duckdb',
+  capabilities: { distinctOn: true, semiAntiJoin: true },
+  types: DUCKDB_TYPES,
+  quoteIdentifier,
+  literal,
+  nullOf,
+  operators: OPERATORS,
+  functions: FUNCTIONS,
+  aggregates: AGGREGATES,
+  path(base: SqlArg, steps: readonly (string | number | SqlArg)[]): string {
+    let sql = base.sql;
+    let pending: (string | number)[] = [];
+    const flush = () => {
+      if (pending.length) sql = `json_extract(${sql}, ${sqlString(jsonPath(pending))})`;
+      pending = [];
+    };
+    for (const s of steps) {
+      if (typeof s === 'object') {
+        flush();
+        // A computed index: a number selects an element, a string a property.
+        const key =
+          s.type === 'string'
+            ? `'$."' || replace(${s.sql}, '"', '\\"') || '"'`
+            : `'$[' || CASE WHEN ${s.sql} < 0 THEN '#' || CAST(${s.sql} AS VARCHAR) ELSE CAST(${s.sql} AS VARCHAR) END || ']'`;
+        sql = `json_extract(${sql}, ${key})`;
+      } else pending.push(s);
+    }
+    flush();
+    return sql;
+  },
+  scalarSubquery(select: string): string {
+    return `(${select})`;
+  },
+};

@@ -1,0 +1,594 @@
+/**
+ * The embedded engine: one DuckDB database file per workspace, opened locked down (no file access outside the
+ * workspace spool, no extension loading, configuration frozen), a pool of connections for parallel queries and
+ * one writer at a time for DDL and loads. See ../CONTEXT.md for the storage model and the invariants.
+ */
+import { randomUUID } from 'node:crypto';
+import { copyFile, link, mkdir, readdir, realpath, rm, stat } from 'node:fs/promises';
+import { basename, extname, join, resolve } from 'node:path';
+import { type DuckDBConnection, DuckDBInstance, StatementType } from '@duckdb/node-api';
+import type { ScalarTypeName } from '@vigil/kql';
+import {
+  DEFAULT_LIMITS,
+  type Engine,
+  type ExecuteOptions,
+  type LoadOptions,
+  type LoadReport,
+  type QueryResult,
+  type RejectedRow,
+  type ResultColumn,
+  type ResultSet,
+  type StorageColumn,
+  type TableDefinition,
+  type TableStats,
+  type TableStorage,
+} from '../engine.js';
+import { EngineError, engineMessage } from '../errors.js';
+import { mapSourceFields } from '../load/mapping.js';
+import { decideFormat, jsonFormatName, parseCsvHeader, readHead } from '../load/sniff.js';
+import { openResultFile } from '../result-file.js';
+import { HIDDEN_COLUMNS, StorageNamespace } from '../storage-names.js';
+import { type DuckKind, duckKind, encodeRowSql, kqlTypeOfKind } from './encode-sql.js';
+import { countSql, insertSql, type LoadPlan, type LoadSource, rejectsSql, sampleKeysSql } from './load-sql.js';
+import { META_DDL, makeStorage, readStorageMaps, storageColumn } from './meta.js';
+import { ConnectionPool, Mutex } from './pool.js';
+import { DUCKDB_STORAGE_TYPES, ident, str, timestampLiteral } from './sql.js';
+
+export interface DuckDBEngineOptions {
+  /** The database file (created if missing). */
+  readonly path: string;
+  /** The only directory the database may read or write besides its own files; created if missing. */
+  readonly spoolDir: string;
+  /** DuckDB worker threads (default: DuckDB's choice, the number of cores). */
+  readonly threads?: number;
+  /** DuckDB memory limit, e.g. `4GB` (default: DuckDB's, 80% of RAM). */
+  readonly memoryLimit?: string;
+  /** Connections in the query pool (default 4): how many queries run at the same time. */
+  readonly connections?: number;
+}
+
+interface Running {
+  readonly conn: DuckDBConnection;
+  reason?: 'timeout' | 'cancelled';
+}
+
+const KQL_TYPES = new Set<string>(Object.keys(DUCKDB_STORAGE_TYPES));
+const SAMPLE_RECORDS = 2000;
+
+export class DuckDBEngine implements Engine {
+  readonly dialect = 'duckdb' as const;
+  private readonly tableMap = new Map<string, TableStorage>();
+  private readonly tableNames = new StorageNamespace();
+  private readonly running = new Map<string, Running>();
+  private readonly openResults = new Set<ResultSet>();
+  private readonly writer = new Mutex();
+  private closed = false;
+
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    /** Used for DDL and loads only, under `writer`. */
+    private readonly writeConn: DuckDBConnection,
+    private readonly pool: ConnectionPool,
+    private readonly spool: string,
+  ) {}
+
+  static async open(options: DuckDBEngineOptions): Promise<DuckDBEngine> {
+    await mkdir(options.spoolDir, { recursive: true });
+    const spool = await realpath(options.spoolDir);
+    for (const sub of ['load', 'results']) {
+      await rm(join(spool, sub), { recursive: true, force: true }); // leftovers of a crash
+      await mkdir(join(spool, sub), { recursive: true });
+    }
+    const config: Record<string, string> = {
+      autoinstall_known_extensions: 'false',
+      autoload_known_extensions: 'false',
+    };
+    if (options.threads) config.threads = String(options.threads);
+    if (options.memoryLimit) config.memory_limit = options.memoryLimit;
+    let instance: DuckDBInstance;
+    try {
+      instance = await DuckDBInstance.create(options.path, config);
+    } catch (e) {
+      throw new EngineError('workspace', `cannot open ${options.path}: ${engineMessage(e)}`, { cause: e });
+    }
+    const first = await instance.connect();
+    // Order matters: allowed_directories cannot be set once external access is off, and nothing can be set once
+    // the configuration is locked. From here on no SQL text can reach a file outside the spool, load an
+    // extension, or undo these settings.
+    await first.run("SET TimeZone = 'UTC'");
+    await first.run(`SET allowed_directories = [${str(`${spool}/`)}]`);
+    await first.run('SET enable_external_access = false');
+    await first.run('SET lock_configuration = true');
+    for (const ddl of META_DDL) await first.run(ddl);
+    const conns: DuckDBConnection[] = [];
+    for (let i = 0; i < (options.connections ?? 4); i++) conns.push(await instance.connect());
+    const engine = new DuckDBEngine(instance, first, new ConnectionPool(conns), spool);
+    for (const t of await readStorageMaps(first)) {
+      engine.tableMap.set(t.name, t);
+      engine.tableNames.reserve(t.storageName);
+    }
+    return engine;
+  }
+
+  // ---------------------------------------------------------------------------------------------- tables
+
+  storage(tableName: string): TableStorage | undefined {
+    return this.tableMap.get(tableName);
+  }
+
+  tables(): readonly TableStorage[] {
+    return [...this.tableMap.values()];
+  }
+
+  ensureTable(def: TableDefinition): Promise<TableStorage> {
+    this.assertOpen();
+    validateDefinition(def);
+    return this.writer.run(async () => {
+      const existing = this.tableMap.get(def.name);
+      const variantOf = new Map<string, string>();
+      for (const [a, b] of def.caseVariants ?? []) variantOf.set(b, a);
+      const conn = this.writeConn;
+      await conn.run('BEGIN TRANSACTION');
+      try {
+        let result: TableStorage;
+        if (!existing) {
+          const names = new StorageNamespace(Object.values(HIDDEN_COLUMNS));
+          const tableNames = new StorageNamespace(this.tables().map((t) => t.storageName));
+          const storageName = tableNames.assign(def.name);
+          const columns = def.columns.map((c) =>
+            storageColumn(c.name, c.type as ScalarTypeName, names.assign(c.name), variantOf.get(c.name)),
+          );
+          const ddl = [
+            ...columns.map((c) => columnDdl(c)),
+            `${ident(HIDDEN_COLUMNS.ingestionTime)} TIMESTAMP`,
+            `${ident(HIDDEN_COLUMNS.batchId)} BIGINT`,
+          ];
+          await conn.run(`CREATE TABLE ${ident(storageName)} (${ddl.join(', ')})`);
+          await conn.run(
+            `INSERT INTO vigil_meta.tables VALUES (${str(def.name)}, ${str(storageName)}, ${timestampLiteral(new Date())})`,
+          );
+          await insertColumnMeta(conn, def.name, columns, 0);
+          result = makeStorage(def.name, storageName, columns);
+        } else {
+          const missing = def.columns.filter((c) => {
+            const have = existing.columns.find((e) => e.name === c.name);
+            if (have && have.type !== c.type) {
+              throw new EngineError(
+                'schema',
+                `${def.name}.${c.name} is ${have.type} in the workspace; it cannot become ${c.type}`,
+              );
+            }
+            return !have;
+          });
+          if (missing.length === 0) {
+            await conn.run('ROLLBACK');
+            return existing;
+          }
+          const names = new StorageNamespace([
+            ...Object.values(HIDDEN_COLUMNS),
+            ...existing.columns.map((c) => c.storageName),
+          ]);
+          const added = missing.map((c) =>
+            storageColumn(c.name, c.type as ScalarTypeName, names.assign(c.name), variantOf.get(c.name)),
+          );
+          for (const c of added)
+            await conn.run(`ALTER TABLE ${ident(existing.storageName)} ADD COLUMN ${columnDdl(c)}`);
+          await insertColumnMeta(conn, def.name, added, existing.columns.length);
+          result = makeStorage(def.name, existing.storageName, [...existing.columns, ...added]);
+        }
+        await conn.run('COMMIT');
+        this.tableMap.set(def.name, result);
+        this.tableNames.reserve(result.storageName);
+        return result;
+      } catch (e) {
+        await conn.run('ROLLBACK').catch(() => undefined);
+        if (e instanceof EngineError) throw e;
+        throw new EngineError('schema', `cannot create ${def.name}: ${engineMessage(e)}`, { cause: e });
+      }
+    });
+  }
+
+  // ---------------------------------------------------------------------------------------------- loading
+
+  loadFile(table: string, file: string, options: LoadOptions = {}): Promise<LoadReport> {
+    this.assertOpen();
+    const storage = this.tableMap.get(table);
+    if (!storage) return Promise.reject(new EngineError('unknown_table', `unknown table ${table}`));
+    return this.writer.run(() => this.load(storage, resolve(file), options));
+  }
+
+  private async load(table: TableStorage, file: string, options: LoadOptions): Promise<LoadReport> {
+    const started = performance.now();
+    const bytes = await stat(file).then(
+      (s) => s.size,
+      (e: unknown) => {
+        throw new EngineError('load', `cannot read ${file}: ${(e as Error).message}`, { cause: e });
+      },
+    );
+    const head = await readHead(file);
+    const format = decideFormat(file, head.text, options.format);
+    // DuckDB may only read the spool: stage the file there (a hard link when possible, else a copy).
+    const staged = join(this.spool, 'load', `${randomUUID()}${extname(file) || '.dat'}`);
+    await link(file, staged).catch(() => copyFile(file, staged));
+    const conn = this.writeConn;
+    try {
+      let source: LoadSource;
+      let envelope: 'records' | 'properties' | undefined;
+      if (format === 'csv') {
+        source = { kind: 'csv', path: staged, fields: parseCsvHeader(head) };
+      } else {
+        envelope = await this.detectEnvelope(staged);
+        const sampled = await this.sampleKeys(staged, envelope);
+        const collide = hasCaseCollision(sampled);
+        const fields = [...sampled];
+        const lower = new Set(sampled.map((k) => k.toLowerCase()));
+        // Declare every column name too, so that a key first seen after the sample still loads.
+        for (const c of table.columns) {
+          if (collide || envelope || !lower.has(c.name.toLowerCase())) {
+            if (!fields.includes(c.name)) fields.push(c.name);
+            lower.add(c.name.toLowerCase());
+          }
+        }
+        const mode = collide || envelope ? 'objects' : 'columns';
+        source = { kind: 'json', path: staged, fields, mode, ...(envelope ? { envelope } : {}) };
+      }
+      const mapping = mapSourceFields(source.fields, table);
+      const ingestionDate = new Date();
+      await conn.run('BEGIN TRANSACTION');
+      try {
+        const batchId = Number(
+          (await conn.runAndReadAll('SELECT coalesce(max(batch_id), 0) + 1 FROM vigil_meta.loads')).getRowsJS()[0]?.[0],
+        );
+        const plan: LoadPlan = {
+          table,
+          source,
+          mapping,
+          ingestionTime: timestampLiteral(ingestionDate),
+          batchId,
+        };
+        const progress = options.onProgress
+          ? setInterval(() => {
+              const p = conn.progress.percentage;
+              options.onProgress?.({
+                table: table.name,
+                file,
+                bytes,
+                fraction: p > 0 ? Math.min(1, p / 100) : 0,
+                elapsedMs: performance.now() - started,
+              });
+            }, 250)
+          : undefined;
+        let loaded: number;
+        let read: number;
+        try {
+          loaded = (await conn.run(insertSql(plan))).rowsChanged;
+          read = Number((await conn.runAndReadAll(countSql(plan))).getRowsJS()[0]?.[0]);
+        } finally {
+          if (progress) clearInterval(progress);
+        }
+        const rejected = read > loaded ? await this.describeRejects(plan, options.maxRejectedDetails ?? 20) : [];
+        const ms = performance.now() - started;
+        const formatName = format === 'csv' ? 'csv' : jsonFormatName(head.text);
+        await conn.run(
+          `INSERT INTO vigil_meta.loads VALUES (${batchId}, ${str(table.name)}, ${str(file)}, ${str(formatName)}, ` +
+            `${bytes}, ${read}, ${loaded}, ${read - loaded}, ${plan.ingestionTime}, ${ms})`,
+        );
+        await conn.run('COMMIT');
+        // Move the rows from the WAL into the database file now (cheap right after a bulk insert); if another
+        // transaction is open DuckDB refuses, and its automatic checkpoint does it later.
+        await conn.run('CHECKPOINT').catch(() => undefined);
+        options.onProgress?.({ table: table.name, file, bytes, fraction: 1, elapsedMs: ms });
+        return {
+          table: table.name,
+          file,
+          format: formatName,
+          ...(envelope ? { envelope } : {}),
+          batchId,
+          bytes,
+          rowsRead: read,
+          rowsLoaded: loaded,
+          rowsRejected: read - loaded,
+          rejected,
+          renamed: mapping.renamed,
+          ignored: mapping.ignored,
+          ingestionTime: ingestionDate.toISOString(),
+          ms,
+        };
+      } catch (e) {
+        await conn.run('ROLLBACK').catch(() => undefined);
+        throw e;
+      }
+    } catch (e) {
+      if (e instanceof EngineError) throw e;
+      throw new EngineError('load', `cannot load ${basename(file)} into ${table.name}: ${engineMessage(e)}`, {
+        cause: e,
+      });
+    } finally {
+      await rm(staged, { force: true });
+    }
+  }
+
+  /** The Defender streaming envelopes: `{"records":[...]}` (Event Hubs) or one record per line (blob). */
+  private async detectEnvelope(path: string): Promise<'records' | 'properties' | undefined> {
+    const keys = await this.sampleKeys(path, undefined);
+    if (keys.length === 1 && keys[0] === 'records') return 'records';
+    if (keys.includes('properties') && keys.includes('category')) {
+      const r = await this.writeConn.runAndReadAll(
+        `SELECT count(*) FILTER (WHERE NOT starts_with(coalesce(json_extract_string(__j, '$.category'), ''), 'AdvancedHunting-')) ` +
+          `FROM (SELECT json AS __j FROM read_json_objects(${str(path)}, format = 'auto') LIMIT ${SAMPLE_RECORDS})`,
+      );
+      if (Number(r.getRowsJS()[0]?.[0]) === 0) return 'properties';
+    }
+    return undefined;
+  }
+
+  private async sampleKeys(path: string, envelope: 'records' | 'properties' | undefined): Promise<string[]> {
+    const r = await this.writeConn.runAndReadAll(sampleKeysSql(path, envelope, SAMPLE_RECORDS));
+    const seen = new Set<string>();
+    for (const [keys] of r.getRowsJS() as [string[]][]) for (const k of keys) seen.add(k);
+    return [...seen];
+  }
+
+  private async describeRejects(plan: LoadPlan, limit: number): Promise<RejectedRow[]> {
+    if (limit <= 0) return [];
+    const { sql, rawColumns } = rejectsSql(plan, limit);
+    const rows = (await this.writeConn.runAndReadAll(sql)).getRowsJS() as unknown[][];
+    return rows.map((row) => {
+      const failed = String(row[1]).split(',').map(Number);
+      return {
+        row: Number(row[0]),
+        columns: failed.map((j) => {
+          const c = plan.table.columns[j] as StorageColumn;
+          const raw = row[2 + rawColumns.indexOf(j)];
+          return { column: c.name, value: String(raw ?? '').slice(0, 200), expected: c.type };
+        }),
+      };
+    });
+  }
+
+  // ---------------------------------------------------------------------------------------------- queries
+
+  async query(sql: string, options: ExecuteOptions = {}): Promise<ResultSet> {
+    this.assertOpen();
+    const queryId = options.queryId ?? randomUUID();
+    if (this.running.has(queryId)) throw new EngineError('refused', `a query with id ${queryId} is already running`);
+    const timeoutMs = options.timeoutMs ?? DEFAULT_LIMITS.timeoutMs;
+    const maxRows = options.maxRows ?? DEFAULT_LIMITS.maxRows;
+    const maxBytes = options.maxBytes ?? DEFAULT_LIMITS.maxBytes;
+    const conn = await this.pool.acquire(options.signal);
+    const state: Running = { conn };
+    this.running.set(queryId, state);
+    const stop = (reason: 'timeout' | 'cancelled') => {
+      if (state.reason) return;
+      state.reason = reason;
+      conn.interrupt();
+    };
+    const timer = setTimeout(() => stop('timeout'), timeoutMs);
+    const onAbort = () => stop('cancelled');
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    const file = join(this.spool, 'results', `${randomUUID()}.jsonl`);
+    const check = () => {
+      if (state.reason === 'timeout') throw new EngineError('timeout', `query exceeded its timeout of ${timeoutMs} ms`);
+      if (state.reason === 'cancelled') throw new EngineError('cancelled', 'query cancelled');
+    };
+    try {
+      const columns = await this.describe(conn, sql, options.columns);
+      check();
+      const started = performance.now();
+      const body = sql.trim().replace(/;+\s*$/, '');
+      const alias = columns.map((_, i) => `c${i}`).join(', ');
+      const row = encodeRowSql(columns.map((c, i) => ({ type: c.type, kind: c.kind, sql: `__q.c${i}` })));
+      // The newline after the embedded SQL ends any trailing line comment in it.
+      const select =
+        `SELECT __l FROM (SELECT __l, sum(strlen(__l)) OVER (ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS __cum ` +
+        `FROM (SELECT ${row} AS __l FROM (\n${body}\n) AS __q${alias ? `(${alias})` : ''} LIMIT ${maxRows + 1})) ` +
+        `WHERE __cum - strlen(__l) <= ${maxBytes}`;
+      const copy = `COPY (${select}) TO ${str(file)} (FORMAT csv, HEADER false, QUOTE '', ESCAPE '', DELIMITER '\t')`;
+      const written = (await conn.run(copy)).rowsChanged;
+      check();
+      const engineMs = performance.now() - started;
+      const result = await openResultFile({
+        queryId,
+        file,
+        columns: columns.map(({ name, type }) => ({ name, type })),
+        engineMs,
+        rowsWritten: written,
+        maxRows,
+        maxBytes,
+        onClose: () => this.openResults.delete(result),
+      });
+      this.openResults.add(result);
+      return result;
+    } catch (e) {
+      await rm(file, { force: true });
+      check();
+      if (e instanceof EngineError) throw e;
+      throw new EngineError('sql', engineMessage(e), { cause: e });
+    } finally {
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
+      this.running.delete(queryId);
+      this.pool.release(conn);
+    }
+  }
+
+  /** Checks that `sql` is exactly one SELECT and returns its result columns in KQL terms. */
+  private async describe(
+    conn: DuckDBConnection,
+    sql: string,
+    expected: ExecuteOptions['columns'],
+  ): Promise<(ResultColumn & { kind: DuckKind })[]> {
+    const extracted = await conn.extractStatements(sql);
+    if (extracted.count !== 1) {
+      throw new EngineError('refused', `expected one SELECT statement, got ${extracted.count} statements`);
+    }
+    const prepared = await extracted.prepare(0);
+    try {
+      if (prepared.statementType !== StatementType.SELECT) {
+        throw new EngineError(
+          'refused',
+          `only SELECT statements run as queries, not ${StatementType[prepared.statementType]}`,
+        );
+      }
+      const out: (ResultColumn & { kind: DuckKind })[] = [];
+      for (let i = 0; i < prepared.columnCount; i++) {
+        const type = prepared.columnType(i);
+        const kind = duckKind(prepared.columnTypeId(i), type.alias);
+        const want = expected?.[i];
+        const kql: ScalarTypeName = want && want.type !== 'unknown' ? want.type : kqlTypeOfKind(kind);
+        out.push({ name: want?.name ?? prepared.columnName(i), type: kql, kind });
+      }
+      if (expected && expected.length !== out.length) {
+        throw new EngineError('sql', `the SQL returns ${out.length} columns, the compiler expected ${expected.length}`);
+      }
+      return out;
+    } finally {
+      prepared.destroySync();
+    }
+  }
+
+  async execute(sql: string, options: ExecuteOptions = {}): Promise<QueryResult> {
+    const result = await this.query(sql, options);
+    try {
+      return {
+        queryId: result.queryId,
+        columns: result.columns,
+        rows: await result.rows(),
+        truncated: result.truncated,
+        engineMs: result.engineMs,
+      };
+    } finally {
+      await result.close();
+    }
+  }
+
+  cancel(queryId: string): boolean {
+    const state = this.running.get(queryId);
+    if (!state) return false;
+    if (!state.reason) {
+      state.reason = 'cancelled';
+      state.conn.interrupt();
+    }
+    return true;
+  }
+
+  // ---------------------------------------------------------------------------------------------- stats
+
+  async stats(): Promise<TableStats[]> {
+    this.assertOpen();
+    const conn = await this.pool.acquire();
+    try {
+      const blockSize = Number(
+        (await conn.runAndReadAll('SELECT block_size FROM pragma_database_size()')).getRowsJS()[0]?.[0] ?? 262144,
+      );
+      const loads = new Map(
+        (
+          (
+            await conn.runAndReadAll(
+              'SELECT table_name, sum(bytes), max(ingestion_time)::VARCHAR FROM vigil_meta.loads GROUP BY table_name',
+            )
+          ).getRowsJS() as [string, bigint, string][]
+        ).map(([t, b, last]) => [t, { bytes: Number(b), last }]),
+      );
+      const out: TableStats[] = [];
+      for (const t of this.tables()) {
+        const q = ident(t.storageName);
+        const rows = Number((await conn.runAndReadAll(`SELECT count(*) FROM ${q}`)).getRowsJS()[0]?.[0]);
+        const blocks = Number(
+          (
+            await conn.runAndReadAll(
+              `SELECT count(DISTINCT block_id) FROM pragma_storage_info(${str(t.storageName)}) WHERE block_id >= 0`,
+            )
+          ).getRowsJS()[0]?.[0],
+        );
+        const load = loads.get(t.name);
+        out.push({
+          table: t.name,
+          rows,
+          ingestedBytes: load?.bytes ?? 0,
+          storageBytes: blocks * blockSize,
+          lastIngestion: load?.last ? `${load.last.replace(' ', 'T')}Z` : null,
+        });
+      }
+      return out;
+    } finally {
+      this.pool.release(conn);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------- lifecycle
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    for (const id of [...this.running.keys()]) this.cancel(id);
+    await this.writer.run(async () => undefined);
+    this.closed = true;
+    for (const r of [...this.openResults]) await r.close();
+    this.pool.close();
+    this.writeConn.closeSync();
+    this.instance.closeSync();
+    await rm(join(this.spool, 'results'), { recursive: true, force: true });
+    await rm(join(this.spool, 'load'), { recursive: true, force: true });
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new EngineError('closed', 'the engine is closed');
+  }
+
+  /** Files currently in the spool (tests use it to check that nothing is left behind). */
+  async spoolFiles(): Promise<string[]> {
+    const out: string[] = [];
+    for (const sub of ['load', 'results']) {
+      const names = await readdir(join(this.spool, sub)).catch(() => [] as string[]);
+      out.push(...names.map((n) => join(sub, n)));
+    }
+    return out;
+  }
+}
+
+function columnDdl(c: StorageColumn): string {
+  // Strings are never null in KQL: a column added later must read '' in existing rows, not NULL.
+  return `${ident(c.storageName)} ${c.storageType}${c.type === 'string' ? " DEFAULT ''" : ''}`;
+}
+
+async function insertColumnMeta(
+  conn: DuckDBConnection,
+  table: string,
+  columns: readonly StorageColumn[],
+  firstOrdinal: number,
+): Promise<void> {
+  if (columns.length === 0) return;
+  const values = columns.map(
+    (c, i) =>
+      `(${str(table)}, ${firstOrdinal + i}, ${str(c.name)}, ${str(c.type)}, ${str(c.storageName)}, ${
+        c.variantOf ? str(c.variantOf) : 'NULL'
+      })`,
+  );
+  await conn.run(`INSERT INTO vigil_meta.columns VALUES ${values.join(', ')}`);
+}
+
+function validateDefinition(def: TableDefinition): void {
+  if (!def.name) throw new EngineError('schema', 'a table needs a name');
+  const seen = new Set<string>();
+  for (const c of def.columns) {
+    if (!c.name) throw new EngineError('schema', `${def.name}: a column needs a name`);
+    if (seen.has(c.name)) throw new EngineError('schema', `${def.name}: column ${c.name} is declared twice`);
+    if (!KQL_TYPES.has(c.type)) throw new EngineError('schema', `${def.name}.${c.name}: unknown type ${c.type}`);
+    seen.add(c.name);
+  }
+  for (const [a, b] of def.caseVariants ?? []) {
+    if (!seen.has(a) || !seen.has(b) || a.toLowerCase() !== b.toLowerCase() || a === b) {
+      throw new EngineError('schema', `${def.name}: case variants ${a}/${b} must be two declared columns`);
+    }
+  }
+}
+
+function hasCaseCollision(keys: readonly string[]): boolean {
+  const lower = new Set<string>();
+  for (const k of keys) {
+    const l = k.toLowerCase();
+    if (lower.has(l)) return true;
+    lower.add(l);
+  }
+  return false;
+}

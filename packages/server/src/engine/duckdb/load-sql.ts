@@ -1,0 +1,242 @@
+/**
+ * Bulk-load SQL: DuckDB reads the file itself (`read_json` with declared columns, `read_csv` with explicit
+ * columns), coerces each value to its column's type with TRY_CAST-style conversions, and inserts the rows whose
+ * non-empty values all converted. Rows with a value that cannot be coerced are not inserted; they are counted and
+ * described by the load report (never silently dropped, never silently nulled).
+ *
+ * Every source field arrives as VARCHAR, except fields feeding a dynamic column from JSON, which arrive as JSON so
+ * that nested objects keep their structure.
+ */
+import type { ScalarTypeName } from '@vigil/kql';
+import type { TableStorage } from '../engine.js';
+import type { FieldMapping } from '../load/mapping.js';
+import { ident, str } from './sql.js';
+
+export type LoadSource =
+  | { readonly kind: 'csv'; readonly path: string; readonly fields: readonly string[] }
+  | {
+      readonly kind: 'json';
+      readonly path: string;
+      readonly fields: readonly string[];
+      /** `columns`: read_json with declared keys (fast). `objects`: each record as one JSON value (envelopes,
+       * or keys that collide case-insensitively, which read_json cannot declare side by side). */
+      readonly mode: 'columns' | 'objects';
+      readonly envelope?: 'records' | 'properties';
+    };
+
+export interface LoadPlan {
+  readonly table: TableStorage;
+  readonly source: LoadSource;
+  readonly mapping: FieldMapping;
+  /** SQL TIMESTAMP literal. */
+  readonly ingestionTime: string;
+  readonly batchId: number;
+}
+
+const MAX_OBJECT = 256 * 1024 * 1024;
+const MAX_LINE = 64 * 1024 * 1024;
+
+/** Date-time texts seen in real exports besides ISO 8601 (which the TIMESTAMPTZ cast reads). */
+const DATETIME_FORMATS = [
+  '%m/%d/%Y, %I:%M:%S.%g %p', // Log Analytics portal export: 4/19/2021, 12:13:19.483 PM
+  '%m/%d/%Y, %I:%M:%S %p',
+  '%m/%d/%Y %I:%M:%S %p',
+  '%m/%d/%Y %I:%M %p',
+  '%m/%d/%Y %H:%M:%S.%g',
+  '%m/%d/%Y %H:%M:%S',
+  '%m/%d/%Y %H:%M', // spreadsheet-saved CSV: 7/8/2019 16:08
+];
+
+const TIMESPAN_RE = '(-)?(?:([0-9]+)\\.)?([0-9]{1,2}):([0-9]{1,2}):([0-9]{1,2})(?:\\.([0-9]{1,7}))?';
+
+/** JSON-typed field? (feeds a dynamic column and comes from JSON) */
+function isJsonField(plan: LoadPlan, index: number): boolean {
+  if (plan.source.kind !== 'json') return false;
+  for (const c of plan.table.columns) {
+    if (c.type === 'dynamic' && plan.mapping.sources.get(c.name)?.includes(index)) return true;
+  }
+  return false;
+}
+
+/** The source relation: one row per record, fields as `f0`, `f1`, ... */
+export function sourceSql(plan: LoadPlan): string {
+  const { source } = plan;
+  if (source.kind === 'csv') {
+    const cols = source.fields.map((_, i) => `'f${i}': 'VARCHAR'`).join(', ');
+    return (
+      `SELECT * FROM read_csv(${str(source.path)}, header = true, auto_detect = false, delim = ',', quote = '"', ` +
+      `escape = '"', null_padding = true, parallel = false, max_line_size = ${MAX_LINE}, columns = {${cols}})`
+    );
+  }
+  if (source.mode === 'columns') {
+    const decl = source.fields.map((f, i) => `${str(f)}: '${isJsonField(plan, i) ? 'JSON' : 'VARCHAR'}'`).join(', ');
+    const select = source.fields.map((f, i) => `${ident(f)} AS f${i}`).join(', ');
+    return (
+      `SELECT ${select || 'NULL AS f_none'} FROM read_json(${str(source.path)}, format = 'auto', ` +
+      `maximum_object_size = ${MAX_OBJECT}, columns = {${decl || "'__none__': 'VARCHAR'"}})`
+    );
+  }
+  const select = source.fields
+    .map(
+      (f, i) => `${isJsonField(plan, i) ? 'json_extract' : 'json_extract_string'}(__j, ${str(jsonPath(f))}) AS f${i}`,
+    )
+    .join(', ');
+  return `SELECT ${select || 'NULL AS f_none'} FROM (${recordsSql(source.path, source.envelope)})`;
+}
+
+/** One JSON value per record, `__j`, unwrapping the Defender streaming envelopes. */
+export function recordsSql(path: string, envelope: 'records' | 'properties' | undefined): string {
+  const objects = `read_json_objects(${str(path)}, format = 'auto', maximum_object_size = ${MAX_OBJECT})`;
+  const records = `SELECT unnest(json_extract(json, '$.records[*]')) AS __r FROM ${objects}`;
+  if (envelope === 'records') return `SELECT json_extract(__r, '$.properties') AS __j FROM (${records})`;
+  if (envelope === 'properties') return `SELECT json_extract(json, '$.properties') AS __j FROM ${objects}`;
+  return `SELECT json AS __j FROM ${objects}`;
+}
+
+function jsonPath(key: string): string {
+  return `$."${key.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+}
+
+/** Conversion of one VARCHAR source value to a KQL type's storage (NULL when it cannot be converted). */
+function convert(type: ScalarTypeName, s: string): string {
+  const t = `trim(${s})`;
+  switch (type) {
+    case 'string':
+      return s;
+    case 'bool':
+      return `TRY_CAST(${t} AS BOOLEAN)`;
+    case 'int':
+      return `TRY_CAST(${t} AS INTEGER)`;
+    case 'long':
+      return `TRY_CAST(${t} AS BIGINT)`;
+    case 'real':
+      return `TRY_CAST(${t} AS DOUBLE)`;
+    case 'decimal':
+      return `TRY_CAST(${t} AS DECIMAL(38,18))`;
+    case 'guid':
+      return `TRY_CAST(${t} AS UUID)`;
+    case 'datetime': {
+      // Some exports write a 24-hour time with an AM/PM suffix ("3/31/2022, 14:51:35.857 PM"): unambiguous, so
+      // read it without the suffix.
+      const pm24 =
+        `CASE WHEN regexp_matches(${t}, ' (1[3-9]|2[0-3]):[0-9]{2}:[0-9]{2}(\\.[0-9]+)? PM$') ` +
+        `THEN try_strptime(regexp_replace(${t}, ' PM$', ''), ['%m/%d/%Y, %H:%M:%S.%g', '%m/%d/%Y, %H:%M:%S']) END`;
+      return `coalesce(CAST(TRY_CAST(${t} AS TIMESTAMPTZ) AS TIMESTAMP), try_strptime(${t}, [${DATETIME_FORMATS.map(str).join(', ')}]), ${pm24})`;
+    }
+    case 'timespan': {
+      const part = (k: number) => `regexp_extract(${t}, '^${TIMESPAN_RE}$', ${k})`;
+      const num = (k: number) => `CAST(${part(k)} AS BIGINT)`;
+      const ticks =
+        `(coalesce(TRY_CAST(${part(2)} AS BIGINT), 0) * 864000000000 + ${num(3)} * 36000000000 + ` +
+        `${num(4)} * 600000000 + ${num(5)} * 10000000 + CAST(rpad(${part(6)}, 7, '0') AS BIGINT))`;
+      return (
+        `CASE WHEN regexp_full_match(${t}, '-?[0-9]+') THEN TRY_CAST(${t} AS BIGINT) ` +
+        `WHEN regexp_full_match(${t}, '${TIMESPAN_RE}') AND ${num(3)} < 24 AND ${num(4)} < 60 AND ${num(5)} < 60 ` +
+        `THEN CASE WHEN ${part(1)} = '-' THEN -${ticks} ELSE ${ticks} END END`
+      );
+    }
+    case 'dynamic':
+      return `CASE WHEN ${t} = '' THEN NULL WHEN json_valid(${s}) THEN json(${s}) ELSE to_json(${s}) END`;
+  }
+}
+
+/** A JSON source feeding a dynamic column: nested values as they are, JSON text inside a string parsed. */
+function convertJsonToDynamic(j: string): string {
+  const inner = `(${j} ->> '$')`;
+  return (
+    `CASE WHEN ${j} IS NULL OR json_type(${j}) = 'NULL' THEN NULL ` +
+    `WHEN json_type(${j}) = 'VARCHAR' THEN CASE WHEN ${inner} = '' THEN NULL ` +
+    `WHEN regexp_matches(${inner}, '^\\s*[\\[{]') AND json_valid(${inner}) THEN json(${inner}) ELSE ${j} END ` +
+    `ELSE ${j} END`
+  );
+}
+
+interface ColumnExprs {
+  readonly value: string;
+  /** The raw text that failed, when the column's conversion can fail. */
+  readonly raw?: string;
+}
+
+function columnExprs(plan: LoadPlan, name: string, type: ScalarTypeName): ColumnExprs {
+  const sources = plan.mapping.sources.get(name) ?? [];
+  if (sources.length === 0) return { value: type === 'string' ? "''" : 'NULL' };
+  const f = (i: number) => `f${i}`;
+  if (type === 'string') {
+    const parts = sources.length === 1 ? [f(sources[0] as number)] : sources.map((i) => `NULLIF(${f(i)}, '')`);
+    return { value: `coalesce(${parts.join(', ')}, '')` };
+  }
+  const converted = sources.map((i) =>
+    type === 'dynamic' && isJsonField(plan, i) ? convertJsonToDynamic(f(i)) : convert(type, f(i)),
+  );
+  const value = converted.length === 1 ? (converted[0] as string) : `coalesce(${converted.join(', ')})`;
+  if (type === 'dynamic') return { value };
+  const raw = sources.map((i) => `NULLIF(trim(${f(i)}), '')`);
+  return { value, raw: raw.length === 1 ? (raw[0] as string) : `coalesce(${raw.join(', ')})` };
+}
+
+/**
+ * The converted relation: `v<j>` per table column, `r<j>` raw text for columns that can fail, `__err` listing the
+ * indexes of failed columns (empty when the row is good), and `__row` (record number) when asked.
+ */
+function convertedSql(plan: LoadPlan, withRowNumber: boolean): string {
+  const cols = plan.table.columns;
+  const exprs = cols.map((c) => columnExprs(plan, c.name, c.type));
+  const level1 = [
+    ...(withRowNumber ? ['row_number() OVER () AS __row'] : []),
+    ...exprs.map((e, j) => `${e.value} AS v${j}`),
+    ...exprs.flatMap((e, j) => (e.raw ? [`${e.raw} AS r${j}`] : [])),
+  ];
+  const index = (name: string, type: ScalarTypeName) => cols.findIndex((c) => c.name === name && c.type === type);
+  const typeCol = index('Type', 'string');
+  const generated = index('TimeGenerated', 'datetime');
+  const stamp = index('Timestamp', 'datetime');
+  // What a Sentinel workspace fills in when the source leaves it out (see CONTEXT.md, "Loading").
+  const final = cols.map((_, j) => {
+    if (j === typeCol) return `coalesce(NULLIF(v${j}, ''), ${str(plan.table.name)}) AS v${j}`;
+    if (j === generated) {
+      return `coalesce(v${j}, ${stamp >= 0 ? `v${stamp}, ` : ''}${plan.ingestionTime}) AS v${j}`;
+    }
+    if (j === stamp && generated >= 0) return `coalesce(v${j}, v${generated}) AS v${j}`;
+    return `v${j}`;
+  });
+  const checks = exprs.flatMap((e, j) =>
+    e.raw ? [`CASE WHEN v${j} IS NULL AND r${j} IS NOT NULL THEN '${j}' END`] : [],
+  );
+  const err = checks.length > 0 ? `concat_ws(',', ${checks.join(', ')})` : "''";
+  const rawCols = exprs.flatMap((e, j) => (e.raw ? [`r${j}`] : []));
+  const level2 = [...(withRowNumber ? ['__row'] : []), ...final, ...rawCols, `${err} AS __err`];
+  return `SELECT ${level2.join(', ')} FROM (SELECT ${level1.join(', ')} FROM (${sourceSql(plan)}) AS __src)`;
+}
+
+export function insertSql(plan: LoadPlan): string {
+  const t = plan.table;
+  const target = [
+    ...t.columns.map((c) => ident(c.storageName)),
+    ident(t.hidden.ingestionTime),
+    ident(t.hidden.batchId),
+  ];
+  const values = [...t.columns.map((_, j) => `v${j}`), plan.ingestionTime, String(plan.batchId)];
+  return (
+    `INSERT INTO ${ident(t.storageName)} (${target.join(', ')}) ` +
+    `SELECT ${values.join(', ')} FROM (${convertedSql(plan, false)}) WHERE __err = ''`
+  );
+}
+
+export function countSql(plan: LoadPlan): string {
+  return `SELECT count(*) AS n FROM (${sourceSql(plan)})`;
+}
+
+/** The first `limit` rejected rows: record number, failed column indexes, and the raw texts of those columns. */
+export function rejectsSql(plan: LoadPlan, limit: number): { sql: string; rawColumns: readonly number[] } {
+  const rawColumns = plan.table.columns.flatMap((c, j) => (columnExprs(plan, c.name, c.type).raw ? [j] : []));
+  const raws = rawColumns.map((j) => `r${j}`);
+  return {
+    sql: `SELECT __row, __err${raws.length ? `, ${raws.join(', ')}` : ''} FROM (${convertedSql(plan, true)}) WHERE __err <> '' ORDER BY __row LIMIT ${limit}`,
+    rawColumns,
+  };
+}
+
+/** Keys of the first records, in order of first appearance (sampling is enough to map the fields). */
+export function sampleKeysSql(path: string, envelope: 'records' | 'properties' | undefined, rows: number): string {
+  return `SELECT json_keys(__j) AS k FROM (${recordsSql(path, envelope)}) WHERE json_type(__j) = 'OBJECT' LIMIT ${rows}`;
+}

@@ -1,0 +1,29 @@
+/**
+ * A workspace on disk: one folder holding the engine's database and its spool. The CLI and the server open
+ * workspaces only through here, so the layout is defined in one place (see CONTEXT.md, "Workspace folder").
+ */
+import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { DuckDBEngine } from './duckdb/duckdb-engine.js';
+import type { Engine } from './engine.js';
+
+export interface WorkspaceOptions {
+  readonly threads?: number;
+  readonly memoryLimit?: string;
+  readonly connections?: number;
+}
+
+export const WORKSPACE_LAYOUT = {
+  database: 'workspace.duckdb',
+  spool: 'spool',
+} as const;
+
+export async function openWorkspace(dir: string, options: WorkspaceOptions = {}): Promise<Engine> {
+  const root = resolve(dir);
+  await mkdir(root, { recursive: true });
+  return DuckDBEngine.open({
+    path: join(root, WORKSPACE_LAYOUT.database),
+    spoolDir: join(root, WORKSPACE_LAYOUT.spool),
+    ...options,
+  });
+}

@@ -13,7 +13,14 @@ import type { CodeInfo } from '../diagnostics/codes.js';
 import { Codes } from '../diagnostics/codes.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import type { CustomReturnContext } from './custom-returns.js';
-import { argResultName, CUSTOM_DYNAMIC_SHAPES, CUSTOM_RETURNS, parseSchema, scalarType, typeOfScalar } from './custom-returns.js';
+import {
+  argResultName,
+  CUSTOM_DYNAMIC_SHAPES,
+  CUSTOM_RETURNS,
+  parseSchema,
+  scalarType,
+  typeOfScalar,
+} from './custom-returns.js';
 import { AGGREGATES } from './generated/aggregates.generated.js';
 import { FUNCTIONS } from './generated/functions.generated.js';
 import { PLUGINS } from './generated/plugins.generated.js';
@@ -901,7 +908,10 @@ function resultShape(call: Call, m: SigMatch): DynamicShape | undefined {
  * are columns of the first argument's table (`ipv4_lookup(T, key, lookupKey)`); `parameter0-common` — columns
  * both the row and that table have; `normal` otherwise.
  */
-export function argumentScope(fn: FunctionDef, position: number): 'normal' | 'aggregate' | 'parameter0' | 'parameter0-common' {
+export function argumentScope(
+  fn: FunctionDef,
+  position: number,
+): 'normal' | 'aggregate' | 'parameter0' | 'parameter0-common' {
   let scope: 'normal' | 'aggregate' | 'parameter0' | 'parameter0-common' = 'normal';
   for (const sig of fn.signatures) {
     let at = 0;

@@ -122,6 +122,12 @@ export interface CallResolution {
   readonly paramForArg: readonly (ParamDef | null)[];
   /** For a dynamic result, its shape when Kusto knows it (feed it back as `ArgInfo.dynamicShape`). */
   readonly dynamicShape?: DynamicShape;
+  /**
+   * The call is a constant expression in Kusto's sense (a constant-foldable function with constant arguments): it
+   * may be passed where a constant is required, e.g. `round(x, strlen("ab"))`, `ago(1d)`. Whether it may be folded at
+   * compile time is a different question: not when `FunctionDef.deterministic` is false (`now()`, `ago()`).
+   */
+  readonly isConstant: boolean;
 }
 
 export interface Span {
@@ -854,6 +860,7 @@ export function resolveCall(
     }
     const shape = resultShape(call, m);
     return {
+      isConstant: isConstantCall(fn, args),
       signature: m.sig,
       returnType,
       diagnostics: dx.items,
@@ -872,6 +879,7 @@ export function resolveCall(
     );
   }
   return {
+    isConstant: isConstantCall(fn, args),
     signature: null,
     returnType: commonReturnType(call, matches, ctx, callSpan),
     diagnostics: dx.items,
@@ -927,6 +935,10 @@ export function argumentScope(
     }
   }
   return scope;
+}
+
+function isConstantCall(fn: FunctionDef, args: readonly ArgInfo[]): boolean {
+  return fn.isConstantFoldable === true && args.every((a) => a.isConstant);
 }
 
 function fnMinArgs(fn: FunctionDef): number {

@@ -203,6 +203,15 @@ describe('overloads and return types', () => {
     expect(typeOf(call('extract', lit('string', 'a'), lit('long', 1n), col('s')))).toBe('string');
   });
 
+  it('is a constant when a constant-foldable function has constant arguments', () => {
+    expect(call('strlen', lit('string', 'a')).isConstant).toBe(true);
+    expect(call('strlen', col('s')).isConstant).toBe(false);
+    // now() is one value for the whole query, so Kusto accepts it where a constant is required; it is still
+    // non-deterministic (never folded into a cached plan)
+    expect(call('now').isConstant).toBe(true);
+    expect(fn('now').deterministic).toBe(false);
+  });
+
   it('maps every argument to its parameter', () => {
     const r = call('case', col('b'), lit('long', 1n), col('b'), lit('long', 2n), lit('long', 3n));
     expect(r.paramForArg.map((p) => p?.name)).toEqual(['predicate', 'then', 'predicate', 'then', 'else']);

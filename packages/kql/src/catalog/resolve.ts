@@ -967,10 +967,21 @@ function commonReturnType(call: Call, matches: readonly SigMatch[], ctx: CallCon
 
 /**
  * The default column name of an expression column that is this call (Kusto's `GetFunctionResultName` with no
- * default): `count_`, `sum_x`, `avg_x`, `dcount_x`, `strlen_s`, `x` for `tolong(x)`; null when Kusto would name the
- * column `Column1`/`print_0` (or when the call yields several columns, whose names come from the tuple type).
+ * default): `count_`, `sum_x`, `avg_x`, `dcount_x`, `strlen_s`, `x` for `tolong(x)`, `percentile_x_50`; null when
+ * Kusto would name the column `Column1`/`print_0`, or when the call yields several columns (their names are those
+ * of the tuple type, see `aggregateResultColumns`).
  */
 export function defaultResultName(fn: FunctionDef, args: readonly ArgInfo[], ctx?: CallContext): string | null {
+  const named = nameByKind(fn, args, ctx);
+  if (named !== null || !fn.signatures.some((s) => s.returnKind === 'Custom')) return named;
+  // a custom result with a single column (`percentile(x, 50)`) is named by that column (`percentile_x_50`)
+  const r = resolveCall(fn, args, ctx ?? { rowColumns: null }, { start: 0, length: 0 });
+  return r.returnType.kind === 'tuple' && r.returnType.columns.length === 1
+    ? (r.returnType.columns[0]?.name ?? null)
+    : null;
+}
+
+function nameByKind(fn: FunctionDef, args: readonly ArgInfo[], ctx: CallContext | undefined): string | null {
   let kind = fn.resultNameKind;
   let prefix = fn.resultNamePrefix;
   if (kind === 'NameAndFirstArgument') {

@@ -229,6 +229,8 @@ describe('default result names', () => {
     expect(defaultResultName(fn('dcount'), [col('s')])).toBe('dcount_s');
     expect(defaultResultName(fn('make_list'), [col('s')])).toBe('list_s');
     expect(defaultResultName(fn('strlen'), [col('s')])).toBe('strlen_s');
+    expect(defaultResultName(fn('percentile'), [col('l'), lit('long', 50n)])).toBe('percentile_l_50');
+    expect(defaultResultName(fn('percentiles'), [col('l'), lit('long', 50n), lit('long', 95n)])).toBeNull();
   });
 
   it('keeps the argument name for conversions and bins, and none for other calls', () => {

@@ -175,6 +175,13 @@ class Lexer {
       const end = this.scanToken(pos, trivia);
       pos = end;
     }
+    for (let i = 0; i < this.diagnostics.length; i++) {
+      const d = this.diagnostics[i] as Diagnostic;
+      if (d.code === Codes.InvalidCharacter.code && d.length > 1) {
+        const shown = this.text.slice(d.start, d.start + Math.min(d.length, 20));
+        this.diagnostics[i] = { ...d, message: `Unexpected characters: ${shown}${d.length > 20 ? '...' : ''}` };
+      }
+    }
     return { tokens: this.tokens, diagnostics: this.diagnostics };
   }
 
@@ -265,14 +272,21 @@ class Lexer {
       if (idEnd > pos) return this.push('Identifier', pos, idEnd, trivia);
     }
 
-    const bad = this.text.slice(pos, pos + 1);
-    this.diagnostics.push({
-      code: Codes.InvalidCharacter.code,
-      severity: 'error',
-      message: `Unexpected character: ${bad}`,
-      start: pos,
-      length: 1,
-    });
+    // a run of adjacent bad characters gets one diagnostic (each is still its own token, as in Kusto)
+    const prev = this.tokens[this.tokens.length - 1];
+    const last = this.diagnostics[this.diagnostics.length - 1];
+    if (prev?.kind === 'BadToken' && prev.end === pos && last && last.start + last.length === pos) {
+      // the message is finished once the run ends (see run()); building it here would be quadratic
+      this.diagnostics[this.diagnostics.length - 1] = { ...last, length: last.length + 1 };
+    } else {
+      this.diagnostics.push({
+        code: Codes.InvalidCharacter.code,
+        severity: 'error',
+        message: `Unexpected character: ${this.text.slice(pos, pos + 1)}`,
+        start: pos,
+        length: 1,
+      });
+    }
     return this.push('BadToken', pos, pos + 1, trivia);
   }
 

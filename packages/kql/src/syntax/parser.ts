@@ -46,12 +46,52 @@ export function parse(text: string): ParseResult {
   const lexed = tokenize(text);
   const parser = new Parser(text, lexed.tokens);
   const root = parser.parseQuery();
-  const diagnostics = [...lexed.diagnostics, ...parser.diagnostics].sort((a, b) => a.start - b.start);
+  const diagnostics = [...lexed.diagnostics, ...parser.diagnostics];
+  const deep = findTooDeepNode(root);
+  if (deep) {
+    diagnostics.push({
+      code: Codes.TooDeep.code,
+      severity: 'error',
+      message: `The query is too complex: its syntax tree is more than ${MAX_TREE_HEIGHT} levels deep`,
+      start: deep.start,
+      length: deep.end - deep.start,
+    });
+  }
+  diagnostics.sort((a, b) => a.start - b.start);
   return { root, tokens: lexed.tokens, diagnostics };
 }
 
 /** Maximum nesting of expressions (parentheses, calls, sub-queries) before the rest of a construct is skipped. */
 export const MAX_DEPTH = 200;
+
+/**
+ * Maximum height of a syntax tree. Long operator chains (`a + a + ... + a`) are parsed by loops but produce deep
+ * left-leaning trees; a query whose tree is deeper than this gets a KQL0105 error, so later stages, which walk the
+ * tree recursively, may rely on the bound. Real queries stay below 100.
+ */
+export const MAX_TREE_HEIGHT = 1000;
+
+/** The first node found beyond MAX_TREE_HEIGHT, or null (iterative walk). */
+function findTooDeepNode(root: N.Node): N.Node | null {
+  const stack: [N.Node, number][] = [[root, 1]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop() as [N.Node, number];
+    if (depth > MAX_TREE_HEIGHT) return node;
+    for (const value of Object.values(node)) {
+      if (typeof value !== 'object' || value === null) continue;
+      if (Array.isArray(value)) {
+        for (const item of value) if (isNodeValue(item)) stack.push([item, depth + 1]);
+      } else if (isNodeValue(value)) {
+        stack.push([value, depth + 1]);
+      }
+    }
+  }
+  return null;
+}
+
+function isNodeValue(v: unknown): v is N.Node {
+  return typeof v === 'object' && v !== null && typeof (v as { kind?: unknown }).kind === 'string';
+}
 
 // ───────────────────────────── token classes ─────────────────────────────
 
@@ -360,6 +400,18 @@ class Parser {
 
   parseQuery(): N.QueryRoot {
     while (this.k() === 'Directive') this.advance(); // client directives such as `#connect` lead a batch
+    if (this.k() === '.') {
+      // Kusto parses `.show tables` and friends with a separate command grammar; Vigil runs queries only
+      const t = this.peek();
+      this.report(
+        Codes.Unsupported.code,
+        'Management commands (starting with a dot) are not supported',
+        t.start,
+        this.text.length - t.start,
+      );
+      this.pos = this.toks.length - 1;
+      return { kind: 'Query', statements: [], start: 0, end: this.text.length };
+    }
     const statements = this.parseStatementList();
     if (this.k() !== 'EndOfText') {
       const t = this.peek();
@@ -1632,21 +1684,21 @@ class Parser {
   }
 
   private parseParamList(map: ParamMap | null, equalsNeeded = false, allowed: NamesAllowed = 'declaredOrKnown') {
-    return this.withParamContext(map, allowed, equalsNeeded, () => this.list(() => this.parseParam()));
+    return this.withParamContext(map, allowed, equalsNeeded, () => this.list(() => this.parseParam()).flat());
   }
 
   private parseParamCommaList(map: ParamMap | null, allowed: NamesAllowed = 'declaredOrKnown'): N.OperatorParam[] {
     return this.withParamContext(map, allowed, false, () =>
-      this.commaList(
+      this.commaList<N.OperatorParam[]>(
         () => this.parseParam(),
         () => {
           const at = this.prevEnd();
           this.report(Codes.Expected.code, 'Missing parameter', at, 0);
           const missing: N.Missing = { kind: 'Missing', start: at, end: at };
-          return { kind: 'OperatorParam', name: '', value: missing, start: at, end: at } as N.OperatorParam;
+          return [{ kind: 'OperatorParam', name: '', value: missing, start: at, end: at }];
         },
         this.commonEnd,
-      ),
+      ).flat(),
     );
   }
 
@@ -1704,7 +1756,8 @@ class Parser {
     return { text, start, end: this.prevEnd() };
   }
 
-  private parseParam(): N.OperatorParam | null {
+  /** One `name = value` parameter; a list value (`ycolumns=a, b`) gives one parameter per name. */
+  private parseParam(): N.OperatorParam[] | null {
     if (this.scanParamName(this.namesAllowed, this.equalsNeeded) <= 0) return null;
     const nameLen =
       this.namesAllowed !== 'knownOnly' && this.scanSpecificParamName(false) ? 1 : this.scanKnownParamName(false);
@@ -1714,7 +1767,8 @@ class Parser {
     this.expect('=');
     const info = this.opParams?.get(name) ?? DEFAULT_PARAMS.get(name);
     const value = info ? this.parseParamValue(info) : (this.parseAnyParamValue() ?? this.missingValue());
-    return { kind: 'OperatorParam', name, value, ...this.span(startPos) };
+    const span = this.span(startPos);
+    return (Array.isArray(value) ? value : [value]).map((v) => ({ kind: 'OperatorParam', name, value: v, ...span }));
   }
 
   /** A parameter given by name (`kind=...` of render, getschema, toscalar): only when the name and `=` are there. */
@@ -1726,7 +1780,12 @@ class Parser {
     this.takeText(len);
     if (!info.noEquals) this.expect('=');
     const value = this.parseParamValue(info, endList);
-    return { kind: 'OperatorParam', name: info.name, value, ...this.span(startPos) };
+    return {
+      kind: 'OperatorParam',
+      name: info.name,
+      value: Array.isArray(value) ? (value[0] as N.Expr) : value,
+      ...this.span(startPos),
+    };
   }
 
   private missingValue(message = 'Missing value'): N.Missing {
@@ -1738,7 +1797,7 @@ class Parser {
     return this.parseLiteral() ?? this.parseIdentifierName() ?? this.parseName();
   }
 
-  private parseParamValue(info: ParamInfo, endList?: () => boolean): N.Expr {
+  private parseParamValue(info: ParamInfo, endList?: () => boolean): N.Expr | N.Expr[] {
     switch (info.kind) {
       case 'Any':
         return this.parseAnyParamValue() ?? this.missingValue();
@@ -1773,11 +1832,8 @@ class Parser {
         return this.parseName() ?? this.parseAnyParamValue() ?? this.missingName();
       case 'Column':
         return this.parseName() ?? this.parseAnyParamValue() ?? this.missingName();
-      case 'ColumnList': {
-        // a list value: kept as the first name; further names become separate parameters in `render ... by`
-        const names = this.parseNameReferenceList(endList ?? (() => this.scanParamNameListEnd()));
-        return names[0] as N.Expr;
-      }
+      case 'ColumnList':
+        return this.parseNameReferenceList(endList ?? (() => this.scanParamNameListEnd()));
     }
   }
 
@@ -1897,7 +1953,7 @@ class Parser {
         return len > 0 && this.k(1 + len) === 'from';
       }
       case 'inline_external_table':
-        return this.k(1) === '(';
+        return this.k(1) === '(' || this.k(1) === 'kind';
       case 'reduce':
         return this.k(1) === 'by' || this.scanParamName('knownOnly', false, 1) > 0;
       case 'render':
@@ -2796,21 +2852,134 @@ class Parser {
     });
   }
 
-  /** `inline_external_table(...)`: rare and internal; parsed leniently as balanced tokens. */
+  /** `(` ... `:` before `)`: the start of a schema rather than of connection strings. */
+  private scanExternalTableSchema(offset = 0): boolean {
+    if (this.k(offset) !== '(') return false;
+    for (let i = offset + 1; ; i++) {
+      const kind = this.k(i);
+      if (kind === 'EndOfText' || kind === ':') return true;
+      if (kind === ')') return false;
+    }
+  }
+
+  /**
+   * `inline_external_table (schema) kind=storage|delta [partition by (...)] [pathformat=(...)] dataformat=fmt (uris)
+   * [with (...)]`, kept as an OtherOperator whose args are the schema, the partition columns and the URIs.
+   */
   private parseInlineExternalTable(): N.OtherOperator | null {
-    if (this.k(1) !== '(') return null;
+    if (!this.scanExternalTableSchema(1) && this.k(1) !== 'kind') return null;
     return this.simpleOperator('OtherOperator', () => {
+      const params: N.OperatorParam[] = [];
       const args: N.Expr[] = [];
-      const schema = this.parseRowSchema(true);
-      if (schema) args.push({ kind: 'TypeOf', type: schema, ...spanOf(schema) });
-      while (!isCommonListEnd(this.k())) {
-        const e = this.parseUnnamedExpression();
-        if (e) args.push(e);
-        else if (this.k() === '(') args.push(this.parseParenthesized() as N.Expr);
-        else this.advance();
+      const schema = this.scanExternalTableSchema() ? this.parseRowSchema(true) : null;
+      let isDelta = false;
+      if (this.k() === 'kind') {
+        const startPos = this.pos;
+        this.advance();
+        this.expect('=');
+        const t = this.peek();
+        let value: N.Expr;
+        if (t.text === 'storage' || t.text === 'delta') {
+          isDelta = t.text === 'delta';
+          value = this.tokenName(this.advance());
+        } else {
+          value = this.missingValue('Expected: storage, delta');
+        }
+        params.push({ kind: 'OperatorParam', name: 'kind', value, ...this.span(startPos) });
+      } else {
+        this.expected('kind=storage or kind=delta');
       }
-      return { keyword: 'inline_external_table', params: [], args };
+      if (schema) args.push({ kind: 'TypeOf', type: schema, ...spanOf(schema) });
+      else if (!isDelta) {
+        const missing = this.missingSchema();
+        args.push({ kind: 'TypeOf', type: missing, ...spanOf(missing) });
+      }
+      if (this.k() === 'partition') {
+        this.advance();
+        this.expect('by');
+        this.expect('(');
+        this.accept(',');
+        const columns = this.commaList<N.Expr>(
+          () => this.parsePartitionColumn(),
+          () => this.missingValue('Missing partition column declaration'),
+          this.commonEnd,
+          false,
+          true,
+        );
+        args.push(...columns);
+        this.expect(')');
+      }
+      if (this.k() === 'pathformat') {
+        this.advance();
+        this.expect('=');
+        this.expect('(');
+        this.parseStringOrCompound();
+        const parts = this.list(() => {
+          if (isCommonListEnd(this.k())) return null;
+          const part = this.parseLiteral() ?? this.parseFunctionCall() ?? this.parseName();
+          if (!part) {
+            const t = this.advance();
+            this.report(Codes.Unexpected.code, 'Unknown token in path format definition', t.start, t.end - t.start);
+          }
+          return true;
+        }, this.commonEnd);
+        if (parts.length === 0) this.missingValue('Missing path format tokens');
+        this.expect(')');
+      }
+      if (this.k() === 'dataformat') {
+        const startPos = this.pos;
+        this.advance();
+        this.expect('=');
+        const id = this.accept('Identifier');
+        const value = id ? this.tokenName(id) : this.missingName();
+        params.push({ kind: 'OperatorParam', name: 'dataformat', value, ...this.span(startPos) });
+      } else if (!isDelta) {
+        this.expected('dataformat=');
+      }
+      if (this.accept('(')) {
+        args.push(
+          ...this.commaList(
+            () => this.parseExpression(),
+            () => this.missingValue(),
+            this.commonEnd,
+            false,
+            true,
+          ),
+        );
+        this.expect(')');
+      } else {
+        this.expected('(');
+      }
+      if (this.accept('with')) params.push(...this.parseExternalDataWithOptions());
+      return { keyword: 'inline_external_table', params, args };
     });
+  }
+
+  /** `name: datetime|long|string [= expr]` in `partition by (...)` of inline_external_table. */
+  private parsePartitionColumn(): N.Expr | null {
+    const startPos = this.pos;
+    const name = this.parseExtendedName();
+    if (!name && this.k() !== ':') return null;
+    this.expect(':');
+    const t = this.peek();
+    let type: N.TypeRef;
+    if (t.kind === 'datetime' || t.kind === 'long' || t.kind === 'string') {
+      type = this.scalarType(this.advance());
+    } else if (t.kind !== 'EndOfText') {
+      this.advance();
+      this.report(
+        Codes.UnknownType.code,
+        'Partition columns must be datetime, long or string',
+        t.start,
+        t.end - t.start,
+      );
+      type = this.scalarType(t);
+    } else {
+      type = this.missingType();
+    }
+    const decl: N.TypeOf = { kind: 'TypeOf', type, ...spanOf(type) };
+    const expr: N.Expr = this.accept('=') ? (this.parseUnnamedExpression() ?? this.missingExpr()) : decl;
+    return { kind: 'NamedExpr', names: [name ?? this.missingName()], expr, ...this.span(startPos) };
   }
 
   private parseReduce(): N.Reduce {
@@ -3335,28 +3504,31 @@ class Parser {
         true,
       );
       this.expect(']');
-      let options: N.OperatorParam[] = [];
-      if (this.accept('with')) {
-        this.expect('(');
-        options = this.commaList(
-          () => {
-            const startPos = this.pos;
-            const name = this.parseExtendedName();
-            if (!name) return null;
-            this.expect('=');
-            const value = this.parseExternalDataPropertyValue() ?? this.missingValue();
-            return { kind: 'OperatorParam', name: name.name, value, ...this.span(startPos) } as N.OperatorParam;
-          },
-          () => {
-            const v = this.missingValue('Missing parameter');
-            return { kind: 'OperatorParam', name: '', value: v, ...spanOf(v) } as N.OperatorParam;
-          },
-          this.commonEnd,
-        );
-        this.expect(')');
-      }
+      const options = this.accept('with') ? this.parseExternalDataWithOptions() : [];
       return { params, schema, uris, options };
     });
+  }
+
+  /** `(name = value, ...)` after `with` in externaldata and inline_external_table. */
+  private parseExternalDataWithOptions(): N.OperatorParam[] {
+    this.expect('(');
+    const options = this.commaList(
+      () => {
+        const startPos = this.pos;
+        const name = this.parseExtendedName();
+        if (!name) return null;
+        this.expect('=');
+        const value = this.parseExternalDataPropertyValue() ?? this.missingValue();
+        return { kind: 'OperatorParam', name: name.name, value, ...this.span(startPos) } as N.OperatorParam;
+      },
+      () => {
+        const v = this.missingValue('Missing parameter');
+        return { kind: 'OperatorParam', name: '', value: v, ...spanOf(v) } as N.OperatorParam;
+      },
+      this.commonEnd,
+    );
+    this.expect(')');
+    return options;
   }
 
   private parseExternalDataPropertyValue(): N.Expr | null {

@@ -1,25 +1,12 @@
 /**
- * The generated catalog: complete (every name of the shared KQL lists), up to date with its generator, and
- * faithful to Kusto.Language on the facts the resolver relies on (scalar type flags and assignability).
+ * The generated catalog: complete (every name of the shared KQL lists), up to date with its generator, with the
+ * signature details resolution relies on. (Comparisons with the analyzer itself are in analyzer.test.ts.)
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import type { ScalarTypeName } from '../../src/binder/types.js';
-import { SCALAR_TYPES } from '../../src/binder/types.js';
 import { CATALOG, lookupAggregate, lookupFunction, lookupPlugin } from '../../src/catalog/resolve.js';
-import type { ScalarOrUnknown } from '../../src/catalog/type-facts.js';
-import {
-  assignable,
-  Conversion,
-  isInteger,
-  isNumeric,
-  isOrderable,
-  isSummable,
-  isWiderThan,
-} from '../../src/catalog/type-facts.js';
-import { kustoLanguage } from '../support/oracle.js';
 
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 
@@ -104,54 +91,4 @@ describe('catalog contents', () => {
     const out = execFileSync(process.execPath, [`${ROOT}tools/gen-catalog.mjs`, '--check'], { encoding: 'utf8' });
     expect(out).toBe('');
   }, 30_000);
-});
-
-interface KustoScalar {
-  readonly IsInteger: boolean;
-  readonly IsNumeric: boolean;
-  readonly IsSummable: boolean;
-  readonly IsOrderable: boolean;
-  IsWiderThan(other: KustoScalar): boolean;
-}
-interface KustoSymbols {
-  readonly ScalarTypes: { GetSymbol(name: string): KustoScalar };
-  readonly Symbol: { AreAssignable(target: KustoScalar, source: KustoScalar, conversion: number): boolean };
-}
-
-describe('scalar type facts match Kusto.Language', () => {
-  const S = (kustoLanguage() as unknown as { Symbols: KustoSymbols }).Symbols;
-  const kt = (t: ScalarTypeName) => S.ScalarTypes.GetSymbol(t);
-
-  it('classifies each type as Kusto does', () => {
-    for (const t of SCALAR_TYPES) {
-      const k = kt(t);
-      expect([isInteger(t), isNumeric(t), isSummable(t), isOrderable(t)], t).toEqual([
-        k.IsInteger,
-        k.IsNumeric,
-        k.IsSummable,
-        k.IsOrderable,
-      ]);
-      for (const u of SCALAR_TYPES) expect(isWiderThan(t, u), `${t} wider than ${u}`).toBe(k.IsWiderThan(kt(u)));
-    }
-  });
-
-  it('assigns one type to another under each conversion as Kusto does', () => {
-    const conversions = [
-      Conversion.None,
-      Conversion.Promotable,
-      Conversion.Dynamic,
-      Conversion.Compatible,
-      Conversion.Any,
-    ];
-    const diff: string[] = [];
-    for (const c of conversions) {
-      for (const target of SCALAR_TYPES) {
-        for (const source of SCALAR_TYPES) {
-          const ours = assignable(target as ScalarOrUnknown, source, c);
-          if (ours !== S.Symbol.AreAssignable(kt(target), kt(source), c)) diff.push(`${source}→${target} @${c}`);
-        }
-      }
-    }
-    expect(diff).toEqual([]);
-  });
 });

@@ -29,7 +29,9 @@ import { decideFormat, jsonFormatName, parseCsvHeader, readHead } from '../load/
 import { openResultFile } from '../result-file.js';
 import { HIDDEN_COLUMNS, StorageNamespace } from '../storage-names.js';
 import { type DuckKind, duckKind, encodeRowSql, kqlTypeOfKind } from './encode-sql.js';
+import { checkParseTree } from './guard.js';
 import { countSql, insertSql, type LoadPlan, type LoadSource, rejectsSql, sampleKeysSql } from './load-sql.js';
+import { instanceConfig, lockDown } from './lockdown.js';
 import { META_DDL, makeStorage, readStorageMaps, storageColumn } from './meta.js';
 import { ConnectionPool, Mutex } from './pool.js';
 import { DUCKDB_STORAGE_TYPES, ident, str, timestampLiteral } from './sql.js';
@@ -79,26 +81,14 @@ export class DuckDBEngine implements Engine {
       await rm(join(spool, sub), { recursive: true, force: true }); // leftovers of a crash
       await mkdir(join(spool, sub), { recursive: true });
     }
-    const config: Record<string, string> = {
-      autoinstall_known_extensions: 'false',
-      autoload_known_extensions: 'false',
-    };
-    if (options.threads) config.threads = String(options.threads);
-    if (options.memoryLimit) config.memory_limit = options.memoryLimit;
     let instance: DuckDBInstance;
     try {
-      instance = await DuckDBInstance.create(options.path, config);
+      instance = await DuckDBInstance.create(options.path, instanceConfig(options));
     } catch (e) {
       throw new EngineError('workspace', `cannot open ${options.path}: ${engineMessage(e)}`, { cause: e });
     }
     const first = await instance.connect();
-    // Order matters: allowed_directories cannot be set once external access is off, and nothing can be set once
-    // the configuration is locked. From here on no SQL text can reach a file outside the spool, load an
-    // extension, or undo these settings.
-    await first.run("SET TimeZone = 'UTC'");
-    await first.run(`SET allowed_directories = [${str(`${spool}/`)}]`);
-    await first.run('SET enable_external_access = false');
-    await first.run('SET lock_configuration = true');
+    await lockDown(first, spool);
     for (const ddl of META_DDL) await first.run(ddl);
     const conns: DuckDBConnection[] = [];
     for (let i = 0; i < (options.connections ?? 4); i++) conns.push(await instance.connect());
@@ -120,7 +110,7 @@ export class DuckDBEngine implements Engine {
     return [...this.tableMap.values()];
   }
 
-  ensureTable(def: TableDefinition): Promise<TableStorage> {
+  async ensureTable(def: TableDefinition): Promise<TableStorage> {
     this.assertOpen();
     validateDefinition(def);
     return this.writer.run(async () => {
@@ -190,10 +180,10 @@ export class DuckDBEngine implements Engine {
 
   // ---------------------------------------------------------------------------------------------- loading
 
-  loadFile(table: string, file: string, options: LoadOptions = {}): Promise<LoadReport> {
+  async loadFile(table: string, file: string, options: LoadOptions = {}): Promise<LoadReport> {
     this.assertOpen();
     const storage = this.tableMap.get(table);
-    if (!storage) return Promise.reject(new EngineError('unknown_table', `unknown table ${table}`));
+    if (!storage) throw new EngineError('unknown_table', `unknown table ${table}`);
     return this.writer.run(() => this.load(storage, resolve(file), options));
   }
 
@@ -422,6 +412,10 @@ export class DuckDBEngine implements Engine {
     if (extracted.count !== 1) {
       throw new EngineError('refused', `expected one SELECT statement, got ${extracted.count} statements`);
     }
+    // json_serialize_sql needs a constant argument: the SQL travels as an escaped literal.
+    const tree = await conn.runAndReadAll(`SELECT CAST(json_serialize_sql(${str(sql)}) AS VARCHAR)`);
+    const storageNames = new Set(this.tables().map((t) => t.storageName.toLowerCase()));
+    checkParseTree(String(tree.getRowsJS()[0]?.[0]), (name) => storageNames.has(name.toLowerCase()));
     const prepared = await extracted.prepare(0);
     try {
       if (prepared.statementType !== StatementType.SELECT) {

@@ -1,0 +1,136 @@
+/**
+ * The engines under contract, each with the few SQL snippets the contract needs in its dialect. The ClickHouse
+ * engine (issue 11) adds an entry here and must pass the same suite.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DuckDBEngine } from '../../src/engine/duckdb/duckdb-engine.js';
+import type { Engine, TableStorage } from '../../src/engine/engine.js';
+
+export interface EngineUnderTest {
+  readonly name: string;
+  /** Opens (or reopens) the workspace kept in `dir`. */
+  open(dir: string): Promise<Engine>;
+  /** The absolute spool folder of a workspace opened in `dir`. */
+  spoolDir(dir: string): string;
+  readonly sql: {
+    /** Selects KQL columns of a table by their storage names, in the given order. */
+    select(table: TableStorage, columns: readonly string[], orderBy?: string): string;
+    /** `n` rows with one long column `n` = 0..n-1, in that order. */
+    range(n: number): string;
+    /** A query that runs for many seconds (for timeout and cancellation). */
+    slow(): string;
+    /** One row with the given SQL expressions as columns. */
+    row(exprs: readonly string[]): string;
+    /** The engine's SQL expression for a KQL value given as text: ticks for timespan, µs for datetime. */
+    value(
+      type: 'timespan' | 'datetime' | 'real' | 'decimal' | 'string' | 'guid' | 'dynamic' | 'long',
+      text: string,
+    ): string;
+  };
+  /** Statements that must never run: each tries to reach outside the workspace or change the engine. */
+  hostile(ctx: {
+    readonly spool: string;
+    readonly outside: string;
+  }): readonly { readonly name: string; readonly sql: string }[];
+}
+
+const q = (name: string) => `"${name.replace(/"/g, '""')}"`;
+const lit = (s: string) => `'${s.replace(/'/g, "''")}'`;
+
+export const duckdb: EngineUnderTest = {
+  name: 'duckdb',
+  open: (dir) =>
+    DuckDBEngine.open({
+      path: join(dir, 'workspace.duckdb'),
+      spoolDir: join(dir, 'spool'),
+      threads: 2,
+      connections: 4,
+    }),
+  spoolDir: (dir) => join(dir, 'spool'),
+  sql: {
+    select: (t, columns, orderBy) =>
+      `SELECT ${columns.map((c) => q(t.columns.find((x) => x.name === c)?.storageName ?? c)).join(', ')} FROM ${q(t.storageName)}` +
+      (orderBy ? ` ORDER BY ${q(t.columns.find((x) => x.name === orderBy)?.storageName ?? orderBy)}` : ''),
+    range: (n) => `SELECT range AS n FROM range(${n}) ORDER BY range`,
+    slow: () => 'SELECT count(*) FROM range(100000000000) t1, range(10) t2 WHERE t1.range * t2.range = -1',
+    row: (exprs) => `SELECT ${exprs.join(', ')}`,
+    value: (type, text) => {
+      switch (type) {
+        case 'timespan':
+          return `CAST(${text} AS BIGINT)`;
+        case 'datetime':
+          return `make_timestamp(CAST(${text} AS BIGINT))`;
+        case 'real':
+          return `CAST(${lit(text)} AS DOUBLE)`;
+        case 'decimal':
+          return `CAST(${lit(text)} AS DECIMAL(38,18))`;
+        case 'guid':
+          return `CAST(${lit(text)} AS UUID)`;
+        case 'dynamic':
+          return `CAST(${lit(text)} AS JSON)`;
+        case 'long':
+          return `CAST(${text} AS BIGINT)`;
+        case 'string':
+          return text.includes('\u0000') ? `(${text.split('\u0000').map(lit).join(' || chr(0) || ')})` : lit(text);
+      }
+    },
+  },
+  hostile: ({ spool, outside }) => [
+    { name: 'read_csv outside', sql: "SELECT * FROM read_csv('/etc/passwd')" },
+    { name: 'read_csv_auto outside', sql: "SELECT * FROM read_csv_auto('/etc/passwd')" },
+    { name: 'read_text outside', sql: "SELECT * FROM read_text('/etc/passwd')" },
+    { name: 'read_blob outside', sql: "SELECT * FROM read_blob('/etc/passwd')" },
+    { name: 'read_json outside', sql: "SELECT * FROM read_json('/etc/passwd')" },
+    { name: 'read_json_objects outside', sql: "SELECT * FROM read_json_objects('/etc/passwd')" },
+    { name: 'read_parquet outside', sql: "SELECT * FROM read_parquet('/etc/passwd')" },
+    { name: 'sniff_csv outside', sql: "SELECT * FROM sniff_csv('/etc/passwd')" },
+    { name: 'replacement scan of a path', sql: "SELECT * FROM '/etc/passwd'" },
+    { name: 'glob outside', sql: "SELECT * FROM glob('/etc/*')" },
+    {
+      name: 'path traversal out of the spool',
+      sql: `SELECT * FROM read_text(${lit(`${spool}/../../../../etc/passwd`)})`,
+    },
+    { name: 'the workspace database itself', sql: `SELECT * FROM read_blob(${lit(`${spool}/../workspace.duckdb`)})` },
+    { name: 'file written outside', sql: `SELECT * FROM read_text(${lit(outside)})` },
+    { name: 'COPY TO outside', sql: `COPY (SELECT 42) TO ${lit(`${outside}.csv`)}` },
+    { name: 'COPY TO the spool', sql: `COPY (SELECT 42) TO ${lit(`${spool}/x.csv`)}` },
+    { name: 'EXPORT DATABASE', sql: `EXPORT DATABASE ${lit(`${outside}-export`)}` },
+    { name: 'ATTACH a file', sql: `ATTACH ${lit(`${outside}.db`)} AS other` },
+    { name: 'ATTACH in memory', sql: "ATTACH ':memory:' AS m" },
+    { name: 'INSTALL an extension', sql: 'INSTALL httpfs' },
+    { name: 'LOAD an extension', sql: 'LOAD httpfs' },
+    { name: 'SET enable_external_access', sql: 'SET enable_external_access = true' },
+    { name: 'SET allowed_directories', sql: "SET allowed_directories = ['/']" },
+    { name: 'RESET lock_configuration', sql: 'RESET lock_configuration' },
+    { name: 'SET lock_configuration', sql: 'SET lock_configuration = false' },
+    { name: 'PRAGMA', sql: 'PRAGMA enable_profiling' },
+    { name: 'CREATE SECRET', sql: 'CREATE SECRET s (TYPE s3)' },
+    { name: 'DROP TABLE', sql: 'DROP TABLE vigil_meta.tables' },
+    { name: 'DELETE', sql: 'DELETE FROM vigil_meta.columns' },
+    { name: 'UPDATE', sql: "UPDATE vigil_meta.tables SET storage_name = 'x'" },
+    { name: 'INSERT', sql: "INSERT INTO vigil_meta.info VALUES ('a', 'b')" },
+    { name: 'CREATE TABLE AS', sql: 'CREATE TABLE evil AS SELECT 1' },
+    { name: 'CREATE MACRO', sql: 'CREATE MACRO evil(x) AS x' },
+    { name: 'CALL', sql: 'CALL pragma_version()' },
+    { name: 'CHECKPOINT', sql: 'CHECKPOINT' },
+    { name: 'two statements', sql: 'SELECT 1; DROP TABLE vigil_meta.tables' },
+    { name: 'query() running DDL', sql: "SELECT * FROM query('DROP TABLE vigil_meta.tables')" },
+    {
+      name: 'break out of the result wrapper',
+      sql: `SELECT 1 AS a) TO ${lit(`${outside}.csv`)} (FORMAT csv); COPY (SELECT 1`,
+    },
+    { name: 'unicode lookalike quotes', sql: 'SELECT ’x’' },
+    { name: 'getenv', sql: "SELECT getenv('HOME')" },
+    { name: 'load_extension by name', sql: "SELECT load_extension('httpfs')" },
+  ],
+};
+
+export const ENGINES: readonly EngineUnderTest[] = [duckdb];
+
+/** A fresh temporary folder, removed by the returned cleanup. */
+export async function tempDir(prefix = 'vigil-engine-'): Promise<{ dir: string; cleanup: () => Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}

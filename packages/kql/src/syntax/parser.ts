@@ -359,8 +359,18 @@ class Parser {
   }
 
   private expected(what: string): void {
-    const at = this.prevEnd();
-    this.report(Codes.Expected.code, `Expected: ${what}`, at, 0);
+    const { start, length } = this.missingTokenLocation();
+    this.report(Codes.Expected.code, `Expected: ${what}`, start, length);
+  }
+
+  /**
+   * Where Kusto reports a missing token: on the next token when at most one whitespace character separates it from
+   * the previous one, otherwise at the end of the previous token.
+   */
+  private missingTokenLocation(): { start: number; length: number } {
+    const next = this.peek();
+    if (next.trivia.length <= 1 && this.pos > 0) return { start: next.start, length: next.end - next.start };
+    return { start: this.prevEnd(), length: 0 };
   }
 
   /** Consumes a required token, or reports it missing. */
@@ -431,7 +441,7 @@ class Parser {
         continue;
       }
       const before = this.diagnostics.length;
-      const at = this.prevEnd();
+      const at = this.missingTokenLocation();
       const next = this.parseQueryBlockStatement();
       if (next) this.diagnostics.splice(before, 0, missingDiag(';', at));
       statement = next;
@@ -507,7 +517,7 @@ class Parser {
         break;
       }
       if (scanEnd !== null) {
-        const at = this.prevEnd();
+        const at = this.missingTokenLocation();
         const before = this.diagnostics.length;
         const posBefore = this.pos;
         const next = element();
@@ -1512,8 +1522,13 @@ class Parser {
     const startPos = this.pos;
     const selector = this.parsePathElementSelector();
     if (selector && selector.kind === 'Index' && selector.expr.kind === 'Missing') {
-      // `[expr]` where a value is expected: not an index of anything
-      this.report(Codes.Unexpected.code, 'Expected an expression before [...]', selector.start, 0);
+      // `[expr]` where a value is expected is a computed name in Kusto, which only its binder rejects
+      this.report(
+        Codes.Unexpected.code,
+        'A bracketed name must be a string literal',
+        selector.start,
+        selector.end - selector.start,
+      );
     }
     if (selector && this.k() === 'datascope') {
       const value = this.parseDataScopeValue();
@@ -2266,7 +2281,14 @@ class Parser {
       let asName: N.Name | null = null;
       if (this.accept('as')) {
         const t = this.accept('Identifier');
-        asName = t ? this.tokenName(t) : this.missingName();
+        if (t) {
+          asName = this.tokenName(t);
+        } else {
+          // a required identifier token: reported where Kusto reports missing tokens
+          const at = this.missingTokenLocation();
+          this.report(Codes.Expected.code, 'Missing name', at.start, at.length);
+          asName = { kind: 'Name', name: '', bracketed: false, start: this.prevEnd(), end: this.prevEnd() };
+        }
       }
       return { params: [], asName };
     });
@@ -2560,7 +2582,7 @@ class Parser {
       const right = this.parseUnnamedExpression() ?? this.missingExpr();
       let on: N.Expr[] = [];
       if (this.accept('on')) on = this.parseJoinOnList();
-      else this.expected('on');
+      else this.missing('Missing join on condition clause', Codes.Expected.code);
       return { params, right, on };
     });
   }
@@ -3816,8 +3838,8 @@ class Parser {
 
 // ───────────────────────────── helpers ─────────────────────────────
 
-function missingDiag(what: string, at: number): Diagnostic {
-  return { code: Codes.Expected.code, severity: 'error', message: `Expected: ${what}`, start: at, length: 0 };
+function missingDiag(what: string, at: { start: number; length: number }): Diagnostic {
+  return { code: Codes.Expected.code, severity: 'error', message: `Expected: ${what}`, ...at };
 }
 
 function spanOf(n: N.Span): N.Span {

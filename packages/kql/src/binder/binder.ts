@@ -51,6 +51,8 @@ export class Binder {
   implicitInput: RowScope | null = null;
   /** Nesting of user-function expansions (guards recursion). */
   expansionDepth = 0;
+  /** While binding summarize aggregates: the names of the `by` columns (`arg_max(x, *)` does not repeat them). */
+  byColumns: readonly string[] | null = null;
   readonly tables = new Map<string, TableSymbol>();
 
   constructor(readonly workspace: WorkspaceSchema) {
@@ -83,7 +85,7 @@ export class Binder {
 
   /** Runs `fn` with the given context fields temporarily replaced. */
   withContext<T>(
-    ctx: Partial<Pick<Binder, 'row' | 'rightRow' | 'scopeKind' | 'implicitInput' | 'scope' | 'model'>>,
+    ctx: Partial<Pick<Binder, 'row' | 'rightRow' | 'scopeKind' | 'implicitInput' | 'scope' | 'model' | 'byColumns'>>,
     fn: () => T,
   ): T {
     const saved = {
@@ -93,6 +95,7 @@ export class Binder {
       implicitInput: this.implicitInput,
       scope: this.scope,
       model: this.model,
+      byColumns: this.byColumns,
     };
     Object.assign(this, ctx);
     try {
@@ -301,7 +304,16 @@ export class Binder {
   }
 
   private bindLiteral(e: Literal): ExprInfo {
-    return { type: scalar(e.type), isLiteral: true, constant: { value: e.value } };
+    const info: ExprInfo = { type: scalar(e.type), isLiteral: true, constant: { value: e.value } };
+    if (e.type !== 'dynamic') return info;
+    if (e.value === null) return info;
+    const v = e.value;
+    const shape = Array.isArray(v)
+      ? 'array'
+      : typeof v === 'object' && !('$datetime' in v || '$timespan' in v || '$guid' in v)
+        ? 'bag'
+        : 'value';
+    return { ...info, dynamicShape: shape };
   }
 
   /** Binds a scalar expression and checks it is of type bool (where, join where, ...). */
@@ -393,7 +405,11 @@ export class Binder {
             at,
           );
         }
-        return { type: columnType(sym.column.type), symbol: sym };
+        return {
+          type: columnType(sym.column.type),
+          symbol: sym,
+          ...(sym.column.dynamicShape ? { dynamicShape: sym.column.dynamicShape } : {}),
+        };
       case 'table':
         return { type: table(sym.columns), symbol: sym };
       case 'variable':
@@ -401,6 +417,8 @@ export class Binder {
           type: sym.type,
           symbol: sym,
           ...(sym.constant ? { constant: sym.constant, isLiteral: false } : {}),
+          // Scalar parameters are constants in Kusto: a call supplies their values.
+          ...(sym.declaration.kind === 'FunctionParam' && sym.type.kind === 'scalar' ? { isConstant: true } : {}),
         };
       case 'function':
       case 'stored-function':
@@ -453,6 +471,8 @@ export class Binder {
     if (t.kind === 'database') {
       const table = this.tables.get(name);
       if (table) return { type: { kind: 'table', columns: table.columns }, symbol: table };
+      // Another database (or an alias): its schema is not known here, so its tables are open.
+      if (t.name !== '' && t.name !== this.workspace.database) return { type: table_open() };
       this.report(Codes.UnknownTable, `The name '${name}' does not refer to any known table.`, e.member);
       return { type: UNKNOWN };
     }
@@ -559,6 +579,10 @@ export class Binder {
     }
     return { type: scalar('bool') };
   }
+}
+
+function table_open(): Type {
+  return table([], true);
 }
 
 /** Converts a KQL wildcard (`Device*`) to an anchored regular expression. */

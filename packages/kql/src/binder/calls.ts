@@ -3,20 +3,20 @@
  * special functions (`toscalar`, `materialize`, `table`, `database`, ...), and user functions (`let f = (...)
  * {...}` and stored functions), whose bodies are bound again for each call with that call's argument types.
  */
-import type { ArgInfo } from '../catalog/resolve.js';
-import { lookupAggregate, lookupFunction, resolveCall } from '../catalog/resolve.js';
+import type { ArgInfo, CallContext } from '../catalog/resolve.js';
+import { argumentScope, lookupAggregate, lookupFunction, resolveCall } from '../catalog/resolve.js';
 import type { FunctionDef } from '../catalog/types.js';
 import { Codes } from '../diagnostics/codes.js';
 import type { Call, Expr, FunctionDecl, Name } from '../syntax/nodes.js';
 import { parse } from '../syntax/parser.js';
 import type { Binder } from './binder.js';
-import { expressionResultName } from './names.js';
+import { expressionResultName, resultColumnOf } from './names.js';
 import type { Expansion, ExprInfo } from './semantic-model.js';
 import { SemanticModel } from './semantic-model.js';
 import type { FunctionSymbol, StoredFunctionSymbol, VariableSymbol } from './symbols.js';
-import { LocalScope } from './symbols.js';
-import type { Column, Type } from './types.js';
-import { scalar, table, toColumnType, typeToString, UNKNOWN } from './types.js';
+import { LocalScope, RowScope } from './symbols.js';
+import type { Type } from './types.js';
+import { scalar, table, typeToString, UNKNOWN } from './types.js';
 
 const MAX_EXPANSION_DEPTH = 16;
 
@@ -32,7 +32,8 @@ export function bindCall(b: Binder, call: Call): ExprInfo {
 
   const local = b.scope.lookup(name);
   if (local?.kind === 'function') return bindUserCall(b, call, local, local.declaration);
-  if (local?.kind === 'variable') {
+  // A variable does not hide a function of the same name: call syntax looks up functions only.
+  if (local?.kind === 'variable' && !lookupFunction(name) && !lookupAggregate(name)) {
     for (const a of call.args) b.bindExpr(a);
     b.report(Codes.NotAFunction, `The name '${name}' does not refer to a function.`, call.name);
     return { type: UNKNOWN };
@@ -64,94 +65,92 @@ export function bindCall(b: Binder, call: Call): ExprInfo {
 
 /** The argument as the catalog's resolver sees it. */
 export function argInfo(b: Binder, arg: Expr, info: ExprInfo): ArgInfo {
-  const named = arg.kind === 'NamedArg' ? arg.name.name : undefined;
-  const inner = arg.kind === 'NamedArg' ? arg.value : arg;
+  const named = arg.kind === 'NamedArg' ? arg : null;
+  const inner = named ? named.value : arg;
   const isColumn = info.symbol?.kind === 'column';
+  const resultName = inner.kind === 'Star' ? undefined : expressionResultName(b.model, inner, null);
+  const resultCol = resultColumnOf(b.model, inner);
+  const innerCall = inner.kind === 'Call' ? inner.args[0] : undefined;
+  const innerCol = innerCall ? resultColumnOf(b.model, innerCall.kind === 'NamedArg' ? innerCall.value : innerCall) : null;
   return {
     type: info.type,
     isLiteral: info.isLiteral === true,
-    isConstant: info.constant !== undefined,
+    isConstant: info.constant !== undefined || info.isConstant === true,
     ...(info.constant ? { constantValue: info.constant.value } : {}),
     isColumn,
     ...(isColumn && info.symbol?.kind === 'column' ? { columnName: info.symbol.column.name } : {}),
     isStar: inner.kind === 'Star',
     isAggregate: inner.kind === 'Call' && b.model.call(inner)?.kind === 'aggregate',
-    ...(named !== undefined ? { name: named } : {}),
-    start: arg.start,
-    length: arg.end - arg.start,
+    ...(named ? { name: named.name.name, nameStart: named.name.start, nameLength: named.name.end - named.name.start } : {}),
+    start: inner.start,
+    length: inner.end - inner.start,
+    ...(resultName !== null && resultName !== undefined ? { resultName } : {}),
+    ...(resultCol ? { resultColumnName: resultCol.name } : {}),
+    ...(info.typeValue ? { typeOf: info.typeValue } : {}),
+    ...(innerCol ? { innerColumnName: innerCol.name } : {}),
+    ...(info.dynamicShape ? { dynamicShape: info.dynamicShape } : {}),
   };
 }
 
-function bindArgs(b: Binder, call: Call, aggregate: boolean): ExprInfo[] {
-  const bindOne = (a: Expr): ExprInfo => {
-    if (a.kind === 'Star') {
-      return b.set(a, { type: { kind: 'tuple', columns: b.row?.columns ?? [] } });
-    }
-    return b.bindExpr(a);
+/** The call context the resolver needs: the row scope, the summarize `by` columns, table look-up. */
+export function callContext(b: Binder): CallContext {
+  return {
+    rowColumns: b.row?.columns ?? null,
+    ...(b.byColumns ? { byColumns: b.byColumns } : {}),
+    resolveTable: (name: string) => {
+      const t = b.tables.get(name);
+      if (t) return table(t.columns);
+      const local = b.scope.lookup(name);
+      return local?.kind === 'variable' && local.type.kind === 'table' ? local.type : undefined;
+    },
   };
-  if (aggregate) return b.withContext({ scopeKind: 'normal' }, () => call.args.map(bindOne));
-  return call.args.map(bindOne);
-}
-
-function bindBuiltinCall(b: Binder, call: Call, fn: FunctionDef, kind: 'builtin' | 'aggregate'): ExprInfo {
-  const infos = bindArgs(b, call, kind === 'aggregate');
-  const args = call.args.map((a, i) => argInfo(b, a, infos[i] as ExprInfo));
-  const res = resolveCall(
-    fn,
-    args,
-    { rowColumns: b.row?.columns ?? null },
-    { start: call.start, length: call.end - call.start },
-  );
-  for (const d of res.diagnostics) b.diagnostics.push(d);
-  b.model.setCall(call, { kind, definition: fn, signature: res.signature });
-  const tuple = kind === 'aggregate' ? aggregateTuple(b, call, fn, infos) : null;
-  return { type: tuple ?? res.returnType };
 }
 
 /**
- * Aggregates that yield several columns, typed as tuples the projection expands: `arg_max(x, *)`, `arg_min(x,
- * a, b)`, `take_any(a, b)`, `percentiles(x, 50, 95)`. Star columns keep their identity so a `by` column is not
- * repeated; explicitly named arguments are new columns (and may get a suffix).
+ * Binds a built-in's arguments, each in the scope its parameter asks for: aggregate arguments of an aggregate
+ * are ordinary expressions; pivot's aggregate argument is an aggregate; a lookup plugin's key columns belong to
+ * the lookup table (its first argument).
  */
-function aggregateTuple(b: Binder, call: Call, fn: FunctionDef, infos: readonly ExprInfo[]): Type | null {
-  const name = fn.name;
-  const args = call.args;
-  const colFor = (a: Expr, info: ExprInfo): Column => ({
-    name: expressionResultName(b.model, a, 'Column1') ?? 'Column1',
-    type: toColumnType(info.type),
+export function bindBuiltinArgs(b: Binder, call: Call, fn: FunctionDef, aggregate: boolean): ExprInfo[] {
+  const out: ExprInfo[] = [];
+  let first: Type | undefined;
+  call.args.forEach((a, i) => {
+    const scope = argumentScope(fn, i);
+    const bindOne = (): ExprInfo => {
+      if (a.kind === 'Star') return b.set(a, { type: { kind: 'tuple', columns: b.row?.columns ?? [] } });
+      return b.bindExpr(a);
+    };
+    let info: ExprInfo;
+    if (scope === 'aggregate') info = b.withContext({ scopeKind: 'aggregate' }, bindOne);
+    else if ((scope === 'parameter0' || scope === 'parameter0-common') && first?.kind === 'table') {
+      const lookupRows = new RowScope(first.columns, first.open ?? false);
+      info =
+        scope === 'parameter0'
+          ? b.withContext({ row: lookupRows, scopeKind: 'normal' }, bindOne)
+          : b.withContext({ rightRow: lookupRows, scopeKind: 'normal' }, bindOne);
+    } else if (aggregate) info = b.withContext({ scopeKind: 'normal' }, bindOne);
+    else if (i === 0 && fn.kind === 'plugin') info = b.withContext({ scopeKind: 'normal' }, bindOne);
+    else info = bindOne();
+    if (i === 0) first = info.type;
+    out.push(info);
   });
-  if (name === 'arg_max' || name === 'arg_min' || name === 'take_any' || name === 'take_anyif') {
-    const limit = name === 'take_anyif' ? 1 : args.length;
-    const valueArgs = args.slice(0, limit);
-    if (name.startsWith('take_any') && valueArgs.length === 1 && valueArgs[0]?.kind !== 'Star') return null;
-    const out: Column[] = [];
-    const first = args[0];
-    const firstName = name.startsWith('arg_') && first ? expressionResultName(b.model, first, null) : null;
-    valueArgs.forEach((a, i) => {
-      const info = infos[i] as ExprInfo;
-      if (a.kind === 'Star') {
-        for (const c of b.row?.columns ?? []) if (c.name !== firstName) out.push(c);
-      } else {
-        out.push(colFor(a, info));
-      }
-    });
-    return { kind: 'tuple', columns: out };
-  }
-  if (name === 'percentiles' || name === 'percentilesw') {
-    const first = args[0];
-    if (!first) return null;
-    const base = expressionResultName(b.model, first, '') ?? '';
-    const valueType = toColumnType(infos[0]?.type ?? UNKNOWN);
-    const start = name === 'percentilesw' ? 2 : 1;
-    const out: Column[] = [];
-    for (let i = start; i < args.length; i++) {
-      const v = infos[i]?.constant?.value;
-      const text = String(v ?? i).replace(/\./g, '_');
-      out.push({ name: `percentile_${base}_${text}`, type: valueType });
-    }
-    return out.length === 1 ? null : { kind: 'tuple', columns: out };
-  }
-  return null;
+  return out;
+}
+
+function bindBuiltinCall(b: Binder, call: Call, fn: FunctionDef, kind: 'builtin' | 'aggregate'): ExprInfo {
+  const infos = bindBuiltinArgs(b, call, fn, kind === 'aggregate');
+  const args = call.args.map((a, i) => argInfo(b, a, infos[i] as ExprInfo));
+  const res = resolveCall(fn, args, callContext(b), {
+    start: call.name.start,
+    length: call.name.end - call.name.start,
+  });
+  for (const d of res.diagnostics) b.diagnostics.push(d);
+  b.model.setCall(call, { kind, definition: fn, signature: res.signature });
+  return {
+    type: res.returnType,
+    ...(res.isConstant ? { isConstant: true } : {}),
+    ...(res.dynamicShape ? { dynamicShape: res.dynamicShape } : {}),
+  };
 }
 
 // ───────────────────────────── special functions ─────────────────────────────
@@ -238,13 +237,32 @@ function storedDeclaration(sym: StoredFunctionSymbol): FunctionDecl | null {
   return decl;
 }
 
+/** `T | invoke f(a, b)`: calls `f(T, a, b)`. */
+export function bindUserCallWithInput(b: Binder, call: Call, input: RowScope): Type {
+  const local = b.scope.lookup(call.name.name);
+  const stored = b.workspace.functions.find((f) => f.name === call.name.name);
+  const sym: FunctionSymbol | StoredFunctionSymbol | null =
+    local?.kind === 'function' ? local : stored ? { kind: 'stored-function', name: stored.name, definition: stored } : null;
+  const decl = sym ? (sym.kind === 'function' ? sym.declaration : storedDeclaration(sym)) : null;
+  if (!sym || !decl) {
+    for (const a of call.args) b.bindExpr(a);
+    b.report(Codes.UnknownFunction, `The name '${call.name.name}' does not refer to any known function.`, call.name);
+    return UNKNOWN;
+  }
+  const info = bindUserCall(b, call, sym, decl, table(input.columns, input.open));
+  b.set(call, info);
+  return info.type;
+}
+
 function bindUserCall(
   b: Binder,
   call: Call,
   sym: FunctionSymbol | StoredFunctionSymbol,
   decl: FunctionDecl,
+  input?: Type,
 ): ExprInfo {
-  const infos = call.args.map((a) => b.bindExpr(a));
+  const infos: ExprInfo[] = call.args.map((a) => b.bindExpr(a));
+  if (input) infos.unshift({ type: input });
   const params = decl.params;
   const required = params.filter((p) => !p.defaultValue).length;
   if (infos.length < required || infos.length > params.length) {
@@ -255,7 +273,7 @@ function bindUserCall(
     );
   }
   const argTypes = infos.map((i) => i.type);
-  const expansion = expand(b, sym, decl, argTypes, call.args);
+  const expansion = expand(b, sym, decl, argTypes, input ? [null, ...call.args] : call.args);
   b.model.setCall(call, { kind: 'user', symbol: sym, declaration: decl, expansion });
   return { type: expansion?.resultType ?? UNKNOWN };
 }
@@ -280,7 +298,7 @@ function expand(
   sym: FunctionSymbol | StoredFunctionSymbol,
   decl: FunctionDecl,
   argTypes: readonly Type[],
-  args: readonly Expr[],
+  args: readonly (Expr | null)[],
 ): Expansion | null {
   if (b.expansionDepth >= MAX_EXPANSION_DEPTH) return null;
   const key = argTypes.map(typeToString).join('|');
@@ -293,7 +311,7 @@ function expand(
   const cached = perDecl.get(key);
   if (cached && sym.kind === 'function') return cached;
 
-  const argInfos = args.map((a) => b.model.info(a));
+  const argInfos = args.map((a) => (a ? b.model.info(a) : undefined));
   const closure = sym.kind === 'function' ? sym.scope : new LocalScope(null);
   const scope = new LocalScope(closure);
   const model = new SemanticModel();

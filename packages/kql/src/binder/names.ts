@@ -6,6 +6,7 @@
 import type { Call, Expr } from '../syntax/nodes.js';
 import type { SemanticModel } from './semantic-model.js';
 import type { RowScope } from './symbols.js';
+import type { Column } from './types.js';
 
 function isDynamicOrUnknown(model: SemanticModel, e: Expr): boolean {
   const t = model.typeOf(e);
@@ -44,6 +45,8 @@ export function expressionResultName(
       return expressionResultName(model, e.expr, defaultName, row);
     case 'NamedExpr':
       return e.names[0]?.name ?? defaultName;
+    case 'NamedArg':
+      return e.name.name;
     case 'Call':
       return functionResultName(model, e, defaultName, row);
     default:
@@ -107,4 +110,40 @@ export function functionResultName(
     default:
       return defaultName;
   }
+}
+
+const CONVERSION_FUNCTIONS = new Set([
+  'tobool',
+  'toboolean',
+  'todatetime',
+  'todecimal',
+  'todouble',
+  'toreal',
+  'todynamic',
+  'toobject',
+  'toguid',
+  'toint',
+  'tolong',
+  'tostring',
+  'totime',
+  'totimespan',
+]);
+
+/**
+ * The column an expression denotes unchanged (Kusto's GetResultColumn): a column reference, parenthesized, or a
+ * no-op conversion such as `tostring(aStringColumn)`.
+ */
+export function resultColumnOf(model: SemanticModel, e: Expr): Column | null {
+  if (e.kind === 'Paren') return resultColumnOf(model, e.expr);
+  const info = model.info(e);
+  if (info?.symbol?.kind === 'column') return info.symbol.column;
+  if (e.kind === 'Call' && CONVERSION_FUNCTIONS.has(e.name.name) && e.args.length === 1) {
+    const argInfo = model.info(e.args[0] as Expr);
+    if (argInfo?.symbol?.kind === 'column') {
+      const col = argInfo.symbol.column;
+      const t = info?.type;
+      if (t && t.kind === 'scalar' && t.name === col.type) return col;
+    }
+  }
+  return null;
 }

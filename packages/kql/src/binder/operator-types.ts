@@ -59,12 +59,12 @@ export const BINARY_OPERATOR_KIND: Readonly<Record<BinaryOp, string>> = {
   '!like_cs': 'NotLikeCs',
 };
 
-/** Kusto.Language names the case-sensitive `in` `InCs` and the case-insensitive `in~` `In`. */
+/** Kusto.Language's kinds: `In` is the case-sensitive `in` (any scalar); `InCs` is `in~` (strings only). */
 export const IN_OPERATOR_KIND: Readonly<Record<InOp, string>> = {
-  in: 'InCs',
-  '!in': 'NotInCs',
-  'in~': 'In',
-  '!in~': 'NotIn',
+  in: 'In',
+  '!in': 'NotIn',
+  'in~': 'InCs',
+  '!in~': 'NotInCs',
   has_any: 'HasAny',
   has_all: 'HasAll',
 };
@@ -147,14 +147,14 @@ export interface OperatorTyping {
 /** Types an operator application; `kind` is a Kusto operator kind such as `Add` or `HasAny`. */
 export function typeOperator(kind: string, operands: readonly Type[]): OperatorTyping {
   const sigs = OPERATOR_SIGNATURES[kind] ?? [];
+  // Kusto still knows the type when every signature returns the same declared type (comparisons → bool).
+  const declared = new Set(sigs.map((s) => (s.returnKind === 'Declared' ? s.returnType : '?')));
+  const only = declared.size === 1 ? [...declared][0] : undefined;
+  const fallback = only && only !== '?' ? scalar(only as ScalarTypeName) : UNKNOWN;
+  // An operand of unknown type (after an error, or from an open table) makes the result unknown too.
+  if (operands.some((t) => t.kind === 'unknown')) return { type: fallback, ok: true };
   const sig = sigs.find((s) => matches(s, operands));
-  if (!sig) {
-    // Kusto still guesses a type when every signature returns the same declared type (comparisons → bool).
-    const declared = new Set(sigs.map((s) => (s.returnKind === 'Declared' ? s.returnType : '?')));
-    const only = declared.size === 1 ? [...declared][0] : undefined;
-    const type = only && only !== '?' ? scalar(only as ScalarTypeName) : UNKNOWN;
-    return { type, ok: false };
-  }
+  if (!sig) return { type: fallback, ok: false };
   switch (sig.returnKind) {
     case 'Declared':
       return { type: scalar(sig.returnType as ScalarTypeName), ok: true };

@@ -20,8 +20,8 @@ import type {
 } from '../syntax/nodes.js';
 import type { Binder } from './binder.js';
 import { wildcardRegex } from './binder.js';
-import { argInfo } from './calls.js';
-import { expressionResultName, functionResultName } from './names.js';
+import { argInfo, bindBuiltinArgs, bindUserCallWithInput, bindUserFunctionReference, callContext } from './calls.js';
+import { expressionResultName, functionResultName, resultColumnOf } from './names.js';
 import type { ColumnSource } from './projection.js';
 import { makeNamesUnique, ProjectionBuilder, UniqueNames } from './projection.js';
 import type { ExprInfo } from './semantic-model.js';
@@ -176,38 +176,22 @@ interface ProjectOptions {
   readonly columnName?: string;
 }
 
-const CONVERSION_FUNCTIONS = new Set([
-  'tobool',
-  'toboolean',
-  'todatetime',
-  'todecimal',
-  'todouble',
-  'toreal',
-  'todynamic',
-  'toobject',
-  'toguid',
-  'toint',
-  'tolong',
-  'tostring',
-  'totime',
-  'totimespan',
-]);
-
 /** The column an expression simply refers to (also through a no-op conversion such as `tostring(s)`). */
 function resultColumn(b: Binder, e: Expr): Column | null {
-  if (e.kind === 'Paren') return resultColumn(b, e.expr);
-  const info = b.model.info(e);
-  if (info?.symbol?.kind === 'column') return info.symbol.column;
-  if (e.kind === 'Call' && CONVERSION_FUNCTIONS.has(e.name.name) && e.args.length === 1) {
-    const arg = e.args[0] as Expr;
-    const argInfo = b.model.info(arg);
-    if (argInfo?.symbol?.kind === 'column') {
-      const col = argInfo.symbol.column;
-      const t = info?.type;
-      if (t && t.kind === 'scalar' && t.name === col.type) return col;
-    }
+  return resultColumnOf(b.model, e);
+}
+
+/** A dynamic column keeps the known shape (array/bag) of the expression that computes it. */
+function shaped(c: Column, info: ExprInfo | undefined): Column {
+  return c.type === 'dynamic' && info?.dynamicShape ? { ...c, dynamicShape: info.dynamicShape } : c;
+}
+
+/** Kusto cannot group or order by dynamic values. */
+function checkNotDynamic(b: Binder, e: Expr): void {
+  const t = b.model.typeOf(e.kind === 'Ordered' ? e.expr : e);
+  if (t?.kind === 'scalar' && t.name === 'dynamic') {
+    b.report(Codes.TypeNotAllowed, "The value of type 'dynamic' is not allowed in this context.", e);
   }
-  return null;
 }
 
 function duplicate(b: Binder, name: string, at: Span): void {
@@ -269,7 +253,8 @@ function projectColumns(
             if (opts.doNotRepeat) builder.doNotAddColumn(col);
           } else {
             const type = opts.columnType ?? toColumnType(innerType ?? UNKNOWN);
-            if (!builder.declare({ name: nm.name, type }, replaceAll, from(inner))) duplicate(b, nm.name, nm);
+            const c = shaped({ name: nm.name, type }, b.model.info(inner));
+            if (!builder.declare(c, replaceAll, from(inner))) duplicate(b, nm.name, nm);
           }
         }
       } else if (tuple) {
@@ -316,7 +301,7 @@ function projectColumns(
         const name = functionResultName(b.model, expr, null, b.row);
         const type = opts.columnType ?? toColumnType(t);
         builder.add(
-          { name: name ?? opts.columnName ?? 'Column1', type },
+          shaped({ name: name ?? opts.columnName ?? 'Column1', type }, b.model.info(expr)),
           { baseName: name ?? 'Column', replace: replaceAll },
           from(expr),
         );
@@ -467,9 +452,18 @@ function bindJoinOn(b: Binder, left: RowScope, right: RowScope, on: readonly Exp
       b.report(Codes.InvalidJoinCondition, 'Invalid join condition.', x);
     }
   };
+  // Bind the pieces, not the whole condition: `on a and b` lists two keys, it is not a boolean `and`.
+  const bindPieces = (e: Expr): void => {
+    let x = e;
+    while (x.kind === 'Paren') x = x.expr;
+    if (x.kind === 'Binary' && (x.op === 'and' || x.op === '==')) {
+      bindPieces(x.left);
+      bindPieces(x.right);
+    } else b.bindExpr(x);
+  };
   b.withContext({ row: left, rightRow: right }, () => {
     for (const e of on) {
-      b.bindExpr(e);
+      bindPieces(e);
       check(e);
     }
   });
@@ -485,34 +479,40 @@ function checkKind(b: Binder, op: Join | Lookup | Union, allowed: ReadonlySet<st
   return kind;
 }
 
-/** Union's outer schema: columns unified by name and type; a name with several types gets `name_type` columns. */
+/**
+ * Union's outer schema (Kusto's UnifyColumnsWithSameNameAndType): columns unified by name and type in order of
+ * first appearance; a name with several types becomes one `name_type` column per type, at the first position.
+ */
 function unifyByNameAndType(tables: readonly (readonly Column[])[]): Column[] {
-  const order: string[] = [];
+  const all = tables.flat();
   const typesByName = new Map<string, ColumnType[]>();
-  for (const cols of tables) {
-    for (const c of cols) {
-      let types = typesByName.get(c.name);
-      if (!types) {
-        types = [];
-        typesByName.set(c.name, types);
-        order.push(c.name);
-      }
-      if (!types.includes(c.type)) types.push(c.type);
-    }
+  for (const c of all) {
+    const types = typesByName.get(c.name) ?? [];
+    if (!types.includes(c.type)) types.push(c.type);
+    typesByName.set(c.name, types);
   }
+  const names = new UniqueNames();
   const out: Column[] = [];
-  for (const name of order) {
-    const types = typesByName.get(name) ?? [];
-    if (types.length === 1) out.push({ name, type: types[0] as ColumnType });
-    else for (const t of types) out.push({ name: `${name}_${t}`, type: t });
+  for (const c of all) {
+    const types = typesByName.get(c.name);
+    if (!types) continue;
+    typesByName.delete(c.name);
+    if (types.length === 1) out.push({ name: names.getOrAdd(c.name), type: c.type });
+    else for (const t of types) out.push({ name: names.getOrAdd(`${c.name}_${t}`), type: t });
   }
   return out;
 }
 
+/** Union kind=inner: the columns present (by name) in every leg; differing types become dynamic. */
 function commonColumns(tables: readonly (readonly Column[])[]): Column[] {
   const [first, ...rest] = tables;
   if (!first) return [];
-  return first.filter((c) => rest.every((t) => t.some((x) => x.name === c.name && x.type === c.type)));
+  return first
+    .filter((c) => rest.every((t) => t.some((x) => x.name === c.name)))
+    .map((c) => {
+      const types = new Set([c.type, ...rest.map((t) => t.find((x) => x.name === c.name)?.type ?? c.type)]);
+      return types.size === 1 ? c : { name: c.name, type: 'dynamic' as const };
+    });
 }
 
 /** The tables of a union leg: a name, a wildcard over table names, or any tabular expression. */
@@ -576,26 +576,64 @@ function parsePatternColumns(b: Binder, pattern: readonly ParsePatternPart[]): C
   return out;
 }
 
+/** The tables `search`/`find` look in without `in (...)`: the workspace tables and the query's views. */
+function impliedTables(b: Binder): (readonly Column[])[] {
+  const out: (readonly Column[])[] = [...b.tables.values()].map((t) => t.columns);
+  for (const sym of b.scope.visible()) {
+    if (sym.kind === 'function' && sym.declaration.isView) {
+      const t = b.quietly(() => bindUserFunctionReference(b, sym, { kind: 'Name', name: sym.name, bracketed: false, start: 0, end: 0 })).type;
+      if (t.kind === 'table') out.push(t.columns);
+    }
+  }
+  return out;
+}
+
+/**
+ * A search predicate: bare string literals (and `and`/`or`/parentheses over them) are terms looked up in every
+ * column; anything else is an ordinary boolean predicate over the searched columns.
+ */
+function bindSearchPredicate(b: Binder, e: Expr): void {
+  if (e.kind === 'Literal' && e.type === 'string') {
+    b.set(e, { type: { kind: 'scalar', name: 'string' }, isLiteral: true, constant: { value: e.value } });
+    return;
+  }
+  if (e.kind === 'Paren') {
+    bindSearchPredicate(b, e.expr);
+    b.set(e, { type: { kind: 'scalar', name: 'bool' } });
+    return;
+  }
+  if (e.kind === 'Binary' && (e.op === 'and' || e.op === 'or')) {
+    bindSearchPredicate(b, e.left);
+    bindSearchPredicate(b, e.right);
+    b.set(e, { type: { kind: 'scalar', name: 'bool' } });
+    return;
+  }
+  b.bindPredicate(e);
+}
+
 // ───────────────────────────── plugins ─────────────────────────────
 
 function bindPluginCall(b: Binder, call: Call, input: RowScope | null): Type {
   const plugin = lookupPlugin(call.name.name);
-  const infos = b.withContext({ row: input, scopeKind: 'normal' }, () => call.args.map((a) => b.bindExpr(a)));
   if (!plugin) {
+    b.withContext({ row: input, scopeKind: 'normal' }, () => {
+      for (const a of call.args) b.bindExpr(a);
+    });
     b.report(Codes.UnknownPlugin, `The name '${call.name.name}' does not refer to any known plugin.`, call.name);
     return UNKNOWN;
   }
-  const args: ArgInfo[] = call.args.map((a, i) => argInfo(b, a, infos[i] as ExprInfo));
-  const res = resolveCall(
-    plugin,
-    args,
-    { rowColumns: input?.columns ?? null },
-    { start: call.start, length: call.end - call.start },
-  );
-  for (const d of res.diagnostics) b.diagnostics.push(d);
-  b.model.setCall(call, { kind: 'plugin', definition: plugin, signature: res.signature });
-  b.set(call, { type: res.returnType });
-  return res.returnType;
+  return b.withContext({ row: input, scopeKind: 'normal' }, () => {
+    const infos = bindBuiltinArgs(b, call, plugin, false);
+    const args: ArgInfo[] = call.args.map((a, i) => argInfo(b, a, infos[i] as ExprInfo));
+    const res = resolveCall(plugin, args, callContext(b), {
+      start: call.name.start,
+      length: call.name.end - call.name.start,
+    });
+    for (const d of res.diagnostics) b.diagnostics.push(d);
+    b.model.setCall(call, { kind: 'plugin', definition: plugin, signature: res.signature });
+    b.set(call, { type: res.returnType });
+    return res.returnType;
+  });
 }
 
 // ───────────────────────────── the binders ─────────────────────────────
@@ -655,7 +693,7 @@ const BINDERS: { [K in OpKind]: OperatorBinder<K> } = {
     const builder = new ProjectionBuilder();
     bindAndProject(b, input, op.items, builder, 'default');
     b.model.setProjection(op, builder.entries);
-    return table(builder.columns);
+    return table(builder.columns, input.open);
   },
   ProjectAway: (b, op, input) => {
     const names = columnsInList(b, input, op.items);
@@ -717,11 +755,18 @@ const BINDERS: { [K in OpKind]: OperatorBinder<K> } = {
   Summarize: (b, op, input) => {
     const builder = new ProjectionBuilder();
     bindAndProject(b, input, op.by, builder, 'default');
+    for (const e of op.by) checkNotDynamic(b, e.kind === 'NamedExpr' ? e.expr : e);
     const keyCount = builder.columns.length;
     builder.doNotAddAll(builder.columns);
-    bindAndProject(b, input, op.aggregates, builder, 'summarize', {}, 'aggregate');
+    const byColumns = op.by.flatMap((e) => {
+      const c = resultColumnOf(b.model, e.kind === 'NamedExpr' ? e.expr : e);
+      return c ? [c.name] : [];
+    });
+    b.withContext({ byColumns }, () =>
+      bindAndProject(b, input, op.aggregates, builder, 'summarize', {}, 'aggregate'),
+    );
     b.model.setProjection(op, builder.entries, keyCount);
-    return table(builder.columns, false);
+    return table(builder.columns, input.open);
   },
   Count: (_b, op) => table([{ name: op.asName?.name ?? 'Count', type: 'long' }]),
   Take: (b, op, input) => {
@@ -740,7 +785,7 @@ const BINDERS: { [K in OpKind]: OperatorBinder<K> } = {
     const of = bindIn(b, input, op.of);
     b.checkColumn(op.of, of);
     const name = expressionResultName(b.model, op.of, 'Column1') ?? 'Column1';
-    return table([{ name, type: toColumnType(of.type) }]);
+    return table([{ name, type: toColumnType(of.type) }], input.open);
   },
   Top: (b, op, input) => {
     const count = bindIn(b, input, op.count);
@@ -766,7 +811,7 @@ const BINDERS: { [K in OpKind]: OperatorBinder<K> } = {
     } else {
       builder.add({ name: `approximate_count_${ofName}`, type: 'long' });
     }
-    return table(builder.columns);
+    return table(builder.columns, input.open);
   },
   TopNested: (b, op, input) => {
     const names = new UniqueNames();
@@ -782,17 +827,26 @@ const BINDERS: { [K in OpKind]: OperatorBinder<K> } = {
       const declared = clause.by.kind === 'NamedExpr' ? (clause.by.names[0]?.name ?? null) : null;
       out.push({ name: names.getOrAdd(declared ?? `aggregated_${ofName}`), type: toColumnType(by.type) });
     }
-    return table(out);
+    return table(out, input.open);
   },
   Sort: (b, op, input) => {
-    for (const o of op.by) b.checkScalar(o, bindIn(b, input, o));
+    for (const o of op.by) {
+      if (b.checkScalar(o, bindIn(b, input, o))) checkNotDynamic(b, o);
+    }
     return sameRows(input);
   },
   Distinct: (b, op, input) => {
     const builder = new ProjectionBuilder();
     bindAndProject(b, input, op.items, builder, 'default');
+    for (const e of op.items) {
+      if (e.kind === 'Star') {
+        if (input.columns.some((c) => c.type === 'dynamic')) {
+          b.report(Codes.TypeNotAllowed, "The value of type 'dynamic' is not allowed in this context.", e);
+        }
+      } else checkNotDynamic(b, e.kind === 'NamedExpr' ? e.expr : e);
+    }
     b.model.setProjection(op, builder.entries);
-    return table(builder.columns);
+    return table(builder.columns, input.open);
   },
   Serialize: (b, op, input) => {
     const builder = new ProjectionBuilder();
@@ -853,7 +907,14 @@ const BINDERS: { [K in OpKind]: OperatorBinder<K> } = {
     if (idx !== undefined) builder.add({ name: idx, type: 'long' });
     if (op.limit) b.checkInteger(op.limit, bindIn(b, input, op.limit));
     b.model.setProjection(op, builder.entries);
-    return subqueryType(b, new RowScope(builder.columns, input.open), op.subquery);
+    const sub = subqueryType(b, new RowScope(builder.columns, input.open), op.subquery);
+    if (sub.kind !== 'table') return sub;
+    // Each input row is extended with the sub-query's rows: input columns (replaced by same-named sub-query
+    // columns), then the sub-query's other columns.
+    const out = new ProjectionBuilder();
+    out.addRange(input.columns);
+    for (const c of sub.columns) out.add(c, { replace: true });
+    return table(out.columns, input.open || (sub.open ?? false));
   },
   Parse: (b, op, input) => {
     const info = bindIn(b, input, op.expr);
@@ -894,7 +955,7 @@ const BINDERS: { [K in OpKind]: OperatorBinder<K> } = {
     });
     for (const e of [op.from, op.to, op.step]) if (e) bindIn(b, input, e);
     b.model.setProjection(op, builder.entries, keyCount);
-    return table(builder.columns);
+    return table(builder.columns, input.open);
   },
   Evaluate: (b, op, input) => bindPluginCall(b, op.call, input),
   Render: (b, op, input) => {
@@ -920,10 +981,7 @@ const BINDERS: { [K in OpKind]: OperatorBinder<K> } = {
           { name: 'ColumnType', type: 'string' },
         ]),
   Consume: () => VOID,
-  Invoke: (b, op, input) => {
-    const info = b.withContext({ implicitInput: input }, () => b.bindExpr(op.call));
-    return info.type;
-  },
+  Invoke: (b, op, input) => bindUserCallWithInput(b, op.call, input),
   Fork: (b, op, input) => {
     for (const branch of op.branches) subqueryType(b, input, branch);
     return UNKNOWN;
@@ -978,10 +1036,10 @@ const BINDERS: { [K in OpKind]: OperatorBinder<K> } = {
     if (input) legs = [input.columns];
     else if (op.tables) {
       for (const e of op.tables) for (const t of unionLegTables(b, e, false)) legs.push(t.columns);
-    } else legs = [...b.tables.values()].map((t) => t.columns);
+    } else legs = impliedTables(b);
     const cols = unifyByNameAndType(legs);
     open = input?.open ?? false;
-    b.quietly(() => b.withContext({ row: new RowScope(cols, true) }, () => b.bindExpr(op.predicate)));
+    b.withContext({ row: new RowScope(cols, open) }, () => bindSearchPredicate(b, op.predicate));
     return table([{ name: '$table', type: 'string' }, ...cols], open);
   },
   Find: (b, op, input) => {
@@ -990,7 +1048,7 @@ const BINDERS: { [K in OpKind]: OperatorBinder<K> } = {
     if (input) legs = [input.columns];
     else if (op.tables) {
       for (const e of op.tables) for (const t of unionLegTables(b, e, false)) legs.push(t.columns);
-    } else legs = [...b.tables.values()].map((t) => t.columns);
+    } else legs = impliedTables(b);
     const all = unifyByNameAndType(legs);
     b.quietly(() => b.withContext({ row: new RowScope(all, true) }, () => b.bindExpr(op.predicate)));
     if (op.project) {

@@ -53,12 +53,20 @@ export function withName(c: Column, name: string): Column {
   return { name, type: c.type };
 }
 
-/** Makes all names unique in order (join output): later duplicates become `a1`, `a2`, ... */
+/**
+ * Makes all names unique (join output): every distinct name is reserved first, so that renamed duplicates do not
+ * influence later names — `[c, c, c1]` becomes `[c, c2, c1]`, not `[c, c1, c11]`.
+ */
 export function makeNamesUnique(columns: readonly Column[]): Column[] {
+  const firstIndex = new Map<string, number>();
+  columns.forEach((c, i) => {
+    if (!firstIndex.has(c.name)) firstIndex.set(c.name, i);
+  });
   const names = new UniqueNames();
-  return columns.map((c) => {
-    const n = names.getOrAdd(c.name);
-    return n === c.name ? c : withName(c, n);
+  for (const n of firstIndex.keys()) names.add(n);
+  return columns.map((c, i) => {
+    if (firstIndex.get(c.name) === i) return c;
+    return withName(c, names.getOrAdd(c.name));
   });
 }
 

@@ -3,7 +3,7 @@
  * call what it resolved to, and for calls of user functions the binding of the function body with the argument
  * types of that call (an "expansion"), which the planner inlines.
  */
-import type { FunctionDef, SignatureDef } from '../catalog/types.js';
+import type { DynamicShape, FunctionDef, SignatureDef } from '../catalog/types.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import type { Call, FunctionDecl, Node } from '../syntax/nodes.js';
 import type { ProjectedColumn } from './projection.js';
@@ -20,6 +20,10 @@ export interface ExprInfo {
   readonly isLiteral?: boolean;
   /** For `typeof(...)`: the type it denotes. */
   readonly typeValue?: Type;
+  /** A constant expression in Kusto's sense (its value may be unknown at compile time, e.g. `ago(1d)`). */
+  readonly isConstant?: boolean;
+  /** For dynamic values: array, bag or value, when known. */
+  readonly dynamicShape?: DynamicShape;
 }
 
 export type CallBinding =

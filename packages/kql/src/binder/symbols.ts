@@ -74,6 +74,20 @@ export class LocalScope {
     this.symbols.set(name, symbol);
   }
 
+  /** Every visible symbol (inner scopes first; a shadowed name appears once). */
+  visible(): Symbol[] {
+    const seen = new Set<string>();
+    const out: Symbol[] = [];
+    for (let s: LocalScope | null = this; s; s = s.parent) {
+      for (const [name, sym] of s.symbols) {
+        if (seen.has(name)) continue;
+        seen.add(name);
+        out.push(sym);
+      }
+    }
+    return out;
+  }
+
   lookup(name: string): Symbol | undefined {
     for (let s: LocalScope | null = this; s; s = s.parent) {
       const found = s.symbols.get(name);

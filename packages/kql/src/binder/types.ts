@@ -53,9 +53,14 @@ export const TYPE_ALIASES: Readonly<Record<string, ScalarTypeName>> = {
 /** A column's type; `unknown` only after an error (or for values Kusto cannot type statically). */
 export type ColumnType = ScalarTypeName | 'unknown';
 
+/** What a dynamic value is known to hold (Kusto tracks it through columns: `array_length` rejects a bag). */
+export type DynamicShape = 'array' | 'bag' | 'value';
+
 export interface Column {
   readonly name: string;
   readonly type: ColumnType;
+  /** For a dynamic column, the shape of its values when known. */
+  readonly dynamicShape?: DynamicShape;
 }
 
 export type Type =

@@ -320,6 +320,20 @@ function byColumns(c: CustomReturnContext): Set<string> {
   return new Set(c.ctx.byColumns ?? []);
 }
 
+/**
+ * Where an element of a multi-column aggregate comes from (for the planner): argument `sourceArg`, and for a `*`
+ * argument, the row column `sourceColumn`.
+ */
+export interface TupleElementSource {
+  readonly sourceArg: number;
+  readonly sourceColumn?: string;
+}
+
+function fromArg(c: Column, sourceArg: number, sourceColumn?: string): Column {
+  const source: TupleElementSource = sourceColumn === undefined ? { sourceArg } : { sourceArg, sourceColumn };
+  return Object.assign({ name: c.name, type: c.type }, source);
+}
+
 /** `Aggregates.GetAnyResult`: the columns of `take_any(a, b, *)`. */
 function anyResult(prefix: string): CustomReturn {
   return (c) => {
@@ -333,22 +347,22 @@ function anyResult(prefix: string): CustomReturn {
         for (const rowCol of rowColumns(c)) {
           if (canAdd(rowCol.name)) {
             doNotRepeat.add(rowCol.name);
-            out.push(rowCol);
+            out.push(fromArg(rowCol, i, rowCol.name));
           }
         }
       } else if (a.name !== undefined && rc !== undefined) {
         if (canAdd(rc)) {
           doNotRepeat.add(rc);
-          out.push(col(a.name, colType(a.type)));
+          out.push(fromArg(col(a.name, colType(a.type)), i));
         }
       } else if (rc !== undefined) {
         if (canAdd(rc)) {
           doNotRepeat.add(rc);
-          out.push(col(rc, colType(a.type)));
+          out.push(fromArg(col(rc, colType(a.type)), i));
         }
       } else {
         const name = argResultName(a);
-        out.push(col(name === undefined || name === '' ? `${prefix}arg${i}` : name, colType(a.type)));
+        out.push(fromArg(col(name === undefined || name === '' ? `${prefix}arg${i}` : name, colType(a.type)), i));
       }
     });
     return tuple(out);
@@ -371,22 +385,22 @@ function argMinMaxResult(prefix: 'min' | 'max'): CustomReturn {
         for (const rowCol of rowColumns(c)) {
           if (canAdd(i, rowCol.name)) {
             doNotRepeat.add(rowCol.name);
-            out.push(rowCol);
+            out.push(fromArg(rowCol, i, rowCol.name));
           }
         }
       } else if (a.name !== undefined && rc !== undefined) {
         if (canAdd(i, rc)) {
           doNotRepeat.add(rc);
-          out.push(col(a.name, colType(a.type)));
+          out.push(fromArg(col(a.name, colType(a.type)), i));
         }
       } else if (rc !== undefined) {
         if (canAdd(i, rc)) {
           doNotRepeat.add(rc);
-          out.push(col(rc, colType(a.type)));
+          out.push(fromArg(col(rc, colType(a.type)), i));
         }
       } else {
         const name = argResultName(a) ?? (i === 0 ? `${prefix}_` : `${prefix}_${primaryName}_arg${i}`);
-        out.push(col(name, colType(a.type)));
+        out.push(fromArg(col(name, colType(a.type)), i));
       }
     });
     return tuple(out);

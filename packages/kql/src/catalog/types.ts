@@ -140,7 +140,8 @@ export interface SignatureDef {
  * What Kusto knows of a dynamic value's shape (its typed dynamics): an array, a property bag, or a single value
  * (`dynamic(1)`). Parameters of kind `DynamicArray` reject bags and values, `DynamicBag` arrays and values.
  */
-export type DynamicShape = 'array' | 'bag' | 'value';
+export type { DynamicShape } from '../binder/types.js';
+import type { DynamicShape } from '../binder/types.js';
 
 export type FunctionKind = 'scalar' | 'aggregate' | 'plugin' | 'special';
 

@@ -39,22 +39,21 @@ interface TablesJsonTable {
 /**
  * The workspace form of every table: for Defender tables the union of the advanced-hunting `columns` and the
  * Sentinel `sentinelColumns` (so both `Timestamp` and `TimeGenerated` exist, as in a Sentinel workspace). Column
- * order: advanced-hunting columns first, then Sentinel-only columns in their order.
+ * order: advanced-hunting columns first, then Sentinel-only columns in their order. Where both forms have a column
+ * with different types (e.g. `LoggedOnUsers` string vs dynamic), the workspace has the Sentinel type.
  */
 export function workspaceFromTablesJson(json: unknown, database = 'Vigil'): WorkspaceSchema {
   const tables = (json as { tables: Record<string, TablesJsonTable> }).tables;
   const out: TableSchema[] = [];
   for (const [name, t] of Object.entries(tables)) {
-    const seen = new Set<string>();
-    const columns: Column[] = [];
+    // Order: advanced-hunting columns, then Sentinel-only ones; type: the Sentinel form's where both exist.
+    const types = new Map<string, ScalarTypeName>();
     for (const c of [...t.columns, ...(t.sentinelColumns ?? [])]) {
-      if (seen.has(c.name)) continue;
-      seen.add(c.name);
       const type: ScalarTypeName | undefined = TYPE_ALIASES[c.type.toLowerCase()];
       if (!type) throw new Error(`tables.json: ${name}.${c.name} has unknown type ${c.type}`);
-      columns.push({ name: c.name, type });
+      types.set(c.name, type);
     }
-    out.push({ name, columns });
+    out.push({ name, columns: [...types].map(([n, type]) => ({ name: n, type })) });
   }
   return { database, tables: out, functions: [] };
 }

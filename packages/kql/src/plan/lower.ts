@@ -10,6 +10,7 @@ import type { ProjectedColumn } from '../binder/projection.js';
 import type { Expansion, ExprInfo, SemanticModel } from '../binder/semantic-model.js';
 import type { Symbol, VariableSymbol } from '../binder/symbols.js';
 import type { Column, ColumnType, Type } from '../binder/types.js';
+import type { TupleElementSource } from '../catalog/custom-returns.js';
 import { toColumnType } from '../binder/types.js';
 import { Codes } from '../diagnostics/codes.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
@@ -207,7 +208,7 @@ class Lowerer {
         return { kind: 'scan', table: sym.name, columns: sym.columns.map((c) => ({ name: c.name, type: c.type })) };
       case 'variable': {
         const sub = this.substitutions.get(sym);
-        if (sub && 'columns' in sub) return sub;
+        if (sub && isRel(sub)) return sub;
         return this.relFromVariable(sym, at);
       }
       default:
@@ -481,19 +482,20 @@ class Lowerer {
     const args = call.args;
     const tuple = this.info(call)?.type;
     const cols = tuple?.kind === 'tuple' ? tuple.columns : [];
-    const col = cols[index];
+    const col = cols[index] as (Column & Partial<TupleElementSource>) | undefined;
     const type = col?.type ?? 'unknown';
     const group = `${fn}@${call.start}`;
+    const element = (): ScalarExpr => {
+      if (!col || col.sourceArg === undefined) return this.unsupported(call, `This use of '${fn}'`);
+      if (col.sourceColumn !== undefined) return { kind: 'col', name: col.sourceColumn, type: col.type };
+      const a = args[col.sourceArg] as Expr;
+      return this.scalar(a.kind === 'NamedArg' ? a.value : a, frame);
+    };
     if (fn === 'arg_max' || fn === 'arg_min') {
       const by = this.scalar(args[0] as Expr, frame);
-      const value = this.tupleValue(call, index, frame);
-      return { kind: 'agg', fn, args: [by, value], type, group };
+      return { kind: 'agg', fn, args: [by, element()], type, group };
     }
-    if (fn === 'take_any' || fn === 'take_anyif') {
-      const value = this.tupleValue(call, index, frame);
-      const extra = fn === 'take_anyif' ? [this.scalar(args[1] as Expr, frame)] : [];
-      return { kind: 'agg', fn, args: [value, ...extra], type, group };
-    }
+    if (fn === 'take_any' || fn === 'any') return { kind: 'agg', fn: 'take_any', args: [element()], type, group };
     if (fn === 'percentiles' || fn === 'percentilesw') {
       const start = fn === 'percentilesw' ? 2 : 1;
       const base = args.slice(0, start).map((a) => this.scalar(a, frame));
@@ -501,38 +503,6 @@ class Lowerer {
       return { kind: 'agg', fn: fn === 'percentiles' ? 'percentile' : 'percentilew', args: [...base, p], type };
     }
     return this.unsupported(call, `The multi-column aggregate '${fn}'`);
-  }
-
-  /** The value expression of element `index` of an arg_max/arg_min/take_any tuple (expanding `*`). */
-  private tupleValue(call: Call, index: number, frame: Frame): ScalarExpr {
-    const tuple = this.info(call)?.type;
-    const cols = tuple?.kind === 'tuple' ? tuple.columns : [];
-    const col = cols[index];
-    if (!col) return this.unsupported(call, 'This aggregate');
-    // Explicit arguments map one-to-one unless a `*` expanded in between; find by walking the arguments.
-    const isArg = call.name.name.startsWith('arg_');
-    const valueArgs = call.name.name === 'take_anyif' ? call.args.slice(0, 1) : call.args;
-    let pos = 0;
-    const firstName = isArg && call.args[0] ? null : null;
-    void firstName;
-    for (const a of valueArgs) {
-      if (a.kind === 'Star') {
-        const star = this.info(a)?.type;
-        const starCols = (star?.kind === 'tuple' ? star.columns : []).filter(
-          (c) => !isArg || cols[0]?.name !== c.name || index === 0,
-        );
-        const expanded = starCols.filter((c) => !(isArg && c.name === cols[0]?.name));
-        if (index < pos + expanded.length) {
-          const c = expanded[index - pos] as Column;
-          return { kind: 'col', name: c.name, type: c.type };
-        }
-        pos += expanded.length;
-      } else {
-        if (index === pos) return this.scalar(a.kind === 'NamedArg' ? a.value : a, frame);
-        pos++;
-      }
-    }
-    return { kind: 'col', name: col.name, type: col.type };
   }
 
   private projection(op: QueryOperator, src: Rel): Rel {
@@ -806,7 +776,7 @@ class Lowerer {
       }
       case 'variable': {
         const sub = this.substitutions.get(sym);
-        if (sub && !('columns' in sub)) return sub;
+        if (sub && !isRel(sub)) return sub;
         if (sym.constant && !sym.value) return constantToLiteral(sym.constant.value, sym.type);
         if (sym.value) {
           if (sym.type.kind === 'table') return this.unsupported(e, 'A tabular value used as a scalar');
@@ -924,6 +894,29 @@ const OPERATOR_KIND_SET = new Set([
   'GraphOperator',
   'OtherOperator',
 ]);
+
+const REL_KINDS = new Set([
+  'scan',
+  'values',
+  'range',
+  'filter',
+  'project',
+  'aggregate',
+  'sort',
+  'limit',
+  'distinct',
+  'join',
+  'union',
+  'mv-expand',
+  'window',
+  'ref',
+  'with',
+  'make-series',
+]);
+
+function isRel(x: ScalarExpr | Rel): x is Rel {
+  return REL_KINDS.has(x.kind);
+}
 
 function isOperator(e: Expr): e is QueryOperator {
   return OPERATOR_KIND_SET.has(e.kind);

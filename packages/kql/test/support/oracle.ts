@@ -38,9 +38,16 @@ interface BridgeType {
   readonly Name?: string;
   readonly Display?: string;
 }
+interface BridgeSyntaxNode {
+  readonly Kind: number;
+  readonly TextStart: number;
+  readonly End: number;
+  WalkNodes(action: (node: BridgeSyntaxNode) => void, after: null): void;
+}
 interface BridgeCode {
   GetDiagnostics(): BridgeList<BridgeDiagnostic> | BridgeDiagnostic[];
   readonly ResultType: { readonly Columns?: BridgeList<{ Name: string; Type: BridgeType }> } | null;
+  readonly Syntax: BridgeSyntaxNode;
 }
 interface KustoLanguage {
   readonly KustoCode: {
@@ -48,6 +55,7 @@ interface KustoLanguage {
     ParseAndAnalyze(text: string, globals: unknown): BridgeCode;
   };
   readonly GlobalState: { readonly Default: { WithCluster(c: unknown): { WithDatabase(db: unknown): unknown } } };
+  readonly Syntax: { readonly SyntaxKind: Record<string, number> };
   readonly Symbols: {
     readonly ScalarTypes: { GetSymbol(name: string): unknown };
     readonly ColumnSymbol: new (
@@ -145,4 +153,29 @@ export function oracleAnalyze(query: string, schema: WorkspaceSchema): OracleRes
 export function oracleSyntax(query: string): OracleResult {
   const K = kustoLanguage();
   return result(K.KustoCode.Parse(query, K.GlobalState.Default), false);
+}
+
+/** A node of Kusto's syntax tree: its SyntaxKind name (`FilterOperator`, `AddExpression`, ...) and text span. */
+export interface OracleSyntaxNode {
+  readonly kind: string;
+  readonly start: number;
+  readonly end: number;
+}
+
+let syntaxKindNames: Map<number, string> | null = null;
+
+/** Syntax only, with the nodes of Kusto's syntax tree (for comparing tree shapes). */
+export function oracleSyntaxTree(query: string): OracleResult & { readonly nodes: readonly OracleSyntaxNode[] } {
+  const K = kustoLanguage();
+  if (!syntaxKindNames) {
+    syntaxKindNames = new Map();
+    for (const [name, value] of Object.entries(K.Syntax.SyntaxKind)) {
+      if (typeof value === 'number') syntaxKindNames.set(value, name);
+    }
+  }
+  const names = syntaxKindNames;
+  const code = K.KustoCode.Parse(query, K.GlobalState.Default);
+  const nodes: OracleSyntaxNode[] = [];
+  code.Syntax.WalkNodes((n) => nodes.push({ kind: names.get(n.Kind) ?? '?', start: n.TextStart, end: n.End }), null);
+  return { ...result(code, false), nodes };
 }

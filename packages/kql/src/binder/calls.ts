@@ -301,7 +301,12 @@ function expand(
   args: readonly (Expr | null)[],
 ): Expansion | null {
   if (b.expansionDepth >= MAX_EXPANSION_DEPTH) return null;
-  const key = argTypes.map(typeToString).join('|');
+  // The body's schema can depend on constant arguments (`table(name)`), so they are part of the cache key.
+  const constants = args.map((a) => {
+    const v = a ? b.model.info(a)?.constant?.value : undefined;
+    return typeof v === 'bigint' ? `${v}n` : JSON.stringify(v ?? null);
+  });
+  const key = `${argTypes.map(typeToString).join('|')}#${constants.join('|')}`;
   let perDecl = expansionCache.get(decl);
   if (!perDecl) {
     perDecl = new Map();

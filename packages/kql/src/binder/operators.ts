@@ -741,7 +741,16 @@ const BINDERS: { [K in OpKind]: OperatorBinder<K> } = {
   },
   ProjectByNames: (b, op, input) => {
     const builder = new ProjectionBuilder();
-    bindAndProject(b, input, op.items, builder, 'default');
+    // Names are given as strings (or name expressions): `project-by-names "Name", "City"`.
+    for (const item of op.items) {
+      const info = bindIn(b, input, item);
+      const v = info.constant?.value;
+      const cols = typeof v === 'string' ? (v.includes('*') ? b.matchColumns(v, input.columns) : [input.get(v)]) : [];
+      const found = cols.filter((c): c is Column => c !== undefined);
+      if (found.length) for (const c of found) builder.add(c, { doNotRepeat: true });
+      else if (typeof v !== 'string') b.withContext({ row: input }, () => projectColumns(b, item, builder, 'default'));
+      else if (!input.open) b.report(Codes.UnknownColumn, `The name '${v}' does not refer to any known column.`, item);
+    }
     b.model.setProjection(op, builder.entries);
     return table(builder.columns, true);
   },

@@ -16,3 +16,5 @@ export type * from './plan/nodes.js';
 export type { Dialect } from './sql/dialect.js';
 export { duckdb } from './sql/dialects/duckdb/index.js';
 export type { StorageNaming } from './sql/generate.js';
+export type { ParseResult, Token } from './syntax/index.js';
+export { parse, printTree, tokenize } from './syntax/index.js';

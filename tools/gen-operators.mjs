@@ -18,7 +18,12 @@ const arr = (l) => {
   for (let i = 0; i < l.Count; i++) o.push(l.getItem(i));
   return o;
 };
-const enumNames = (e) => Object.fromEntries(Object.entries(e).filter(([, v]) => typeof v === 'number').map(([k, v]) => [v, k]));
+const enumNames = (e) =>
+  Object.fromEntries(
+    Object.entries(e)
+      .filter(([, v]) => typeof v === 'number')
+      .map(([k, v]) => [v, k]),
+  );
 const opKind = enumNames(S.OperatorKind);
 const retKind = enumNames(S.ReturnTypeKind);
 const paramKind = enumNames(S.ParameterTypeKind);
@@ -55,6 +60,8 @@ import type { SignatureDef } from '../catalog/types.js';
 export const OPERATOR_SIGNATURES: Readonly<Record<string, readonly SignatureDef[]>> = `;
 fs.writeFileSync(
   new URL('../packages/kql/src/binder/operators.generated.ts', import.meta.url),
-  `${header}{\n${Object.entries(out).map(([k, sigs]) => `  ${k}: [\n${sigs.map((x) => `    ${JSON.stringify(x)},`).join('\n')}\n  ],`).join('\n')}\n};\n`,
+  `${header}{\n${Object.entries(out)
+    .map(([k, sigs]) => `  ${k}: [\n${sigs.map((x) => `    ${JSON.stringify(x)},`).join('\n')}\n  ],`)
+    .join('\n')}\n};\n`,
 );
 console.log(`wrote ${Object.keys(out).length} operators`);

@@ -25,7 +25,8 @@ for (const f of ['azure-sentinel-2022-08', 'm365d-hunting-queries']) {
     queries.push(r.query);
   }
 }
-for (const f of ['doc-examples', 'kusto-truth']) for (const r of readJsonl(`fixtures/shared/conformance/${f}.dev.jsonl`)) queries.push(r.query);
+for (const f of ['doc-examples', 'kusto-truth'])
+  for (const r of readJsonl(`fixtures/shared/conformance/${f}.dev.jsonl`)) queries.push(r.query);
 
 // Microsoft's analyzer with the same workspace schema.
 require('@kusto/language-service-next/bridge.js');
@@ -33,7 +34,11 @@ require('@kusto/language-service-next/Kusto.Language.Bridge.js');
 const K = globalThis.Kusto.Language;
 const S = K.Symbols;
 const members = schema.tables.map(
-  (t) => new S.TableSymbol.$ctor4(t.name, t.columns.map((c) => new S.ColumnSymbol(c.name, S.ScalarTypes.GetSymbol(c.type), null, null, null, null))),
+  (t) =>
+    new S.TableSymbol.$ctor4(
+      t.name,
+      t.columns.map((c) => new S.ColumnSymbol(c.name, S.ScalarTypes.GetSymbol(c.type), null, null, null, null)),
+    ),
 );
 const db = new S.DatabaseSymbol.ctor(schema.database, members);
 const globals = K.GlobalState.Default.WithCluster(new S.ClusterSymbol.ctor('local', [db])).WithDatabase(db);
@@ -72,6 +77,11 @@ const result = {
   rounds,
   vigil: { medianMs: pct(o, 0.5), p99Ms: pct(o, 0.99), totalMs: o.reduce((a, b) => a + b, 0) },
   kustoLanguage: { medianMs: pct(t, 0.5), p99Ms: pct(t, 0.99), totalMs: t.reduce((a, b) => a + b, 0) },
-  speedup: { ofMedians: pct(t, 0.5) / pct(o, 0.5), ofP99s: pct(t, 0.99) / pct(o, 0.99), medianPerQuery: pct(ratio, 0.5), ofTotals: t.reduce((a, b) => a + b, 0) / o.reduce((a, b) => a + b, 0) },
+  speedup: {
+    ofMedians: pct(t, 0.5) / pct(o, 0.5),
+    ofP99s: pct(t, 0.99) / pct(o, 0.99),
+    medianPerQuery: pct(ratio, 0.5),
+    ofTotals: t.reduce((a, b) => a + b, 0) / o.reduce((a, b) => a + b, 0),
+  },
 };
 console.log(JSON.stringify(result, null, 2));

@@ -5,10 +5,11 @@
  *
  * Scalar expressions are bound here; query operators in `operators.ts`; calls in `calls.ts`.
  */
+
+import type { WorkspaceSchema } from '../catalog/workspace.js';
 import type { CodeInfo } from '../diagnostics/codes.js';
 import { Codes } from '../diagnostics/codes.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
-import type { WorkspaceSchema } from '../catalog/workspace.js';
 import type {
   Between,
   Binary,
@@ -32,7 +33,7 @@ import { BINARY_OPERATOR_KIND, IN_OPERATOR_KIND, typeOperator } from './operator
 import { bindQueryOperator, isQueryOperator } from './operators.js';
 import type { BoundQuery, ExprInfo } from './semantic-model.js';
 import { SemanticModel } from './semantic-model.js';
-import type { Symbol, TableSymbol } from './symbols.js';
+import type { BoundSymbol, TableSymbol } from './symbols.js';
 import { LocalScope, RowScope } from './symbols.js';
 import type { Column, ScalarTypeName, Type } from './types.js';
 import { columnType, scalar, TYPE_ALIASES, table, typeToString, UNKNOWN, VOID } from './types.js';
@@ -365,7 +366,7 @@ export class Binder {
   // ───────────────────────────── names ─────────────────────────────
 
   /** Looks a name up as Kusto does: row scope, right row scope, locals, tables, then built-ins. */
-  lookupName(name: string): Symbol | undefined {
+  lookupName(name: string): BoundSymbol | undefined {
     const col = this.row?.get(name) ?? this.rightRow?.get(name);
     if (col) return { kind: 'column', column: col };
     const local = this.scope.lookup(name);
@@ -395,7 +396,7 @@ export class Binder {
     return this.infoForSymbol(sym, n);
   }
 
-  infoForSymbol(sym: Symbol, at: Name): ExprInfo {
+  infoForSymbol(sym: BoundSymbol, at: Name): ExprInfo {
     switch (sym.kind) {
       case 'column':
         if (this.scopeKind === 'aggregate') {

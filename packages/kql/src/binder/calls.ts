@@ -50,7 +50,11 @@ export function bindCall(b: Binder, call: Call): ExprInfo {
   const agg = lookupAggregate(name);
   if (agg) {
     if (b.scopeKind !== 'aggregate') {
-      b.report(Codes.AggregateNotAllowed, `The aggregate function '${name}' is not allowed in this context.`, call.name);
+      b.report(
+        Codes.AggregateNotAllowed,
+        `The aggregate function '${name}' is not allowed in this context.`,
+        call.name,
+      );
       b.withContext({ scopeKind: 'normal' }, () => {
         for (const a of call.args) b.bindExpr(a);
       });
@@ -71,7 +75,9 @@ export function argInfo(b: Binder, arg: Expr, info: ExprInfo): ArgInfo {
   const resultName = inner.kind === 'Star' ? undefined : expressionResultName(b.model, inner, null);
   const resultCol = resultColumnOf(b.model, inner);
   const innerCall = inner.kind === 'Call' ? inner.args[0] : undefined;
-  const innerCol = innerCall ? resultColumnOf(b.model, innerCall.kind === 'NamedArg' ? innerCall.value : innerCall) : null;
+  const innerCol = innerCall
+    ? resultColumnOf(b.model, innerCall.kind === 'NamedArg' ? innerCall.value : innerCall)
+    : null;
   return {
     type: info.type,
     isLiteral: info.isLiteral === true,
@@ -81,7 +87,9 @@ export function argInfo(b: Binder, arg: Expr, info: ExprInfo): ArgInfo {
     ...(isColumn && info.symbol?.kind === 'column' ? { columnName: info.symbol.column.name } : {}),
     isStar: inner.kind === 'Star',
     isAggregate: inner.kind === 'Call' && b.model.call(inner)?.kind === 'aggregate',
-    ...(named ? { name: named.name.name, nameStart: named.name.start, nameLength: named.name.end - named.name.start } : {}),
+    ...(named
+      ? { name: named.name.name, nameStart: named.name.start, nameLength: named.name.end - named.name.start }
+      : {}),
     start: inner.start,
     length: inner.end - inner.start,
     ...(resultName !== null && resultName !== undefined ? { resultName } : {}),
@@ -242,7 +250,11 @@ export function bindUserCallWithInput(b: Binder, call: Call, input: RowScope): T
   const local = b.scope.lookup(call.name.name);
   const stored = b.workspace.functions.find((f) => f.name === call.name.name);
   const sym: FunctionSymbol | StoredFunctionSymbol | null =
-    local?.kind === 'function' ? local : stored ? { kind: 'stored-function', name: stored.name, definition: stored } : null;
+    local?.kind === 'function'
+      ? local
+      : stored
+        ? { kind: 'stored-function', name: stored.name, definition: stored }
+        : null;
   const decl = sym ? (sym.kind === 'function' ? sym.declaration : storedDeclaration(sym)) : null;
   if (!sym || !decl) {
     for (const a of call.args) b.bindExpr(a);

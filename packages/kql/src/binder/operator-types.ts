@@ -73,7 +73,12 @@ function scalarName(t: Type): ScalarTypeName | null {
   return t.kind === 'scalar' ? t.name : null;
 }
 
-function accepts(kind: ParamTypeKind, declared: readonly string[] | undefined, t: Type, first: Type | undefined): boolean {
+function accepts(
+  kind: ParamTypeKind,
+  declared: readonly string[] | undefined,
+  t: Type,
+  first: Type | undefined,
+): boolean {
   if (t.kind === 'unknown') return true;
   if (kind === 'Tabular') return t.kind === 'table';
   const s = scalarName(t);

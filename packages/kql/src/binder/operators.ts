@@ -581,7 +581,9 @@ function impliedTables(b: Binder): (readonly Column[])[] {
   const out: (readonly Column[])[] = [...b.tables.values()].map((t) => t.columns);
   for (const sym of b.scope.visible()) {
     if (sym.kind === 'function' && sym.declaration.isView) {
-      const t = b.quietly(() => bindUserFunctionReference(b, sym, { kind: 'Name', name: sym.name, bracketed: false, start: 0, end: 0 })).type;
+      const t = b.quietly(() =>
+        bindUserFunctionReference(b, sym, { kind: 'Name', name: sym.name, bracketed: false, start: 0, end: 0 }),
+      ).type;
       if (t.kind === 'table') out.push(t.columns);
     }
   }
@@ -771,9 +773,7 @@ const BINDERS: { [K in OpKind]: OperatorBinder<K> } = {
       const c = resultColumnOf(b.model, e.kind === 'NamedExpr' ? e.expr : e);
       return c ? [c.name] : [];
     });
-    b.withContext({ byColumns }, () =>
-      bindAndProject(b, input, op.aggregates, builder, 'summarize', {}, 'aggregate'),
-    );
+    b.withContext({ byColumns }, () => bindAndProject(b, input, op.aggregates, builder, 'summarize', {}, 'aggregate'));
     b.model.setProjection(op, builder.entries, keyCount);
     return table(builder.columns, input.open);
   },
@@ -1141,4 +1141,3 @@ function rangeType(types: readonly Type[]): ColumnType {
   }
   return numeric[best] as ScalarTypeName;
 }
-

@@ -5,15 +5,15 @@
  */
 import type { DynamicShape, FunctionDef, SignatureDef } from '../catalog/types.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
-import type { Call, FunctionDecl, Node } from '../syntax/nodes.js';
+import type { FunctionDecl, Node } from '../syntax/nodes.js';
 import type { ProjectedColumn } from './projection.js';
-import type { FunctionSymbol, StoredFunctionSymbol, Symbol, VariableSymbol } from './symbols.js';
+import type { BoundSymbol, FunctionSymbol, StoredFunctionSymbol, VariableSymbol } from './symbols.js';
 import type { Type } from './types.js';
 
 export interface ExprInfo {
   readonly type: Type;
   /** The symbol a name (or a path like `$left.x`) refers to. */
-  readonly symbol?: Symbol;
+  readonly symbol?: BoundSymbol;
   /** A known constant value (literal, negated literal, constant `let`). */
   readonly constant?: { readonly value: unknown };
   /** The expression is a literal (possibly negated): what literal-only parameters require. */

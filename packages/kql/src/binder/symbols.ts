@@ -57,11 +57,17 @@ export interface BuiltinSymbol {
   readonly definition: FunctionDef;
 }
 
-export type Symbol = ColumnSymbol | TableSymbol | VariableSymbol | FunctionSymbol | StoredFunctionSymbol | BuiltinSymbol;
+export type BoundSymbol =
+  | ColumnSymbol
+  | TableSymbol
+  | VariableSymbol
+  | FunctionSymbol
+  | StoredFunctionSymbol
+  | BuiltinSymbol;
 
 /** Names declared by `let`, parameters and `as`, nested for function bodies. */
 export class LocalScope {
-  private readonly symbols = new Map<string, Symbol>();
+  private readonly symbols = new Map<string, BoundSymbol>();
 
   constructor(readonly parent: LocalScope | null) {}
 
@@ -70,14 +76,14 @@ export class LocalScope {
     return this.symbols.has(name);
   }
 
-  declare(name: string, symbol: Symbol): void {
+  declare(name: string, symbol: BoundSymbol): void {
     this.symbols.set(name, symbol);
   }
 
   /** Every visible symbol (inner scopes first; a shadowed name appears once). */
-  visible(): Symbol[] {
+  visible(): BoundSymbol[] {
     const seen = new Set<string>();
-    const out: Symbol[] = [];
+    const out: BoundSymbol[] = [];
     for (let s: LocalScope | null = this; s; s = s.parent) {
       for (const [name, sym] of s.symbols) {
         if (seen.has(name)) continue;
@@ -88,7 +94,7 @@ export class LocalScope {
     return out;
   }
 
-  lookup(name: string): Symbol | undefined {
+  lookup(name: string): BoundSymbol | undefined {
     for (let s: LocalScope | null = this; s; s = s.parent) {
       const found = s.symbols.get(name);
       if (found) return found;

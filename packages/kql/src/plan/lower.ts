@@ -8,10 +8,10 @@ import type { Analysis } from '../analyze.js';
 import { BINARY_OPERATOR_KIND, IN_OPERATOR_KIND } from '../binder/operator-types.js';
 import type { ProjectedColumn } from '../binder/projection.js';
 import type { Expansion, ExprInfo, SemanticModel } from '../binder/semantic-model.js';
-import type { Symbol, VariableSymbol } from '../binder/symbols.js';
+import type { BoundSymbol, VariableSymbol } from '../binder/symbols.js';
 import type { Column, ColumnType, Type } from '../binder/types.js';
-import type { TupleElementSource } from '../catalog/custom-returns.js';
 import { toColumnType } from '../binder/types.js';
+import type { TupleElementSource } from '../catalog/custom-returns.js';
 import { Codes } from '../diagnostics/codes.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import type {
@@ -102,7 +102,7 @@ class Lowerer {
     const statements = this.analysis.root.statements;
     let last: Statement | undefined;
     for (const st of statements) if (st.kind === 'ExprStatement') last = st;
-    if (!last || last.kind !== 'ExprStatement') {
+    if (last?.kind !== 'ExprStatement') {
       return { plan: null, diagnostics: this.diagnostics };
     }
     try {
@@ -202,7 +202,7 @@ class Lowerer {
     return this.relFromSymbol(sym, e);
   }
 
-  private relFromSymbol(sym: Symbol, at: Span): Rel {
+  private relFromSymbol(sym: BoundSymbol, at: Span): Rel {
     switch (sym.kind) {
       case 'table':
         return { kind: 'scan', table: sym.name, columns: sym.columns.map((c) => ({ name: c.name, type: c.type })) };
@@ -377,8 +377,7 @@ class Lowerer {
         const props: Record<string, PlanValue> = {};
         for (const p of op.properties) {
           const v = p.value;
-          props[p.name] =
-            v.kind === 'Literal' ? literalValue(v) : v.kind === 'Name' ? v.name : this.sourceText(v);
+          props[p.name] = v.kind === 'Literal' ? literalValue(v) : v.kind === 'Name' ? v.name : this.sourceText(v);
         }
         this.visualization = { type: op.chart.name, properties: props };
         return this.need(input, op);
@@ -620,7 +619,7 @@ class Lowerer {
         continue;
       }
       const info = this.info(leg);
-      if (!info || info.type.kind !== 'table') continue; // a fuzzy leg that does not exist
+      if (info?.type.kind !== 'table') continue; // a fuzzy leg that does not exist
       inputs.push(this.rel(leg));
       names.push(leg.kind === 'Name' ? leg.name : '');
     }
@@ -794,7 +793,12 @@ class Lowerer {
     const sym = this.info(e)?.symbol;
     if (e.kind === 'Member' && e.expr.kind === 'Name' && (e.expr.name === '$left' || e.expr.name === '$right')) {
       if (sym?.kind === 'column') {
-        return { kind: 'col', name: sym.column.name, type: sym.column.type, side: e.expr.name === '$left' ? 'left' : 'right' };
+        return {
+          kind: 'col',
+          name: sym.column.name,
+          type: sym.column.type,
+          side: e.expr.name === '$left' ? 'left' : 'right',
+        };
       }
     }
     const steps: (string | number | ScalarExpr)[] = [];
@@ -834,7 +838,10 @@ class Lowerer {
       const now: ScalarExpr = { kind: 'lit', type: 'datetime', value: this.options.now.toString() };
       const offset = args[0];
       if (!offset) return now;
-      const t = offset.type === 'timespan' ? offset : { kind: 'call' as const, fn: 'totimespan', args: [offset], type: 'timespan' as const, span };
+      const t =
+        offset.type === 'timespan'
+          ? offset
+          : { kind: 'call' as const, fn: 'totimespan', args: [offset], type: 'timespan' as const, span };
       return { kind: 'op', op: name === 'now' ? 'Add' : 'Subtract', args: [now, t], type: 'datetime', span };
     }
     return { kind: 'call', fn: name, args, type, span };

@@ -98,7 +98,13 @@ class Generator {
     return out;
   }
 
-  private cte(body: string, columns: readonly PlanColumn[], sqlNames: Map<string, string>, order: readonly OrderKey[] | null, materialized = false): Source {
+  private cte(
+    body: string,
+    columns: readonly PlanColumn[],
+    sqlNames: Map<string, string>,
+    order: readonly OrderKey[] | null,
+    materialized = false,
+  ): Source {
     const name = `q${this.counter++}`;
     this.ctes.push(`${this.q(name)} AS ${materialized ? 'MATERIALIZED ' : ''}(\n  ${body}\n)`);
     return { name, columns, sqlNames, order };
@@ -149,7 +155,12 @@ class Generator {
       case 'filter': {
         const src = this.relation(rel.input);
         const pred = this.scalar(rel.predicate, { input: src });
-        return this.cte(`SELECT * FROM ${this.q(src.name)} WHERE ${pred.sql}`, src.columns, new Map(src.sqlNames), src.order);
+        return this.cte(
+          `SELECT * FROM ${this.q(src.name)} WHERE ${pred.sql}`,
+          src.columns,
+          new Map(src.sqlNames),
+          src.order,
+        );
       }
       case 'project':
         return this.project(rel.input, rel.columns, rel.exprs);
@@ -163,7 +174,12 @@ class Generator {
         const src = this.relation(rel.input);
         const n = this.scalar(rel.count, { input: null });
         const order = src.order ? ` ORDER BY ${this.orderBy(src.order)}` : '';
-        return this.cte(`SELECT * FROM ${this.q(src.name)}${order} LIMIT ${n.sql}`, src.columns, new Map(src.sqlNames), src.order);
+        return this.cte(
+          `SELECT * FROM ${this.q(src.name)}${order} LIMIT ${n.sql}`,
+          src.columns,
+          new Map(src.sqlNames),
+          src.order,
+        );
       }
       case 'distinct': {
         const src = this.relation(rel.input);
@@ -220,7 +236,9 @@ class Generator {
     });
     // A row-number column keeps datatable's row order.
     const ordered = selects.map((s, i) => `${s}, ${i} AS "__o0"`);
-    return this.cte(ordered.join(' UNION ALL '), columns, names, [{ sql: '__o0', descending: false, nullsFirst: false }]);
+    return this.cte(ordered.join(' UNION ALL '), columns, names, [
+      { sql: '__o0', descending: false, nullsFirst: false },
+    ]);
   }
 
   private cast(sql: string, type: ColumnType): string {
@@ -261,7 +279,12 @@ class Generator {
     });
     const carry = this.carryOrder(src);
     const select = [...cols, ...carry.select.map((s) => this.q(s))];
-    return this.cte(`SELECT ${select.join(', ') || '1 AS "__none"'} FROM ${this.q(src.name)}`, columns, names, carry.order);
+    return this.cte(
+      `SELECT ${select.join(', ') || '1 AS "__none"'} FROM ${this.q(src.name)}`,
+      columns,
+      names,
+      carry.order,
+    );
   }
 
   private aggregate(
@@ -281,7 +304,9 @@ class Generator {
     aggregates.forEach((a, i) => {
       const c = columns[keys.length + i] as PlanColumn;
       const e = this.scalar(a.expr, frame);
-      select.push(`${this.cast(e.sql, c.type === 'unknown' ? e.type : c.type)} AS ${this.q(names.get(c.name) as string)}`);
+      select.push(
+        `${this.cast(e.sql, c.type === 'unknown' ? e.type : c.type)} AS ${this.q(names.get(c.name) as string)}`,
+      );
     });
     const groupBy = keys.length ? ` GROUP BY ${keys.map((_, i) => i + 1).join(', ')}` : '';
     return this.cte(`SELECT ${select.join(', ')} FROM ${this.q(src.name)}${groupBy}`, columns, names, null);
@@ -333,7 +358,13 @@ class Generator {
     } else if (kind === 'rightsemi' || kind === 'rightanti') {
       body = `SELECT ${select.join(', ')} FROM ${this.q(right.name)} AS r WHERE ${kind === 'rightanti' ? 'NOT ' : ''}EXISTS (SELECT 1 FROM ${leftFrom} AS l WHERE ${on})`;
     } else {
-      const sqlKind = { innerunique: 'JOIN', inner: 'JOIN', leftouter: 'LEFT JOIN', rightouter: 'RIGHT JOIN', fullouter: 'FULL JOIN' }[kind];
+      const sqlKind = {
+        innerunique: 'JOIN',
+        inner: 'JOIN',
+        leftouter: 'LEFT JOIN',
+        rightouter: 'RIGHT JOIN',
+        fullouter: 'FULL JOIN',
+      }[kind];
       body = `SELECT ${select.join(', ')} FROM ${leftFrom} AS l ${sqlKind} ${this.q(right.name)} AS r ON ${on}`;
     }
     return this.cte(body, rel.columns, names, null);
@@ -353,7 +384,9 @@ class Generator {
       });
       if (hasSource) {
         const first = rel.columns[0] as PlanColumn;
-        cols.unshift(`${this.d.literal(rel.sourceValues?.[i] ?? '', 'string')} AS ${this.q(names.get(first.name) as string)}`);
+        cols.unshift(
+          `${this.d.literal(rel.sourceValues?.[i] ?? '', 'string')} AS ${this.q(names.get(first.name) as string)}`,
+        );
       }
       return `SELECT ${cols.join(', ') || '1 AS "__none"'} FROM ${this.q(src.name)}`;
     });
@@ -370,7 +403,17 @@ class Generator {
     const itemNames = new Set(rel.items.map((i) => i.name));
     const lists = rel.items.map((item) => {
       const e = this.scalar(item.expr, frame);
-      return expand([e, { sql: this.d.literal(rel.bagExpansion, 'string'), type: 'string', expr: { kind: 'lit', type: 'string', value: rel.bagExpansion } }], this.ctx('dynamic'));
+      return expand(
+        [
+          e,
+          {
+            sql: this.d.literal(rel.bagExpansion, 'string'),
+            type: 'string',
+            expr: { kind: 'lit', type: 'string', value: rel.bagExpansion },
+          },
+        ],
+        this.ctx('dynamic'),
+      );
     });
     // Expand in a sub-select (unnest zips several lists, padding the shorter ones with nulls, as Kusto does).
     const inner = [
@@ -383,8 +426,25 @@ class Generator {
       const alias = this.q(names.get(c.name) as string);
       const itemIndex = rel.items.findIndex((it) => it.name === c.name);
       if (itemIndex >= 0) {
-        const v: SqlArg = { sql: `"__v${itemIndex}"`, type: 'dynamic', expr: { kind: 'lit', type: 'dynamic', value: null } };
-        const typed = cast && c.type !== 'dynamic' ? cast([v, { sql: this.d.literal(c.type, 'string'), type: 'string', expr: { kind: 'lit', type: 'string', value: c.type } }], this.ctx(c.type)) : v.sql;
+        const v: SqlArg = {
+          sql: `"__v${itemIndex}"`,
+          type: 'dynamic',
+          expr: { kind: 'lit', type: 'dynamic', value: null },
+        };
+        const typed =
+          cast && c.type !== 'dynamic'
+            ? cast(
+                [
+                  v,
+                  {
+                    sql: this.d.literal(c.type, 'string'),
+                    type: 'string',
+                    expr: { kind: 'lit', type: 'string', value: c.type },
+                  },
+                ],
+                this.ctx(c.type),
+              )
+            : v.sql;
         return `${typed} AS ${alias}`;
       }
       if (c.name === rel.indexColumn && !itemNames.has(c.name)) return `CAST("__idx" AS BIGINT) AS ${alias}`;
@@ -431,7 +491,12 @@ class Generator {
         return { sql: this.col(frame.input, e.name, frame.alias), type: e.type, expr: e };
       }
       case 'lit':
-        return { sql: this.d.literal(e.value, e.type), type: e.type, literal: { value: e.value, type: e.type }, expr: e };
+        return {
+          sql: this.d.literal(e.value, e.type),
+          type: e.type,
+          literal: { value: e.value, type: e.type },
+          expr: e,
+        };
       case 'op': {
         const t = this.d.operators[e.op];
         if (!t) throw new SqlUnsupported(`The operator ${e.op}`);

@@ -32,8 +32,12 @@ describe('binder agreement with Kusto.Language', () => {
       const ours = analyze(c.query, workspace);
       const theirs = oracleAnalyze(c.query, workspace);
       if (ours.ok !== theirs.ok) {
-        const d = ours.ok ? theirs.diagnostics.find((x) => x.severity === 'Error') : ours.diagnostics.find((x) => x.severity === 'error');
-        verdicts.push(`${c.id}: Vigil ${ours.ok ? 'accepts' : 'rejects'}; ${d ? `${d.code} at ${d.start}: ${d.message}` : ''}`);
+        const d = ours.ok
+          ? theirs.diagnostics.find((x) => x.severity === 'Error')
+          : ours.diagnostics.find((x) => x.severity === 'error');
+        verdicts.push(
+          `${c.id}: Vigil ${ours.ok ? 'accepts' : 'rejects'}; ${d ? `${d.code} at ${d.start}: ${d.message}` : ''}`,
+        );
         continue;
       }
       if (!ours.ok) continue;

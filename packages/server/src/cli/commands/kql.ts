@@ -100,7 +100,11 @@ async function loadSchema(
   } catch (e) {
     throw new UsageError(`cannot read the schema ${String(path)}: ${(e as Error).message}`);
   }
-  const functions = (json.functions ?? []).map((f) => ({ name: f.name, parameters: f.parameters ?? '()', body: f.body }));
+  const functions = (json.functions ?? []).map((f) => ({
+    name: f.name,
+    parameters: f.parameters ?? '()',
+    body: f.body,
+  }));
   if (Array.isArray(json.tables)) {
     const tables = (json.tables as { name: string; columns: { name: string; type: string }[] }[]).map((t) => ({
       name: t.name,

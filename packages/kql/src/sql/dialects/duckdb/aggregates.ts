@@ -12,12 +12,14 @@ function limitList(list: string, max: SqlArg | undefined): string {
   return max ? `list_slice(${list}, 1, CAST(${max.sql} AS BIGINT))` : list;
 }
 
-const sumLike = (fn: string): Template => (args, ctx) => {
-  const a = arg(args, 0, ctx);
-  const v = a.type === 'int' ? `CAST(${a.sql} AS BIGINT)` : a.sql;
-  if (a.type === 'timespan') return `CAST(${fn}(${v}) AS BIGINT)`;
-  return `${fn}(${v})`;
-};
+const sumLike =
+  (fn: string): Template =>
+  (args, ctx) => {
+    const a = arg(args, 0, ctx);
+    const v = a.type === 'int' ? `CAST(${a.sql} AS BIGINT)` : a.sql;
+    if (a.type === 'timespan') return `CAST(${fn}(${v}) AS BIGINT)`;
+    return `${fn}(${v})`;
+  };
 
 function argExtreme(fn: 'arg_max' | 'arg_min'): Template {
   return (args, ctx) => {
@@ -68,7 +70,10 @@ export const AGGREGATES: Readonly<Record<string, Template>> = {
   },
   percentile: (args, ctx) => `quantile_disc(${arg(args, 0, ctx).sql}, ${arg(args, 1, ctx).sql} / 100.0)`,
   percentiles_array: (args, ctx) =>
-    `to_json(quantile_disc(${arg(args, 0, ctx).sql}, [${args.slice(1).map((p) => `${p.sql} / 100.0`).join(', ')}]))`,
+    `to_json(quantile_disc(${arg(args, 0, ctx).sql}, [${args
+      .slice(1)
+      .map((p) => `${p.sql} / 100.0`)
+      .join(', ')}]))`,
   binary_all_and: (args, ctx) => `bit_and(${arg(args, 0, ctx).sql})`,
   binary_all_or: (args, ctx) => `bit_or(${arg(args, 0, ctx).sql})`,
   binary_all_xor: (args, ctx) => `bit_xor(${arg(args, 0, ctx).sql})`,

@@ -164,16 +164,19 @@ function startOf(unit: 'day' | 'week' | 'month' | 'year'): Template {
     const v = arg(args, 0, ctx);
     const offset = args[1];
     let base = `date_trunc('${unit}', ${v.sql})`;
-    if (unit === 'week') base = `(CAST(date_trunc('day', ${v.sql}) AS TIMESTAMP) - to_days(CAST(dayofweek(${v.sql}) AS INTEGER)))`;
+    if (unit === 'week')
+      base = `(CAST(date_trunc('day', ${v.sql}) AS TIMESTAMP) - to_days(CAST(dayofweek(${v.sql}) AS INTEGER)))`;
     base = `CAST(${base} AS TIMESTAMP)`;
-    if (offset) base = `CAST(${base} + to_${unit === 'day' ? 'days' : unit === 'week' ? 'weeks' : unit === 'month' ? 'months' : 'years'}(CAST(${offset.sql} AS INTEGER)) AS TIMESTAMP)`;
+    if (offset)
+      base = `CAST(${base} + to_${unit === 'day' ? 'days' : unit === 'week' ? 'weeks' : unit === 'month' ? 'months' : 'years'}(CAST(${offset.sql} AS INTEGER)) AS TIMESTAMP)`;
     return base;
   };
 }
 
 function endOf(unit: 'day' | 'week' | 'month' | 'year'): Template {
   const start = startOf(unit);
-  const plus = unit === 'day' ? 'to_days(1)' : unit === 'week' ? 'to_days(7)' : unit === 'month' ? 'to_months(1)' : 'to_years(1)';
+  const plus =
+    unit === 'day' ? 'to_days(1)' : unit === 'week' ? 'to_days(7)' : unit === 'month' ? 'to_months(1)' : 'to_years(1)';
   return (args, ctx) => `CAST(${start(args, ctx)} + ${plus} - to_microseconds(1) AS TIMESTAMP)`;
 }
 
@@ -326,19 +329,22 @@ const split: Template = (args, ctx) => {
   const sep = s(arg(args, 1, ctx));
   const parts = `string_split(${str}, ${sep})`;
   const idx = args[2];
-  if (idx) return `to_json(CASE WHEN ${idx.sql} >= 0 AND ${idx.sql} < len(${parts}) THEN [${parts}[${idx.sql} + 1]] ELSE [] END)`;
+  if (idx)
+    return `to_json(CASE WHEN ${idx.sql} >= 0 AND ${idx.sql} < len(${parts}) THEN [${parts}[${idx.sql} + 1]] ELSE [] END)`;
   return `to_json(${parts})`;
 };
 
-const trimTemplate = (side: 'both' | 'start' | 'end'): Template => (args, ctx) => {
-  const re = s(arg(args, 0, ctx));
-  const text = s(arg(args, 1, ctx));
-  const lead = `'^(?:' || ${re} || ')+'`;
-  const trail = `'(?:' || ${re} || ')+$'`;
-  if (side === 'start') return nn(`regexp_replace(${text}, ${lead}, '')`);
-  if (side === 'end') return nn(`regexp_replace(${text}, ${trail}, '')`);
-  return nn(`regexp_replace(regexp_replace(${text}, ${lead}, ''), ${trail}, '')`);
-};
+const trimTemplate =
+  (side: 'both' | 'start' | 'end'): Template =>
+  (args, ctx) => {
+    const re = s(arg(args, 0, ctx));
+    const text = s(arg(args, 1, ctx));
+    const lead = `'^(?:' || ${re} || ')+'`;
+    const trail = `'(?:' || ${re} || ')+$'`;
+    if (side === 'start') return nn(`regexp_replace(${text}, ${lead}, '')`);
+    if (side === 'end') return nn(`regexp_replace(${text}, ${trail}, '')`);
+    return nn(`regexp_replace(regexp_replace(${text}, ${lead}, ''), ${trail}, '')`);
+  };
 
 const indexof: Template = (args, ctx) => {
   const str = s(arg(args, 0, ctx));
@@ -375,10 +381,12 @@ const bagPack: Template = (args, ctx) => {
 
 const packAll: Template = (args, ctx) => {
   const star = args[0];
-  if (!star || star.expr.kind !== 'star') return ctx.unsupported('pack_all() outside a row context');
+  if (star?.expr.kind !== 'star') return ctx.unsupported('pack_all() outside a row context');
   const cols = star.expr.columns;
   const values = star.sql.split(', ');
-  const pairs = cols.map((c, i) => `${sqlString(c.name)}, ${asJson({ sql: values[i] as string, type: c.type, expr: star.expr })}`);
+  const pairs = cols.map(
+    (c, i) => `${sqlString(c.name)}, ${asJson({ sql: values[i] as string, type: c.type, expr: star.expr })}`,
+  );
   return pairs.length ? `json_object(${pairs.join(', ')})` : `CAST('{}' AS JSON)`;
 };
 
@@ -393,13 +401,25 @@ const arrayConcat: Template = (args) =>
 const strcatArray: Template = (args, ctx) => {
   const a = arg(args, 0, ctx);
   const delim = s(arg(args, 1, ctx));
-  return nn(`array_to_string(list_transform(CAST(json_extract(${a.sql}, '$[*]') AS JSON[]), x -> COALESCE(x ->> '$', '')), ${delim})`);
+  return nn(
+    `array_to_string(list_transform(CAST(json_extract(${a.sql}, '$[*]') AS JSON[]), x -> COALESCE(x ->> '$', '')), ${delim})`,
+  );
 };
 
 const gettype: Template = (args, ctx) => {
   const a = arg(args, 0, ctx);
   if (a.type !== 'dynamic') {
-    const names: Record<string, string> = { bool: 'bool', int: 'int', long: 'long', real: 'real', decimal: 'decimal', string: 'string', datetime: 'datetime', timespan: 'timespan', guid: 'guid' };
+    const names: Record<string, string> = {
+      bool: 'bool',
+      int: 'int',
+      long: 'long',
+      real: 'real',
+      decimal: 'decimal',
+      string: 'string',
+      datetime: 'datetime',
+      timespan: 'timespan',
+      guid: 'guid',
+    };
     return sqlString(names[a.type] ?? 'null');
   }
   return `CASE json_type(${a.sql}) WHEN 'ARRAY' THEN 'array' WHEN 'OBJECT' THEN 'dictionary' WHEN 'VARCHAR' THEN 'string' WHEN 'BIGINT' THEN 'long' WHEN 'UBIGINT' THEN 'long' WHEN 'DOUBLE' THEN 'real' WHEN 'BOOLEAN' THEN 'bool' WHEN 'NULL' THEN 'null' ELSE 'null' END`;
@@ -440,8 +460,10 @@ const ipv4IsInRange: Template = (args, ctx) => {
   return `((${ipv4ToLong(ip)} & ${mask}) = (${ipv4ToLong(`split_part(${range}, '/', 1)`)} & ${mask}))`;
 };
 
-const conversion = (target: 'BIGINT' | 'INTEGER' | 'DOUBLE' | 'DECIMAL(38,18)'): Template => (args, ctx) =>
-  toNumber(arg(args, 0, ctx), target);
+const conversion =
+  (target: 'BIGINT' | 'INTEGER' | 'DOUBLE' | 'DECIMAL(38,18)'): Template =>
+  (args, ctx) =>
+    toNumber(arg(args, 0, ctx), target);
 
 export const FUNCTIONS: Readonly<Record<string, Template>> = {
   // conversions
@@ -454,7 +476,8 @@ export const FUNCTIONS: Readonly<Record<string, Template>> = {
   tobool: (args, ctx) => {
     const a = arg(args, 0, ctx);
     if (a.type === 'bool') return a.sql;
-    if (a.type === 'string') return `CASE lower(trim(${a.sql})) WHEN 'true' THEN TRUE WHEN 'false' THEN FALSE WHEN '1' THEN TRUE WHEN '0' THEN FALSE ELSE NULL END`;
+    if (a.type === 'string')
+      return `CASE lower(trim(${a.sql})) WHEN 'true' THEN TRUE WHEN 'false' THEN FALSE WHEN '1' THEN TRUE WHEN '0' THEN FALSE ELSE NULL END`;
     if (a.type === 'dynamic') return `TRY_CAST(${dynamicToString(a.sql)} AS BOOLEAN)`;
     return `CAST(${a.sql} <> 0 AS BOOLEAN)`;
   },
@@ -494,9 +517,12 @@ export const FUNCTIONS: Readonly<Record<string, Template>> = {
   extract,
   extract_all: extractAll,
   split,
-  replace_string: (args, ctx) => nn(`replace(${s(arg(args, 0, ctx))}, ${s(arg(args, 1, ctx))}, ${s(arg(args, 2, ctx))})`),
+  replace_string: (args, ctx) =>
+    nn(`replace(${s(arg(args, 0, ctx))}, ${s(arg(args, 1, ctx))}, ${s(arg(args, 2, ctx))})`),
   replace_regex: (args, ctx) =>
-    nn(`regexp_replace(${s(arg(args, 0, ctx))}, ${s(arg(args, 1, ctx))}, regexp_replace(${s(arg(args, 2, ctx))}, '\\$(\\d)', '\\\\\\1', 'g'), 'g')`),
+    nn(
+      `regexp_replace(${s(arg(args, 0, ctx))}, ${s(arg(args, 1, ctx))}, regexp_replace(${s(arg(args, 2, ctx))}, '\\$(\\d)', '\\\\\\1', 'g'), 'g')`,
+    ),
   trim: trimTemplate('both'),
   trim_start: trimTemplate('start'),
   trim_end: trimTemplate('end'),
@@ -580,7 +606,8 @@ export const FUNCTIONS: Readonly<Record<string, Template>> = {
   abs: (args, ctx) => `abs(${arg(args, 0, ctx).sql})`,
   round: (args, ctx) => `round(${arg(args, 0, ctx).sql}, ${args[1] ? `CAST(${args[1].sql} AS INTEGER)` : '0'})`,
   ceiling: (args, ctx) => `ceiling(${arg(args, 0, ctx).sql})`,
-  sqrt: (args, ctx) => `CASE WHEN ${arg(args, 0, ctx).sql} < 0 THEN 'NaN'::DOUBLE ELSE sqrt(${arg(args, 0, ctx).sql}) END`,
+  sqrt: (args, ctx) =>
+    `CASE WHEN ${arg(args, 0, ctx).sql} < 0 THEN 'NaN'::DOUBLE ELSE sqrt(${arg(args, 0, ctx).sql}) END`,
   pow: (args, ctx) => `pow(${arg(args, 0, ctx).sql}, ${arg(args, 1, ctx).sql})`,
   log: (args, ctx) => `ln(${arg(args, 0, ctx).sql})`,
   log2: (args, ctx) => `log2(${arg(args, 0, ctx).sql})`,

@@ -30,7 +30,11 @@ function isNum(a: SqlArg): boolean {
 /** Both operands brought to a comparable SQL form. */
 function comparable(a: SqlArg, b: SqlArg): [string, string] {
   if (a.type === 'dynamic' && b.type === 'dynamic') return [dynamicToString(a.sql), dynamicToString(b.sql)];
-  if (a.type === 'dynamic') return [b.type === 'string' ? dynamicToString(a.sql) : isNum(b) ? dynamicToNumber(a.sql) : dynamicToString(a.sql), other(b)];
+  if (a.type === 'dynamic')
+    return [
+      b.type === 'string' ? dynamicToString(a.sql) : isNum(b) ? dynamicToNumber(a.sql) : dynamicToString(a.sql),
+      other(b),
+    ];
   if (b.type === 'dynamic') {
     const [y, x] = comparable(b, a);
     return [x, y];
@@ -101,8 +105,12 @@ function termMatch(prefix: boolean, suffix: boolean, caseSensitive: boolean, neg
     } else {
       const n = asString(needleArg);
       const esc = `regexp_replace(${n}, '([\\\\^$.|?*+()\\[\\]{}])', '\\\\\\1', 'g')`;
-      const left = prefix ? `CASE WHEN regexp_matches(${n}, '^[0-9A-Za-z]') THEN '(?:^|${NON_TERM})' ELSE '' END` : "''";
-      const right = suffix ? `CASE WHEN regexp_matches(${n}, '[0-9A-Za-z]$') THEN '(?:$|${NON_TERM})' ELSE '' END` : "''";
+      const left = prefix
+        ? `CASE WHEN regexp_matches(${n}, '^[0-9A-Za-z]') THEN '(?:^|${NON_TERM})' ELSE '' END`
+        : "''";
+      const right = suffix
+        ? `CASE WHEN regexp_matches(${n}, '[0-9A-Za-z]$') THEN '(?:$|${NON_TERM})' ELSE '' END`
+        : "''";
       test = `regexp_matches(${hay}, ${caseSensitive ? "''" : "'(?i)'"} || ${left} || ${esc} || ${right})`;
     }
     void ctx;
@@ -114,7 +122,9 @@ function substringOp(fn: 'contains' | 'starts_with' | 'suffix', caseSensitive: b
   return (args, ctx) => {
     const a = arg(args, 0, ctx);
     const b = arg(args, 1, ctx);
-    const test = caseSensitive ? `${fn}(${asString(a)}, ${asString(b)})` : `${fn}(lower(${asString(a)}), ${lowered(b)})`;
+    const test = caseSensitive
+      ? `${fn}(${asString(a)}, ${asString(b)})`
+      : `${fn}(lower(${asString(a)}), ${lowered(b)})`;
     return negate ? `NOT ${test}` : test;
   };
 }
@@ -126,10 +136,13 @@ function inValues(args: readonly SqlArg[], ctx: TemplateContext): SqlArg[] {
     const v = a.literal?.value;
     if (a.type === 'dynamic' && Array.isArray(v)) {
       for (const x of v) {
-        if (typeof x === 'string') out.push({ sql: sqlString(x), type: 'string', literal: { value: x, type: 'string' }, expr: a.expr });
-        else if (typeof x === 'number') out.push({ sql: String(x), type: Number.isInteger(x) ? 'long' : 'real', expr: a.expr });
+        if (typeof x === 'string')
+          out.push({ sql: sqlString(x), type: 'string', literal: { value: x, type: 'string' }, expr: a.expr });
+        else if (typeof x === 'number')
+          out.push({ sql: String(x), type: Number.isInteger(x) ? 'long' : 'real', expr: a.expr });
         else if (typeof x === 'boolean') out.push({ sql: x ? 'TRUE' : 'FALSE', type: 'bool', expr: a.expr });
-        else if (x !== null) out.push({ sql: `CAST(${sqlString(JSON.stringify(x))} AS JSON)`, type: 'dynamic', expr: a.expr });
+        else if (x !== null)
+          out.push({ sql: `CAST(${sqlString(JSON.stringify(x))} AS JSON)`, type: 'dynamic', expr: a.expr });
       }
     } else if (a.type === 'dynamic' && !a.literal) {
       return ctx.unsupported('`in` over a computed dynamic array');
@@ -164,7 +177,11 @@ function inSubquery(caseInsensitive: boolean, negate: boolean): Template {
   return (args, ctx) => {
     const value = arg(args, 0, ctx);
     const sub = arg(args, 1, ctx);
-    const v = caseInsensitive ? `lower(${asString(value)})` : value.type === 'dynamic' ? dynamicToString(value.sql) : value.sql;
+    const v = caseInsensitive
+      ? `lower(${asString(value)})`
+      : value.type === 'dynamic'
+        ? dynamicToString(value.sql)
+        : value.sql;
     const inner = caseInsensitive ? `SELECT lower(CAST(s.v AS VARCHAR)) FROM (${sub.sql}) AS s(v)` : sub.sql;
     const test = `${v} IN (${inner})`;
     return negate ? `NOT COALESCE(${test}, false)` : definite(test);
@@ -245,16 +262,18 @@ const modulo: Template = (args, ctx) => {
   return castResult(`${widen(a)} % ${widen(b)}`, ctx.resultType);
 };
 
-const between = (negate: boolean): Template => (args, ctx) => {
-  const v = arg(args, 0, ctx);
-  const lo = arg(args, 1, ctx);
-  const hi = arg(args, 2, ctx);
-  let high = hi.sql;
-  if (v.type === 'datetime' && hi.type === 'timespan') high = `${lo.sql} + ${ticksToInterval(hi.sql)}`;
-  const [x, l] = comparable(v, lo);
-  const test = `${x} BETWEEN ${l} AND ${high}`;
-  return negate ? `NOT COALESCE(${test}, false)` : definite(test);
-};
+const between =
+  (negate: boolean): Template =>
+  (args, ctx) => {
+    const v = arg(args, 0, ctx);
+    const lo = arg(args, 1, ctx);
+    const hi = arg(args, 2, ctx);
+    let high = hi.sql;
+    if (v.type === 'datetime' && hi.type === 'timespan') high = `${lo.sql} + ${ticksToInterval(hi.sql)}`;
+    const [x, l] = comparable(v, lo);
+    const test = `${x} BETWEEN ${l} AND ${high}`;
+    return negate ? `NOT COALESCE(${test}, false)` : definite(test);
+  };
 
 const equal: Template = (args, ctx) => {
   const [a, b] = comparable(arg(args, 0, ctx), arg(args, 1, ctx));
@@ -269,12 +288,14 @@ const notEqual: Template = (args, ctx) => {
   return `${a} IS DISTINCT FROM ${b}`;
 };
 
-const equalTilde = (negate: boolean): Template => (args, ctx) => {
-  const a = arg(args, 0, ctx);
-  const b = arg(args, 1, ctx);
-  const test = `lower(${asString(a)}) = ${lowered(b)}`;
-  return negate ? `NOT (${test})` : test;
-};
+const equalTilde =
+  (negate: boolean): Template =>
+  (args, ctx) => {
+    const a = arg(args, 0, ctx);
+    const b = arg(args, 1, ctx);
+    const test = `lower(${asString(a)}) = ${lowered(b)}`;
+    return negate ? `NOT (${test})` : test;
+  };
 
 const matchRegex: Template = (args, ctx) => {
   const a = arg(args, 0, ctx);
@@ -282,11 +303,13 @@ const matchRegex: Template = (args, ctx) => {
   return `regexp_matches(${asString(a)}, ${asString(b)})`;
 };
 
-const like = (caseSensitive: boolean, negate: boolean): Template => (args, ctx) => {
-  const a = asString(arg(args, 0, ctx));
-  const b = asString(arg(args, 1, ctx));
-  return `${a} ${negate ? 'NOT ' : ''}${caseSensitive ? 'LIKE' : 'ILIKE'} ${b}`;
-};
+const like =
+  (caseSensitive: boolean, negate: boolean): Template =>
+  (args, ctx) => {
+    const a = asString(arg(args, 0, ctx));
+    const b = asString(arg(args, 1, ctx));
+    return `${a} ${negate ? 'NOT ' : ''}${caseSensitive ? 'LIKE' : 'ILIKE'} ${b}`;
+  };
 
 export const OPERATORS: Readonly<Record<string, Template>> = {
   And: (args, ctx) => `${arg(args, 0, ctx).sql} AND ${arg(args, 1, ctx).sql}`,

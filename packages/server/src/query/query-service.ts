@@ -1,0 +1,116 @@
+/**
+ * Running KQL against a workspace: compile with the engine's storage names, create tables the query reads that
+ * the schema declares but storage does not have yet (an empty table answers as empty, not as an error), execute
+ * with Kusto's limits, and hand back the encoded result. Hunting, rules, the API and the CLI all go through here.
+ */
+import type { CompiledQuery, Diagnostic, StorageNaming, StoredFunction, WorkspaceSchema } from '@vigil/kql';
+import { compile, duckdb } from '@vigil/kql';
+import type { Engine, ExecuteOptions, ResultSet, TableDefinition } from '../engine/engine.js';
+import { engineMessage, isEngineError } from '../engine/errors.js';
+
+export interface QueryWorkspace {
+  readonly engine: Engine;
+  /** Declared tables (the workspace schema plus custom tables). */
+  readonly definitions: readonly TableDefinition[];
+  /** Stored functions callable from every query. */
+  readonly functions?: readonly StoredFunction[];
+  readonly databaseName?: string;
+}
+
+export interface RunOptions extends Omit<ExecuteOptions, 'columns'> {
+  /** The query's now() in ms since 1970 (default: the time the query starts). */
+  readonly nowMs?: number;
+}
+
+export interface QueryError {
+  /** `compile` for diagnostics; otherwise the engine's error code (`timeout`, `cancelled`, ...). */
+  readonly code: string;
+  readonly message: string;
+}
+
+export interface QueryOutcome {
+  readonly compiled: CompiledQuery;
+  readonly diagnostics: readonly Diagnostic[];
+  /** The result when the query ran (the caller must close it). */
+  readonly result: ResultSet | null;
+  readonly error: QueryError | null;
+  readonly compileMs: number;
+}
+
+export function compilerWorkspace(ws: QueryWorkspace): WorkspaceSchema {
+  const declared = new Map(ws.definitions.map((d) => [d.name, d] as const));
+  // Tables that exist in storage but are not declared (e.g. created by an earlier schema) stay queryable.
+  for (const t of ws.engine.tables()) {
+    if (!declared.has(t.name)) declared.set(t.name, { name: t.name, columns: t.columns });
+  }
+  return { database: ws.databaseName ?? 'Vigil', tables: [...declared.values()], functions: ws.functions ?? [] };
+}
+
+/** Storage naming that records tables the engine does not have yet. */
+function storageNaming(engine: Engine, missing: Set<string>): StorageNaming {
+  return {
+    table(name) {
+      const s = engine.storage(name);
+      if (!s) missing.add(name);
+      return s?.storageName ?? name;
+    },
+    column(table, column) {
+      const s = engine.storage(table);
+      return s?.columns.find((c) => c.name === column)?.storageName ?? column;
+    },
+  };
+}
+
+export function compileKql(
+  ws: QueryWorkspace,
+  text: string,
+  nowMs: number,
+  missing = new Set<string>(),
+): CompiledQuery {
+  return compile(text, compilerWorkspace(ws), {
+    dialect: duckdb,
+    storage: storageNaming(ws.engine, missing),
+    nowMs,
+  });
+}
+
+export async function runKql(ws: QueryWorkspace, text: string, options: RunOptions = {}): Promise<QueryOutcome> {
+  const nowMs = options.nowMs ?? Date.now();
+  const t0 = performance.now();
+  const missing = new Set<string>();
+  let compiled = compileKql(ws, text, nowMs, missing);
+  if (compiled.ok && missing.size > 0) {
+    for (const name of missing) {
+      const def = ws.definitions.find((d) => d.name === name);
+      if (def) await ws.engine.ensureTable(def);
+    }
+    compiled = compileKql(ws, text, nowMs);
+  }
+  const compileMs = performance.now() - t0;
+  if (!compiled.ok || !compiled.sql) {
+    const first = compiled.diagnostics.find((d) => d.severity === 'error');
+    return {
+      compiled,
+      diagnostics: compiled.diagnostics,
+      result: null,
+      error: { code: 'compile', message: first ? first.message : 'the query cannot be compiled' },
+      compileMs,
+    };
+  }
+  try {
+    const result = await ws.engine.query(compiled.sql, {
+      ...options,
+      columns: compiled.columns.map((c) => ({ name: c.name, type: c.type })),
+    });
+    return { compiled, diagnostics: compiled.diagnostics, result, error: null, compileMs };
+  } catch (e) {
+    const code = isEngineError(e) ? e.code : 'engine';
+    return {
+      compiled,
+      diagnostics: compiled.diagnostics,
+      result: null,
+      error: { code, message: engineMessage(e) },
+      compileMs,
+    };
+  }
+}

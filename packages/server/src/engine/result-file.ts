@@ -26,28 +26,46 @@ export interface ResultFileInfo {
 }
 
 /**
- * Applies Kusto's limits to the written file: the engine wrote at most `maxRows + 1` rows and at most one row
- * past `maxBytes`; if such a row exists it is cut off (by length, the file is not rewritten) and reported.
+ * Applies Kusto's limits to the written file: the engine wrote at most `maxRows + 1` rows, and possibly more
+ * than `maxBytes` of them. Rows past a limit are cut off by length (the file is not rewritten) and reported.
  */
 export async function openResultFile(info: ResultFileInfo): Promise<ResultSet> {
   const size = (await stat(info.file)).size;
   let end = size;
   let rows = info.rowsWritten;
   let truncated: Truncation | null = null;
-  const encoded = (bytes: number, n: number) => bytes - n; // minus one newline per row
-  if (rows > 0 && encoded(size, rows) > info.maxBytes) {
-    end = await lastLineStart(info.file, size);
-    rows -= 1;
+  if (size - rows > info.maxBytes) {
+    ({ end, rows } = await cutAtBytes(info.file, info.maxBytes));
     truncated = { reason: 'bytes', limit: info.maxBytes };
-  } else if (rows > info.maxRows) {
-    end = await lastLineStart(info.file, size);
+  }
+  if (rows > info.maxRows) {
+    end = await lastLineStart(info.file, end);
     rows -= 1;
     truncated = { reason: 'rows', limit: info.maxRows };
   }
-  return new FileResultSet(info, end, rows, encoded(end, rows), truncated);
+  return new FileResultSet(info, end, rows, end - rows, truncated);
 }
 
-/** Offset where the file's last line starts (the file ends with a newline). */
+/** The longest prefix of whole lines whose text (without the newlines) fits in `maxBytes`. */
+async function cutAtBytes(file: string, maxBytes: number): Promise<{ end: number; rows: number }> {
+  let offset = 0; // of the current chunk in the file
+  let lineStart = 0;
+  let rows = 0;
+  for await (const chunk of createReadStream(file, { highWaterMark: CHUNK }) as AsyncIterable<Buffer>) {
+    let i = chunk.indexOf(NEWLINE);
+    while (i !== -1) {
+      const lineEnd = offset + i; // position of the newline
+      if (lineEnd - rows > maxBytes) return { end: lineStart, rows };
+      rows += 1;
+      lineStart = lineEnd + 1;
+      i = chunk.indexOf(NEWLINE, i + 1);
+    }
+    offset += chunk.length;
+  }
+  return { end: lineStart, rows };
+}
+
+/** Offset where the last line of the file's first `size` bytes starts (they end with a newline). */
 async function lastLineStart(file: string, size: number): Promise<number> {
   const handle = await open(file, 'r');
   try {

@@ -395,6 +395,17 @@ export function engineContract(e: EngineUnderTest): void {
       ]);
     });
 
+    it('loads empty files: no rows, no error', async () => {
+      for (const [name, text] of [
+        ['empty.ndjson', ''],
+        ['empty-array.json', '[]'],
+        ['header-only.csv', 'k,s\r\n'],
+      ]) {
+        const report = await engine.loadFile('Types', await file(name as string, text as string));
+        expect(report, name).toMatchObject({ rowsRead: 0, rowsLoaded: 0, rowsRejected: 0 });
+      }
+    });
+
     it('fails clearly on an unknown table and an unreadable file, and leaves no staged file behind', async () => {
       await expectEngineError(engine.loadFile('NoSuchTable', join(dir, 'types.json')), ['unknown_table']);
       await expectEngineError(engine.loadFile('Types', join(dir, 'missing.json')), ['load']);
@@ -629,6 +640,19 @@ export function engineContract(e: EngineUnderTest): void {
       }
     });
 
+    it('cuts a result of huge rows at the byte limit without keeping it all', async () => {
+      const r = await engine.query(e.sql.bigRows(40, 1_000_000), { maxRows: 30, maxBytes: 3_500_000 });
+      try {
+        expect(r.truncated).toEqual({ reason: 'bytes', limit: 3_500_000 });
+        const rows = await r.rows();
+        expect(rows.map((row) => String(row[0]).slice(-3))).toEqual(['xx0', 'xx1', 'xx2']);
+        expect(r.encodedBytes).toBe(3 * 1_000_006); // `,["x…xN"]` per row
+      } finally {
+        await r.close();
+      }
+      expect(await readdir(join(e.spoolDir(dir), 'results'))).toEqual([]);
+    });
+
     it('keeps ORDER BY order through encoding and truncation', async () => {
       const sql = `SELECT n FROM (${e.sql.range(3000)}) AS x ORDER BY n DESC`;
       const r = await engine.execute(sql, { maxRows: 2500 });
@@ -704,6 +728,16 @@ export function engineContract(e: EngineUnderTest): void {
       pre.abort();
       await expectEngineError(engine.query(e.sql.range(1), { signal: pre.signal }), ['cancelled']);
       expect((await engine.execute(e.sql.range(3))).rows).toHaveLength(3);
+    });
+
+    it('close() stops queries in flight and waits for them; the workspace reopens', async () => {
+      const running = engine.query(e.sql.slow());
+      await new Promise((r) => setTimeout(r, 100));
+      await engine.close();
+      await expectEngineError(running, ['cancelled']);
+      await expectEngineError(engine.query(e.sql.range(1)), ['closed']);
+      engine = await e.open(dir);
+      expect((await engine.execute(e.sql.range(2))).rows).toEqual([[0], [1]]);
     });
 
     it('runs short queries while a long one is running', async () => {

@@ -21,6 +21,8 @@ export interface EngineUnderTest {
     range(n: number): string;
     /** A query that runs for many seconds (for timeout and cancellation). */
     slow(): string;
+    /** `n` rows of one string column, each `size` characters long. */
+    bigRows(n: number, size: number): string;
     /** One row with the given SQL expressions as columns. */
     row(exprs: readonly string[]): string;
     /** The engine's SQL expression for a KQL value given as text: ticks for timespan, µs for datetime. */
@@ -55,6 +57,7 @@ export const duckdb: EngineUnderTest = {
       (orderBy ? ` ORDER BY ${q(t.columns.find((x) => x.name === orderBy)?.storageName ?? orderBy)}` : ''),
     range: (n) => `SELECT range AS n FROM range(${n}) ORDER BY range`,
     slow: () => 'SELECT count(*) FROM range(100000000000) t1, range(10) t2 WHERE t1.range * t2.range = -1',
+    bigRows: (n, size) => `SELECT repeat('x', ${size}) || CAST(range AS VARCHAR) AS s FROM range(${n}) ORDER BY range`,
     row: (exprs) => `SELECT ${exprs.join(', ')}`,
     value: (type, text) => {
       switch (type) {

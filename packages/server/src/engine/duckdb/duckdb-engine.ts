@@ -47,11 +47,17 @@ export interface DuckDBEngineOptions {
   readonly memoryLimit?: string;
   /** Connections in the query pool (default 4): how many queries run at the same time. */
   readonly connections?: number;
+  /**
+   * How far past the byte limit a result file may grow before the query is stopped and its cut recomputed
+   * exactly (default 16 MB). Tests set 0 to exercise that path.
+   */
+  readonly resultSlackBytes?: number;
 }
 
 interface Running {
   readonly conn: DuckDBConnection;
-  reason?: 'timeout' | 'cancelled';
+  /** Why the engine interrupted the query: a user-visible stop, or an oversized result (retried exactly). */
+  reason?: 'timeout' | 'cancelled' | 'oversize';
 }
 
 const KQL_TYPES = new Set<string>(Object.keys(DUCKDB_STORAGE_TYPES));
@@ -63,6 +69,7 @@ export class DuckDBEngine implements Engine {
   private readonly tableNames = new StorageNamespace();
   private readonly running = new Map<string, Running>();
   private readonly openResults = new Set<ResultSet>();
+  private readonly inflight = new Set<Promise<void>>();
   private readonly writer = new Mutex();
   private closed = false;
 
@@ -72,6 +79,7 @@ export class DuckDBEngine implements Engine {
     private readonly writeConn: DuckDBConnection,
     private readonly pool: ConnectionPool,
     private readonly spool: string,
+    private readonly resultSlackBytes: number,
   ) {}
 
   static async open(options: DuckDBEngineOptions): Promise<DuckDBEngine> {
@@ -92,7 +100,13 @@ export class DuckDBEngine implements Engine {
     for (const ddl of META_DDL) await first.run(ddl);
     const conns: DuckDBConnection[] = [];
     for (let i = 0; i < (options.connections ?? 4); i++) conns.push(await instance.connect());
-    const engine = new DuckDBEngine(instance, first, new ConnectionPool(conns), spool);
+    const engine = new DuckDBEngine(
+      instance,
+      first,
+      new ConnectionPool(conns),
+      spool,
+      options.resultSlackBytes ?? 16 * 1024 * 1024,
+    );
     for (const t of await readStorageMaps(first)) {
       engine.tableMap.set(t.name, t);
       engine.tableNames.reserve(t.storageName);
@@ -338,7 +352,19 @@ export class DuckDBEngine implements Engine {
 
   // ---------------------------------------------------------------------------------------------- queries
 
-  async query(sql: string, options: ExecuteOptions = {}): Promise<ResultSet> {
+  query(sql: string, options: ExecuteOptions = {}): Promise<ResultSet> {
+    const run = this.runQuery(sql, options);
+    // close() waits for queries in flight before it closes their connections.
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.inflight.add(settled);
+    void settled.then(() => this.inflight.delete(settled));
+    return run;
+  }
+
+  private async runQuery(sql: string, options: ExecuteOptions): Promise<ResultSet> {
     this.assertOpen();
     const queryId = options.queryId ?? randomUUID();
     if (this.running.has(queryId)) throw new EngineError('refused', `a query with id ${queryId} is already running`);
@@ -369,13 +395,42 @@ export class DuckDBEngine implements Engine {
       const alias = columns.map((_, i) => `c${i}`).join(', ');
       const row = encodeRowSql(columns.map((c, i) => ({ type: c.type, kind: c.kind, sql: `__q.c${i}` })));
       // The newline after the embedded SQL ends any trailing line comment in it.
-      const select =
-        `SELECT __l FROM (SELECT __l, sum(strlen(__l)) OVER (ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS __cum ` +
-        `FROM (SELECT ${row} AS __l FROM (\n${body}\n) AS __q${alias ? `(${alias})` : ''} LIMIT ${maxRows + 1})) ` +
-        `WHERE __cum - strlen(__l) <= ${maxBytes}`;
-      const copy = `COPY (${select}) TO ${str(file)} (FORMAT csv, HEADER false, QUOTE '', ESCAPE '', DELIMITER '\t')`;
-      const written = (await conn.run(copy)).rowsChanged;
+      const encoded = `SELECT ${row} AS __l FROM (\n${body}\n) AS __q${alias ? `(${alias})` : ''} LIMIT ${maxRows + 1}`;
+      const copy = (select: string) =>
+        `COPY (${select}) TO ${str(file)} (FORMAT csv, HEADER false, QUOTE '', ESCAPE '', DELIMITER '\t')`;
+      // Fast path: DuckDB writes up to maxRows + 1 rows; the byte limit is applied to the file afterwards. A
+      // watchdog stops a result that outgrows the byte limit, which is then recomputed with an exact (slower)
+      // running-sum cut, so the spool never holds much more than maxBytes.
+      const ceiling = maxBytes + maxRows + 1 + this.resultSlackBytes;
+      const watchdog = setInterval(() => {
+        stat(file).then(
+          (st) => {
+            if (st.size > ceiling && !state.reason) {
+              state.reason = 'oversize';
+              conn.interrupt();
+            }
+          },
+          () => undefined,
+        );
+      }, 50);
+      let written: number;
+      try {
+        written = (await conn.run(copy(encoded))).rowsChanged;
+      } catch (e) {
+        if (state.reason !== 'oversize') throw e;
+        written = -1;
+      } finally {
+        clearInterval(watchdog);
+        if (state.reason === 'oversize') state.reason = undefined;
+      }
       check();
+      if (written < 0) {
+        const capped =
+          `SELECT __l FROM (SELECT __l, sum(strlen(__l)) OVER (ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) ` +
+          `AS __cum FROM (${encoded})) WHERE __cum - strlen(__l) <= ${maxBytes}`;
+        written = (await conn.run(copy(capped))).rowsChanged;
+        check();
+      }
       const engineMs = performance.now() - started;
       const result = await openResultFile({
         queryId,
@@ -438,6 +493,26 @@ export class DuckDBEngine implements Engine {
       return out;
     } finally {
       prepared.destroySync();
+    }
+  }
+
+  /**
+   * Diagnostics and benchmarks only: runs a (guarded) SELECT to completion inside DuckDB, its result held in
+   * DuckDB's memory and never converted or delivered. What "engine time" means in bench/engine-delivery.
+   */
+  async runWithoutDelivery(sql: string): Promise<{ rows: number; ms: number }> {
+    this.assertOpen();
+    const conn = await this.pool.acquire();
+    try {
+      await this.describe(conn, sql, undefined);
+      const started = performance.now();
+      const result = await conn.run(sql);
+      return { rows: result.rowCount, ms: performance.now() - started };
+    } catch (e) {
+      if (e instanceof EngineError) throw e;
+      throw new EngineError('sql', engineMessage(e), { cause: e });
+    } finally {
+      this.pool.release(conn);
     }
   }
 
@@ -514,9 +589,11 @@ export class DuckDBEngine implements Engine {
 
   async close(): Promise<void> {
     if (this.closed) return;
-    for (const id of [...this.running.keys()]) this.cancel(id);
-    await this.writer.run(async () => undefined);
     this.closed = true;
+    this.pool.stopAccepting();
+    for (const id of [...this.running.keys()]) this.cancel(id);
+    await Promise.all(this.inflight);
+    await this.writer.run(async () => undefined);
     for (const r of [...this.openResults]) await r.close();
     this.pool.close();
     this.writeConn.closeSync();

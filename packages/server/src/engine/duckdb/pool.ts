@@ -52,9 +52,14 @@ export class ConnectionPool {
     else this.idle.push(c);
   }
 
-  close(): void {
+  /** Refuses new and waiting acquisitions; connections in use stay open until `close`. */
+  stopAccepting(): void {
     this.closed = true;
     for (const w of this.waiters.splice(0)) w.reject(new EngineError('closed', 'the engine is closed'));
+  }
+
+  close(): void {
+    this.stopAccepting();
     for (const c of this.all) c.closeSync();
   }
 }

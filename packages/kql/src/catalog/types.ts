@@ -141,6 +141,7 @@ export interface SignatureDef {
  * (`dynamic(1)`). Parameters of kind `DynamicArray` reject bags and values, `DynamicBag` arrays and values.
  */
 export type { DynamicShape } from '../binder/types.js';
+
 import type { DynamicShape } from '../binder/types.js';
 
 export type FunctionKind = 'scalar' | 'aggregate' | 'plugin' | 'special';

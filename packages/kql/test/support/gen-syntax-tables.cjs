@@ -154,4 +154,4 @@ lines.push('export const PARAMS = {');
 for (const [k, v] of Object.entries(params)) lines.push(`  ${k}: ${j(v)},`);
 lines.push('} as const satisfies Record<string, readonly ParamInfo[] | ParamInfo>;');
 lines.push('');
-require('fs').writeFileSync(process.argv[2], lines.join('\n'));
+require('node:fs').writeFileSync(process.argv[2], lines.join('\n'));

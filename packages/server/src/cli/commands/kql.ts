@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import type { WorkspaceSchema } from '@vigil/kql';
-import { type CliIO, type Command, EXIT, stringOption, UsageError } from '../command.js';
+import { type Command, EXIT, stringOption, UsageError } from '../command.js';
 
 const DEFAULT_SCHEMA = new URL('../../../../../content/schema/tables.json', import.meta.url);
 

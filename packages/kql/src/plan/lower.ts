@@ -829,10 +829,20 @@ class Lowerer {
       if (t?.kind === 'table') return { kind: 'subquery', rel: this.rel(arg), type };
       return this.scalar(arg, { input: null });
     }
+    // column_ifexists(name, default) is decided at compile time from the input's columns.
+    if (name === 'column_ifexists' || name === 'columnifexists') {
+      const colName = this.info(e.args[0] as Expr)?.constant?.value;
+      const col = typeof colName === 'string' ? frame.input?.find((c) => c.name === colName) : undefined;
+      if (col) return { kind: 'col', name: col.name, type: col.type };
+      return this.scalar(e.args[1] as Expr, frame);
+    }
     const args = e.args.map((a) => this.scalar(a, frame));
     const span: SourceSpan = [e.start, e.end];
-    if (call?.kind === 'aggregate') return { kind: 'agg', fn: call.definition.name, args, type, span };
-    if (WINDOW_FUNCTIONS.has(name)) return { kind: 'win', fn: name, args, type };
+    // Deprecated names (makeset, parsejson, arraylength, ...) run as their replacements.
+    const def = call && call.kind !== 'user' ? call.definition : undefined;
+    const canonical = def?.isObsolete && def.alternative ? (def.alternative.split("'")[0] ?? name) : name;
+    if (call?.kind === 'aggregate') return { kind: 'agg', fn: canonical, args, type, span };
+    if (WINDOW_FUNCTIONS.has(canonical)) return { kind: 'win', fn: canonical, args, type };
     // now() is fixed per query; ago(x) is now() - x: both fold to constants, so time filters reach the storage.
     if (name === 'now' || name === 'ago') {
       const now: ScalarExpr = { kind: 'lit', type: 'datetime', value: this.options.now.toString() };
@@ -844,7 +854,7 @@ class Lowerer {
           : { kind: 'call' as const, fn: 'totimespan', args: [offset], type: 'timespan' as const, span };
       return { kind: 'op', op: name === 'now' ? 'Add' : 'Subtract', args: [now, t], type: 'datetime', span };
     }
-    return { kind: 'call', fn: name, args, type, span };
+    return { kind: 'call', fn: canonical, args, type, span };
   }
 }
 

@@ -839,7 +839,7 @@ class Lowerer {
     const args = e.args.map((a) => this.scalar(a, frame));
     const span: SourceSpan = [e.start, e.end];
     // Deprecated names (makeset, parsejson, arraylength, ...) run as their replacements.
-    const def = call && call.kind !== 'user' ? call.definition : undefined;
+    const def = call?.definition;
     const canonical = def?.isObsolete && def.alternative ? (def.alternative.split("'")[0] ?? name) : name;
     if (call?.kind === 'aggregate') return { kind: 'agg', fn: canonical, args, type, span };
     if (WINDOW_FUNCTIONS.has(canonical)) return { kind: 'win', fn: canonical, args, type };

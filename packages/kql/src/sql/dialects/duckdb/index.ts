@@ -5,6 +5,11 @@ import type { Dialect, SqlArg } from '../../dialect.js';
 import { AGGREGATES } from './aggregates.js';
 import { DUCKDB_TYPES, literal, nullOf, quoteIdentifier, sqlString } from './base.js';
 import { FUNCTIONS } from './functions.js';
+import { DATETIME_FUNCTIONS } from './functions-datetime.js';
+import { DYNAMIC_FUNCTIONS } from './functions-dynamic.js';
+import { GEO_FUNCTIONS } from './functions-geo.js';
+import { SERIES_FUNCTIONS } from './functions-series.js';
+import { STRINGS_FUNCTIONS } from './functions-strings.js';
 import { OPERATORS } from './operators.js';
 
 /** JSON path text for constant steps: `$.a[0]."b c"`. */
@@ -25,7 +30,15 @@ export const duckdb: Dialect = {
   literal,
   nullOf,
   operators: OPERATORS,
-  functions: FUNCTIONS,
+  // One table of scalar-function templates per family (each family's file is owned separately).
+  functions: {
+    ...FUNCTIONS,
+    ...STRINGS_FUNCTIONS,
+    ...DATETIME_FUNCTIONS,
+    ...DYNAMIC_FUNCTIONS,
+    ...SERIES_FUNCTIONS,
+    ...GEO_FUNCTIONS,
+  },
   aggregates: AGGREGATES,
   path(base: SqlArg, steps: readonly (string | number | SqlArg)[]): string {
     let sql = base.sql;

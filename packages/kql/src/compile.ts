@@ -38,6 +38,35 @@ export const IDENTITY_STORAGE: StorageNaming = { table: (t) => t, column: (_t, c
 
 export function compile(text: string, workspace: WorkspaceSchema, options: CompileOptions): CompiledQuery {
   const analysis = analyze(text, workspace);
+  try {
+    return compileAnalysis(text, analysis, options);
+  } catch (e) {
+    // Lowering and generation recurse over the plan; a pathologically deep query must not take the process down.
+    if (e instanceof RangeError) {
+      return {
+        ok: false,
+        diagnostics: [
+          ...analysis.diagnostics,
+          {
+            code: Codes.TooDeep.code,
+            severity: 'error',
+            message: 'The query is nested too deeply to run.',
+            start: 0,
+            length: text.length,
+          },
+        ],
+        analysis,
+        plan: null,
+        sql: null,
+        columns: [],
+        visualization: null,
+      };
+    }
+    throw e;
+  }
+}
+
+function compileAnalysis(text: string, analysis: Analysis, options: CompileOptions): CompiledQuery {
   const fail = (diagnostics: readonly Diagnostic[], plan: QueryPlan | null = null): CompiledQuery => ({
     ok: false,
     diagnostics,

@@ -283,18 +283,35 @@ export class Binder {
         const inner = this.bindExpr(e.expr);
         return this.set(e, { type: inner.type, ...(inner.symbol ? { symbol: inner.symbol } : {}) });
       }
-      case 'Pipe': {
-        const left = this.withContext({ implicitInput: this.implicitInput }, () => this.bindExpr(e.left));
-        let input: RowScope | null = null;
-        if (left.type.kind === 'table') input = new RowScope(left.type.columns, left.type.open ?? false);
-        else if (left.type.kind !== 'unknown') {
-          this.report(Codes.TabularExpected, 'A tabular expression is expected.', e.left);
-        }
-        const out = bindQueryOperator(this, e.op, input ?? new RowScope([], true), true);
-        this.set(e.op, { type: out });
-        return this.set(e, { type: out });
-      }
+      case 'Pipe':
+        return this.bindPipeChain(e);
     }
+  }
+
+  /**
+   * A pipeline `src | op1 | op2 ...` is a left-nested chain of Pipe nodes: bound iteratively (source first, then
+   * each operator on the previous output) so that very long pipelines cannot exhaust the stack.
+   */
+  private bindPipeChain(last: Expr & { kind: 'Pipe' }): ExprInfo {
+    const chain: (Expr & { kind: 'Pipe' })[] = [];
+    let source: Expr = last;
+    while (source.kind === 'Pipe') {
+      chain.push(source);
+      source = source.left;
+    }
+    let current = this.bindExpr(source);
+    for (let i = chain.length - 1; i >= 0; i--) {
+      const pipe = chain[i] as Expr & { kind: 'Pipe' };
+      let input: RowScope | null = null;
+      if (current.type.kind === 'table') input = new RowScope(current.type.columns, current.type.open ?? false);
+      else if (current.type.kind !== 'unknown') {
+        this.report(Codes.TabularExpected, 'A tabular expression is expected.', pipe.left);
+      }
+      const out = bindQueryOperator(this, pipe.op, input ?? new RowScope([], true), true);
+      this.set(pipe.op, { type: out });
+      current = this.set(pipe, { type: out });
+    }
+    return current;
   }
 
   /** `typeof(*)` takes the row scope's columns. */

@@ -67,6 +67,8 @@ export interface LoadProgress {
   readonly bytes: number;
   /** 0..1, the share of the file the engine has read. */
   readonly fraction: number;
+  /** Rows read so far, estimated from the line density of the file's head (line-per-record formats only). */
+  readonly estimatedRows?: number;
   readonly elapsedMs: number;
 }
 

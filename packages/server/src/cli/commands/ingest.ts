@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import type { LoadReport, TableDefinition } from '../../engine/engine.js';
+import type { LoadProgress, LoadReport, TableDefinition } from '../../engine/engine.js';
 import { type CliIO, type Command, EXIT, requiredOption, stringOption, UsageError } from '../command.js';
 
 const DEFAULT_SCHEMA = new URL('../../../../../content/schema/tables.json', import.meta.url);
@@ -112,11 +112,12 @@ async function readDefinitions(path: string | URL): Promise<TableDefinition[]> {
 }
 
 function progressLine(io: CliIO, table: string, file: string) {
-  return (p: { bytes: number; fraction: number; elapsedMs: number }) => {
+  return (p: LoadProgress) => {
     const done = p.bytes * p.fraction;
     const rate = p.elapsedMs > 0 ? done / (p.elapsedMs / 1000) : 0;
+    const rows = p.estimatedRows !== undefined ? `~${count(p.estimatedRows)} rows, ` : '';
     io.stderr.write(
-      `\r\x1b[K${table} ← ${basename(file)}: ${Math.round(p.fraction * 100)}% of ${mb(p.bytes)}, ${mb(rate)}/s`,
+      `\r\x1b[K${table} ← ${basename(file)}: ${rows}${Math.round(p.fraction * 100)}% of ${mb(p.bytes)}, ${mb(rate)}/s`,
     );
   };
 }

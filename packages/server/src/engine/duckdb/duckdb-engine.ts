@@ -211,6 +211,7 @@ export class DuckDBEngine implements Engine {
     );
     const head = await readHead(file);
     const format = decideFormat(file, head.text, options.format);
+    const rowsPerByte = lineDensity(head.text, format);
     // DuckDB may only read the spool: stage the file there (a hard link when possible, else a copy).
     const staged = join(this.spool, 'load', `${randomUUID()}${extname(file) || '.dat'}`);
     await link(file, staged).catch(() => copyFile(file, staged));
@@ -250,26 +251,28 @@ export class DuckDBEngine implements Engine {
           ingestionTime: timestampLiteral(ingestionDate),
           batchId,
         };
+        let shown = 0; // DuckDB's figure covers the read; keep the display monotonic
         const progress = options.onProgress
           ? setInterval(() => {
               const p = conn.progress.percentage;
+              shown = Math.max(shown, p > 0 ? Math.min(1, p / 100) : 0);
               options.onProgress?.({
                 table: table.name,
                 file,
                 bytes,
-                fraction: p > 0 ? Math.min(1, p / 100) : 0,
+                fraction: shown,
+                ...(rowsPerByte ? { estimatedRows: Math.round(shown * bytes * rowsPerByte) } : {}),
                 elapsedMs: performance.now() - started,
               });
             }, 250)
           : undefined;
         let loaded: number;
-        let read: number;
         try {
           loaded = (await conn.run(insertSql(plan))).rowsChanged;
-          read = Number((await conn.runAndReadAll(countSql(plan))).getRowsJS()[0]?.[0]);
         } finally {
           if (progress) clearInterval(progress);
         }
+        const read = Number((await conn.runAndReadAll(countSql(plan))).getRowsJS()[0]?.[0]);
         const rejected = read > loaded ? await this.describeRejects(plan, options.maxRejectedDetails ?? 20) : [];
         const ms = performance.now() - started;
         const formatName = format === 'csv' ? 'csv' : jsonFormatName(head.text);
@@ -281,7 +284,7 @@ export class DuckDBEngine implements Engine {
         // Move the rows from the WAL into the database file now (cheap right after a bulk insert); if another
         // transaction is open DuckDB refuses, and its automatic checkpoint does it later.
         await conn.run('CHECKPOINT').catch(() => undefined);
-        options.onProgress?.({ table: table.name, file, bytes, fraction: 1, elapsedMs: ms });
+        options.onProgress?.({ table: table.name, file, bytes, fraction: 1, estimatedRows: read, elapsedMs: ms });
         return {
           table: table.name,
           file,
@@ -652,6 +655,14 @@ function validateDefinition(def: TableDefinition): void {
       throw new EngineError('schema', `${def.name}: case variants ${a}/${b} must be two declared columns`);
     }
   }
+}
+
+/** Records per byte in the head of a line-per-record file (CSV, NDJSON), for progress estimates; else undefined. */
+function lineDensity(head: string, format: 'json' | 'csv'): number | undefined {
+  const text = head.replace(/^\uFEFF/, '').trimStart();
+  if (format === 'json' && !/^\{[^\n]*\}\s*\n\s*\{/.test(text.slice(0, 1 << 16))) return undefined;
+  const lines = text.split('\n').length - (format === 'csv' ? 2 : 1);
+  return lines > 0 ? lines / Buffer.byteLength(text) : undefined;
 }
 
 function hasCaseCollision(keys: readonly string[]): boolean {

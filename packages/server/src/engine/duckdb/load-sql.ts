@@ -222,7 +222,16 @@ export function insertSql(plan: LoadPlan): string {
   );
 }
 
+/** Records in the file; reads as little as possible (one declared key for JSON). */
 export function countSql(plan: LoadPlan): string {
+  const { source } = plan;
+  if (source.kind === 'json' && source.mode === 'columns') {
+    const key = source.fields[0] ?? '__none__';
+    return (
+      `SELECT count(*) AS n FROM read_json(${str(source.path)}, format = 'auto', ` +
+      `maximum_object_size = ${MAX_OBJECT}, columns = {${str(key)}: 'VARCHAR'})`
+    );
+  }
   return `SELECT count(*) AS n FROM (${sourceSql(plan)})`;
 }
 

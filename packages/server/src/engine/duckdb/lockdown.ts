@@ -28,6 +28,10 @@ export function instanceConfig(settings: LockdownSettings): Record<string, strin
  */
 export async function lockDown(conn: DuckDBConnection, spool: string): Promise<void> {
   await conn.run("SET TimeZone = 'UTC'");
+  // Load progress (connection.progress) needs the progress bar on; it must never print to the terminal.
+  await conn.run('SET enable_progress_bar = true');
+  await conn.run('SET enable_progress_bar_print = false');
+  await conn.run('SET progress_bar_time = 100');
   await conn.run(`SET allowed_directories = [${str(`${spool}/`)}]`);
   await conn.run('SET enable_external_access = false');
   await conn.run('SET lock_configuration = true');

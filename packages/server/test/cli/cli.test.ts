@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/main.js';
+import { openWorkspace } from '../../src/engine/workspace.js';
 import { tempDir } from '../engine/engines.js';
 
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -119,4 +120,27 @@ describe('vigil CLI', () => {
     expect(JSON.parse(stdout)).toMatchObject({ rowsLoaded: 31, format: 'json-array' });
     expect(stderr).toMatch(/31 of 31 rows loaded/);
   });
+
+  it.skipIf(!existsSync(BUILT))(
+    'says so when another process holds the workspace (skipped until `npm run build`)',
+    async () => {
+      const ws = join(dir, 'ws4');
+      const engine = await openWorkspace(ws);
+      try {
+        const run = promisify(execFile);
+        const failed = await run(
+          join(ROOT, 'vigil'),
+          ['ingest', '--data', ws, '--table', 'Syslog', join(SAMPLES, 'Syslog/msticpy-syslog_data.csv')],
+          { cwd: ROOT },
+        ).then(
+          () => null,
+          (e: { code: number; stderr: string }) => e,
+        );
+        expect(failed?.code).toBe(1);
+        expect(failed?.stderr).toMatch(/is in use by another process/);
+      } finally {
+        await engine.close();
+      }
+    },
+  );
 });

@@ -93,7 +93,15 @@ export class DuckDBEngine implements Engine {
     try {
       instance = await DuckDBInstance.create(options.path, instanceConfig(options));
     } catch (e) {
-      throw new EngineError('workspace', `cannot open ${options.path}: ${engineMessage(e)}`, { cause: e });
+      const message = engineMessage(e);
+      const inUse = /Could not set lock|Conflicting lock|file handle conflict/i.test(message);
+      throw new EngineError(
+        'workspace',
+        inUse
+          ? `the workspace ${options.path} is in use by another process (${message.split('\n')[0]})`
+          : `cannot open ${options.path}: ${message}`,
+        { cause: e },
+      );
     }
     const first = await instance.connect();
     await lockDown(first, spool);

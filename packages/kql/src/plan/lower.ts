@@ -509,7 +509,8 @@ class Lowerer {
     const frame: Frame = { input: src.columns };
     const exprs = entries.map((en) => this.fromSource(en, frame));
     const columns = entries.map((en) => ({ name: en.column.name, type: en.column.type }));
-    return { kind: 'project', input: src, exprs, columns };
+    // Row functions make the projection depend on row order: a `window` node, which passes must not reorder.
+    return { kind: exprs.some(usesRowOrder) ? 'window' : 'project', input: src, exprs, columns };
   }
 
   private summarize(op: QueryOperator, src: Rel): Rel {
@@ -653,7 +654,7 @@ class Lowerer {
         items.push({ name: en.column.name, expr: this.scalar(en.source.expr, frame), type: en.column.type });
       }
     }
-    const bag = op.params.find((p) => p.name === 'bagexpansion')?.value;
+    const bag = op.params.find((p) => p.name === 'bagexpansion' || p.name === 'kind')?.value;
     const limit = op.limit ? this.scalar(op.limit, { input: null }) : null;
     return {
       kind: 'mv-expand',
@@ -674,15 +675,18 @@ class Lowerer {
     const aggregates = aggEntries.map((en, i) => {
       const agg = op.aggregates[i];
       const dv = agg?.defaultValue;
-      return {
-        name: en.column.name,
-        expr: this.fromSource(en, frame),
-        defaultValue: dv ? this.scalar(dv, { input: null }) : defaultForAggregate(this.fromSource(en, frame)),
-      };
+      const expr = this.fromSource(en, frame);
+      // The documented default is 0 (of the aggregate's type); `default=` overrides it.
+      return { name: en.column.name, expr, defaultValue: dv ? this.scalar(dv, { input: null }) : zeroOf(expr.type) };
     });
     const axisEntry = entries[keyCount + op.aggregates.length];
     if (!axisEntry) return this.unsupported(op, 'This make-series');
     const f = { input: null };
+    const step = this.scalar(op.step, f);
+    let to = op.to ? this.scalar(op.to, f) : null;
+    // `in range(start, stop, step)` includes stop: the exclusive end is one step further.
+    if (op.inRange && to) to = { kind: 'op', op: 'Add', args: [to, step], type: to.type };
+    const kind = op.params.find((p) => p.name === 'kind')?.value;
     return {
       kind: 'make-series',
       input: src,
@@ -690,8 +694,9 @@ class Lowerer {
       aggregates,
       axis: { name: axisEntry.column.name, expr: this.fromSource(axisEntry, frame) },
       from: op.from ? this.scalar(op.from, f) : null,
-      to: op.to ? this.scalar(op.to, f) : null,
-      step: this.scalar(op.step, f),
+      to,
+      step,
+      ...(kind?.kind === 'Name' && kind.name === 'nonempty' ? { nonEmpty: true } : {}),
       columns: this.tableColumns(op),
     };
   }
@@ -1063,9 +1068,35 @@ function constantToLiteral(value: unknown, t: Type): ScalarExpr {
   return { kind: 'lit', type, value: dynamicToPlan(value as DynamicValue) };
 }
 
-/** make-series fills empty bins with 0 for count-like aggregates and null otherwise, unless `default=` says. */
-function defaultForAggregate(e: ScalarExpr): ScalarExpr {
-  const fn = e.kind === 'agg' ? e.fn : '';
-  const zero = new Set(['count', 'countif', 'dcount', 'dcountif', 'sum', 'sumif']);
-  return zero.has(fn) ? { kind: 'lit', type: 'long', value: '0' } : { kind: 'lit', type: 'dynamic', value: null };
+/** The zero of a type (make-series' default fill value). */
+function zeroOf(type: ColumnType): ScalarExpr {
+  switch (type) {
+    case 'int':
+    case 'long':
+    case 'timespan':
+    case 'decimal':
+      return { kind: 'lit', type, value: '0' };
+    case 'real':
+      return { kind: 'lit', type: 'real', value: 0 };
+    default:
+      return { kind: 'lit', type: 'long', value: '0' };
+  }
+}
+
+/** Does an expression use a function of the row order (`row_number`, `prev`, ...)? */
+function usesRowOrder(e: ScalarExpr): boolean {
+  switch (e.kind) {
+    case 'win':
+      return true;
+    case 'op':
+    case 'call':
+    case 'agg':
+      return e.args.some(usesRowOrder);
+    case 'path':
+      return usesRowOrder(e.expr) || e.path.some((p) => typeof p === 'object' && usesRowOrder(p));
+    case 'in-rel':
+      return usesRowOrder(e.value);
+    default:
+      return false;
+  }
 }

@@ -9,6 +9,9 @@
  */
 import type { ColumnType, ScalarTypeName } from '../binder/types.js';
 
+/** The hidden column a scan exposes for `ingestion_time()` (see ScanRel.ingestionTime). */
+export const INGESTION_TIME = '$IngestionTime';
+
 /** `[start, end]` UTF-16 offsets of the KQL text a plan node came from. */
 export type SourceSpan = readonly [number, number];
 
@@ -72,12 +75,17 @@ export type ScalarExpr =
       readonly group?: string;
       readonly span?: SourceSpan;
     }
-  /** A function over serialized rows (`row_number`, `prev`, `next`, `row_cumsum`, ...); only in `window` nodes. */
+  /**
+   * A function over serialized rows (`row_number`, `prev`, `next`, `row_cumsum`, ...); only in `window` nodes. The
+   * rows are the input in its current order, split by `partition` when present (mv-apply and partition sub-queries
+   * run once per input row or group: their row functions restart per partition).
+   */
   | {
       readonly kind: 'win';
       readonly fn: string;
       readonly args: readonly ScalarExpr[];
       readonly type: ColumnType;
+      readonly partition?: readonly ScalarExpr[];
     }
   /** A `*` argument (e.g. `pack_all()` rows, `hash(*)`): all input columns in order. */
   | { readonly kind: 'star'; readonly columns: readonly PlanColumn[]; readonly type: ColumnType };
@@ -114,6 +122,11 @@ interface RelBase {
 export interface ScanRel extends RelBase {
   readonly kind: 'scan';
   readonly table: string;
+  /**
+   * The scan also reads the table's ingestion time as the hidden column INGESTION_TIME (what `ingestion_time()`
+   * returns): carried through row-preserving operators, never part of `columns`.
+   */
+  readonly ingestionTime?: boolean;
 }
 /** Literal rows (`datatable`, `print`). */
 export interface ValuesRel extends RelBase {
@@ -203,6 +216,10 @@ export interface WithRel extends RelBase {
   readonly bindings: readonly { readonly name: string; readonly rel: Rel; readonly materialized: boolean }[];
   readonly body: Rel;
 }
+/**
+ * `make-series`: per group, each aggregate over the bins `from + i * step` (i = 0..) below `to` (exclusive), as a
+ * dynamic array, plus the axis array. Without `from`/`to`, the range is the first to the last bin with data.
+ */
 export interface MakeSeriesRel extends RelBase {
   readonly kind: 'make-series';
   readonly input: Rel;
@@ -212,6 +229,8 @@ export interface MakeSeriesRel extends RelBase {
   readonly from: ScalarExpr | null;
   readonly to: ScalarExpr | null;
   readonly step: ScalarExpr;
+  /** `kind=nonempty`: an empty input still yields one row of default-filled series (only without `by`). */
+  readonly nonEmpty?: boolean;
 }
 
 export type Rel =

@@ -36,6 +36,54 @@ export interface DialectCapabilities {
   readonly semiAntiJoin: boolean;
 }
 
+/** The row window a window function sees: partition expressions and the `ORDER BY` text of the serialized order. */
+export interface WindowSpec {
+  readonly partitionBy: readonly string[];
+  readonly orderBy: string;
+}
+
+export type WindowTemplate = (args: readonly SqlArg[], w: WindowSpec, ctx: TemplateContext) => string;
+
+/**
+ * Operator-level SQL that differs between engines (see generate.ts): window primitives, structs for multi-valued
+ * results, list building and expansion for make-series / mv-expand / mv-apply.
+ */
+export interface RelationalTemplates {
+  /** Window primitives (`$row_number`, `$lag`, `$lead`, `$running_sum`, ...) the generator composes KQL's from. */
+  readonly windows: Readonly<Record<string, WindowTemplate>>;
+  /** A struct (record) of named values; `structField` reads one back. */
+  struct(fields: readonly (readonly [string, string])[]): string;
+  structField(sql: string, name: string): string;
+  /**
+   * Element `name` (position `index`) of a tuple-valued function result: a function that returns a KQL tuple
+   * (`series_fit_line`, `series_decompose`, ...) has a template returning a struct whose fields are named like the
+   * tuple's columns (Kusto's default names), and lowering reads each element through this.
+   */
+  tupleElement(sql: string, name: string, index: number): string;
+  /** The SELECT of a `make-series` over `spec.input` (see MakeSeriesSpec); absent when unsupported. */
+  makeSeries?(spec: MakeSeriesSpec, ctx: TemplateContext): string;
+}
+
+/**
+ * A compiled `make-series`: keys and aggregates are SQL over the input's columns; each output column of the SELECT
+ * is named by its (quoted) alias; the series are dynamic arrays of the bins `from + i * step` below `to`.
+ */
+export interface MakeSeriesSpec {
+  /** The quoted name of the input relation. */
+  readonly input: string;
+  readonly keys: readonly { readonly sql: string; readonly alias: string }[];
+  readonly aggregates: readonly { readonly value: SqlArg; readonly default: SqlArg; readonly alias: string }[];
+  readonly axis: SqlArg;
+  readonly axisAlias: string;
+  /** Null: the first bin with data. */
+  readonly from: SqlArg | null;
+  /** Null: after the last bin with data; otherwise exclusive. */
+  readonly to: SqlArg | null;
+  readonly step: SqlArg;
+  /** One row of defaults even when the input is empty (`kind=nonempty`, no keys). */
+  readonly nonEmpty: boolean;
+}
+
 export interface Dialect {
   readonly name: 'duckdb' | 'clickhouse';
   readonly capabilities: DialectCapabilities;
@@ -56,4 +104,6 @@ export interface Dialect {
   path(base: SqlArg, steps: readonly (string | number | SqlArg)[]): string;
   /** `toscalar()`'s typed result of a one-column sub-select. */
   scalarSubquery(select: string): string;
+  /** Operator-level templates (windows, structs, series). */
+  readonly relational: RelationalTemplates;
 }

@@ -1,5 +1,5 @@
 /**
- * SQL generation: a logical plan becomes one SQL statement, a chain of CTEs (one per relation), through a
+ * SQL generation: a logical plan becomes one SQL statement, a chain of CTEs (one or a few per relation), through a
  * dialect's templates. Identifiers are always quoted and literals always escaped by the dialect, so no KQL text
  * reaches the SQL unquoted.
  *
@@ -7,13 +7,26 @@
  * unique case-insensitively within its CTE; the final SELECT names result columns by position (`c0`, `c1`, ...)
  * and the caller maps them back to KQL names and types.
  *
- * Row order: after a `sort`, the sort keys travel as hidden columns through order-preserving operators (filter,
- * project, take, mv-expand, window functions), and the final SELECT (or a later `take`) applies the ORDER BY, which
- * lets the engine run `sort | take` as a top-N.
+ * Row order: after a `sort` (or a `datatable`, `range`, window stage), the sort keys travel as hidden columns
+ * (`__o…`, `__s…`) through order-preserving operators (filter, project, take, mv-expand, window functions), and
+ * the final SELECT (or a later `take`) applies the ORDER BY, which lets the engine run `sort | take` as a top-N.
+ * Hidden columns are never part of a relation's KQL columns; a CTE may carry more SQL columns than it declares.
+ *
+ * Window functions (`row_number`, `prev`, `next`, `row_cumsum`, `row_rank_*`): a projection that uses them first
+ * numbers its rows (a hidden serial column, so every window sees the same total order even when sort keys tie),
+ * then computes the window calls in stages — innermost first, one CTE per nesting level, each call into a hidden
+ * column — and finally the projection reads those columns. KQL's functions are composed from the dialect's window
+ * primitives (`$row_number`, `$lag`, `$running_sum`, ...): a `restart` argument becomes a partition by the running
+ * count of restarts, ranks become running aggregates of "value changed" flags.
+ *
+ * Multi-valued results: the elements of `arg_max(x, *)` / `take_any(*)` (plan `agg` nodes sharing a `group`) are
+ * fields of one struct aggregate, so they come from the same row; a tuple-valued scalar function (`__tuple_element`
+ * calls made by lowering) returns a struct and each element is read by position (dialect `tupleElement`).
  */
 import type { ColumnType, ScalarTypeName } from '../binder/types.js';
 import type { NamedScalar, PlanColumn, PlanValue, Rel, ScalarExpr, SortKey, SourceSpan } from '../plan/nodes.js';
-import type { Dialect, SqlArg, TemplateContext } from './dialect.js';
+import { INGESTION_TIME } from '../plan/nodes.js';
+import type { Dialect, SqlArg, TemplateContext, WindowSpec } from './dialect.js';
 
 /** Thrown when a construct cannot be expressed in the dialect; the span of the nearest plan node is attached. */
 export class SqlUnsupported extends Error {
@@ -25,6 +38,8 @@ export interface StorageNaming {
   table(name: string): string;
   /** The storage column name of a table's KQL column. */
   column(table: string, column: string): string;
+  /** The storage column holding a table's ingestion time (default `__ingestion_time`). */
+  ingestionTime?(table: string): string;
 }
 
 export interface GenerateOptions {
@@ -49,10 +64,12 @@ interface Source {
   /** CTE name. */
   readonly name: string;
   readonly columns: readonly PlanColumn[];
-  /** KQL column name → SQL column name in this CTE. */
+  /** KQL column name → SQL column name in this CTE (also hidden columns such as window results). */
   readonly sqlNames: ReadonlyMap<string, string>;
   /** Hidden sort-key columns (SQL names) carried through order-preserving operators. */
   readonly order: readonly OrderKey[] | null;
+  /** Hidden KQL-named columns carried through row-preserving operators (the ingestion time), KQL → SQL. */
+  readonly carried: ReadonlyMap<string, string>;
 }
 
 interface Frame {
@@ -63,16 +80,115 @@ interface Frame {
   readonly alias?: string;
 }
 
+const NO_CARRY: ReadonlyMap<string, string> = new Map();
+
 export function generateSql(rel: Rel, dialect: Dialect, options: GenerateOptions): GeneratedSql {
   const g = new Generator(dialect, options);
   const src = g.relation(rel);
   return { sql: g.finish(src), columns: rel.columns };
 }
 
+/** Does an expression contain a window call (outside nested relations)? */
+function hasWindow(e: ScalarExpr): boolean {
+  switch (e.kind) {
+    case 'win':
+      return true;
+    case 'op':
+    case 'call':
+    case 'agg':
+      return e.args.some(hasWindow);
+    case 'path':
+      return hasWindow(e.expr) || e.path.some((s) => typeof s === 'object' && hasWindow(s));
+    case 'in-rel':
+      return hasWindow(e.value);
+    default:
+      return false;
+  }
+}
+
+/** Rebuilds the immediate sub-expressions of an expression through `f` (nested relations are left alone). */
+function mapChildren(e: ScalarExpr, f: (x: ScalarExpr) => ScalarExpr): ScalarExpr {
+  switch (e.kind) {
+    case 'op':
+    case 'call':
+    case 'agg':
+      return { ...e, args: e.args.map(f) };
+    case 'win':
+      return { ...e, args: e.args.map(f), ...(e.partition ? { partition: e.partition.map(f) } : {}) };
+    case 'path':
+      return { ...e, expr: f(e.expr), path: e.path.map((s) => (typeof s === 'object' ? f(s) : s)) };
+    case 'in-rel':
+      return { ...e, value: f(e.value) };
+    default:
+      return e;
+  }
+}
+
+/** Rebuilds an expression bottom-up through `f`. */
+function mapExpr(e: ScalarExpr, f: (x: ScalarExpr) => ScalarExpr): ScalarExpr {
+  return f(mapChildren(e, (x) => mapExpr(x, f)));
+}
+
+const lit = (type: ScalarTypeName, value: PlanValue): ScalarExpr => ({ kind: 'lit', type, value });
+
+/** Is this optional argument absent or the literal `false`? */
+function isFalse(e: ScalarExpr | undefined): boolean {
+  return e === undefined || (e.kind === 'lit' && (e.value === false || e.value === null));
+}
+
+/**
+ * KQL's row-order functions in terms of the dialect's window primitives (names starting with `$`). A `restart`
+ * argument splits the rows into runs that start where it is true: a partition by the running count of restarts.
+ */
+function expandWindow(e: ScalarExpr & { kind: 'win' }): ScalarExpr {
+  if (e.fn.startsWith('$')) return e;
+  const base = e.partition ?? [];
+  const prim = (fn: string, args: readonly ScalarExpr[], type: ColumnType, partition = base): ScalarExpr => ({
+    kind: 'win',
+    fn,
+    args,
+    type,
+    ...(partition.length ? { partition } : {}),
+  });
+  const restarted = (restart: ScalarExpr | undefined): readonly ScalarExpr[] =>
+    isFalse(restart) ? base : [...base, prim('$running_count_true', [restart as ScalarExpr], 'long')];
+  const [a0, a1, a2] = e.args;
+  switch (e.fn) {
+    case 'row_number': {
+      const n = prim('$row_number', [], 'long', restarted(a1));
+      if (!a0 || (a0.kind === 'lit' && String(a0.value) === '1')) return n;
+      const start: ScalarExpr = a0.type === 'long' ? a0 : { kind: 'call', fn: 'tolong', args: [a0], type: 'long' };
+      return {
+        kind: 'op',
+        op: 'Add',
+        args: [n, { kind: 'op', op: 'Subtract', args: [start, lit('long', '1')], type: 'long' }],
+        type: 'long',
+      };
+    }
+    case 'row_cumsum':
+      return prim('$running_sum', a0 ? [a0] : [], e.type, restarted(a1));
+    case 'prev':
+    case 'next':
+      return prim(e.fn === 'prev' ? '$lag' : '$lead', e.args, e.type);
+    case 'row_rank_dense': {
+      const p = restarted(a1);
+      return prim('$running_count_true', [prim('$changed', a0 ? [a0] : [], 'bool', p)], 'long', p);
+    }
+    case 'row_rank_min': {
+      const p = restarted(a1);
+      return prim('$running_max', [prim('$run_start', a0 ? [a0] : [], 'long', p)], 'long', p);
+    }
+    default:
+      void a2;
+      return e;
+  }
+}
+
 class Generator {
   private readonly ctes: string[] = [];
   private readonly bindings = new Map<string, Source>();
   private counter = 0;
+  private recursive = false;
 
   constructor(
     private readonly d: Dialect,
@@ -81,6 +197,11 @@ class Generator {
 
   private q(name: string): string {
     return this.d.quoteIdentifier(name);
+  }
+
+  /** A fresh SQL name for a hidden column (unique in the whole statement, so CTEs can `SELECT *` freely). */
+  private hidden(prefix: string): string {
+    return `__${prefix}${this.counter++}`;
   }
 
   /** Unique (case-insensitively) SQL names for a relation's columns. */
@@ -101,13 +222,14 @@ class Generator {
   private cte(
     body: string,
     columns: readonly PlanColumn[],
-    sqlNames: Map<string, string>,
+    sqlNames: ReadonlyMap<string, string>,
     order: readonly OrderKey[] | null,
+    carried: ReadonlyMap<string, string> = NO_CARRY,
     materialized = false,
   ): Source {
     const name = `q${this.counter++}`;
     this.ctes.push(`${this.q(name)} AS ${materialized ? 'MATERIALIZED ' : ''}(\n  ${body}\n)`);
-    return { name, columns, sqlNames, order };
+    return { name, columns, sqlNames, order, carried };
   }
 
   private col(src: Source, kqlName: string, alias?: string): string {
@@ -116,10 +238,15 @@ class Generator {
     return alias ? `${alias}.${this.q(sql)}` : this.q(sql);
   }
 
-  /** The hidden order columns of a source, to carry along: `"__o0", "__o1"`. */
-  private carryOrder(src: Source): { select: string[]; order: OrderKey[] | null } {
-    if (!src.order) return { select: [], order: null };
-    return { select: src.order.map((o) => o.sql), order: [...src.order] };
+  /** The hidden columns of a source to carry along (order keys and carried columns), as quoted SQL names. */
+  private carry(src: Source): string[] {
+    return [...(src.order ?? []).map((o) => this.q(o.sql)), ...[...src.carried.values()].map((s) => this.q(s))];
+  }
+
+  /** sqlNames for a new relation's columns plus the carried hidden columns of its input. */
+  private withCarried(names: Map<string, string>, src: Source): Map<string, string> {
+    for (const [k, v] of src.carried) if (!names.has(k)) names.set(k, v);
+    return names;
   }
 
   finish(src: Source): string {
@@ -127,12 +254,15 @@ class Generator {
     let sql = `SELECT ${cols.length ? cols.join(', ') : '1 AS "c0"'} FROM ${this.q(src.name)}`;
     if (src.order) sql += ` ORDER BY ${this.orderBy(src.order)}`;
     if (this.options.rowLimit !== undefined) sql += ` LIMIT ${this.options.rowLimit}`;
-    return this.ctes.length ? `WITH ${this.ctes.join(',\n')}\n${sql}` : sql;
+    return this.ctes.length ? `WITH ${this.recursive ? 'RECURSIVE ' : ''}${this.ctes.join(',\n')}\n${sql}` : sql;
   }
 
-  private orderBy(keys: readonly OrderKey[]): string {
+  private orderBy(keys: readonly OrderKey[], alias?: string): string {
     return keys
-      .map((k) => `${this.q(k.sql)} ${k.descending ? 'DESC' : 'ASC'} NULLS ${k.nullsFirst ? 'FIRST' : 'LAST'}`)
+      .map(
+        (k) =>
+          `${alias ? `${alias}.` : ''}${this.q(k.sql)} ${k.descending ? 'DESC' : 'ASC'} NULLS ${k.nullsFirst ? 'FIRST' : 'LAST'}`,
+      )
       .join(', ');
   }
 
@@ -140,30 +270,38 @@ class Generator {
 
   relation(rel: Rel): Source {
     switch (rel.kind) {
-      case 'scan': {
-        const names = this.sqlNamesFor(rel.columns);
-        const table = this.options.storage.table(rel.table);
-        const cols = rel.columns.map(
-          (c) => `${this.q(this.options.storage.column(rel.table, c.name))} AS ${this.q(names.get(c.name) as string)}`,
-        );
-        return this.cte(`SELECT ${cols.join(', ')} FROM ${this.q(table)}`, rel.columns, names, null);
-      }
+      case 'scan':
+        return this.scan(rel);
       case 'values':
         return this.values(rel.columns, rel.rows);
       case 'range':
         return this.range(rel);
       case 'filter': {
         const src = this.relation(rel.input);
+        if (hasWindow(rel.predicate)) {
+          // A predicate over row functions (`where prev(x) != x`): compute them first, filter on the result.
+          const staged = this.stageWindows(src, [rel.predicate]);
+          const pred = this.scalar(staged.exprs[0] as ScalarExpr, { input: staged.src });
+          return this.cte(
+            `SELECT * FROM ${this.q(staged.src.name)} WHERE ${pred.sql}`,
+            src.columns,
+            staged.src.sqlNames,
+            staged.src.order,
+            staged.src.carried,
+          );
+        }
         const pred = this.scalar(rel.predicate, { input: src });
         return this.cte(
           `SELECT * FROM ${this.q(src.name)} WHERE ${pred.sql}`,
           src.columns,
-          new Map(src.sqlNames),
+          src.sqlNames,
           src.order,
+          src.carried,
         );
       }
       case 'project':
-        return this.project(rel.input, rel.columns, rel.exprs);
+      case 'window':
+        return this.project(this.relation(rel.input), rel.columns, rel.exprs);
       case 'aggregate':
         return this.aggregate(rel.input, rel.keys, rel.aggregates, rel.columns);
       case 'sort': {
@@ -177,17 +315,18 @@ class Generator {
         return this.cte(
           `SELECT * FROM ${this.q(src.name)}${order} LIMIT ${n.sql}`,
           src.columns,
-          new Map(src.sqlNames),
+          src.sqlNames,
           src.order,
+          src.carried,
         );
       }
       case 'distinct': {
         const src = this.relation(rel.input);
         const cols = src.columns.map((c) => this.col(src, c.name));
         return this.cte(
-          `SELECT DISTINCT ${cols.join(', ')} FROM ${this.q(src.name)}`,
+          `SELECT DISTINCT ${cols.join(', ') || '1 AS "__none"'} FROM ${this.q(src.name)}`,
           src.columns,
-          new Map(src.sqlNames),
+          new Map([...src.columns].map((c) => [c.name, src.sqlNames.get(c.name) as string])),
           null,
         );
       }
@@ -197,8 +336,6 @@ class Generator {
         return this.union(rel);
       case 'mv-expand':
         return this.mvExpand(rel);
-      case 'window':
-        return this.project(rel.input, rel.columns, rel.exprs);
       case 'ref': {
         const b = this.bindings.get(rel.name);
         if (!b) throw new Error(`internal: unknown binding ${rel.name}`);
@@ -208,15 +345,38 @@ class Generator {
         for (const binding of rel.bindings) {
           const src = this.relation(binding.rel);
           const named = binding.materialized
-            ? this.cte(`SELECT * FROM ${this.q(src.name)}`, src.columns, new Map(src.sqlNames), src.order, true)
+            ? this.cte(`SELECT * FROM ${this.q(src.name)}`, src.columns, src.sqlNames, src.order, src.carried, true)
             : src;
           this.bindings.set(binding.name, named);
         }
         return this.relation(rel.body);
       }
       case 'make-series':
-        throw new SqlUnsupported('make-series is not supported by this dialect yet');
+        return this.makeSeries(rel);
     }
+  }
+
+  private scan(rel: Rel & { kind: 'scan' }): Source {
+    const names = this.sqlNamesFor(rel.columns);
+    const table = this.options.storage.table(rel.table);
+    const cols = rel.columns.map(
+      (c) => `${this.q(this.options.storage.column(rel.table, c.name))} AS ${this.q(names.get(c.name) as string)}`,
+    );
+    let carried: ReadonlyMap<string, string> = NO_CARRY;
+    if (rel.ingestionTime) {
+      const sql = this.hidden('it');
+      const storage = this.options.storage.ingestionTime?.(rel.table) ?? '__ingestion_time';
+      cols.push(`${this.q(storage)} AS ${this.q(sql)}`);
+      names.set(INGESTION_TIME, sql);
+      carried = new Map([[INGESTION_TIME, sql]]);
+    }
+    return this.cte(
+      `SELECT ${cols.join(', ') || '1 AS "__none"'} FROM ${this.q(table)}`,
+      rel.columns,
+      names,
+      null,
+      carried,
+    );
   }
 
   private values(columns: readonly PlanColumn[], rows: readonly (readonly ScalarExpr[])[]): Source {
@@ -226,24 +386,30 @@ class Generator {
       const cols = columns.map((c, i) => `${this.cast(this.d.nullOf(c.type), c.type)} AS ${aliases[i]}`);
       return this.cte(`SELECT ${cols.join(', ') || '1 AS "__none"'} WHERE false`, columns, names, null);
     }
+    // A row-number column keeps datatable's row order.
+    const order = this.hidden('o');
     const selects = rows.map((row, r) => {
       const cells = columns.map((c, i) => {
         const e = row[i];
         const v = e ? this.scalar(e, { input: null }).sql : this.d.nullOf(c.type);
         return `${this.cast(v, c.type)} AS ${aliases[i]}`;
       });
-      return `SELECT ${cells.join(', ')}${r === 0 ? '' : ''}`;
+      return `SELECT ${[...cells, `${r} AS ${this.q(order)}`].join(', ')}`;
     });
-    // A row-number column keeps datatable's row order.
-    const ordered = selects.map((s, i) => `${s}, ${i} AS "__o0"`);
-    return this.cte(ordered.join(' UNION ALL '), columns, names, [
-      { sql: '__o0', descending: false, nullsFirst: false },
+    return this.cte(selects.join(' UNION ALL '), columns, names, [
+      { sql: order, descending: false, nullsFirst: false },
     ]);
   }
 
   private cast(sql: string, type: ColumnType): string {
     if (type === 'unknown') return sql;
     return `CAST(${sql} AS ${this.d.types[type]})`;
+  }
+
+  private op(name: string, args: SqlArg[], type: ColumnType): SqlArg {
+    const t = this.d.operators[name];
+    if (!t) throw new SqlUnsupported(`operator ${name}`);
+    return { sql: `(${t(args, this.ctx(type))})`, type, expr: lit('long', null) };
   }
 
   private range(rel: Rel & { kind: 'range' }): Source {
@@ -253,39 +419,111 @@ class Generator {
     const from = this.scalar(rel.from, f);
     const to = this.scalar(rel.to, f);
     const step = this.scalar(rel.step, f);
-    const ctx = this.ctx('long');
-    const op = (name: string, args: SqlArg[], type: ColumnType): SqlArg => {
-      const t = this.d.operators[name];
-      if (!t) throw new SqlUnsupported(`operator ${name}`);
-      return { sql: t(args, this.ctx(type)), type, expr: { kind: 'lit', type: 'long', value: null } };
-    };
-    const diff = op('Subtract', [to, from], from.type === 'datetime' ? 'timespan' : from.type);
-    const count = op('Divide', [diff, step], from.type === 'datetime' || from.type === 'timespan' ? 'real' : step.type);
-    const i: SqlArg = { sql: '"__i"', type: 'long', expr: { kind: 'lit', type: 'long', value: null } };
-    const offset = op('Multiply', [i, step], step.type === 'timespan' ? 'timespan' : step.type);
-    const value = op('Add', [from, offset], col.type);
-    void ctx;
-    const body = `SELECT ${this.cast(value.sql, col.type)} AS ${this.q(names.get(col.name) as string)}, "__i" AS "__o0" FROM generate_series(0, CAST(floor(${count.sql}) AS BIGINT)) AS t("__i")`;
-    return this.cte(body, rel.columns, names, [{ sql: '__o0', descending: false, nullsFirst: false }]);
+    const diff = this.op('Subtract', [to, from], from.type === 'datetime' ? 'timespan' : from.type);
+    const count = this.op(
+      'Divide',
+      [diff, step],
+      from.type === 'datetime' || from.type === 'timespan' ? 'real' : step.type,
+    );
+    const order = this.hidden('o');
+    const i: SqlArg = { sql: this.q(order), type: 'long', expr: lit('long', null) };
+    const offset = this.op('Multiply', [i, step], step.type === 'timespan' ? 'timespan' : step.type);
+    const value = this.op('Add', [from, offset], col.type);
+    const body = `SELECT ${this.cast(value.sql, col.type)} AS ${this.q(names.get(col.name) as string)}, ${this.q(order)} FROM generate_series(0, CAST(floor(${count.sql}) AS BIGINT)) AS t(${this.q(order)})`;
+    return this.cte(body, rel.columns, names, [{ sql: order, descending: false, nullsFirst: false }]);
   }
 
-  private project(inputRel: Rel, columns: readonly PlanColumn[], exprs: readonly ScalarExpr[]): Source {
-    const src = this.relation(inputRel);
-    const names = this.sqlNamesFor(columns);
+  private project(input: Source, columns: readonly PlanColumn[], exprList: readonly ScalarExpr[]): Source {
+    const { src, exprs } = this.stageWindows(input, exprList);
+    const names = this.withCarried(this.sqlNamesFor(columns), src);
     const frame: Frame = { input: src };
     const cols = columns.map((c, i) => {
       const e = this.scalar(exprs[i] as ScalarExpr, frame);
       return `${this.cast(e.sql, c.type === 'unknown' ? e.type : c.type)} AS ${this.q(names.get(c.name) as string)}`;
     });
-    const carry = this.carryOrder(src);
-    const select = [...cols, ...carry.select.map((s) => this.q(s))];
+    const select = [...cols, ...this.carry(src)];
     return this.cte(
       `SELECT ${select.join(', ') || '1 AS "__none"'} FROM ${this.q(src.name)}`,
       columns,
       names,
-      carry.order,
+      src.order,
+      src.carried,
     );
   }
+
+  // ───────────────────────────── window functions ─────────────────────────────
+
+  /** Numbers the rows in their current order (storage order when there is none) so windows see a total order. */
+  private serialize(src: Source): Source {
+    const sql = this.hidden('s');
+    const over = src.order ? `ORDER BY ${this.orderBy(src.order)}` : '';
+    const order: OrderKey[] = [{ sql, descending: false, nullsFirst: false }];
+    const names = new Map(src.sqlNames);
+    return this.cte(
+      `SELECT *, row_number() OVER (${over}) AS ${this.q(sql)} FROM ${this.q(src.name)}`,
+      src.columns,
+      names,
+      order,
+      src.carried,
+    );
+  }
+
+  /**
+   * Computes the window calls of `exprs` into hidden columns (innermost first, one CTE per nesting level) and
+   * returns the expressions with those calls replaced by column references.
+   */
+  private stageWindows(input: Source, exprList: readonly ScalarExpr[]): { src: Source; exprs: ScalarExpr[] } {
+    if (!exprList.some(hasWindow)) return { src: input, exprs: [...exprList] };
+    let src = this.serialize(input);
+    let exprs = exprList.map((e) => mapExpr(e, (x) => (x.kind === 'win' ? expandWindow(x) : x)));
+    const spec = (partition: readonly ScalarExpr[] | undefined, s: Source): WindowSpec => ({
+      partitionBy: (partition ?? []).map((p) => this.scalar(p, { input: s }).sql),
+      orderBy: this.orderBy(src.order ?? []),
+    });
+    for (let level = 0; exprs.some(hasWindow); level++) {
+      if (level > 50) throw new SqlUnsupported('Row functions nested this deeply');
+      const found = new Map<string, { name: string; sql: string; type: ColumnType }>();
+      const current = src;
+      const replace = (x: ScalarExpr): ScalarExpr => {
+        if (x.kind !== 'win' || x.args.some(hasWindow) || (x.partition ?? []).some(hasWindow)) {
+          return mapChildren(x, replace);
+        }
+        {
+          const key = JSON.stringify(x);
+          let entry = found.get(key);
+          if (!entry) {
+            const t = this.d.relational.windows[x.fn];
+            if (!t) throw new SqlUnsupported(`The function ${x.fn}()`);
+            const args = x.args.map((a) => this.scalar(a, { input: current }));
+            entry = {
+              name: this.hidden('w'),
+              sql: t(args, spec(x.partition, current), this.ctx(x.type)),
+              type: x.type,
+            };
+            found.set(key, entry);
+          }
+          return { kind: 'col', name: `\u0000${entry.name}`, type: x.type };
+        }
+      };
+      exprs = exprs.map(replace);
+      const names = new Map(src.sqlNames);
+      const extra: string[] = [];
+      for (const f of found.values()) {
+        names.set(`\u0000${f.name}`, f.name);
+        extra.push(`${f.sql} AS ${this.q(f.name)}`);
+      }
+      src = this.cte(
+        `SELECT *, ${extra.join(', ')} FROM ${this.q(src.name)}`,
+        src.columns,
+        names,
+        src.order,
+        src.carried,
+      );
+    }
+    return { src, exprs };
+  }
+
+  // ───────────────────────────── aggregation ─────────────────────────────
 
   private aggregate(
     inputRel: Rel,
@@ -296,6 +534,7 @@ class Generator {
     const src = this.relation(inputRel);
     const names = this.sqlNamesFor(columns);
     const frame: Frame = { input: src };
+    const groups = this.collectGroups(aggregates.map((a) => a.expr));
     const select: string[] = [];
     keys.forEach((k, i) => {
       const c = columns[i] as PlanColumn;
@@ -303,7 +542,7 @@ class Generator {
     });
     aggregates.forEach((a, i) => {
       const c = columns[keys.length + i] as PlanColumn;
-      const e = this.scalar(a.expr, frame);
+      const e = this.scalar(a.expr, frame, groups);
       select.push(
         `${this.cast(e.sql, c.type === 'unknown' ? e.type : c.type)} AS ${this.q(names.get(c.name) as string)}`,
       );
@@ -312,13 +551,92 @@ class Generator {
     return this.cte(`SELECT ${select.join(', ')} FROM ${this.q(src.name)}${groupBy}`, columns, names, null);
   }
 
+  /** The elements of each multi-column aggregate (`agg` nodes sharing a `group`), in order of appearance. */
+  private collectGroups(exprs: readonly ScalarExpr[]): Map<string, (ScalarExpr & { kind: 'agg' })[]> {
+    const groups = new Map<string, (ScalarExpr & { kind: 'agg' })[]>();
+    for (const e of exprs) {
+      mapExpr(e, (x) => {
+        if (x.kind === 'agg' && x.group !== undefined) {
+          const list = groups.get(x.group) ?? [];
+          if (!list.some((y) => JSON.stringify(y) === JSON.stringify(x))) list.push(x);
+          groups.set(x.group, list);
+        }
+        return x;
+      });
+    }
+    return groups;
+  }
+
+  /**
+   * One element of a multi-column aggregate: the aggregate runs over a struct of all the group's values (the
+   * last argument of each element) and the element reads its field, so all elements come from the same row.
+   */
+  private groupElement(
+    e: ScalarExpr & { kind: 'agg' },
+    group: readonly (ScalarExpr & { kind: 'agg' })[],
+    frame: Frame,
+  ): SqlArg {
+    const t = this.d.aggregates[e.fn];
+    if (!t) throw new SqlUnsupported(`The aggregate ${e.fn}()`);
+    const index = group.findIndex((x) => JSON.stringify(x) === JSON.stringify(e));
+    const leading = e.args.slice(0, -1).map((a) => this.scalar(a, frame));
+    const fields = group.map((x, i) => {
+      const v = x.args[x.args.length - 1];
+      return [`f${i}`, v ? this.scalar(v, frame).sql : 'NULL'] as const;
+    });
+    const struct: SqlArg = { sql: this.d.relational.struct(fields), type: 'dynamic', expr: e };
+    const whole = t([...leading, struct], this.ctx('dynamic'));
+    return { sql: this.d.relational.structField(whole, `f${index}`), type: e.type, expr: e };
+  }
+
+  // ───────────────────────────── make-series ─────────────────────────────
+
+  private makeSeries(rel: Rel & { kind: 'make-series' }): Source {
+    const build = this.d.relational.makeSeries;
+    if (!build) throw new SqlUnsupported('make-series');
+    const src = this.relation(rel.input);
+    const frame: Frame = { input: src };
+    const names = this.sqlNamesFor(rel.columns);
+    const alias = (name: string) => this.q(names.get(name) as string);
+    const f = { input: null };
+    const body = build(
+      {
+        input: this.q(src.name),
+        keys: rel.keys.map((k) => ({ sql: this.scalar(k.expr, frame).sql, alias: alias(k.name) })),
+        aggregates: rel.aggregates.map((a) => ({
+          value: this.scalar(a.expr, frame),
+          default: this.scalar(a.defaultValue, f),
+          alias: alias(a.name),
+        })),
+        axis: this.scalar(rel.axis.expr, frame),
+        axisAlias: alias(rel.axis.name),
+        from: rel.from ? this.scalar(rel.from, f) : null,
+        to: rel.to ? this.scalar(rel.to, f) : null,
+        step: this.scalar(rel.step, f),
+        nonEmpty: rel.nonEmpty === true,
+      },
+      this.ctx('dynamic'),
+    );
+    return this.cte(body, rel.columns, names, null);
+  }
+
+  // ───────────────────────────── sort, join, union, mv-expand ─────────────────────────────
+
   private sort(src: Source, keys: readonly SortKey[]): Source {
     const frame: Frame = { input: src };
-    const hidden = keys.map((k, i) => ({ key: k, sql: `__o${i}`, value: this.scalar(k.expr, frame).sql }));
+    const hidden = keys.map((k) => ({ key: k, sql: this.hidden('o'), value: this.scalar(k.expr, frame).sql }));
     const cols = src.columns.map((c) => this.col(src, c.name));
-    const select = [...cols, ...hidden.map((h) => `${h.value} AS ${this.q(h.sql)}`)];
+    const carried = [...src.carried.values()].map((s) => this.q(s));
+    const select = [...cols, ...carried, ...hidden.map((h) => `${h.value} AS ${this.q(h.sql)}`)];
     const order = hidden.map((h) => ({ sql: h.sql, descending: h.key.descending, nullsFirst: h.key.nullsFirst }));
-    return this.cte(`SELECT ${select.join(', ')} FROM ${this.q(src.name)}`, src.columns, new Map(src.sqlNames), order);
+    const names = new Map([...src.columns].map((c) => [c.name, src.sqlNames.get(c.name) as string]));
+    return this.cte(
+      `SELECT ${select.join(', ')} FROM ${this.q(src.name)}`,
+      src.columns,
+      this.withCarried(names, src),
+      order,
+      src.carried,
+    );
   }
 
   private join(rel: Rel & { kind: 'join' }): Source {
@@ -334,9 +652,11 @@ class Generator {
     const on = conds.length ? conds.join(' AND ') : 'true';
     let leftFrom = this.q(left.name);
     if (rel.joinKind === 'innerunique') {
+      // Kusto keeps one left row per key; with a known order, the first one.
       const keys = rel.on.map((k) => this.scalar(k.left, { input: left }).sql);
+      const order = left.order ? ` ORDER BY ${[...keys, this.orderBy(left.order)].join(', ')}` : '';
       leftFrom = keys.length
-        ? `(SELECT DISTINCT ON (${keys.join(', ')}) * FROM ${this.q(left.name)})`
+        ? `(SELECT DISTINCT ON (${keys.join(', ')}) * FROM ${this.q(left.name)}${order})`
         : this.q(left.name);
     }
     const names = this.sqlNamesFor(rel.columns);
@@ -396,64 +716,49 @@ class Generator {
 
   private mvExpand(rel: Rel & { kind: 'mv-expand' }): Source {
     const src = this.relation(rel.input);
-    const names = this.sqlNamesFor(rel.columns);
+    const names = this.withCarried(this.sqlNamesFor(rel.columns), src);
     const frame: Frame = { input: src };
     const expand = this.d.functions.__mv_expand_list;
     if (!expand) throw new SqlUnsupported('mv-expand');
     const itemNames = new Set(rel.items.map((i) => i.name));
+    const strArg = (v: string): SqlArg => ({
+      sql: this.d.literal(v, 'string'),
+      type: 'string',
+      expr: lit('string', v),
+    });
     const lists = rel.items.map((item) => {
       const e = this.scalar(item.expr, frame);
-      return expand(
-        [
-          e,
-          {
-            sql: this.d.literal(rel.bagExpansion, 'string'),
-            type: 'string',
-            expr: { kind: 'lit', type: 'string', value: rel.bagExpansion },
-          },
-        ],
-        this.ctx('dynamic'),
-      );
+      return expand([e, strArg(rel.bagExpansion)], this.ctx('dynamic'));
     });
-    // Expand in a sub-select (unnest zips several lists, padding the shorter ones with nulls, as Kusto does).
+    const idx = this.hidden('i');
+    const needIndex = rel.indexColumn !== null || rel.limit !== null || src.order !== null;
+    // Expand in a sub-select: unnest zips several lists, padding the shorter ones with nulls, as Kusto does.
     const inner = [
       '*',
       ...lists.map((l, i) => `unnest(${l}) AS "__v${i}"`),
-      ...(rel.indexColumn !== null && lists[0] ? [`unnest(range(0, len(${lists[0]}))) AS "__idx"`] : []),
+      ...(needIndex && lists.length
+        ? [`unnest(range(0, greatest(${lists.map((l) => `len(${l})`).join(', ')}))) AS ${this.q(idx)}`]
+        : []),
     ];
     const cast = this.d.functions.__mv_expand_cast;
     const outCols = rel.columns.map((c) => {
       const alias = this.q(names.get(c.name) as string);
       const itemIndex = rel.items.findIndex((it) => it.name === c.name);
       if (itemIndex >= 0) {
-        const v: SqlArg = {
-          sql: `"__v${itemIndex}"`,
-          type: 'dynamic',
-          expr: { kind: 'lit', type: 'dynamic', value: null },
-        };
-        const typed =
-          cast && c.type !== 'dynamic'
-            ? cast(
-                [
-                  v,
-                  {
-                    sql: this.d.literal(c.type, 'string'),
-                    type: 'string',
-                    expr: { kind: 'lit', type: 'string', value: c.type },
-                  },
-                ],
-                this.ctx(c.type),
-              )
-            : v.sql;
+        const v: SqlArg = { sql: `"__v${itemIndex}"`, type: 'dynamic', expr: lit('dynamic', null) };
+        const typed = cast && c.type !== 'dynamic' ? cast([v, strArg(c.type)], this.ctx(c.type)) : v.sql;
         return `${typed} AS ${alias}`;
       }
-      if (c.name === rel.indexColumn && !itemNames.has(c.name)) return `CAST("__idx" AS BIGINT) AS ${alias}`;
+      if (c.name === rel.indexColumn && !itemNames.has(c.name)) return `CAST(${this.q(idx)} AS BIGINT) AS ${alias}`;
       return `${this.col(src, c.name)} AS ${alias}`;
     });
-    const carry = this.carryOrder(src);
-    const limit = rel.limit ? '' : '';
-    const body = `SELECT ${[...outCols, ...carry.select.map((s) => this.q(s))].join(', ')} FROM (SELECT ${inner.join(', ')} FROM ${this.q(src.name)})${limit}`;
-    return this.cte(body, rel.columns, names, carry.order);
+    const order: OrderKey[] | null = src.order
+      ? [...src.order, { sql: idx, descending: false, nullsFirst: false }]
+      : null;
+    const carry = [...this.carry(src), ...(src.order ? [this.q(idx)] : [])];
+    const limit = rel.limit ? ` WHERE ${this.q(idx)} < ${this.scalar(rel.limit, { input: null }).sql}` : '';
+    const body = `SELECT ${[...outCols, ...carry].join(', ')} FROM (SELECT ${inner.join(', ')} FROM ${this.q(src.name)})${limit}`;
+    return this.cte(body, rel.columns, names, order, src.carried);
   }
 
   // ───────────────────────────── scalars ─────────────────────────────
@@ -469,16 +774,21 @@ class Generator {
     };
   }
 
-  scalar(e: ScalarExpr, frame: Frame): SqlArg {
+  scalar(e: ScalarExpr, frame: Frame, groups?: ReadonlyMap<string, readonly (ScalarExpr & { kind: 'agg' })[]>): SqlArg {
     try {
-      return this.scalarInner(e, frame);
+      return this.scalarInner(e, frame, groups);
     } catch (err) {
       if (err instanceof SqlUnsupported && !err.span && 'span' in e && e.span) err.span = e.span;
       throw err;
     }
   }
 
-  private scalarInner(e: ScalarExpr, frame: Frame): SqlArg {
+  private scalarInner(
+    e: ScalarExpr,
+    frame: Frame,
+    groups?: ReadonlyMap<string, readonly (ScalarExpr & { kind: 'agg' })[]>,
+  ): SqlArg {
+    const sub = (x: ScalarExpr) => this.scalar(x, frame, groups);
     switch (e.kind) {
       case 'col': {
         if (e.side === 'left' && frame.left) {
@@ -488,6 +798,10 @@ class Generator {
           return { sql: this.col(frame.right.source, e.name, frame.right.alias), type: e.type, expr: e };
         }
         if (!frame.input) throw new Error(`internal: column ${e.name} outside of a row context`);
+        // ingestion_time() where no table row is at hand (after summarize, on a datatable) is null, as in Kusto.
+        if (e.name === INGESTION_TIME && !frame.input.sqlNames.has(e.name)) {
+          return { sql: this.d.nullOf('datetime'), type: 'datetime', expr: e };
+        }
         return { sql: this.col(frame.input, e.name, frame.alias), type: e.type, expr: e };
       }
       case 'lit':
@@ -500,24 +814,33 @@ class Generator {
       case 'op': {
         const t = this.d.operators[e.op];
         if (!t) throw new SqlUnsupported(`The operator ${e.op}`);
-        const args = e.args.map((a) => this.scalar(a, frame));
+        const args = e.args.map(sub);
         return { sql: `(${t(args, this.ctx(e.type))})`, type: e.type, expr: e };
       }
       case 'call': {
+        if (e.fn === '__tuple_element') {
+          const [value, element] = e.args;
+          const index = element?.kind === 'lit' ? Number(element.value) : Number.NaN;
+          if (!value || Number.isNaN(index)) throw new Error('internal: malformed tuple element');
+          const v = sub(value);
+          return { sql: this.d.relational.tupleElement(v.sql, '', index), type: e.type, expr: e };
+        }
         const t = this.d.functions[e.fn];
         if (!t) throw new SqlUnsupported(`The function ${e.fn}()`);
-        const args = e.args.map((a) => this.scalar(a, frame));
+        const args = e.args.map(sub);
         return { sql: t(args, this.ctx(e.type)), type: e.type, expr: e };
       }
       case 'agg': {
+        const group = e.group !== undefined ? groups?.get(e.group) : undefined;
+        if (group) return this.groupElement(e, group, frame);
         const t = this.d.aggregates[e.fn];
         if (!t) throw new SqlUnsupported(`The aggregate ${e.fn}()`);
-        const args = e.args.map((a) => this.scalar(a, frame));
+        const args = e.args.map(sub);
         return { sql: t(args, this.ctx(e.type)), type: e.type, expr: e };
       }
       case 'path': {
-        const base = this.scalar(e.expr, frame);
-        const steps = e.path.map((s) => (typeof s === 'object' ? this.scalar(s, frame) : s));
+        const base = sub(e.expr);
+        const steps = e.path.map((s) => (typeof s === 'object' ? sub(s) : s));
         return { sql: this.d.path(base, steps), type: e.type, expr: e };
       }
       case 'subquery': {
@@ -535,29 +858,23 @@ class Generator {
         const src = this.relation(e.rel);
         const first = src.columns[0];
         if (!first) throw new SqlUnsupported('in() over a table without columns');
-        const value = this.scalar(e.value, frame);
+        const value = sub(e.value);
         const t = this.d.operators[`${e.op}Subquery`];
         if (!t) throw new SqlUnsupported(`The operator ${e.op} over a table`);
-        const sub: SqlArg = {
+        const subq: SqlArg = {
           sql: `SELECT ${this.col(src, first.name)} FROM ${this.q(src.name)}`,
           type: first.type,
           expr: e,
         };
-        return { sql: `(${t([value, sub], this.ctx('bool'))})`, type: 'bool', expr: e };
+        return { sql: `(${t([value, subq], this.ctx('bool'))})`, type: 'bool', expr: e };
       }
       case 'star': {
-        const cols = e.columns.map((c) => this.scalar({ kind: 'col', name: c.name, type: c.type }, frame));
+        const cols = e.columns.map((c) => sub({ kind: 'col', name: c.name, type: c.type }));
         return { sql: cols.map((c) => c.sql).join(', '), type: 'dynamic', expr: e };
       }
-      case 'win': {
-        const t = this.d.functions[`__window_${e.fn}`];
-        if (!t) throw new SqlUnsupported(`The function ${e.fn}()`);
-        const args = e.args.map((a) => this.scalar(a, frame));
-        const order = frame.input?.order;
-        const over = order ? `ORDER BY ${this.orderBy(order)}` : '';
-        const orderArg: SqlArg = { sql: over, type: 'string', expr: e };
-        return { sql: t([orderArg, ...args], this.ctx(e.type)), type: e.type, expr: e };
-      }
+      case 'win':
+        // Window calls are computed into hidden columns before the expression that uses them (stageWindows).
+        throw new SqlUnsupported(`The function ${e.fn}() in this position`);
     }
   }
 }

@@ -11,6 +11,7 @@ import { GEO_FUNCTIONS } from './functions-geo.js';
 import { SERIES_FUNCTIONS } from './functions-series.js';
 import { STRINGS_FUNCTIONS } from './functions-strings.js';
 import { OPERATORS } from './operators.js';
+import { RELATIONAL } from './relational.js';
 
 /** JSON path text for constant steps: `$.a[0]."b c"`. */
 function jsonPath(steps: readonly (string | number)[]): string {
@@ -40,6 +41,7 @@ export const duckdb: Dialect = {
     ...GEO_FUNCTIONS,
   },
   aggregates: AGGREGATES,
+  relational: RELATIONAL,
   path(base: SqlArg, steps: readonly (string | number | SqlArg)[]): string {
     let sql = base.sql;
     let pending: (string | number)[] = [];

@@ -99,6 +99,7 @@ function jsonPath(key: string): string {
 
 /** Conversion of one VARCHAR source value to a KQL type's storage (NULL when it cannot be converted). */
 function convert(type: ScalarTypeName, s: string): string {
+  // Numeric and TIMESTAMPTZ casts ignore surrounding whitespace themselves; BOOLEAN, UUID and strptime do not.
   const t = `trim(${s})`;
   switch (type) {
     case 'string':
@@ -106,13 +107,13 @@ function convert(type: ScalarTypeName, s: string): string {
     case 'bool':
       return `TRY_CAST(${t} AS BOOLEAN)`;
     case 'int':
-      return `TRY_CAST(${t} AS INTEGER)`;
+      return `TRY_CAST(${s} AS INTEGER)`;
     case 'long':
-      return `TRY_CAST(${t} AS BIGINT)`;
+      return `TRY_CAST(${s} AS BIGINT)`;
     case 'real':
-      return `TRY_CAST(${t} AS DOUBLE)`;
+      return `TRY_CAST(${s} AS DOUBLE)`;
     case 'decimal':
-      return `TRY_CAST(${t} AS DECIMAL(38,18))`;
+      return `TRY_CAST(${s} AS DECIMAL(38,18))`;
     case 'guid':
       return `TRY_CAST(${t} AS UUID)`;
     case 'datetime': {
@@ -121,7 +122,7 @@ function convert(type: ScalarTypeName, s: string): string {
       const pm24 =
         `CASE WHEN regexp_matches(${t}, ' (1[3-9]|2[0-3]):[0-9]{2}:[0-9]{2}(\\.[0-9]+)? PM$') ` +
         `THEN try_strptime(regexp_replace(${t}, ' PM$', ''), ['%m/%d/%Y, %H:%M:%S.%g', '%m/%d/%Y, %H:%M:%S']) END`;
-      return `coalesce(CAST(TRY_CAST(${t} AS TIMESTAMPTZ) AS TIMESTAMP), try_strptime(${t}, [${DATETIME_FORMATS.map(str).join(', ')}]), ${pm24})`;
+      return `coalesce(CAST(TRY_CAST(${s} AS TIMESTAMPTZ) AS TIMESTAMP), try_strptime(${t}, [${DATETIME_FORMATS.map(str).join(', ')}]), ${pm24})`;
     }
     case 'timespan': {
       const part = (k: number) => `regexp_extract(${t}, '^${TIMESPAN_RE}$', ${k})`;
@@ -170,7 +171,8 @@ function columnExprs(plan: LoadPlan, name: string, type: ScalarTypeName): Column
   );
   const value = converted.length === 1 ? (converted[0] as string) : `coalesce(${converted.join(', ')})`;
   if (type === 'dynamic') return { value };
-  const raw = sources.map((i) => `NULLIF(trim(${f(i)}), '')`);
+  // The raw text is only inspected for rows whose value did not convert (see __err), so it stays untrimmed here.
+  const raw = sources.map((i) => `NULLIF(${f(i)}, '')`);
   return { value, raw: raw.length === 1 ? (raw[0] as string) : `coalesce(${raw.join(', ')})` };
 }
 
@@ -200,7 +202,7 @@ function convertedSql(plan: LoadPlan, withRowNumber: boolean): string {
     return `v${j}`;
   });
   const checks = exprs.flatMap((e, j) =>
-    e.raw ? [`CASE WHEN v${j} IS NULL AND r${j} IS NOT NULL THEN '${j}' END`] : [],
+    e.raw ? [`CASE WHEN v${j} IS NULL AND r${j} IS NOT NULL AND trim(r${j}) <> '' THEN '${j}' END`] : [],
   );
   const err = checks.length > 0 ? `concat_ws(',', ${checks.join(', ')})` : "''";
   const rawCols = exprs.flatMap((e, j) => (e.raw ? [`r${j}`] : []));

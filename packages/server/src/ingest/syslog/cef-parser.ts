@@ -19,7 +19,7 @@ export interface CefEvent {
   readonly signatureId: string;
   readonly name: string;
   readonly severity: string;
-  /** Extension pairs in message order, values unescaped and trimmed. */
+  /** Extension pairs in message order, values unescaped (the one separator space removed, other spaces kept). */
   readonly extensions: readonly (readonly [string, string])[];
   /** Text at the start of the extension that belongs to no key (reported as a warning). */
   readonly strayText?: string;
@@ -124,19 +124,20 @@ export function parseExtension(
     while (k > start && isKeyChar(s.charCodeAt(k - 1))) k--;
     if (k === i) continue;
     if (k > start && s.charCodeAt(k - 1) !== 32 && s.charCodeAt(k - 1) !== 9) continue;
-    if (prevKey !== undefined) extensions.push([prevKey, unescapeValue(s.slice(prevValueStart, k))]);
+    // Exactly one space separates pairs: other spaces belong to the value (Sentinel keeps a command line's
+    // trailing space, see the CrowdStrike sample).
+    if (prevKey !== undefined) extensions.push([prevKey, unescapeValue(s.slice(prevValueStart, k - 1))]);
     else firstKeyStart = k;
     prevKey = s.slice(k, i);
     prevValueStart = i + 1;
   }
-  if (prevKey !== undefined) extensions.push([prevKey, unescapeValue(s.slice(prevValueStart))]);
+  if (prevKey !== undefined) extensions.push([prevKey, unescapeValue(s.slice(prevValueStart).trimEnd())]);
   const strayEnd = firstKeyStart < 0 ? n : firstKeyStart;
   const stray = s.slice(start, strayEnd).trim();
   return { extensions, strayText: stray.length > 0 ? stray : undefined };
 }
 
-function unescapeValue(raw: string): string {
-  const v = raw.trim();
+function unescapeValue(v: string): string {
   if (v.indexOf('\\') < 0) return v;
   let out = '';
   let chunk = 0;

@@ -12,8 +12,9 @@ export type CellValue = string | number | null;
 
 export type SyslogTableName = 'Syslog' | 'CommonSecurityLog';
 
-/** A `Syslog` row. Every column the parser knows is always present. */
-export interface SyslogRow {
+/** A `Syslog` row. Every column the parser knows is always present. (A type, not an interface, so that it is a
+ * `Record<string, CellValue>` too.) */
+export type SyslogRow = {
   TimeGenerated: string;
   EventTime: string | null;
   Computer: string;
@@ -26,7 +27,7 @@ export interface SyslogRow {
   SyslogMessage: string;
   SourceSystem: string;
   CollectorHostName: string;
-}
+};
 
 /** A `CommonSecurityLog` row: only the columns the message populated (plus the always-set ones). */
 export type CommonSecurityLogRow = Record<string, CellValue>;

@@ -1,0 +1,95 @@
+/**
+ * The state store's driver contract (run against every driver: SQLite now, PostgreSQL when it exists): queries,
+ * transactions commit or roll back as a whole, concurrent transactions serialize, nobody sees uncommitted state,
+ * migrations apply once, and committed data survives reopening.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { migrate } from '../../src/state/migrations.js';
+import { SqliteDriver } from '../../src/state/sql-driver.js';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+function fresh(): { path: string; driver: SqliteDriver } {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-state-'));
+  dirs.push(dir);
+  const path = join(dir, 'state.db');
+  return { path, driver: new SqliteDriver(path) };
+}
+
+const M1 = { version: 1, name: 'items', statements: ['CREATE TABLE items (id INTEGER PRIMARY KEY, v TEXT NOT NULL)'] };
+
+describe.each([['sqlite', fresh]])('SqlDriver contract (%s)', (_name, open) => {
+  it('runs queries with portable placeholders and booleans', async () => {
+    const { driver } = open();
+    await migrate(driver, [M1]);
+    expect(await driver.run('INSERT INTO items (id, v) VALUES (?, ?), (?, ?)', [1, 'a', 2, 'b'])).toBe(2);
+    expect(await driver.all('SELECT id, v FROM items ORDER BY id')).toEqual([
+      { id: 1, v: 'a' },
+      { id: 2, v: 'b' },
+    ]);
+    expect(await driver.get('SELECT v FROM items WHERE id = ?', [2])).toEqual({ v: 'b' });
+    expect(await driver.get('SELECT v FROM items WHERE id = ?', [9])).toBeUndefined();
+    await driver.close();
+  });
+
+  it('commits or rolls back a transaction as a whole', async () => {
+    const { driver } = open();
+    await migrate(driver, [M1]);
+    await driver.transaction(async (tx) => {
+      await tx.run('INSERT INTO items (id, v) VALUES (1, ?)', ['kept']);
+    });
+    await expect(
+      driver.transaction(async (tx) => {
+        await tx.run('INSERT INTO items (id, v) VALUES (2, ?)', ['lost']);
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
+    expect(await driver.all('SELECT v FROM items')).toEqual([{ v: 'kept' }]);
+    await driver.close();
+  });
+
+  it('serializes concurrent transactions and hides uncommitted state', async () => {
+    const { driver } = open();
+    await migrate(driver, [M1]);
+    await driver.run("INSERT INTO items (id, v) VALUES (1, '0')");
+    const increments = Array.from({ length: 20 }, () =>
+      driver.transaction(async (tx) => {
+        const row = await tx.get<{ v: string }>('SELECT v FROM items WHERE id = 1');
+        await new Promise((r) => setTimeout(r, 1));
+        await tx.run('UPDATE items SET v = ? WHERE id = 1', [String(Number(row?.v) + 1)]);
+      }),
+    );
+    let sawPartial = false;
+    const slow = driver.transaction(async (tx) => {
+      await tx.run("INSERT INTO items (id, v) VALUES (2, 'pending')");
+      await new Promise((r) => setTimeout(r, 20));
+      await tx.run('DELETE FROM items WHERE id = 2');
+    });
+    const reader = driver.get('SELECT v FROM items WHERE id = 2').then((r) => {
+      if (r) sawPartial = true;
+    });
+    await Promise.all([...increments, slow, reader]);
+    expect(await driver.get('SELECT v FROM items WHERE id = 1')).toEqual({ v: '20' });
+    expect(sawPartial).toBe(false);
+    await driver.close();
+  });
+
+  it('applies migrations once, in order, and keeps data across reopening', async () => {
+    const { path, driver } = open();
+    const M2 = { version: 2, name: 'more', statements: ['ALTER TABLE items ADD COLUMN w INTEGER'] };
+    expect(await migrate(driver, [M2, M1])).toEqual([1, 2]);
+    expect(await migrate(driver, [M1, M2])).toEqual([]);
+    await driver.run("INSERT INTO items (id, v, w) VALUES (1, 'x', 7)");
+    await driver.close();
+    const again = new SqliteDriver(path);
+    expect(await again.get('SELECT v, w FROM items')).toEqual({ v: 'x', w: 7 });
+    await expect(migrate(again, [M1, { ...M2, version: 1 }])).rejects.toThrow(/share version 1/);
+    await again.close();
+  });
+});

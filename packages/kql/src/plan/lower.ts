@@ -471,7 +471,22 @@ class Lowerer {
     if (inner.kind === 'Call') {
       const call = this.callOf(inner);
       if (call && call.kind !== 'user' && call.kind === 'aggregate') {
-        return this.aggregateTupleElement(inner, call.definition.name, index, frame);
+        const def = call.definition;
+        const name = def.isObsolete && def.alternative ? (def.alternative.split("'")[0] ?? def.name) : def.name;
+        return this.aggregateTupleElement(inner, name, index, frame);
+      }
+      if (call?.kind === 'builtin') {
+        // A tuple-valued function (series_fit_line, ...): its template returns a struct, read by position.
+        const tuple = this.info(inner)?.type;
+        const col = tuple?.kind === 'tuple' ? tuple.columns[index] : undefined;
+        const value = this.scalarCall(inner, frame);
+        return {
+          kind: 'call',
+          fn: '__tuple_element',
+          args: [value, { kind: 'lit', type: 'long', value: String(index) }],
+          type: col?.type ?? 'unknown',
+          span: [inner.start, inner.end],
+        };
       }
     }
     return this.unsupported(e, 'A multi-valued function result');
@@ -495,11 +510,22 @@ class Lowerer {
       return { kind: 'agg', fn, args: [by, element()], type, group };
     }
     if (fn === 'take_any' || fn === 'any') return { kind: 'agg', fn: 'take_any', args: [element()], type, group };
-    if (fn === 'percentiles' || fn === 'percentilesw') {
-      const start = fn === 'percentilesw' ? 2 : 1;
+    if (fn === 'percentiles' || fn === 'percentilesw' || fn === 'percentile' || fn === 'percentilew') {
+      const weighted = fn === 'percentilesw' || fn === 'percentilew';
+      const start = weighted ? 2 : 1;
       const base = args.slice(0, start).map((a) => this.scalar(a, frame));
       const p = this.scalar(args[start + index] as Expr, frame);
-      return { kind: 'agg', fn: fn === 'percentiles' ? 'percentile' : 'percentilew', args: [...base, p], type };
+      return {
+        kind: 'agg',
+        fn: weighted ? 'percentilew' : 'percentile',
+        args: [...base, p],
+        type,
+        span: [call.start, call.end],
+      };
+    }
+    // A one-column tuple (percentiles_array, percentilesw_array): the aggregate itself.
+    if (cols.length === 1) {
+      return { kind: 'agg', fn, args: args.map((a) => this.scalar(a, frame)), type, span: [call.start, call.end] };
     }
     return this.unsupported(call, `The multi-column aggregate '${fn}'`);
   }

@@ -25,6 +25,11 @@ export interface TemplateContext {
   unsupported(reason: string): never;
   /** Compiles a literal of the given type in this dialect. */
   literal(value: PlanValue, type: ScalarTypeName): string;
+  /**
+   * For aggregates over an input with a known row order: its `ORDER BY` text, so order-sensitive aggregates
+   * (make_list, take_any, arg_max ties) follow it as Kusto does.
+   */
+  readonly withinOrder?: string;
 }
 
 export type Template = (args: readonly SqlArg[], ctx: TemplateContext) => string;

@@ -46,6 +46,11 @@ export interface GenerateOptions {
   readonly storage: StorageNaming;
   /** Maximum rows to return (Kusto's truncation limit + 1 lets the engine detect truncation cheaply). */
   readonly rowLimit?: number;
+  /**
+   * Restricts every table scan to rows whose ingestion time is in [start, end) (datetime ticks since 1970, as
+   * decimal strings). Detection rules query by ingestion time, so that consecutive windows see each row once.
+   */
+  readonly ingestionWindow?: { readonly start: string; readonly end: string };
 }
 
 export interface GeneratedSql {
@@ -370,8 +375,16 @@ class Generator {
       names.set(INGESTION_TIME, sql);
       carried = new Map([[INGESTION_TIME, sql]]);
     }
+    const window = this.options.ingestionWindow;
+    let where = '';
+    if (window) {
+      const it = this.q(this.options.storage.ingestionTime?.(rel.table) ?? '__ingestion_time');
+      where =
+        ` WHERE ${it} >= ${this.d.literal(window.start, 'datetime')}` +
+        ` AND ${it} < ${this.d.literal(window.end, 'datetime')}`;
+    }
     return this.cte(
-      `SELECT ${cols.join(', ') || '1 AS "__none"'} FROM ${this.q(table)}`,
+      `SELECT ${cols.join(', ') || '1 AS "__none"'} FROM ${this.q(table)}${where}`,
       rel.columns,
       names,
       null,
@@ -585,7 +598,7 @@ class Generator {
       return [`f${i}`, v ? this.scalar(v, frame).sql : 'NULL'] as const;
     });
     const struct: SqlArg = { sql: this.d.relational.struct(fields), type: 'dynamic', expr: e };
-    const whole = t([...leading, struct], this.ctx('dynamic'));
+    const whole = t([...leading, struct], this.ctx('dynamic', this.inputOrder(frame)));
     return { sql: this.d.relational.structField(whole, `f${index}`), type: e.type, expr: e };
   }
 
@@ -763,7 +776,7 @@ class Generator {
 
   // ───────────────────────────── scalars ─────────────────────────────
 
-  private ctx(resultType: ColumnType): TemplateContext {
+  private ctx(resultType: ColumnType, withinOrder?: string): TemplateContext {
     return {
       resultType,
       dialect: this.d,
@@ -771,7 +784,14 @@ class Generator {
         throw new SqlUnsupported(reason);
       },
       literal: (value: PlanValue, type: ScalarTypeName) => this.d.literal(value, type),
+      ...(withinOrder ? { withinOrder } : {}),
     };
+  }
+
+  /** The `ORDER BY` text of the frame's input order, for order-sensitive aggregates. */
+  private inputOrder(frame: Frame): string | undefined {
+    const order = frame.input?.order;
+    return order ? this.orderBy(order) : undefined;
   }
 
   scalar(e: ScalarExpr, frame: Frame, groups?: ReadonlyMap<string, readonly (ScalarExpr & { kind: 'agg' })[]>): SqlArg {
@@ -836,7 +856,7 @@ class Generator {
         const t = this.d.aggregates[e.fn];
         if (!t) throw new SqlUnsupported(`The aggregate ${e.fn}()`);
         const args = e.args.map(sub);
-        return { sql: t(args, this.ctx(e.type)), type: e.type, expr: e };
+        return { sql: t(args, this.ctx(e.type, this.inputOrder(frame))), type: e.type, expr: e };
       }
       case 'path': {
         const base = sub(e.expr);

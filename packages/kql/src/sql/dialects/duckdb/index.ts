@@ -7,8 +7,12 @@ import { DUCKDB_TYPES, literal, nullOf, quoteIdentifier, sqlString } from './bas
 import { FUNCTIONS } from './functions.js';
 import { DATETIME_FUNCTIONS } from './functions-datetime.js';
 import { DYNAMIC_FUNCTIONS } from './functions-dynamic.js';
+import { ENCODING_FUNCTIONS } from './functions-encoding.js';
 import { GEO_FUNCTIONS } from './functions-geo.js';
+import { IP_FUNCTIONS } from './functions-ip.js';
+import { MATH_FUNCTIONS } from './functions-math.js';
 import { SERIES_FUNCTIONS } from './functions-series.js';
+import { SKETCH_FUNCTIONS } from './functions-sketches.js';
 import { STRINGS_FUNCTIONS } from './functions-strings.js';
 import { OPERATORS } from './operators.js';
 import { RELATIONAL } from './relational.js';
@@ -36,9 +40,13 @@ export const duckdb: Dialect = {
     ...FUNCTIONS,
     ...STRINGS_FUNCTIONS,
     ...DATETIME_FUNCTIONS,
+    ...MATH_FUNCTIONS,
+    ...IP_FUNCTIONS,
+    ...ENCODING_FUNCTIONS,
     ...DYNAMIC_FUNCTIONS,
     ...SERIES_FUNCTIONS,
     ...GEO_FUNCTIONS,
+    ...SKETCH_FUNCTIONS,
   },
   aggregates: AGGREGATES,
   relational: RELATIONAL,

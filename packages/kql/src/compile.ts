@@ -9,6 +9,7 @@ import { Codes } from './diagnostics/codes.js';
 import type { Diagnostic } from './diagnostics/diagnostic.js';
 import { lower } from './plan/lower.js';
 import type { PlanColumn, QueryPlan, Visualization } from './plan/nodes.js';
+import { optimize } from './plan/passes/index.js';
 import type { Dialect } from './sql/dialect.js';
 import type { StorageNaming } from './sql/generate.js';
 import { generateSql, SqlUnsupported } from './sql/generate.js';
@@ -21,6 +22,10 @@ export interface CompileOptions {
   readonly nowMs?: number;
   /** Appended as a final LIMIT (e.g. truncation limit + 1). */
   readonly rowLimit?: number;
+  /** Run the plan passes (plan/passes) before generating SQL; default true. False is for comparisons and tests. */
+  readonly optimize?: boolean;
+  /** Restricts every table scan to rows ingested in [startMs, endMs) (ms since 1970): how detection rules read. */
+  readonly ingestionWindow?: { readonly startMs: number; readonly endMs: number };
 }
 
 export interface CompiledQuery {
@@ -80,7 +85,7 @@ function compileAnalysis(text: string, analysis: Analysis, options: CompileOptio
   const nowTicks = BigInt(Math.round(options.nowMs ?? Date.now())) * 10000n;
   const lowered = lower(analysis, { now: nowTicks });
   const diagnostics = [...analysis.diagnostics, ...lowered.diagnostics];
-  const plan = lowered.plan;
+  const plan = lowered.plan && options.optimize !== false ? optimize(lowered.plan) : lowered.plan;
   if (!plan) {
     if (lowered.diagnostics.length === 0) {
       diagnostics.push({
@@ -97,6 +102,7 @@ function compileAnalysis(text: string, analysis: Analysis, options: CompileOptio
     const gen = generateSql(plan.rel, options.dialect, {
       storage: options.storage ?? IDENTITY_STORAGE,
       ...(options.rowLimit !== undefined ? { rowLimit: options.rowLimit } : {}),
+      ...(options.ingestionWindow ? { ingestionWindow: ticksWindow(options.ingestionWindow) } : {}),
     });
     return {
       ok: true,
@@ -121,4 +127,9 @@ function compileAnalysis(text: string, analysis: Analysis, options: CompileOptio
     }
     throw e;
   }
+}
+
+function ticksWindow(w: { readonly startMs: number; readonly endMs: number }): { start: string; end: string } {
+  const ticks = (ms: number) => String(BigInt(Math.round(ms)) * 10000n);
+  return { start: ticks(w.startMs), end: ticks(w.endMs) };
 }

@@ -127,6 +127,23 @@ export interface ScanRel extends RelBase {
    * returns): carried through row-preserving operators, never part of `columns`.
    */
   readonly ingestionTime?: boolean;
+  /**
+   * Time ranges every row the query keeps satisfies (set by the time-filter pass, plan/passes/time-filter.ts):
+   * the filter above the scan still applies them, so an engine may use them only to skip storage (DuckDB zone
+   * maps, ClickHouse primary-key ranges) or ignore them. A row whose column is null is outside every range.
+   */
+  readonly timeRanges?: readonly TimeRange[];
+}
+/** A bound of a time range: datetime ticks (100 ns since 1970, as a decimal string). */
+export interface TimeBound {
+  readonly ticks: string;
+  readonly inclusive: boolean;
+}
+/** `lower <(=) column <(=) upper` on one datetime column of a scanned table; a missing bound is open. */
+export interface TimeRange {
+  readonly column: string;
+  readonly lower: TimeBound | null;
+  readonly upper: TimeBound | null;
 }
 /** Literal rows (`datatable`, `print`). */
 export interface ValuesRel extends RelBase {

@@ -20,6 +20,8 @@ export interface QueryWorkspace {
 export interface RunOptions extends Omit<ExecuteOptions, 'columns'> {
   /** The query's now() in ms since 1970 (default: the time the query starts). */
   readonly nowMs?: number;
+  /** Reads only rows ingested in [startMs, endMs) from every table (detection rules; see CompileOptions). */
+  readonly ingestionWindow?: { readonly startMs: number; readonly endMs: number };
 }
 
 export interface QueryError {
@@ -66,25 +68,28 @@ export function compileKql(
   text: string,
   nowMs: number,
   missing = new Set<string>(),
+  ingestionWindow?: RunOptions['ingestionWindow'],
 ): CompiledQuery {
   return compile(text, compilerWorkspace(ws), {
     dialect: duckdb,
     storage: storageNaming(ws.engine, missing),
     nowMs,
+    ...(ingestionWindow ? { ingestionWindow } : {}),
   });
 }
 
 export async function runKql(ws: QueryWorkspace, text: string, options: RunOptions = {}): Promise<QueryOutcome> {
+  const { ingestionWindow, ...executeOptions } = options;
   const nowMs = options.nowMs ?? Date.now();
   const t0 = performance.now();
   const missing = new Set<string>();
-  let compiled = compileKql(ws, text, nowMs, missing);
+  let compiled = compileKql(ws, text, nowMs, missing, ingestionWindow);
   if (compiled.ok && missing.size > 0) {
     for (const name of missing) {
       const def = ws.definitions.find((d) => d.name === name);
       if (def) await ws.engine.ensureTable(def);
     }
-    compiled = compileKql(ws, text, nowMs);
+    compiled = compileKql(ws, text, nowMs, undefined, ingestionWindow);
   }
   const compileMs = performance.now() - t0;
   if (!compiled.ok || !compiled.sql) {
@@ -99,7 +104,7 @@ export async function runKql(ws: QueryWorkspace, text: string, options: RunOptio
   }
   try {
     const result = await ws.engine.query(compiled.sql, {
-      ...options,
+      ...executeOptions,
       columns: compiled.columns.map((c) => ({ name: c.name, type: c.type })),
     });
     return { compiled, diagnostics: compiled.diagnostics, result, error: null, compileMs };

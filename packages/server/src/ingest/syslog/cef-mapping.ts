@@ -149,8 +149,25 @@ const CEF_KEYS_LOWER: ReadonlyMap<string, CefKeyMapping> = new Map(
   [...CEF_KEYS].map(([k, m]) => [k.toLowerCase(), m] as const),
 );
 
+/**
+ * Every key seen so far → its mapping or null: the exact keys, plus keys resolved case-insensitively or found
+ * unknown (vendor keys repeat in every message of a device). One lookup per key; the learned part is bounded.
+ */
+const lookup = new Map<string, CefKeyMapping | null>(CEF_KEYS);
+const LEARNED_MAX = 10_000;
+let learned = 0;
+
 export function cefKeyMapping(key: string): CefKeyMapping | undefined {
-  return CEF_KEYS.get(key) ?? CEF_KEYS_LOWER.get(key.toLowerCase());
+  const m = lookup.get(key);
+  if (m !== undefined) return m ?? undefined;
+  const resolved = CEF_KEYS_LOWER.get(key.toLowerCase()) ?? null;
+  if (learned >= LEARNED_MAX) {
+    for (const k of lookup.keys()) if (!CEF_KEYS.has(k)) lookup.delete(k);
+    learned = 0;
+  }
+  lookup.set(key, resolved);
+  learned++;
+  return resolved ?? undefined;
 }
 
 /** Columns every CEF row has (set from the header and the receiver), besides those the extension fills. */

@@ -108,18 +108,16 @@ export function parseExtension(
   start: number,
 ): { extensions: [string, string][]; strayText: string | undefined } {
   const extensions: [string, string][] = [];
-  // Key boundaries: [keyStart, indexOfEquals].
   let prevKey: string | undefined;
   let prevValueStart = 0;
   let firstKeyStart = -1;
   const n = s.length;
-  for (let i = start; i < n; i++) {
-    const c = s.charCodeAt(i);
-    if (c === 92) {
-      i++; // an escaped character is never a key boundary
-      continue;
-    }
-    if (c !== 61 /* = */) continue;
+  // Jump from `=` to `=` (native search) rather than walking every character in JS.
+  for (let i = s.indexOf('=', start); i >= 0; i = s.indexOf('=', i + 1)) {
+    // Escaped when preceded by an odd number of backslashes.
+    let b = i - 1;
+    while (b >= start && s.charCodeAt(b) === 92) b--;
+    if ((i - 1 - b) % 2 === 1) continue;
     let k = i;
     while (k > start && isKeyChar(s.charCodeAt(k - 1))) k--;
     if (k === i) continue;

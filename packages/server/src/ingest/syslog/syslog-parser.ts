@@ -133,6 +133,41 @@ function readPri(s: string): [number | undefined, number] {
   return [v, i + 1];
 }
 
+/** Every result has the same shape (absent fields are undefined), which keeps the hot path monomorphic. */
+function result(
+  format: SyslogFormat,
+  pri: number | undefined,
+  facility: number,
+  severity: number,
+  timestamp: Instant | undefined,
+  hostname: string | undefined,
+  appName: string | undefined,
+  procId: string | undefined,
+  msgId: string | undefined,
+  structuredData: readonly StructuredElement[] | undefined,
+  structuredDataText: string | undefined,
+  message: string,
+  error: string | undefined,
+  warnings: readonly string[],
+): SyslogMessage {
+  return {
+    format,
+    pri,
+    facility,
+    severity,
+    timestamp,
+    hostname,
+    appName,
+    procId,
+    msgId,
+    structuredData,
+    structuredDataText,
+    message,
+    error,
+    warnings,
+  };
+}
+
 /**
  * Parses one decoded syslog message. `receivedMs` supplies the year of BSD timestamps; `assumedOffset` (minutes
  * east of UTC) applies to timestamps without a zone.
@@ -140,15 +175,22 @@ function readPri(s: string): [number | undefined, number] {
 export function parseSyslog(s: string, receivedMs: number, assumedOffset: number): SyslogMessage {
   const [pri, afterPri] = readPri(s);
   if (pri !== undefined && Number.isNaN(pri)) {
-    return {
-      format: 'none',
-      pri: undefined,
-      facility: DEFAULT_PRI >> 3,
-      severity: DEFAULT_PRI & 7,
-      message: s,
-      error: 'invalid PRI',
-      warnings: [],
-    };
+    return result(
+      'none',
+      undefined,
+      DEFAULT_PRI >> 3,
+      DEFAULT_PRI & 7,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      s,
+      'invalid PRI',
+      [],
+    );
   }
   const facility = (pri ?? DEFAULT_PRI) >> 3;
   const severity = (pri ?? DEFAULT_PRI) & 7;
@@ -205,8 +247,8 @@ function parse3164(
     while (s.charCodeAt(p) === SP) p++;
     if (hostAllowed) {
       const end = nextSpace(s, p);
-      const looksLikeTag = s.charCodeAt(end - 1) === 58 || s.lastIndexOf('[', end) >= p;
-      if (!looksLikeTag && isHostname(s, p, end)) {
+      // `sshd[12]:` or `app:` is a tag, not a host: isHostname rejects `[` and a trailing colon.
+      if (isHostname(s, p, end)) {
         hostname = s.slice(p, end);
         p = end;
         while (s.charCodeAt(p) === SP) p++;
@@ -216,18 +258,22 @@ function parse3164(
   }
   if (tag) p = tag.end;
   const message = p === 0 ? s : s.slice(p);
-  return {
-    format: timestamp === undefined && pri === undefined ? 'none' : 'rfc3164',
+  return result(
+    timestamp === undefined && pri === undefined ? 'none' : 'rfc3164',
     pri,
     facility,
     severity,
-    ...(timestamp && { timestamp }),
-    ...(hostname !== undefined && { hostname }),
-    ...(tag && { appName: tag.name }),
-    ...(tag?.pid !== undefined && { procId: tag.pid }),
+    timestamp,
+    hostname,
+    tag?.name,
+    tag?.pid,
+    undefined,
+    undefined,
+    undefined,
     message,
+    undefined,
     warnings,
-  };
+  );
 }
 
 function parse5424(
@@ -244,15 +290,22 @@ function parse5424(
   // TIMESTAMP HOSTNAME APP-NAME PROCID MSGID, each a token or `-`.
   for (let k = 0; k < 5; k++) {
     if (p >= s.length) {
-      return {
-        format: 'rfc5424',
+      return result(
+        'rfc5424',
         pri,
         facility,
         severity,
-        message: s,
-        error: 'incomplete RFC 5424 header',
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        s,
+        'incomplete RFC 5424 header',
         warnings,
-      };
+      );
     }
     const end = nextSpace(s, p);
     const token = s.slice(p, end);
@@ -292,21 +345,22 @@ function parse5424(
     message = s.slice(p);
   }
   if (message.charCodeAt(0) === 0xfeff) message = message.slice(1);
-  return {
-    format: 'rfc5424',
+  return result(
+    'rfc5424',
     pri,
     facility,
     severity,
-    ...(timestamp && { timestamp }),
-    ...(hostname !== undefined && { hostname }),
-    ...(appName !== undefined && { appName }),
-    ...(procId !== undefined && { procId }),
-    ...(msgId !== undefined && { msgId }),
-    ...(structuredData && { structuredData, structuredDataText }),
+    timestamp,
+    hostname,
+    appName,
+    procId,
+    msgId,
+    structuredData,
+    structuredDataText,
     message,
-    ...(error && { error }),
+    error,
     warnings,
-  };
+  );
 }
 
 /** SD-ELEMENTs from `p` (which is at `[`); undefined when malformed. PARAM-VALUE escapes: `\"`, `\\`, `\]`. */

@@ -16,13 +16,42 @@ const MIN_MS = -62135596800000; // 0001-01-01T00:00:00Z
 const MAX_MS = 253402300799999; // 9999-12-31T23:59:59.999Z
 const DAY_MS = 86_400_000;
 
+/** Days since 1970-01-01 of a proleptic Gregorian date (month 1-12). Pure arithmetic: no Date objects per row. */
+function daysFromCivil(year: number, month: number, day: number): number {
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yoe = y - era * 400;
+  const mp = month > 2 ? month - 3 : month + 9;
+  const doy = Math.floor((153 * mp + 2) / 5) + day - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return era * 146097 + doe - 719468;
+}
+
+const pad2 = (n: number): string => (n < 10 ? `0${n}` : `${n}`);
+const pad3 = (n: number): string => (n < 10 ? `00${n}` : n < 100 ? `0${n}` : `${n}`);
+
 /** `2024-01-02T03:04:05.1234560Z`: Kusto's datetime text, 7 fractional digits (the 7th is 0: µs storage). */
 export function formatInstant(t: Instant): string {
-  const iso = new Date(t.ms).toISOString();
-  const us = t.micros;
-  const usText = us < 10 ? `00${us}` : us < 100 ? `0${us}` : `${us}`;
-  // toISOString gives `YYYY-MM-DDTHH:mm:ss.sssZ` for years 0000-9999.
-  return `${iso.slice(0, 23)}${usText}0Z`;
+  const days = Math.floor(t.ms / DAY_MS);
+  let rest = t.ms - days * DAY_MS;
+  // Civil date from days (H. Hinnant's algorithm).
+  const z = days + 719468;
+  const era = Math.floor(z / 146097);
+  const doe = z - era * 146097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const day = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const month = mp < 10 ? mp + 3 : mp - 9;
+  const year = yoe + era * 400 + (month <= 2 ? 1 : 0);
+  const hour = Math.floor(rest / 3_600_000);
+  rest -= hour * 3_600_000;
+  const minute = Math.floor(rest / 60_000);
+  rest -= minute * 60_000;
+  const second = Math.floor(rest / 1000);
+  const ms = rest - second * 1000;
+  const y = year < 1000 ? `${year}`.padStart(4, '0') : `${year}`;
+  return `${y}-${pad2(month)}-${pad2(day)}T${pad2(hour)}:${pad2(minute)}:${pad2(second)}.${pad3(ms)}${pad3(t.micros)}0Z`;
 }
 
 export const instantFromMs = (ms: number): Instant => ({ ms: Math.floor(ms), micros: 0 });
@@ -73,6 +102,9 @@ export function zoneOffsetMinutes(name: string): number | undefined {
   return ZONES.get(name.toLowerCase());
 }
 
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+const isLeap = (y: number): boolean => y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
+
 /** Epoch ms of a civil date-time at a UTC offset; undefined when the date does not exist (Feb 30, month 13...). */
 export function civilToMs(
   year: number,
@@ -84,19 +116,18 @@ export function civilToMs(
   ms: number,
   offsetMinutes: number,
 ): number | undefined {
-  if (month < 0 || month > 11 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) return undefined;
+  if (month < 0 || month > 11 || day < 1 || hour > 23 || minute > 59 || second > 60) return undefined;
   if (year < 1 || year > 9999) return undefined;
-  let t: number;
-  if (year >= 100) t = Date.UTC(year, month, day, hour, minute, second === 60 ? 59 : second, ms);
-  else {
-    const d = new Date(0);
-    d.setUTCFullYear(year, month, day);
-    d.setUTCHours(hour, minute, second === 60 ? 59 : second, ms);
-    t = d.getTime();
-  }
-  // Date.UTC rolls Feb 30 over into March: reject dates that do not exist.
-  if (new Date(t).getUTCDate() !== day) return undefined;
-  t -= offsetMinutes * 60_000;
+  if (day > (month === 1 && isLeap(year) ? 29 : (DAYS_IN_MONTH[month] ?? 0))) return undefined;
+  // A leap second (:60) is stored as :59, as Kusto has no leap seconds.
+  const sec = second === 60 ? 59 : second;
+  const t =
+    daysFromCivil(year, month + 1, day) * DAY_MS +
+    hour * 3_600_000 +
+    minute * 60_000 +
+    sec * 1000 +
+    ms -
+    offsetMinutes * 60_000;
   return t < MIN_MS || t > MAX_MS ? undefined : t;
 }
 
@@ -213,6 +244,18 @@ function readClock(s: string, i: number): [number, number, number, number, numbe
   return [h, m, sec, ms, us, p];
 }
 
+/** The UTC year of an epoch-ms instant, cached per day (every message of a stream asks for the same one). */
+let yearCacheDay = Number.NaN;
+let yearCacheValue = 1970;
+function yearOf(ms: number): number {
+  const day = Math.floor(ms / DAY_MS);
+  if (day !== yearCacheDay) {
+    yearCacheDay = day;
+    yearCacheValue = new Date(day * DAY_MS).getUTCFullYear();
+  }
+  return yearCacheValue;
+}
+
 /** How far ahead of the receive time a year-less timestamp may be (clock skew, a misconfigured zone). */
 const FUTURE_TOLERANCE_MS = 7 * DAY_MS;
 
@@ -230,7 +273,7 @@ export function yearlessToMs(
   receivedMs: number,
   offset: number,
 ): number | undefined {
-  const y = new Date(receivedMs + offset * 60_000).getUTCFullYear();
+  const y = yearOf(receivedMs + offset * 60_000);
   for (const year of [y + 1, y, y - 1, y - 2, y - 3, y - 4]) {
     const t = civilToMs(year, month, day, clock[0], clock[1], clock[2], clock[3], offset);
     if (t !== undefined && t <= receivedMs + FUTURE_TOLERANCE_MS) return t;

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseSyslogRecord } from '../../src/ingest/syslog/records.js';
 import { parseSyslog } from '../../src/ingest/syslog/syslog-parser.js';
+import { civilToMs, formatInstant, parseCefTime } from '../../src/ingest/syslog/timestamps.js';
 import type { ParsedRecord, SyslogRow } from '../../src/ingest/syslog/types.js';
 
 const RECEIVED = Date.UTC(2003, 9, 12, 8, 0, 0); // 2003-10-12T08:00:00Z
@@ -138,6 +139,38 @@ describe('RFC 3164', () => {
     const plain = syslog('<14>date=2023-01-01 time=10:00:00 devname=fw1 action=deny');
     expect(plain.row.ProcessName).toBe('');
     expect(plain.row.SyslogMessage).toBe('date=2023-01-01 time=10:00:00 devname=fw1 action=deny');
+  });
+
+  it('reads a year after the time, IPv6 and FQDN hosts, kernel lines, non-numeric pids', () => {
+    const year = syslog('<13>Oct 11 22:14:15 2001 host app: old');
+    expect(year.row).toMatchObject({ EventTime: '2001-10-11T22:14:15.0000000Z', Computer: 'host', ProcessName: 'app' });
+    const v6 = syslog('<13>Oct 11 22:14:15 fe80::1 app: x');
+    expect(v6.row.Computer).toBe('fe80::1');
+    const kernel = syslog(
+      '<4>Oct 11 22:14:15 db1.corp.example.com kernel: [12345.678] usb 1-1: new high-speed USB device',
+    );
+    expect(kernel.row).toMatchObject({
+      Facility: 'kern',
+      SeverityLevel: 'warning',
+      Computer: 'db1.corp.example.com',
+      ProcessName: 'kernel',
+      SyslogMessage: '[12345.678] usb 1-1: new high-speed USB device',
+    });
+    const pid = syslog('<13>Oct 11 22:14:15 host app[main]: x');
+    expect(pid.row).toMatchObject({ ProcessName: 'app', ProcessID: null, SyslogMessage: 'x' });
+  });
+
+  it('reads a Juniper RFC 5424 line with structured data', () => {
+    const r = syslog(
+      '<165>1 2007-02-15T09:17:15.719Z router1 mgd 3046 UI_DBASE_LOGOUT_EVENT [junos@2636.1.1.1.2.18 username="regress"] User \'regress\' exiting configuration mode',
+    );
+    expect(r.row).toMatchObject({
+      EventTime: '2007-02-15T09:17:15.7190000Z',
+      Computer: 'router1',
+      ProcessName: 'mgd',
+      ProcessID: 3046,
+      SyslogMessage: '[junos@2636.1.1.1.2.18 username="regress"] User \'regress\' exiting configuration mode',
+    });
   });
 
   it('drops trailing line ends and NULs, keeps inner newlines', () => {
@@ -290,5 +323,58 @@ describe('bad input still becomes a row', () => {
     expect(fromText.truncated).toBe(true);
     expect(fromText.row.SyslogMessage).toBe(r.row.SyslogMessage);
     expect(syslog('<14>Oct 11 22:14:15 h app: short', RECEIVED, { maxMessageBytes: 101 }).truncated).toBe(false);
+  });
+});
+
+describe('timestamps', () => {
+  it('formats and computes dates like Date does, over the whole 0001-9999 range', () => {
+    let seed = 42;
+    const random = () => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed / 2147483648;
+    };
+    const min = new Date('0001-01-01T00:00:00Z').getTime();
+    const max = new Date('9999-12-31T23:59:59.999Z').getTime();
+    for (let i = 0; i < 5000; i++) {
+      const ms = Math.floor(min + random() * (max - min));
+      const micros = Math.floor(random() * 1000);
+      const iso = new Date(ms).toISOString();
+      expect(formatInstant({ ms, micros })).toBe(`${iso.slice(0, 23)}${String(micros).padStart(3, '0')}0Z`);
+      const d = new Date(ms);
+      const back = civilToMs(
+        d.getUTCFullYear(),
+        d.getUTCMonth(),
+        d.getUTCDate(),
+        d.getUTCHours(),
+        d.getUTCMinutes(),
+        d.getUTCSeconds(),
+        d.getUTCMilliseconds(),
+        0,
+      );
+      expect(back).toBe(ms);
+    }
+    expect(civilToMs(2023, 1, 29, 0, 0, 0, 0, 0)).toBeUndefined();
+    expect(civilToMs(2024, 1, 29, 0, 0, 0, 0, 0)).toBe(Date.UTC(2024, 1, 29));
+    expect(civilToMs(2100, 1, 29, 0, 0, 0, 0, 0)).toBeUndefined();
+    expect(civilToMs(2000, 1, 29, 0, 0, 0, 0, 60)).toBe(Date.UTC(2000, 1, 28, 23));
+  });
+
+  it('reads CEF dates: epoch s/ms/µs/ns, MMM dd [yyyy] HH:mm:ss[.SSS] [zone], ISO; rejects the rest', () => {
+    const recv = Date.UTC(2021, 8, 20);
+    const at = (v: string) => {
+      const t = parseCefTime(v, recv, 0);
+      return t && formatInstant(t);
+    };
+    expect(at('1632139200')).toBe('2021-09-20T12:00:00.0000000Z');
+    expect(at('1632139200123')).toBe('2021-09-20T12:00:00.1230000Z');
+    expect(at('1632139200123456')).toBe('2021-09-20T12:00:00.1234560Z');
+    expect(at('1647873918304240923')).toBe('2022-03-21T14:45:18.3042400Z'); // Fortinet eventtime (ns)
+    expect(at('Sep 20 2021 12:00:00')).toBe('2021-09-20T12:00:00.0000000Z');
+    expect(at('Sep 19 12:00:00.5')).toBe('2021-09-19T12:00:00.5000000Z');
+    expect(at('Sep 20 2021 14:00:00 CEST')).toBe('2021-09-20T12:00:00.0000000Z');
+    expect(at('2021-09-20T12:00:00-05:00')).toBe('2021-09-20T17:00:00.0000000Z');
+    for (const bad of ['', 'yesterday', 'Sep 20 2021 12:00:00 Mars/Olympus', '2021-02-30T00:00:00Z', '1.61248E+12']) {
+      expect(at(bad), bad).toBeUndefined();
+    }
   });
 });

@@ -288,8 +288,8 @@ export interface BsdTimestampMatch extends TimestampMatch {
 
 /**
  * The BSD timestamp at `i`: `Mmm dd HH:MM:SS`, plus what devices add in practice: a day without the padding
- * space, a year before the time (`Oct 11 2003 22:14:15`, Cisco/Check Point), a fraction (`.483`), and a zone
- * after it (`UTC`, `CET`, `+02:00`). Cisco's unsynchronised-clock marks (`*`, `.`) in front are skipped.
+ * space, a year before the time (`Oct 11 2003 22:14:15`, Cisco/Check Point) or after it, a fraction (`.483`),
+ * and a zone after it (`UTC`, `CET`, `+02:00`). Cisco's unsynchronised-clock marks (`*`, `.`) in front are skipped.
  */
 export function readBsdTimestamp(
   s: string,
@@ -322,6 +322,15 @@ export function readBsdTimestamp(
   if (!clock) return undefined;
   const [h, m, sec, ms, us] = clock;
   p = clock[5];
+  // A year after the time (`Oct 11 22:14:15 2003 host`, some appliances and rsyslog templates).
+  if (year < 0 && s.charCodeAt(p) === 32) {
+    const y = digits(s, p + 1, 4);
+    const after = s.charCodeAt(p + 5);
+    if (y >= 1970 && y <= 2199 && (Number.isNaN(after) || after === 32 || after === 58)) {
+      year = y;
+      p += 5;
+    }
+  }
   let offset = assumedOffset;
   // An optional zone: a name or a numeric offset, only when followed by a space, a colon or the end.
   if (s.charCodeAt(p) === 32) {

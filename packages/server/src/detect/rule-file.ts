@@ -5,7 +5,7 @@
  * file alone; `validate.ts` checks the query against the workspace.
  */
 import { type Document, isMap, isScalar, LineCounter, type Node, parseAllDocuments, type Range } from 'yaml';
-import { parseDuration } from './duration.js';
+import { describeDuration, parseDuration } from './duration.js';
 import { entityIdentifier, entityType } from './entities.js';
 import {
   type AggregationKind,
@@ -96,19 +96,27 @@ const RESPONSE_ACTIONS: Readonly<Record<string, ResponseActionType>> = {
   markuserascompromisedresponseaction: 'markUserAsCompromised',
 };
 
+export interface ParseOptions {
+  /**
+   * The shortest queryFrequency / queryPeriod accepted (default 5 minutes, Sentinel's minimum). Lower values are
+   * for tests and demos that need many windows quickly.
+   */
+  readonly minFrequencyMs?: number;
+}
+
 /** Parses every YAML document of a rule file (usually one). */
-export function parseRuleFile(text: string, path: string | null = null): ParsedRule[] {
+export function parseRuleFile(text: string, path: string | null = null, options: ParseOptions = {}): ParsedRule[] {
   const lines = new LineCounter();
   const docs = parseAllDocuments(text, { lineCounter: lines, prettyErrors: false });
   const list = Array.isArray(docs) ? docs : [];
   if (list.length === 0) {
-    const p = new RuleParser(text, path, lines, null, 0, text.length);
+    const p = new RuleParser(text, path, lines, null, 0, text.length, options);
     p.error('empty', 'The file holds no rule.', 0, text.length);
     return [p.result(null)];
   }
   return list.map((doc) => {
     const [start, , end] = doc.range;
-    const parser = new RuleParser(text, path, lines, doc, start, end);
+    const parser = new RuleParser(text, path, lines, doc, start, end, options);
     return parser.result(parser.parse());
   });
 }
@@ -126,6 +134,7 @@ class RuleParser {
     private readonly doc: Document | null,
     private readonly start: number,
     private readonly end: number,
+    private readonly options: ParseOptions,
   ) {}
 
   result(rule: RuleDefinition | null): ParsedRule {
@@ -229,8 +238,9 @@ class RuleParser {
     let frequency = 0;
     let period = 0;
     if (kind === 'Scheduled') {
-      frequency = this.duration(json, 'queryFrequency', MIN_FREQUENCY_MS, MAX_PERIOD_MS) ?? 0;
-      period = this.duration(json, 'queryPeriod', MIN_FREQUENCY_MS, MAX_PERIOD_MS) ?? 0;
+      const min = this.options.minFrequencyMs ?? MIN_FREQUENCY_MS;
+      frequency = this.duration(json, 'queryFrequency', min, MAX_PERIOD_MS) ?? 0;
+      period = this.duration(json, 'queryPeriod', min, MAX_PERIOD_MS) ?? 0;
       if (frequency && period && period < frequency) {
         this.warn(
           ['queryPeriod'],
@@ -347,7 +357,11 @@ class RuleParser {
       return null;
     }
     if (ms < min || ms > max) {
-      this.fail([key], 'invalid-value', `${key} must be between ${min / 60_000} minutes and ${max / 86_400_000} days.`);
+      this.fail(
+        [key],
+        'invalid-value',
+        `${key} must be between ${describeDuration(min)} and ${describeDuration(max)}.`,
+      );
       return null;
     }
     return ms;

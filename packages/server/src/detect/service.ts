@@ -72,6 +72,8 @@ export interface DetectionServiceOptions {
   readonly missingTimeGenerated?: 'error' | 'warning';
   /** Attempts per window before a failing run is recorded as failed and the ledger moves on (default 3). */
   readonly maxAttempts?: number;
+  /** The shortest rule frequency accepted at import (default 5 minutes; tests use seconds). */
+  readonly minFrequencyMs?: number;
   /** Rule runs kept in the state store (default 30 days). */
   readonly runRetentionMs?: number;
   readonly log?: (message: string) => void;
@@ -289,7 +291,8 @@ export class DetectionService {
   /** Parses and validates rule text without storing it. */
   check(text: string, path: string | null = null): { parsed: ParsedRule; analysis: RuleAnalysis | null }[] {
     const schema = this.schema();
-    return parseRuleFile(text, path).map((parsed) => ({
+    const limits = this.options.minFrequencyMs !== undefined ? { minFrequencyMs: this.options.minFrequencyMs } : {};
+    return parseRuleFile(text, path, limits).map((parsed) => ({
       parsed,
       analysis: validateRule(parsed, schema, { missingTimeGenerated: this.options.missingTimeGenerated ?? 'warning' }),
     }));

@@ -16,15 +16,19 @@ import { runKql } from '../../src/query/query-service.js';
 import { SqliteDriver } from '../../src/state/sql-driver.js';
 import { workspaceDefinitions } from '../conformance/runner.js';
 
+/** The service's clock: fixed (moved by the test) or live (real time). */
 export class Clock {
-  constructor(public ms = Date.now()) {}
-  readonly now = () => this.ms;
-  set(ms: number): void {
-    this.ms = ms;
+  private fixed: number | null;
+  constructor(ms = Date.now()) {
+    this.fixed = ms;
   }
-  /** Follows real time again (plus an offset). */
-  real(offsetMs = 0): void {
-    this.ms = Date.now() + offsetMs;
+  readonly now = () => this.fixed ?? Date.now();
+  set(ms: number): void {
+    this.fixed = ms;
+  }
+  /** Follows real time. */
+  live(): void {
+    this.fixed = null;
   }
 }
 

@@ -6,6 +6,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Harness, iso, openHarness, windowEndAfter } from './harness.js';
 
+const sleepUntil = async (ms: number) => {
+  while (Date.now() < ms) await new Promise((r) => setTimeout(r, Math.min(50, ms - Date.now())));
+};
+
 let h: Harness | null = null;
 afterEach(async () => {
   await h?.close();
@@ -126,5 +130,131 @@ describe('scheduled rules', () => {
     expect(runs.length).toBeGreaterThan(0);
     expect(runs.every((r) => r.status === 'success' && r.alerts === 0)).toBe(true);
     expect(runs.some((r) => r.rows === 2)).toBe(true);
+  });
+
+  it('raises one alert per result, at most 150 per run, the 150th summarizing every result', async () => {
+    h = await openHarness();
+    const rows = Array.from({ length: 160 }, (_, i) => failure(`user${i}@contoso.com`, `192.0.2.${i % 250}`));
+    await runOnRows(signinRule('eventGroupingSettings:\n  aggregationKind: AlertPerResult\n', 0), 'SigninLogs', rows);
+    const alerts = await h.query(
+      'SecurityAlert | extend Count = toint(parse_json(ExtendedProperties)["Search Query Results Overall Count"]), Status = tostring(parse_json(ExtendedProperties)["Alert generation status"]), Entities = parse_json(Entities)',
+    );
+    expect(alerts).toHaveLength(150);
+    const single = alerts.filter((a) => a.Count === 1);
+    const summary = alerts.filter((a) => a.Count === 160);
+    expect(single).toHaveLength(149);
+    expect(summary).toHaveLength(1);
+    expect(String(summary[0]?.Status)).toMatch(/^Summary alert: 160 results/);
+    // The summary has the entities of all 160 results; each per-result alert has its own account.
+    const summaryEntities = summary[0]?.Entities as { Type: string }[];
+    expect(summaryEntities.filter((e) => e.Type === 'account')).toHaveLength(160);
+    const users = new Set(
+      single.map((a) => (a.Entities as { Type: string; Name?: string }[]).find((e) => e.Type === 'account')?.Name),
+    );
+    expect(users.size).toBe(149);
+  });
+
+  it('raises one alert per result below the cap', async () => {
+    h = await openHarness();
+    const rows = Array.from({ length: 5 }, (_, i) => failure(`user${i}@contoso.com`, '192.0.2.1'));
+    await runOnRows(signinRule('eventGroupingSettings:\n  aggregationKind: AlertPerResult\n', 0), 'SigninLogs', rows);
+    expect(await h.query('SecurityAlert')).toHaveLength(5);
+  });
+
+  it('takes the alert name, description, severity, tactics and dynamic properties from result columns', async () => {
+    h = await openHarness();
+    const yaml = `id: 6a1c4b7e-0000-4000-8000-000000000002
+name: Sign-in failures
+severity: Low
+kind: Scheduled
+queryFrequency: 5m
+queryPeriod: 5m
+triggerOperator: gt
+triggerThreshold: 0
+tactics: [CredentialAccess]
+relevantTechniques: [T1110]
+query: |
+  SigninLogs
+  | where ResultType != "0"
+  | summarize TimeGenerated = max(TimeGenerated), Attempts = count(), IPs = make_set(IPAddress) by UserPrincipalName
+  | extend Sev = iff(Attempts > 3, "High", "Informational"), Tac = "InitialAccess, CredentialAccess"
+  | extend Link = strcat("https://idp.example/users/", UserPrincipalName), Fix = "Reset the password"
+entityMappings:
+  - entityType: Account
+    fieldMappings:
+      - identifier: FullName
+        columnName: UserPrincipalName
+customDetails:
+  Attempts: Attempts
+  SourceIPs: IPs
+alertDetailsOverride:
+  alertDisplayNameFormat: "{{Attempts}} failed sign-ins for {{UserPrincipalName}}"
+  alertDescriptionFormat: "Failures from {{IPs}}"
+  alertSeverityColumnName: Sev
+  alertTacticsColumnName: Tac
+  alertDynamicProperties:
+    - alertProperty: AlertLink
+      value: Link
+    - alertProperty: RemediationSteps
+      value: Fix
+    - alertProperty: ProductComponentName
+      value: Tac
+eventGroupingSettings:
+  aggregationKind: AlertPerResult
+`;
+    await runOnRows(yaml, 'SigninLogs', [
+      ...Array.from({ length: 4 }, () => failure('carol@contoso.com', '203.0.113.9')),
+      failure('dave@contoso.com', '203.0.113.10'),
+    ]);
+    const alerts = await h.query('SecurityAlert | order by AlertName asc');
+    expect(alerts.map((a) => a.AlertName)).toEqual([
+      '1 failed sign-ins for dave@contoso.com',
+      '4 failed sign-ins for carol@contoso.com',
+    ]);
+    const [dave, carol] = alerts as Record<string, unknown>[];
+    expect(carol?.AlertSeverity).toBe('High');
+    expect(dave?.AlertSeverity).toBe('Informational');
+    expect(carol?.Description).toBe('Failures from ["203.0.113.9"]');
+    expect(carol?.Tactics).toBe('InitialAccess, CredentialAccess');
+    expect(carol?.AlertLink).toBe('https://idp.example/users/carol@contoso.com');
+    expect(carol?.RemediationSteps).toBe('Reset the password');
+    expect(carol?.ProductComponentName).toBe('InitialAccess, CredentialAccess');
+    const details = JSON.parse(String(JSON.parse(String(carol?.ExtendedProperties))['Custom Details']));
+    expect(details).toEqual({ Attempts: [4], SourceIPs: [['203.0.113.9']] });
+  });
+
+  it('suppresses the rule for the suppression duration after an alert, then alerts again', async () => {
+    h = await openHarness({ minFrequencyMs: 1000 });
+    h.clock.live();
+    const yaml = signinRule('suppressionEnabled: true\nsuppressionDuration: 3s\n', 0)
+      .replace('queryFrequency: 5m', 'queryFrequency: 1s')
+      .replace('queryPeriod: 5m', 'queryPeriod: 1s');
+    const [imported] = await h.service.importText(yaml);
+    expect(imported?.status).toBe('created');
+    const first = await h.ingest('SigninLogs', [failure('erin@contoso.com', '198.51.100.7')]);
+    await sleepUntil(Date.parse(first.ingestionTime) + 1100);
+    await h.service.tick();
+    await h.service.settle();
+    expect(await h.query('SecurityAlert')).toHaveLength(1);
+    const alertWindowEnd = Math.max(...(await h.service.runs()).filter((r) => r.alerts > 0).map((r) => r.windowEndMs));
+    // Inside the suppression: the rows are not evaluated, and the windows say so.
+    const second = await h.ingest('SigninLogs', [failure('erin@contoso.com', '198.51.100.7')]);
+    expect(Date.parse(second.ingestionTime)).toBeLessThan(alertWindowEnd + 3000);
+    await sleepUntil(Date.parse(second.ingestionTime) + 1100);
+    await h.service.tick();
+    await h.service.settle();
+    expect(await h.query('SecurityAlert')).toHaveLength(1);
+    const suppressed = (await h.service.runs()).filter((r) => r.status === 'suppressed');
+    expect(suppressed.length).toBeGreaterThan(0);
+    expect(suppressed.every((r) => r.windowEndMs <= alertWindowEnd + 3000 && r.windowStartMs >= alertWindowEnd)).toBe(
+      true,
+    );
+    // After it: evaluated again.
+    await sleepUntil(alertWindowEnd + 3000);
+    const third = await h.ingest('SigninLogs', [failure('erin@contoso.com', '198.51.100.7')]);
+    await sleepUntil(Date.parse(third.ingestionTime) + 1100);
+    await h.service.tick();
+    await h.service.settle();
+    expect(await h.query('SecurityAlert')).toHaveLength(2);
   });
 });

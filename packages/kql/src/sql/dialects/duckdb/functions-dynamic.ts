@@ -16,7 +16,7 @@
  *
  * Multi-valued results (`extend (a, b) = array_sort_asc(x, y)`): when the call's result type is not a scalar (the
  * planner gives tuples the type `unknown`), the template returns a DuckDB STRUCT whose fields are the tuple's
- * columns in order; `__tuple_element(tuple, i)` (defined here) extracts the 0-based element `i`.
+ * columns in order; the planner reads element i with `__tuple_element` (the dialect's `relational.tupleElement`).
  */
 import type { ColumnType } from '../../../binder/types.js';
 import type { SqlArg, Template, TemplateContext } from '../../dialect.js';
@@ -25,7 +25,7 @@ import { convertDynamic } from './functions.js';
 
 // ───────────────────────────── building blocks ─────────────────────────────
 
-const NUMERIC_JSON = `('BIGINT', 'UBIGINT', 'DOUBLE')`;
+export const NUMERIC_JSON = `('BIGINT', 'UBIGINT', 'DOUBLE')`;
 /** Kusto's limit on arrays built by range() and repeat(). */
 const MAX_ARRAY = 1048576;
 
@@ -50,7 +50,7 @@ function texts(args: readonly SqlArg[]): string[] {
 }
 
 /** Short SQL without a subquery can be repeated; anything else is bound once. */
-function isSimple(sql: string): boolean {
+export function isSimple(sql: string): boolean {
   return sql.length <= 80 && !/\bSELECT\b/i.test(sql);
 }
 
@@ -75,8 +75,30 @@ export function bindAll<const T extends readonly string[]>(
   return `list_transform([{${fields.join(', ')}}], ${s} -> ${body(refs as unknown as { readonly [K in keyof T]: string })})[1]`;
 }
 
-/** An argument as a JSON value (typed scalars are converted the way pack_array() does). */
-function dyn(a: SqlArg): string {
+/** Functions whose templates return a STRUCT of tuple columns when the call's type is the tuple (`unknown`). */
+export const TUPLE_FUNCTIONS: ReadonlySet<string> = new Set([
+  'array_sort_asc',
+  'array_sort_desc',
+  'series_stats',
+  'series_fit_line',
+  'series_fit_2lines',
+  'series_periods_detect',
+  'series_periods_validate',
+  'series_decompose',
+  'series_decompose_forecast',
+  'series_decompose_anomalies',
+  'series_fft',
+  'series_ifft',
+]);
+
+/**
+ * An argument as a JSON value (typed scalars are converted the way pack_array() does). A tuple-valued call used as
+ * an argument (`strcat_array(array_sort_asc(a), ',')`) stands for its first column, as in Kusto.
+ */
+export function dyn(a: SqlArg): string {
+  if (a.type === 'unknown' && a.expr.kind === 'call' && TUPLE_FUNCTIONS.has(a.expr.fn)) {
+    return `struct_extract_at(${a.sql}, 1)`;
+  }
   return a.type === 'dynamic' ? a.sql : asJson(a);
 }
 
@@ -91,17 +113,17 @@ function elemsOrEmpty(x: string): string {
 }
 
 /** A `JSON[]` list as a JSON array. */
-function toArray(list: string): string {
+export function toArray(list: string): string {
   return `CAST(to_json(${list}) AS JSON)`;
 }
 
 /** The properties of a property bag as a MAP; null for anything that is not a bag. */
-function bagMap(x: string): string {
+export function bagMap(x: string): string {
   return `TRY_CAST(${x} AS MAP(VARCHAR, JSON))`;
 }
 
 /** `STRUCT(key, value)[]` entries as a JSON object (text-built: keeps order, tolerates duplicate keys). */
-function objectFromEntries(entries: string, names: Names): string {
+export function objectFromEntries(entries: string, names: Names): string {
   const e = names.fresh();
   return `CAST('{' || array_to_string(list_transform(${entries}, ${e} -> CAST(to_json(${e}.key) AS VARCHAR) || ':' || COALESCE(CAST(${e}.value AS VARCHAR), 'null')), ',') || '}' AS JSON)`;
 }
@@ -112,12 +134,12 @@ export function doubleJson(d: string): string {
 }
 
 /** Is a JSON value a number (long or real)? */
-function isNumberJson(e: string): string {
+export function isNumberJson(e: string): string {
   return `(json_type(${e}) IN ${NUMERIC_JSON})`;
 }
 
 /** Does a JSON element equal a typed scalar value (Kusto compares numbers by value, strings exactly)? */
-function elementEquals(e: string, value: SqlArg): string {
+export function elementEquals(e: string, value: SqlArg): string {
   switch (value.type) {
     case 'long':
     case 'int':
@@ -205,8 +227,9 @@ function runtimeTopKey(k: string): string {
 
 const arrayLength: Template = (args, ctx) => {
   const a = arg(args, 0, ctx);
-  if (a.type !== 'dynamic') return 'CAST(NULL AS BIGINT)';
-  return `(CASE WHEN json_type(${a.sql}) = 'ARRAY' THEN CAST(json_array_length(${a.sql}) AS BIGINT) END)`;
+  if (a.type !== 'dynamic' && a.type !== 'unknown') return 'CAST(NULL AS BIGINT)';
+  const x = dyn(a);
+  return `(CASE WHEN json_type(${x}) = 'ARRAY' THEN CAST(json_array_length(${x}) AS BIGINT) END)`;
 };
 
 /** Non-array arguments contribute nothing (Kusto: `array_concat(dynamic({...}), dynamic([99]))` is `[99]`). */
@@ -797,16 +820,6 @@ const extractJson: Template = (args, ctx) => {
   return `COALESCE(${v} ->> '$', '')`;
 };
 
-// ───────────────────────────── tuples ─────────────────────────────
-
-/** `__tuple_element(tuple, i)`: the 0-based element i of a STRUCT returned by a multi-valued template. */
-const tupleElement: Template = (args, ctx) => {
-  const t = arg(args, 0, ctx);
-  const i = Number(arg(args, 1, ctx).literal?.value);
-  if (!Number.isInteger(i) || i < 0) return ctx.unsupported('a tuple element without a literal index');
-  return `struct_extract_at(${t.sql}, ${i + 1})`;
-};
-
 export const DYNAMIC_FUNCTIONS: Readonly<Record<string, Template>> = {
   // arrays
   array_length: arrayLength,
@@ -856,6 +869,4 @@ export const DYNAMIC_FUNCTIONS: Readonly<Record<string, Template>> = {
   gettype,
   extract_json: extractJson,
   extractjson: extractJson,
-  // tuples
-  __tuple_element: tupleElement,
 };

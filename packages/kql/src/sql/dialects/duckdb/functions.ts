@@ -1,9 +1,14 @@
 /**
- * KQL scalar functions in DuckDB (the core set; families with many members live in sibling files). Each template
- * receives compiled arguments with their KQL types and returns SQL with KQL's semantics (string results never null,
- * conversions that fail give null, regexes are RE2 in both systems).
+ * KQL scalar functions in DuckDB: the core set (conversions, emptiness, conditionals, bin) and the dynamic helpers
+ * the plan relies on; the families live in sibling files (functions-strings.ts, functions-datetime.ts, ...).
+ *
+ * Conventions for every template file: arguments arrive compiled with their KQL types; string results are never
+ * null (''); a conversion that fails gives null, never a SQL error; regexes are RE2 in both systems; a template
+ * that repeats an argument binds it once (`withValue`) so nested calls do not grow exponentially; a result that is
+ * not a single SQL term is parenthesized.
  */
 import type { ColumnType } from '../../../binder/types.js';
+import { parseDateTimeText } from '../../../syntax/literals.js';
 import type { SqlArg, Template, TemplateContext } from '../../dialect.js';
 import {
   arg,
@@ -11,622 +16,474 @@ import {
   asString,
   dynamicToNumber,
   dynamicToString,
+  EPOCH_MICROS,
+  EPOCH_TICKS,
+  literal,
   literalString,
   sqlString,
-  ticksToInterval,
+  TICKS_PER_DAY,
+  ticksToTimestamp,
   timestampTicks,
+  withValue,
 } from './base.js';
-
-const TICKS_PER_DAY = 864000000000n;
 
 function s(a: SqlArg): string {
   return asString(a);
 }
 
-/** A string result that must not be null. */
-function nn(sql: string): string {
-  return `COALESCE(${sql}, '')`;
+/** Whitespace .NET's number parsing tolerates around a number. */
+const WS = `' ' || chr(9) || chr(10) || chr(11) || chr(12) || chr(13)`;
+
+type IntTarget = 'BIGINT' | 'INTEGER';
+const INT_RANGE: Readonly<Record<IntTarget, [string, string]>> = {
+  BIGINT: ['9223372036854775807', '(-9223372036854775807 - 1)'],
+  INTEGER: ['2147483647', '(-2147483648)'],
+};
+
+/** Integer text (optional sign, digits, surrounding whitespace) → integer; anything else (`1.5`, `1e3`) → null. */
+function parseInteger(text: string, target: IntTarget): string {
+  return withValue(
+    `trim(${text}, ${WS})`,
+    (t) => `(CASE WHEN regexp_matches(${t}, '^[+-]?[0-9]+$') THEN TRY_CAST(${t} AS ${target}) END)`,
+  );
 }
 
-function toNumber(a: SqlArg, target: 'BIGINT' | 'INTEGER' | 'DOUBLE' | 'DECIMAL(38,18)'): string {
+/** A real truncated toward zero into an integer type, saturating out of range; NaN and ±∞ → null. */
+function truncateReal(sql: string, target: IntTarget): string {
+  const [max, min] = INT_RANGE[target];
+  return withValue(
+    sql,
+    (v) =>
+      `(CASE WHEN isnan(${v}) OR isinf(${v}) THEN NULL WHEN ${v} >= ${max} THEN ${max} WHEN ${v} <= ${min} THEN ${min} ELSE CAST(trunc(${v}) AS ${target}) END)`,
+  );
+}
+
+export function toInteger(a: SqlArg, target: IntTarget): string {
   switch (a.type) {
-    case 'dynamic':
-      return `TRY_CAST(${dynamicToNumber(a.sql)} AS ${target})`;
+    case 'int':
+    case 'long':
+      return `TRY_CAST(${a.sql} AS ${target})`;
     case 'string':
-      return target === 'DOUBLE'
-        ? `TRY_CAST(trim(${a.sql}) AS DOUBLE)`
-        : `COALESCE(TRY_CAST(trim(${a.sql}) AS ${target}), TRY_CAST(TRY_CAST(trim(${a.sql}) AS DOUBLE) AS ${target}))`;
+      return parseInteger(a.sql, target);
+    case 'real':
+      return truncateReal(a.sql, target);
+    case 'decimal':
+      return `TRY_CAST(trunc(${a.sql}) AS ${target})`;
     case 'bool':
       return `CAST(CAST(${a.sql} AS INTEGER) AS ${target})`;
     case 'datetime':
-      return `CAST(${timestampTicks(a.sql)} AS ${target})`;
-    case 'real':
-      return target === 'DOUBLE' ? a.sql : `TRY_CAST(trunc(${a.sql}) AS ${target})`;
-    default:
+      return `TRY_CAST(${timestampTicks(a.sql)} + ${EPOCH_TICKS} AS ${target})`;
+    case 'timespan':
       return `TRY_CAST(${a.sql} AS ${target})`;
+    case 'dynamic':
+      return withValue(
+        a.sql,
+        (v) =>
+          `(CASE json_type(${v}) WHEN 'BIGINT' THEN TRY_CAST(${v} ->> '$' AS ${target}) WHEN 'UBIGINT' THEN TRY_CAST(${v} ->> '$' AS ${target}) WHEN 'DOUBLE' THEN ${truncateReal(`CAST(${v} ->> '$' AS DOUBLE)`, target)} WHEN 'BOOLEAN' THEN CAST(CAST(${v} ->> '$' AS BOOLEAN) AS ${target}) WHEN 'VARCHAR' THEN ${parseInteger(`(${v} ->> '$')`, target)} END)`,
+      );
+    default:
+      return `CAST(NULL AS ${target})`;
   }
 }
 
-function toDatetime(a: SqlArg): string {
+/** Real text as .NET parses it (exponents, NaN, Infinity, surrounding whitespace). */
+function parseReal(text: string): string {
+  return `TRY_CAST(trim(${text}, ${WS}) AS DOUBLE)`;
+}
+
+export function toReal(a: SqlArg): string {
+  switch (a.type) {
+    case 'real':
+      return a.sql;
+    case 'int':
+    case 'long':
+    case 'decimal':
+    case 'timespan':
+      return `CAST(${a.sql} AS DOUBLE)`;
+    case 'bool':
+      return `CAST(CAST(${a.sql} AS INTEGER) AS DOUBLE)`;
+    case 'string':
+      return parseReal(a.sql);
+    case 'datetime':
+      return `CAST(${timestampTicks(a.sql)} + ${EPOCH_TICKS} AS DOUBLE)`;
+    case 'dynamic':
+      return withValue(
+        a.sql,
+        (v) =>
+          `(CASE json_type(${v}) WHEN 'VARCHAR' THEN ${parseReal(`(${v} ->> '$')`)} WHEN 'BOOLEAN' THEN CAST(CAST(${v} ->> '$' AS BOOLEAN) AS DOUBLE) ELSE TRY_CAST(${v} ->> '$' AS DOUBLE) END)`,
+      );
+    default:
+      return 'CAST(NULL AS DOUBLE)';
+  }
+}
+
+function toDecimal(a: SqlArg): string {
+  switch (a.type) {
+    case 'decimal':
+      return a.sql;
+    case 'string':
+      return `TRY_CAST(TRY_CAST(trim(${a.sql}, ${WS}) AS DOUBLE) AS DECIMAL(38,18))`;
+    default:
+      return `TRY_CAST(${toReal(a)} AS DECIMAL(38,18))`;
+  }
+}
+
+function parseBool(text: string): string {
+  return withValue(
+    `lower(trim(${text}, ${WS}))`,
+    (t) => `(CASE ${t} WHEN 'true' THEN TRUE WHEN 'false' THEN FALSE ELSE ${parseInteger(t, 'BIGINT')} <> 0 END)`,
+  );
+}
+
+function toBool(a: SqlArg): string {
+  switch (a.type) {
+    case 'bool':
+      return a.sql;
+    case 'string':
+      return parseBool(a.sql);
+    case 'dynamic':
+      return withValue(
+        a.sql,
+        (v) =>
+          `(CASE json_type(${v}) WHEN 'BOOLEAN' THEN CAST(${v} ->> '$' AS BOOLEAN) WHEN 'VARCHAR' THEN ${parseBool(`(${v} ->> '$')`)} WHEN 'BIGINT' THEN CAST(${v} ->> '$' AS DOUBLE) <> 0 WHEN 'UBIGINT' THEN true WHEN 'DOUBLE' THEN CAST(${v} ->> '$' AS DOUBLE) <> 0 END)`,
+      );
+    case 'int':
+    case 'long':
+    case 'real':
+    case 'decimal':
+    case 'timespan':
+      return `(${a.sql} <> 0)`;
+    default:
+      return 'CAST(NULL AS BOOLEAN)';
+  }
+}
+
+/**
+ * Datetime text in the forms Kusto accepts. ISO 8601 (with `T` or a space, 7 fractional digits, `Z`/`UTC`, or an
+ * offset) goes through DuckDB's timestamp cast; US (`MM/dd/yyyy`) and RFC 822/850 forms through strptime.
+ */
+function parseDatetime(text: string): string {
+  return withValue(
+    `trim(${text})`,
+    (t) =>
+      `COALESCE(CASE WHEN regexp_matches(${t}, '^[0-9]{4}-') THEN (CASE WHEN regexp_matches(${t}, '[0-9][+-][0-9]{2}:?[0-9]{2}$') THEN CAST(TRY_CAST(${t} AS TIMESTAMPTZ) AS TIMESTAMP) ELSE TRY_CAST(${t} AS TIMESTAMP) END) END, ` +
+      `try_strptime(${t}, ['%m/%d/%Y', '%m/%d/%Y %H:%M', '%m/%d/%Y %H:%M:%S', '%m/%d/%Y %I:%M:%S %p', '%m-%d-%Y', '%Y/%m/%d', '%Y/%m/%d %H:%M:%S', '%a, %d %b %Y %H:%M:%S GMT', '%d %b %Y %H:%M:%S GMT', '%a, %d %b %Y %H:%M:%S', '%A, %d-%b-%y %H:%M:%S GMT', '%d %b %Y', '%b %d %Y', '%Y%m%d']))`,
+  );
+}
+
+export function toDatetime(a: SqlArg, ctx?: TemplateContext): string {
   switch (a.type) {
     case 'datetime':
       return a.sql;
-    case 'string':
-      return `TRY_CAST(replace(replace(trim(${a.sql}), 'T', ' '), 'Z', '') AS TIMESTAMP)`;
+    case 'string': {
+      // A literal is parsed at compile time exactly as a datetime literal is.
+      const lit = literalString(a);
+      if (lit !== null) {
+        const ticks = parseDateTimeText(lit);
+        return ticks === undefined
+          ? 'CAST(NULL AS TIMESTAMP)'
+          : (ctx?.literal(ticks.toString(), 'datetime') ?? literal(ticks.toString(), 'datetime'));
+      }
+      return parseDatetime(a.sql);
+    }
     case 'dynamic':
-      return `TRY_CAST(replace(replace(${dynamicToString(a.sql)}, 'T', ' '), 'Z', '') AS TIMESTAMP)`;
+      return withValue(
+        a.sql,
+        (v) =>
+          `(CASE json_type(${v}) WHEN 'VARCHAR' THEN ${parseDatetime(`(${v} ->> '$')`)} WHEN 'BIGINT' THEN ${ticksToTimestamp(`CAST(${v} ->> '$' AS BIGINT) - ${EPOCH_TICKS}`)} END)`,
+      );
     case 'long':
     case 'int':
-      return `make_timestamp(CAST(${a.sql} AS BIGINT) // 10)`;
+      // Ticks since 0001-01-01.
+      return `TRY(${ticksToTimestamp(`CAST(${a.sql} AS BIGINT) - ${EPOCH_TICKS}`)})`;
+    case 'real':
+    case 'decimal':
+      return `TRY(${ticksToTimestamp(`CAST(trunc(${a.sql}) AS BIGINT) - ${EPOCH_TICKS}`)})`;
     default:
       return 'CAST(NULL AS TIMESTAMP)';
   }
 }
 
-/** Parses KQL timespan text (`1.02:03:04.5`, `02:03:04`, `1d`, `30m`, ...) into ticks. */
-function timespanFromText(sql: string): string {
-  const t = `trim(${sql})`;
-  const clock = `regexp_extract(${t}, '^(-?)(?:(\\d+)\\.)?(\\d{1,2}):(\\d{2})(?::(\\d{2})(?:\\.(\\d{1,7}))?)?$', ['sign','d','h','m','s','f'])`;
-  const unit = `regexp_extract(${t}, '^(-?\\d+(?:\\.\\d+)?)\\s*(d|h|m|s|ms|microsecond|microseconds|tick|ticks|day|days|hour|hours|minute|minutes|second|seconds|millisecond|milliseconds)$', ['n','u'])`;
-  const clockTicks = `(CASE WHEN ${clock}.h = '' THEN NULL ELSE (CASE WHEN ${clock}.sign = '-' THEN -1 ELSE 1 END) * (COALESCE(TRY_CAST(NULLIF(${clock}.d, '') AS BIGINT), 0) * 864000000000 + CAST(${clock}.h AS BIGINT) * 36000000000 + CAST(${clock}.m AS BIGINT) * 600000000 + COALESCE(TRY_CAST(NULLIF(${clock}.s, '') AS BIGINT), 0) * 10000000 + COALESCE(TRY_CAST(rpad(NULLIF(${clock}.f, ''), 7, '0') AS BIGINT), 0)) END)`;
-  const unitTicks = `(CASE ${unit}.u WHEN 'd' THEN 864000000000 WHEN 'day' THEN 864000000000 WHEN 'days' THEN 864000000000 WHEN 'h' THEN 36000000000 WHEN 'hour' THEN 36000000000 WHEN 'hours' THEN 36000000000 WHEN 'm' THEN 600000000 WHEN 'minute' THEN 600000000 WHEN 'minutes' THEN 600000000 WHEN 's' THEN 10000000 WHEN 'second' THEN 10000000 WHEN 'seconds' THEN 10000000 WHEN 'ms' THEN 10000 WHEN 'millisecond' THEN 10000 WHEN 'milliseconds' THEN 10000 WHEN 'microsecond' THEN 10 WHEN 'microseconds' THEN 10 WHEN 'tick' THEN 1 WHEN 'ticks' THEN 1 END)`;
-  return `COALESCE(${clockTicks}, CAST(round(TRY_CAST(NULLIF(${unit}.n, '') AS DOUBLE) * ${unitTicks}) AS BIGINT))`;
+/** Parses KQL timespan text (`1.02:03:04.5`, `02:03:04`, `-1d`, `30m`, `1.5h`, ...) into ticks. */
+export function timespanFromText(sql: string): string {
+  return withValue(`trim(${sql})`, (t) => {
+    const clock = `regexp_extract(${t}, '^([+-]?)(?:(\\d+)\\.)?(\\d{1,2}):(\\d{1,2})(?::(\\d{1,2})(?:\\.(\\d{1,7}))?)?$', ['sign','d','h','m','s','f'])`;
+    const unit = `regexp_extract(${t}, '^([+-]?\\d+(?:\\.\\d+)?)\\s*(d|h|m|s|ms|microsecond|microseconds|tick|ticks|day|days|hour|hours|minute|minutes|second|seconds|millisecond|milliseconds)$', ['n','u'])`;
+    const clockTicks = withValue(
+      clock,
+      (c) =>
+        `(CASE WHEN ${c}.h = '' THEN NULL ELSE (CASE WHEN ${c}.sign = '-' THEN -1 ELSE 1 END) * (COALESCE(TRY_CAST(NULLIF(${c}.d, '') AS BIGINT), 0) * 864000000000 + CAST(${c}.h AS BIGINT) * 36000000000 + CAST(${c}.m AS BIGINT) * 600000000 + COALESCE(TRY_CAST(NULLIF(${c}.s, '') AS BIGINT), 0) * 10000000 + COALESCE(TRY_CAST(rpad(NULLIF(${c}.f, ''), 7, '0') AS BIGINT), 0)) END)`,
+    );
+    const unitTicks = withValue(
+      unit,
+      (u) =>
+        `CAST(round(TRY_CAST(NULLIF(${u}.n, '') AS DOUBLE) * (CASE ${u}.u WHEN 'd' THEN 864000000000 WHEN 'day' THEN 864000000000 WHEN 'days' THEN 864000000000 WHEN 'h' THEN 36000000000 WHEN 'hour' THEN 36000000000 WHEN 'hours' THEN 36000000000 WHEN 'm' THEN 600000000 WHEN 'minute' THEN 600000000 WHEN 'minutes' THEN 600000000 WHEN 's' THEN 10000000 WHEN 'second' THEN 10000000 WHEN 'seconds' THEN 10000000 WHEN 'ms' THEN 10000 WHEN 'millisecond' THEN 10000 WHEN 'milliseconds' THEN 10000 WHEN 'microsecond' THEN 10 WHEN 'microseconds' THEN 10 WHEN 'tick' THEN 1 WHEN 'ticks' THEN 1 END)) AS BIGINT)`,
+    );
+    return `COALESCE(${clockTicks}, ${unitTicks})`;
+  });
 }
 
-function toTimespan(a: SqlArg): string {
+export function toTimespan(a: SqlArg): string {
   switch (a.type) {
     case 'timespan':
       return a.sql;
     case 'string':
       return timespanFromText(a.sql);
     case 'dynamic':
-      return timespanFromText(dynamicToString(a.sql));
+      return withValue(
+        a.sql,
+        (v) =>
+          `(CASE json_type(${v}) WHEN 'VARCHAR' THEN ${timespanFromText(`(${v} ->> '$')`)} WHEN 'BIGINT' THEN CAST(${v} ->> '$' AS BIGINT) WHEN 'DOUBLE' THEN CAST(round(CAST(${v} ->> '$' AS DOUBLE)) AS BIGINT) END)`,
+      );
     case 'int':
     case 'long':
       return `CAST(${a.sql} AS BIGINT)`;
     case 'real':
-      return `CAST(round(${a.sql}) AS BIGINT)`;
+    case 'decimal':
+      return `TRY_CAST(round(${a.sql}) AS BIGINT)`;
     default:
       return 'CAST(NULL AS BIGINT)';
   }
+}
+
+function toGuid(a: SqlArg): string {
+  if (a.type === 'guid') return a.sql;
+  if (a.type === 'string' || a.type === 'dynamic') return `TRY_CAST(trim(${s(a)}) AS UUID)`;
+  return 'CAST(NULL AS UUID)';
 }
 
 /** KQL `todynamic()`/`parse_json()`: JSON text parses; anything else stays a dynamic string. */
 function toDynamic(a: SqlArg): string {
   if (a.type === 'dynamic') return a.sql;
   if (a.type === 'string') {
-    return `CASE WHEN json_valid(${a.sql}) THEN CAST(${a.sql} AS JSON) ELSE to_json(${a.sql}) END`;
+    return withValue(a.sql, (v) => `(CASE WHEN json_valid(${v}) THEN CAST(${v} AS JSON) ELSE to_json(${v}) END)`);
   }
   return asJson(a);
 }
 
+/** Converts a value to a KQL type (the `typeof(...)` argument of extract, mv-expand `to typeof`, ...). */
+export function convertTo(a: SqlArg, type: ColumnType, ctx?: TemplateContext): string {
+  switch (type) {
+    case 'string':
+      return s(a);
+    case 'long':
+      return toInteger(a, 'BIGINT');
+    case 'int':
+      return toInteger(a, 'INTEGER');
+    case 'real':
+      return toReal(a);
+    case 'decimal':
+      return toDecimal(a);
+    case 'bool':
+      return toBool(a);
+    case 'datetime':
+      return toDatetime(a, ctx);
+    case 'timespan':
+      return toTimespan(a);
+    case 'guid':
+      return toGuid(a);
+    case 'dynamic':
+      return toDynamic(a);
+    default:
+      return a.sql;
+  }
+}
+
 function isEmpty(a: SqlArg): string {
   if (a.type === 'string') return `(${a.sql} IS NULL OR ${a.sql} = '')`;
-  if (a.type === 'dynamic') return `(${a.sql} IS NULL OR json_type(${a.sql}) = 'NULL' OR (${a.sql} ->> '$') = '')`;
+  if (a.type === 'dynamic')
+    return withValue(a.sql, (v) => `(${v} IS NULL OR json_type(${v}) = 'NULL' OR (${v} ->> '$') = '')`);
   return `(${a.sql} IS NULL)`;
 }
 
 function isNull(a: SqlArg): string {
   if (a.type === 'string') return 'false';
-  if (a.type === 'dynamic') return `(${a.sql} IS NULL OR json_type(${a.sql}) = 'NULL')`;
+  if (a.type === 'dynamic') return withValue(a.sql, (v) => `(${v} IS NULL OR json_type(${v}) = 'NULL')`);
   return `(${a.sql} IS NULL)`;
 }
 
-/** Two arguments brought to the call's result type (iff, case, coalesce branches). */
-function branch(a: SqlArg, type: ColumnType): string {
-  if (type === a.type || type === 'unknown') return a.sql;
-  if (type === 'string') return s(a);
+/** An argument brought to the call's result type (iff, case, coalesce branches, max_of). */
+export function branch(a: SqlArg, type: ColumnType, ctx?: TemplateContext): string {
+  if (type === a.type || type === 'unknown' || a.type === 'unknown') return a.sql;
   if (type === 'dynamic') return asJson(a);
-  if (type === 'long' || type === 'int' || type === 'real' || type === 'decimal') {
-    const t = { long: 'BIGINT', int: 'INTEGER', real: 'DOUBLE', decimal: 'DECIMAL(38,18)' }[type];
-    return a.type === 'dynamic' ? `TRY_CAST(${dynamicToNumber(a.sql)} AS ${t})` : `CAST(${a.sql} AS ${t})`;
-  }
-  return a.sql;
+  return convertTo(a, type, ctx);
 }
 
 function truthy(a: SqlArg): string {
-  return a.type === 'bool' ? `COALESCE(${a.sql}, false)` : `COALESCE(TRY_CAST(${a.sql} AS BOOLEAN), false)`;
+  return `COALESCE(${toBool(a)}, false)`;
 }
 
 const iff: Template = (args, ctx) => {
   const c = arg(args, 0, ctx);
   const t = arg(args, 1, ctx);
   const e = arg(args, 2, ctx);
-  return `CASE WHEN ${truthy(c)} THEN ${branch(t, ctx.resultType)} ELSE ${branch(e, ctx.resultType)} END`;
+  return `(CASE WHEN ${truthy(c)} THEN ${branch(t, ctx.resultType, ctx)} ELSE ${branch(e, ctx.resultType, ctx)} END)`;
 };
 
 const kqlCase: Template = (args, ctx) => {
   const parts: string[] = [];
   for (let i = 0; i + 1 < args.length; i += 2) {
-    parts.push(`WHEN ${truthy(args[i] as SqlArg)} THEN ${branch(args[i + 1] as SqlArg, ctx.resultType)}`);
+    parts.push(`WHEN ${truthy(args[i] as SqlArg)} THEN ${branch(args[i + 1] as SqlArg, ctx.resultType, ctx)}`);
   }
   const last = args.length % 2 === 1 ? (args[args.length - 1] as SqlArg) : null;
-  return `CASE ${parts.join(' ')} ELSE ${last ? branch(last, ctx.resultType) : 'NULL'} END`;
+  return `(CASE ${parts.join(' ')} ELSE ${last ? branch(last, ctx.resultType, ctx) : 'NULL'} END)`;
 };
 
+const coalesce: Template = (args, ctx) => {
+  if (ctx.resultType === 'string') return `COALESCE(${args.map((a) => `NULLIF(${s(a)}, '')`).join(', ')}, '')`;
+  if (ctx.resultType === 'dynamic')
+    return `COALESCE(${args.map((a) => (a.type === 'dynamic' ? `CASE WHEN json_type(${a.sql}) = 'NULL' THEN NULL ELSE ${a.sql} END` : asJson(a))).join(', ')})`;
+  return `COALESCE(${args.map((a) => branch(a, ctx.resultType, ctx)).join(', ')})`;
+};
+
+/** max_of / min_of: nulls are ignored; a string comparison when the result is a string. */
+function extremum(fn: 'greatest' | 'least'): Template {
+  return (args, ctx) => {
+    if (ctx.resultType === 'dynamic')
+      return `to_json(${fn}(${args.map((a) => dynamicToNumber(asJson(a))).join(', ')}))`;
+    return `${fn}(${args.map((a) => branch(a, ctx.resultType, ctx)).join(', ')})`;
+  };
+}
+
 /** `bin(value, size)` rounds down to a multiple of size; datetime bins are measured from 1970-01-01. */
-const bin: Template = (args, ctx) => {
+export const bin: Template = (args, ctx) => {
   const v = arg(args, 0, ctx);
   const size = arg(args, 1, ctx);
   if (v.type === 'datetime') {
-    const ticks = size.type === 'timespan' ? size.sql : toTimespan(size);
-    return `make_timestamp(((${timestampTicks(v.sql)} // ${ticks}) * ${ticks} - CASE WHEN ${timestampTicks(v.sql)} % ${ticks} < 0 THEN ${ticks} ELSE 0 END) // 10)`;
-  }
-  if (v.type === 'timespan') return `(floor(CAST(${v.sql} AS DOUBLE) / ${size.sql}) * ${size.sql})::BIGINT`;
-  if (ctx.resultType === 'real' || v.type === 'real' || size.type === 'real') {
-    return `floor(CAST(${v.sql} AS DOUBLE) / ${size.sql}) * ${size.sql}`;
-  }
-  return `CAST(floor(CAST(${v.sql} AS DOUBLE) / ${size.sql}) * ${size.sql} AS ${ctx.resultType === 'int' ? 'INTEGER' : 'BIGINT'})`;
-};
-
-function startOf(unit: 'day' | 'week' | 'month' | 'year'): Template {
-  return (args, ctx) => {
-    const v = arg(args, 0, ctx);
-    const offset = args[1];
-    let base = `date_trunc('${unit}', ${v.sql})`;
-    if (unit === 'week')
-      base = `(CAST(date_trunc('day', ${v.sql}) AS TIMESTAMP) - to_days(CAST(dayofweek(${v.sql}) AS INTEGER)))`;
-    base = `CAST(${base} AS TIMESTAMP)`;
-    if (offset)
-      base = `CAST(${base} + to_${unit === 'day' ? 'days' : unit === 'week' ? 'weeks' : unit === 'month' ? 'months' : 'years'}(CAST(${offset.sql} AS INTEGER)) AS TIMESTAMP)`;
-    return base;
-  };
-}
-
-function endOf(unit: 'day' | 'week' | 'month' | 'year'): Template {
-  const start = startOf(unit);
-  const plus =
-    unit === 'day' ? 'to_days(1)' : unit === 'week' ? 'to_days(7)' : unit === 'month' ? 'to_months(1)' : 'to_years(1)';
-  return (args, ctx) => `CAST(${start(args, ctx)} + ${plus} - to_microseconds(1) AS TIMESTAMP)`;
-}
-
-const DATETIME_PARTS: Readonly<Record<string, string>> = {
-  year: 'year',
-  quarter: 'quarter',
-  month: 'month',
-  week_of_year: 'weekofyear',
-  weekofyear: 'weekofyear',
-  week: 'weekofyear',
-  day: 'day',
-  dayofyear: 'dayofyear',
-  hour: 'hour',
-  minute: 'minute',
-  second: 'second',
-  millisecond: 'millisecond',
-  microsecond: 'microsecond',
-  nanosecond: 'nanosecond',
-};
-
-const datetimePart: Template = (args, ctx) => {
-  const part = literalString(arg(args, 0, ctx));
-  const v = arg(args, 1, ctx);
-  if (part === null) return ctx.unsupported('datetime_part with a non-literal part');
-  const p = part.toLowerCase();
-  if (p === 'millisecond') return `CAST(millisecond(${v.sql}) % 1000 AS BIGINT)`;
-  if (p === 'microsecond') return `CAST(microsecond(${v.sql}) % 1000000 AS BIGINT)`;
-  if (p === 'nanosecond') return `CAST((microsecond(${v.sql}) % 1000000) * 1000 AS BIGINT)`;
-  const duck = DATETIME_PARTS[p];
-  if (!duck) return ctx.unsupported(`datetime part '${part}'`);
-  return `CAST(date_part('${duck}', ${v.sql}) AS BIGINT)`;
-};
-
-const UNIT_TICKS: Readonly<Record<string, bigint>> = {
-  day: TICKS_PER_DAY,
-  hour: 36000000000n,
-  minute: 600000000n,
-  second: 10000000n,
-  millisecond: 10000n,
-  microsecond: 10n,
-  nanosecond: 1n,
-  week: TICKS_PER_DAY * 7n,
-};
-
-const datetimeAdd: Template = (args, ctx) => {
-  const part = literalString(arg(args, 0, ctx))?.toLowerCase();
-  const n = arg(args, 1, ctx);
-  const v = arg(args, 2, ctx);
-  if (!part) return ctx.unsupported('datetime_add with a non-literal part');
-  if (part === 'month' || part === 'quarter' || part === 'year') {
-    const months = part === 'month' ? n.sql : part === 'quarter' ? `(${n.sql}) * 3` : `(${n.sql}) * 12`;
-    return `CAST(${v.sql} + to_months(CAST(${months} AS INTEGER)) AS TIMESTAMP)`;
-  }
-  const ticks = UNIT_TICKS[part];
-  if (ticks === undefined) return ctx.unsupported(`datetime_add part '${part}'`);
-  return `${v.sql} + ${ticksToInterval(`CAST(${n.sql} AS BIGINT) * ${ticks}`)}`;
-};
-
-const datetimeDiff: Template = (args, ctx) => {
-  const part = literalString(arg(args, 0, ctx))?.toLowerCase();
-  const a = arg(args, 1, ctx);
-  const b = arg(args, 2, ctx);
-  if (!part) return ctx.unsupported('datetime_diff with a non-literal part');
-  const calendar: Record<string, string> = { year: 'year', quarter: 'quarter', month: 'month' };
-  if (calendar[part]) return `CAST(date_diff('${calendar[part]}', ${b.sql}, ${a.sql}) AS BIGINT)`;
-  if (part === 'week') return `CAST(date_diff('week', ${b.sql}, ${a.sql}) AS BIGINT)`;
-  const ticks = UNIT_TICKS[part];
-  if (ticks === undefined) return ctx.unsupported(`datetime_diff part '${part}'`);
-  // Kusto counts boundaries crossed: the difference of the values truncated to the unit.
-  const ta = `(${timestampTicks(a.sql)} // ${ticks} - CASE WHEN ${timestampTicks(a.sql)} % ${ticks} < 0 THEN 1 ELSE 0 END)`;
-  const tb = `(${timestampTicks(b.sql)} // ${ticks} - CASE WHEN ${timestampTicks(b.sql)} % ${ticks} < 0 THEN 1 ELSE 0 END)`;
-  return `(${ta} - ${tb})`;
-};
-
-const strcat: Template = (args) => `(${args.map((a) => s(a)).join(' || ') || "''"})`;
-
-const substring: Template = (args, ctx) => {
-  const str = s(arg(args, 0, ctx));
-  const start = arg(args, 1, ctx).sql;
-  const len = args[2];
-  // KQL is 0-based; a negative start counts from the end (clamped at 0).
-  const from = `(CASE WHEN ${start} < 0 THEN greatest(length(${str}) + ${start}, 0) ELSE ${start} END)`;
-  return nn(len ? `substr(${str}, ${from} + 1, greatest(${len.sql}, 0))` : `substr(${str}, ${from} + 1)`);
-};
-
-/** `extract(regex, group, text [, typeof(T)])`: the group of the first match, '' when none. */
-const extract: Template = (args, ctx) => {
-  const re = s(arg(args, 0, ctx));
-  const group = arg(args, 1, ctx);
-  const text = s(arg(args, 2, ctx));
-  const g = group.literal ? String(group.literal.value) : group.sql;
-  const sql = `CASE WHEN regexp_matches(${text}, ${re}) THEN regexp_extract(${text}, ${re}, ${g}) ELSE NULL END`;
-  const type = args[3] ? literalString(args[3]) : null;
-  if (type && type !== 'string') return convertStringTo(sql, type as ColumnType);
-  return nn(sql);
-};
-
-function convertStringTo(sql: string, type: ColumnType): string {
-  const a: SqlArg = { sql, type: 'string', expr: { kind: 'lit', type: 'string', value: null } };
-  switch (type) {
-    case 'long':
-      return toNumber(a, 'BIGINT');
-    case 'int':
-      return toNumber(a, 'INTEGER');
-    case 'real':
-      return toNumber(a, 'DOUBLE');
-    case 'datetime':
-      return toDatetime(a);
-    case 'timespan':
-      return toTimespan(a);
-    case 'bool':
-      return `TRY_CAST(${sql} AS BOOLEAN)`;
-    case 'dynamic':
-      return toDynamic(a);
-    default:
-      return sql;
-  }
-}
-
-const extractAll: Template = (args, ctx) => {
-  const re = s(arg(args, 0, ctx));
-  const text = s(arg(args, args.length - 1, ctx));
-  if (args.length === 2) {
-    // One group: a list of its values; several groups: a list of lists; no group: the whole matches.
-    const pattern = literalString(args[0]);
-    const groups = pattern ? countGroups(pattern) : 1;
-    if (groups <= 1) return `to_json(regexp_extract_all(${text}, ${re}, ${groups === 1 ? 1 : 0}))`;
-    const lists = Array.from({ length: groups }, (_, i) => `regexp_extract_all(${text}, ${re}, ${i + 1})`);
-    return `to_json(list_transform(range(1, len(${lists[0]}) + 1), i -> [${lists.map((l) => `${l}[i]`).join(', ')}]))`;
-  }
-  return ctx.unsupported('extract_all with explicit capture groups');
-};
-
-function countGroups(pattern: string): number {
-  let n = 0;
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i];
-    if (c === '\\') {
-      i++;
-      continue;
+    // Kusto's datetime bins are multiples of the size since 0001-01-01 (a Monday: 7d bins start on Mondays).
+    const n = size.type === 'timespan' ? size.sql : toTimespan(size);
+    const lit = size.literal?.value;
+    if (size.type === 'timespan' && typeof lit === 'string' && /^\d+0$/.test(lit) && BigInt(lit) > 0n) {
+      const us = (BigInt(lit) / 10n).toString();
+      return `make_timestamp((epoch_us(${v.sql}) + ${EPOCH_MICROS}) // ${us} * ${us} - ${EPOCH_MICROS})`;
     }
-    if (c === '(' && pattern[i + 1] !== '?') n++;
-    else if (c === '(' && pattern[i + 1] === '?' && (pattern[i + 2] === 'P' || pattern[i + 2] === '<')) n++;
+    return withValues2(timestampTicks(v.sql), n, (t, k) =>
+      ticksToTimestamp(
+        `(CASE WHEN ${k} <= 0 THEN NULL ELSE (${t} + ${EPOCH_TICKS}) // ${k} * ${k} - ${EPOCH_TICKS} END)`,
+      ),
+    );
   }
-  return n;
+  if (v.type === 'timespan')
+    return withValue(
+      size.sql,
+      (n) => `(CASE WHEN ${n} <= 0 THEN NULL ELSE CAST(floor(CAST(${v.sql} AS DOUBLE) / ${n}) * ${n} AS BIGINT) END)`,
+    );
+  if (ctx.resultType === 'real' || v.type === 'real' || size.type === 'real' || v.type === 'decimal') {
+    return withValue(
+      size.sql,
+      (n) => `(CASE WHEN ${n} <= 0 THEN NULL ELSE floor(CAST(${v.sql} AS DOUBLE) / ${n}) * ${n} END)`,
+    );
+  }
+  return withValue(
+    widenInt(size),
+    (n) =>
+      `(CASE WHEN ${n} <= 0 THEN NULL ELSE CAST(floor(CAST(${v.sql} AS DOUBLE) / ${n}) * ${n} AS ${ctx.resultType === 'int' ? 'INTEGER' : 'BIGINT'}) END)`,
+  );
+};
+
+function widenInt(a: SqlArg): string {
+  return a.type === 'int' ? `CAST(${a.sql} AS BIGINT)` : a.sql;
 }
 
-const split: Template = (args, ctx) => {
-  const str = s(arg(args, 0, ctx));
-  const sep = s(arg(args, 1, ctx));
-  const parts = `string_split(${str}, ${sep})`;
-  const idx = args[2];
-  if (idx)
-    return `to_json(CASE WHEN ${idx.sql} >= 0 AND ${idx.sql} < len(${parts}) THEN [${parts}[${idx.sql} + 1]] ELSE [] END)`;
-  return `to_json(${parts})`;
-};
+function withValues2(a: string, b: string, body: (x: string, y: string) => string): string {
+  return withValue(a, (x) => withValue(b, (y) => body(x, y)));
+}
 
-const trimTemplate =
-  (side: 'both' | 'start' | 'end'): Template =>
-  (args, ctx) => {
-    const re = s(arg(args, 0, ctx));
-    const text = s(arg(args, 1, ctx));
-    const lead = `'^(?:' || ${re} || ')+'`;
-    const trail = `'(?:' || ${re} || ')+$'`;
-    if (side === 'start') return nn(`regexp_replace(${text}, ${lead}, '')`);
-    if (side === 'end') return nn(`regexp_replace(${text}, ${trail}, '')`);
-    return nn(`regexp_replace(regexp_replace(${text}, ${lead}, ''), ${trail}, '')`);
-  };
-
-const indexof: Template = (args, ctx) => {
-  const str = s(arg(args, 0, ctx));
-  const lookup = s(arg(args, 1, ctx));
-  if (args.length > 2) {
-    const start = arg(args, 2, ctx).sql;
-    return `(CASE WHEN ${start} > length(${str}) THEN -1 ELSE (CASE WHEN strpos(substr(${str}, ${start} + 1), ${lookup}) = 0 THEN -1 ELSE strpos(substr(${str}, ${start} + 1), ${lookup}) - 1 + ${start} END) END)`;
+const binAt: Template = (args, ctx) => {
+  const v = arg(args, 0, ctx);
+  const size = arg(args, 1, ctx);
+  const at = arg(args, 2, ctx);
+  if (v.type === 'datetime') {
+    const n = size.type === 'timespan' ? size.sql : toTimespan(size);
+    return withValues2(timestampTicks(at.sql), n, (a, k) =>
+      ticksToTimestamp(`${a} + CAST(floor(CAST(${timestampTicks(v.sql)} - ${a} AS DOUBLE) / ${k}) AS BIGINT) * ${k}`),
+    );
   }
-  return `(strpos(${str}, ${lookup}) - 1)`;
-};
-
-const countof: Template = (args, ctx) => {
-  const text = s(arg(args, 0, ctx));
-  const search = s(arg(args, 1, ctx));
-  const kind = args[2] ? literalString(args[2]) : 'normal';
-  if (kind === 'regex') return `CAST(len(regexp_extract_all(${text}, ${search})) AS BIGINT)`;
-  return `CAST(CASE WHEN length(${search}) = 0 THEN 0 ELSE (length(${text}) - length(replace(${text}, ${search}, ''))) // length(${search}) END AS BIGINT)`;
-};
-
-const arrayLength: Template = (args, ctx) => {
-  const a = arg(args, 0, ctx);
-  if (a.type !== 'dynamic') return 'CAST(NULL AS BIGINT)';
-  return `CASE WHEN json_type(${a.sql}) = 'ARRAY' THEN CAST(json_array_length(${a.sql}) AS BIGINT) ELSE NULL END`;
-};
-
-const packArray: Template = (args) => `to_json([${args.map(asJson).join(', ')}])`;
-
-const bagPack: Template = (args, ctx) => {
-  if (args.length % 2 !== 0) return ctx.unsupported('bag_pack with an odd number of arguments');
-  const pairs: string[] = [];
-  for (let i = 0; i < args.length; i += 2) pairs.push(`${s(args[i] as SqlArg)}, ${asJson(args[i + 1] as SqlArg)}`);
-  return pairs.length ? `json_object(${pairs.join(', ')})` : `CAST('{}' AS JSON)`;
-};
-
-const packAll: Template = (args, ctx) => {
-  const star = args[0];
-  if (star?.expr.kind !== 'star') return ctx.unsupported('pack_all() outside a row context');
-  const cols = star.expr.columns;
-  const values = star.sql.split(', ');
-  const pairs = cols.map(
-    (c, i) => `${sqlString(c.name)}, ${asJson({ sql: values[i] as string, type: c.type, expr: star.expr })}`,
-  );
-  return pairs.length ? `json_object(${pairs.join(', ')})` : `CAST('{}' AS JSON)`;
-};
-
-const bagKeys: Template = (args, ctx) => {
-  const a = arg(args, 0, ctx);
-  return `CASE WHEN json_type(${a.sql}) = 'OBJECT' THEN to_json(json_keys(${a.sql})) ELSE NULL END`;
-};
-
-const arrayConcat: Template = (args) =>
-  `to_json(flatten([${args.map((a) => `CAST(json_extract(${a.sql}, '$[*]') AS JSON[])`).join(', ')}]))`;
-
-const strcatArray: Template = (args, ctx) => {
-  const a = arg(args, 0, ctx);
-  const delim = s(arg(args, 1, ctx));
-  return nn(
-    `array_to_string(list_transform(CAST(json_extract(${a.sql}, '$[*]') AS JSON[]), x -> COALESCE(x ->> '$', '')), ${delim})`,
-  );
+  const body = withValues2(at.sql, size.sql, (a, k) => `(${a} + floor(CAST(${v.sql} - ${a} AS DOUBLE) / ${k}) * ${k})`);
+  if (ctx.resultType === 'long' || ctx.resultType === 'timespan') return `CAST(${body} AS BIGINT)`;
+  if (ctx.resultType === 'int') return `CAST(${body} AS INTEGER)`;
+  return body;
 };
 
 const gettype: Template = (args, ctx) => {
   const a = arg(args, 0, ctx);
-  if (a.type !== 'dynamic') {
-    const names: Record<string, string> = {
-      bool: 'bool',
-      int: 'int',
-      long: 'long',
-      real: 'real',
-      decimal: 'decimal',
-      string: 'string',
-      datetime: 'datetime',
-      timespan: 'timespan',
-      guid: 'guid',
-    };
-    return sqlString(names[a.type] ?? 'null');
-  }
-  return `CASE json_type(${a.sql}) WHEN 'ARRAY' THEN 'array' WHEN 'OBJECT' THEN 'dictionary' WHEN 'VARCHAR' THEN 'string' WHEN 'BIGINT' THEN 'long' WHEN 'UBIGINT' THEN 'long' WHEN 'DOUBLE' THEN 'real' WHEN 'BOOLEAN' THEN 'bool' WHEN 'NULL' THEN 'null' ELSE 'null' END`;
-};
-
-/** `ago(span)`: now minus span; now() is fixed per query by the compiler (a literal), so ago() folds too. */
-const ago: Template = (args, ctx) => {
-  const a = arg(args, 0, ctx);
-  const now = ctx.dialect.functions.now?.([], ctx) ?? 'CAST(now() AS TIMESTAMP)';
-  return `(${now} - ${ticksToInterval(a.type === 'timespan' ? a.sql : toTimespan(a))})`;
-};
-
-const base64DecodeToString: Template = (args, ctx) => {
-  const a = s(arg(args, 0, ctx));
-  return nn(`TRY(decode(from_base64(${a})))`);
-};
-
-const parseUrl: Template = (args, ctx) => {
-  const u = s(arg(args, 0, ctx));
-  const m = `regexp_extract(${u}, '^([A-Za-z][A-Za-z0-9+.-]*)://(?:([^:@/]*)(?::([^@/]*))?@)?([^:/?#]*)(?::(\\d+))?([^?#]*)(?:\\?([^#]*))?(?:#(.*))?$', ['scheme','user','pass','host','port','path','query','fragment'])`;
-  return `json_object('Scheme', ${m}.scheme, 'Host', ${m}.host, 'Port', ${m}.port, 'Path', ${m}.path, 'Username', ${m}.user, 'Password', ${m}.pass, 'Query Parameters', COALESCE((SELECT json_group_object(split_part(kv, '=', 1), url_decode(substr(kv, strpos(kv, '=') + 1))) FROM unnest(string_split(NULLIF(${m}.query, ''), '&')) AS t(kv)), CAST('{}' AS JSON)), 'Fragment', ${m}.fragment)`;
-};
-
-const ipv4ToLong = (ip: string) =>
-  `(CASE WHEN regexp_matches(${ip}, '^\\d{1,3}(\\.\\d{1,3}){3}$') THEN CAST(split_part(${ip}, '.', 1) AS BIGINT) * 16777216 + CAST(split_part(${ip}, '.', 2) AS BIGINT) * 65536 + CAST(split_part(${ip}, '.', 3) AS BIGINT) * 256 + CAST(split_part(${ip}, '.', 4) AS BIGINT) ELSE NULL END)`;
-
-const ipv4IsPrivate: Template = (args, ctx) => {
-  const ip = s(arg(args, 0, ctx));
-  const n = ipv4ToLong(`split_part(${ip}, '/', 1)`);
-  return `CASE WHEN ${n} IS NULL THEN NULL ELSE (${n} BETWEEN 167772160 AND 184549375 OR ${n} BETWEEN 2886729728 AND 2887778303 OR ${n} BETWEEN 3232235520 AND 3232301055) END`;
-};
-
-const ipv4IsInRange: Template = (args, ctx) => {
-  const ip = s(arg(args, 0, ctx));
-  const range = s(arg(args, 1, ctx));
-  const bits = `COALESCE(TRY_CAST(NULLIF(split_part(${range}, '/', 2), '') AS INTEGER), 32)`;
-  const mask = `(CASE WHEN ${bits} = 0 THEN 0 ELSE (4294967295 >> (32 - ${bits})) << (32 - ${bits}) END)`;
-  return `((${ipv4ToLong(ip)} & ${mask}) = (${ipv4ToLong(`split_part(${range}, '/', 1)`)} & ${mask}))`;
+  if (a.type !== 'dynamic') return sqlString(a.type === 'unknown' ? 'null' : a.type);
+  // Values inside dynamic report their CLR-style type: a JSON double is 'double', an integer 'long'.
+  return `(CASE json_type(${a.sql}) WHEN 'ARRAY' THEN 'array' WHEN 'OBJECT' THEN 'dictionary' WHEN 'VARCHAR' THEN 'string' WHEN 'BIGINT' THEN 'long' WHEN 'UBIGINT' THEN 'long' WHEN 'DOUBLE' THEN 'double' WHEN 'BOOLEAN' THEN 'bool' ELSE 'null' END)`;
 };
 
 const conversion =
-  (target: 'BIGINT' | 'INTEGER' | 'DOUBLE' | 'DECIMAL(38,18)'): Template =>
+  (type: ColumnType): Template =>
   (args, ctx) =>
-    toNumber(arg(args, 0, ctx), target);
+    convertTo(arg(args, 0, ctx), type, ctx);
 
 export const FUNCTIONS: Readonly<Record<string, Template>> = {
   // conversions
   tostring: (args, ctx) => s(arg(args, 0, ctx)),
-  toint: conversion('INTEGER'),
-  tolong: conversion('BIGINT'),
-  toreal: conversion('DOUBLE'),
-  todouble: conversion('DOUBLE'),
-  todecimal: conversion('DECIMAL(38,18)'),
-  tobool: (args, ctx) => {
-    const a = arg(args, 0, ctx);
-    if (a.type === 'bool') return a.sql;
-    if (a.type === 'string')
-      return `CASE lower(trim(${a.sql})) WHEN 'true' THEN TRUE WHEN 'false' THEN FALSE WHEN '1' THEN TRUE WHEN '0' THEN FALSE ELSE NULL END`;
-    if (a.type === 'dynamic') return `TRY_CAST(${dynamicToString(a.sql)} AS BOOLEAN)`;
-    return `CAST(${a.sql} <> 0 AS BOOLEAN)`;
-  },
-  toboolean: (args, ctx) => (FUNCTIONS.tobool as Template)(args, ctx),
-  todatetime: (args, ctx) => toDatetime(arg(args, 0, ctx)),
-  totimespan: (args, ctx) => toTimespan(arg(args, 0, ctx)),
-  totime: (args, ctx) => toTimespan(arg(args, 0, ctx)),
-  toguid: (args, ctx) => `TRY_CAST(${s(arg(args, 0, ctx))} AS UUID)`,
-  todynamic: (args, ctx) => toDynamic(arg(args, 0, ctx)),
-  toobject: (args, ctx) => toDynamic(arg(args, 0, ctx)),
-  parse_json: (args, ctx) => toDynamic(arg(args, 0, ctx)),
+  toint: conversion('int'),
+  tolong: conversion('long'),
+  toreal: conversion('real'),
+  todouble: conversion('real'),
+  todecimal: conversion('decimal'),
+  tobool: conversion('bool'),
+  toboolean: conversion('bool'),
+  todatetime: conversion('datetime'),
+  totimespan: conversion('timespan'),
+  totime: conversion('timespan'),
+  toguid: conversion('guid'),
+  todynamic: conversion('dynamic'),
+  toobject: conversion('dynamic'),
+  parse_json: conversion('dynamic'),
+  gettype,
   // emptiness and conditionals
   isempty: (args, ctx) => isEmpty(arg(args, 0, ctx)),
-  isnotempty: (args, ctx) => `NOT ${isEmpty(arg(args, 0, ctx))}`,
+  isnotempty: (args, ctx) => `(NOT ${isEmpty(arg(args, 0, ctx))})`,
   isnull: (args, ctx) => isNull(arg(args, 0, ctx)),
-  isnotnull: (args, ctx) => `NOT ${isNull(arg(args, 0, ctx))}`,
+  isnotnull: (args, ctx) => `(NOT ${isNull(arg(args, 0, ctx))})`,
   iff,
   iif: iff,
   case: kqlCase,
-  coalesce: (args, ctx) =>
-    ctx.resultType === 'string'
-      ? `COALESCE(${args.map((a) => `NULLIF(${s(a)}, '')`).join(', ')}, '')`
-      : `COALESCE(${args.map((a) => branch(a, ctx.resultType)).join(', ')})`,
-  not: (args, ctx) => `NOT ${truthy(arg(args, 0, ctx))}`,
-  // strings
-  strlen: (args, ctx) => `CAST(length(${s(arg(args, 0, ctx))}) AS BIGINT)`,
-  string_size: (args, ctx) => `CAST(octet_length(encode(${s(arg(args, 0, ctx))})) AS BIGINT)`,
-  tolower: (args, ctx) => `lower(${s(arg(args, 0, ctx))})`,
-  toupper: (args, ctx) => `upper(${s(arg(args, 0, ctx))})`,
-  strcat,
-  strcat_delim: (args, ctx) => {
-    const [d, ...rest] = args;
-    if (!d) return ctx.unsupported('strcat_delim without a delimiter');
-    return `concat_ws(${s(d)}, ${rest.map((a) => s(a)).join(', ')})`;
+  coalesce,
+  max_of: extremum('greatest'),
+  min_of: extremum('least'),
+  not: (args, ctx) => `(NOT ${toBool(arg(args, 0, ctx))})`,
+  bin,
+  bin_at: binAt,
+  // dynamic helpers the plan and other families rely on (the dynamic family file may override them)
+  array_length: (args, ctx) => {
+    const a = arg(args, 0, ctx);
+    if (a.type !== 'dynamic') return 'CAST(NULL AS BIGINT)';
+    return withValue(
+      a.sql,
+      (v) => `(CASE WHEN json_type(${v}) = 'ARRAY' THEN CAST(json_array_length(${v}) AS BIGINT) ELSE NULL END)`,
+    );
   },
-  substring,
-  extract,
-  extract_all: extractAll,
-  split,
-  replace_string: (args, ctx) =>
-    nn(`replace(${s(arg(args, 0, ctx))}, ${s(arg(args, 1, ctx))}, ${s(arg(args, 2, ctx))})`),
-  replace_regex: (args, ctx) =>
-    nn(
-      `regexp_replace(${s(arg(args, 0, ctx))}, ${s(arg(args, 1, ctx))}, regexp_replace(${s(arg(args, 2, ctx))}, '\\$(\\d)', '\\\\\\1', 'g'), 'g')`,
-    ),
-  trim: trimTemplate('both'),
-  trim_start: trimTemplate('start'),
-  trim_end: trimTemplate('end'),
-  indexof,
-  countof,
-  reverse: (args, ctx) => `reverse(${s(arg(args, 0, ctx))})`,
-  strrep: (args, ctx) => {
-    const v = s(arg(args, 0, ctx));
-    const n = arg(args, 1, ctx).sql;
-    const d = args[2] ? s(args[2]) : "''";
-    return nn(`array_to_string(list_transform(range(${n}), i -> ${v}), ${d})`);
-  },
-  base64_decode_tostring: base64DecodeToString,
-  base64_encode_tostring: (args, ctx) => `to_base64(encode(${s(arg(args, 0, ctx))}))`,
-  url_decode: (args, ctx) => nn(`url_decode(${s(arg(args, 0, ctx))})`),
-  url_encode: (args, ctx) => nn(`url_encode(${s(arg(args, 0, ctx))})`),
-  parse_url: parseUrl,
-  // dynamic
-  array_length: arrayLength,
-  pack_array: packArray,
+  pack_array: (args) => `to_json([${args.map(asJson).join(', ')}])`,
   bag_pack: bagPack,
   pack: bagPack,
-  pack_all: packAll,
-  bag_keys: bagKeys,
-  array_concat: arrayConcat,
+  pack_all: (args, ctx) => {
+    const star = args[0];
+    if (star?.expr.kind !== 'star') return ctx.unsupported('pack_all() outside a row context');
+    const cols = star.expr.columns;
+    const values = star.sql.split(', ');
+    const pairs = cols.map(
+      (c, i) => `${sqlString(c.name)}, ${asJson({ sql: values[i] as string, type: c.type, expr: star.expr })}`,
+    );
+    return pairs.length ? `json_object(${pairs.join(', ')})` : `CAST('{}' AS JSON)`;
+  },
+  bag_keys: (args, ctx) => {
+    const a = arg(args, 0, ctx);
+    return withValue(
+      a.sql,
+      (v) => `(CASE WHEN json_type(${v}) = 'OBJECT' THEN to_json(json_keys(${v})) ELSE NULL END)`,
+    );
+  },
+  array_concat: (args) =>
+    `to_json(flatten([${args.map((a) => `CAST(json_extract(${a.sql}, '$[*]') AS JSON[])`).join(', ')}]))`,
   strcat_array: strcatArray,
   array_strcat: strcatArray,
-  gettype,
-  extractjson: (args, ctx) => {
-    const path = s(arg(args, 0, ctx));
-    const text = s(arg(args, 1, ctx));
-    return nn(`json_extract_string(CASE WHEN json_valid(${text}) THEN ${text} ELSE NULL END, ${path})`);
-  },
-  extract_json: (args, ctx) => (FUNCTIONS.extractjson as Template)(args, ctx),
-  // datetime
-  now: (_args, ctx) => ctx.unsupported('now() must be fixed by the compiler'),
-  ago,
-  bin,
-  floor: (args, ctx) => {
-    const v = arg(args, 0, ctx);
-    if (args.length === 1) return `floor(${v.sql})`;
-    return bin(args, ctx);
-  },
-  bin_at: (args, ctx) => {
-    const v = arg(args, 0, ctx);
-    const size = arg(args, 1, ctx);
-    const at = arg(args, 2, ctx);
-    if (v.type === 'datetime') {
-      const d = `(${timestampTicks(v.sql)} - ${timestampTicks(at.sql)})`;
-      return `make_timestamp((${timestampTicks(at.sql)} + CAST(floor(CAST(${d} AS DOUBLE) / ${size.sql}) AS BIGINT) * ${size.sql}) // 10)`;
-    }
-    return `(${at.sql} + floor(CAST(${v.sql} - ${at.sql} AS DOUBLE) / ${size.sql}) * ${size.sql})`;
-  },
-  startofday: startOf('day'),
-  startofweek: startOf('week'),
-  startofmonth: startOf('month'),
-  startofyear: startOf('year'),
-  endofday: endOf('day'),
-  endofweek: endOf('week'),
-  endofmonth: endOf('month'),
-  endofyear: endOf('year'),
-  datetime_part: datetimePart,
-  datepart: datetimePart,
-  datetime_add: datetimeAdd,
-  datetime_diff: datetimeDiff,
-  dayofweek: (args, ctx) => `(CAST(dayofweek(${arg(args, 0, ctx).sql}) AS BIGINT) * ${TICKS_PER_DAY})`,
-  dayofmonth: (args, ctx) => `CAST(day(${arg(args, 0, ctx).sql}) AS INTEGER)`,
-  dayofyear: (args, ctx) => `CAST(dayofyear(${arg(args, 0, ctx).sql}) AS INTEGER)`,
-  hourofday: (args, ctx) => `CAST(hour(${arg(args, 0, ctx).sql}) AS INTEGER)`,
-  monthofyear: (args, ctx) => `CAST(month(${arg(args, 0, ctx).sql}) AS INTEGER)`,
-  getmonth: (args, ctx) => `CAST(month(${arg(args, 0, ctx).sql}) AS INTEGER)`,
-  getyear: (args, ctx) => `CAST(year(${arg(args, 0, ctx).sql}) AS INTEGER)`,
-  week_of_year: (args, ctx) => `CAST(weekofyear(${arg(args, 0, ctx).sql}) AS INTEGER)`,
-  make_datetime: (args, ctx) => {
-    const parts = [0, 1, 2, 3, 4].map((i) => (args[i] ? `CAST(${args[i]?.sql} AS BIGINT)` : i < 3 ? '1' : '0'));
-    const sec = args[5] ? `CAST(${args[5].sql} AS DOUBLE)` : '0';
-    void ctx;
-    return `make_timestamp(${parts.join(', ')}, ${sec})`;
-  },
-  // math
-  abs: (args, ctx) => `abs(${arg(args, 0, ctx).sql})`,
-  round: (args, ctx) => `round(${arg(args, 0, ctx).sql}, ${args[1] ? `CAST(${args[1].sql} AS INTEGER)` : '0'})`,
-  ceiling: (args, ctx) => `ceiling(${arg(args, 0, ctx).sql})`,
-  sqrt: (args, ctx) =>
-    `CASE WHEN ${arg(args, 0, ctx).sql} < 0 THEN 'NaN'::DOUBLE ELSE sqrt(${arg(args, 0, ctx).sql}) END`,
-  pow: (args, ctx) => `pow(${arg(args, 0, ctx).sql}, ${arg(args, 1, ctx).sql})`,
-  log: (args, ctx) => `ln(${arg(args, 0, ctx).sql})`,
-  log2: (args, ctx) => `log2(${arg(args, 0, ctx).sql})`,
-  log10: (args, ctx) => `log10(${arg(args, 0, ctx).sql})`,
-  exp: (args, ctx) => `exp(${arg(args, 0, ctx).sql})`,
-  sign: (args, ctx) => `sign(${arg(args, 0, ctx).sql})`,
-  max_of: (args) => `greatest(${args.map((a) => a.sql).join(', ')})`,
-  min_of: (args) => `least(${args.map((a) => a.sql).join(', ')})`,
-  isnan: (args, ctx) => `isnan(${arg(args, 0, ctx).sql})`,
-  isinf: (args, ctx) => `isinf(${arg(args, 0, ctx).sql})`,
-  isfinite: (args, ctx) => `isfinite(${arg(args, 0, ctx).sql})`,
-  rand: (args) => (args[0] ? `CAST(floor(random() * ${args[0].sql}) AS BIGINT)` : 'random()'),
-  // network
-  ipv4_is_private: ipv4IsPrivate,
-  ipv4_is_in_range: ipv4IsInRange,
-  // hashing
-  hash_sha256: (args, ctx) => `sha256(${s(arg(args, 0, ctx))})`,
-  hash_md5: (args, ctx) => `md5(${s(arg(args, 0, ctx))})`,
-  new_guid: () => 'uuid()',
+  extractjson: extractJson,
+  extract_json: extractJson,
   // mv-expand support: the list of elements an expanded value yields (arrays: elements; bags: one-key bags).
   __mv_expand_list: (args, ctx) => {
     const v = arg(args, 0, ctx).sql;
@@ -644,31 +501,41 @@ export const FUNCTIONS: Readonly<Record<string, Template>> = {
   },
 };
 
+function bagPack(args: readonly SqlArg[], ctx: TemplateContext): string {
+  if (args.length % 2 !== 0) return ctx.unsupported('bag_pack with an odd number of arguments');
+  const pairs: string[] = [];
+  for (let i = 0; i < args.length; i += 2) pairs.push(`${s(args[i] as SqlArg)}, ${asJson(args[i + 1] as SqlArg)}`);
+  return pairs.length ? `json_object(${pairs.join(', ')})` : `CAST('{}' AS JSON)`;
+}
+
+function strcatArray(args: readonly SqlArg[], ctx: TemplateContext): string {
+  const a = arg(args, 0, ctx);
+  const delim = s(arg(args, 1, ctx));
+  return `COALESCE(array_to_string(list_transform(CAST(json_extract(${a.sql}, '$[*]') AS JSON[]), x -> COALESCE(x ->> '$', '')), ${delim}), '')`;
+}
+
+function extractJson(args: readonly SqlArg[], ctx: TemplateContext): string {
+  const path = s(arg(args, 0, ctx));
+  const text = s(arg(args, 1, ctx));
+  const value = withValue(
+    text,
+    (t) => `json_extract_string(CASE WHEN json_valid(${t}) THEN ${t} ELSE NULL END, ${path})`,
+  );
+  const type = args[2] ? literalString(args[2]) : null;
+  if (type && type !== 'string')
+    return convertTo(
+      { sql: value, type: 'string', expr: { kind: 'lit', type: 'string', value: null } },
+      type as ColumnType,
+      ctx,
+    );
+  return `COALESCE(${value}, '')`;
+}
+
 /** A dynamic value converted to a typed column (mv-expand `to typeof(...)`). */
 export function convertDynamic(sql: string, type: ColumnType): string {
-  const a: SqlArg = { sql, type: 'dynamic', expr: { kind: 'lit', type: 'dynamic', value: null } };
-  switch (type) {
-    case 'string':
-      return dynamicToString(sql);
-    case 'long':
-      return toNumber(a, 'BIGINT');
-    case 'int':
-      return toNumber(a, 'INTEGER');
-    case 'real':
-      return toNumber(a, 'DOUBLE');
-    case 'decimal':
-      return toNumber(a, 'DECIMAL(38,18)');
-    case 'bool':
-      return `TRY_CAST(${dynamicToString(sql)} AS BOOLEAN)`;
-    case 'datetime':
-      return toDatetime(a);
-    case 'timespan':
-      return toTimespan(a);
-    case 'guid':
-      return `TRY_CAST(${dynamicToString(sql)} AS UUID)`;
-    default:
-      return sql;
-  }
+  if (type === 'string') return dynamicToString(sql);
+  return convertTo({ sql, type: 'dynamic', expr: { kind: 'lit', type: 'dynamic', value: null } }, type);
 }
 
 export type { TemplateContext };
+export { TICKS_PER_DAY };

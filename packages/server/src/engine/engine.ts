@@ -57,9 +57,98 @@ export interface LoadOptions {
   readonly format?: LoadFormat | 'json' | 'auto';
   /** Called a few times per second while the engine reads the file. */
   readonly onProgress?: (progress: LoadProgress) => void;
-  /** How many rejected rows to describe in the report (all are counted). Default 20. */
+  /** How many rejected rows to describe in the report (all are counted), and in each part's report. Default 20. */
   readonly maxRejectedDetails?: number;
+
+  // What a caller that produced the file itself (the ingestion service) already knows, so the engine need not
+  // find it out with extra passes over the file:
+  /** The file holds exactly one JSON record per line (and no envelope): it is split by lines and read in parallel. */
+  readonly oneRecordPerLine?: boolean;
+  /** The records' field names (all of them, or a sample): the engine does not sample the file for them. */
+  readonly fields?: readonly string[];
+  /** How many records the file holds: when all of them load, the engine skips counting them. */
+  readonly records?: number;
+
+  /** String columns set to a constant on every row, whatever the source says (`Type`, `TenantId`). */
+  readonly set?: Readonly<Record<string, string>>;
+  /**
+   * Consecutive record ranges of the file loaded on behalf of different requests (group commit), in file order;
+   * their `records` must add up to the file's records. The report then has one `parts` entry per range.
+   */
+  readonly parts?: readonly LoadPart[];
+  /**
+   * Store every rejected record, with its raw text and why it was rejected, in the dead-letter table
+   * (`DEAD_LETTER_TABLE`), in the same transaction as the rows.
+   */
+  readonly deadLetter?: boolean;
+  /**
+   * Receipts to store in the same transaction as the rows, computed from the report (e.g. the answer given to a
+   * client batch id, so that a retry after a crash finds it); read them with `Engine.receipts`.
+   */
+  readonly receipts?: (report: LoadReport) => readonly Receipt[];
+  /** Fold the write-ahead log into the database file after the commit (default true). */
+  readonly checkpoint?: boolean;
+  /** Load the rows into a scratch table of the input's shape, then insert what `select` returns into the table. */
+  readonly transform?: LoadTransform;
 }
+
+export interface LoadPart {
+  readonly records: number;
+  /** Recorded with the part's rejected rows in the dead-letter table. */
+  readonly requestId?: string;
+  readonly clientBatchId?: string;
+  /** Where the rows came from (endpoint, file), for the dead-letter table. Default: the file's path. */
+  readonly source?: string;
+}
+
+export interface PartReport {
+  readonly records: number;
+  readonly rowsLoaded: number;
+  readonly rowsRejected: number;
+  /** The first `maxRejectedDetails` rejected rows of the part; `row` is 1-based within the part. */
+  readonly rejected: readonly RejectedRow[];
+}
+
+export interface Receipt {
+  readonly key: string;
+  readonly value: string;
+}
+
+/**
+ * A transformation applied while loading, as a data collection rule has: the records are coerced into a scratch
+ * table of the `input` columns (rows that do not fit are rejected as usual), then `select` is run over it.
+ */
+export interface LoadTransform {
+  readonly input: TableDefinition;
+  /**
+   * Given the scratch table's storage map, one read-only SELECT over it; its column i feeds the table column
+   * named `columns[i]` (KQL names; columns of the table not listed get their defaults).
+   */
+  readonly select: (input: TableStorage) => { readonly sql: string; readonly columns: readonly string[] };
+}
+
+/**
+ * Where loads put the records they reject (with `LoadOptions.deadLetter`): one row per rejected record, queryable
+ * in KQL like any table. `RecordIndex` is 0-based within the request (the load part), `Errors` lists
+ * `{column, expected, value}` for each value that could not be coerced, `RawRecord` is the record as received.
+ */
+export const DEAD_LETTER_TABLE: TableDefinition = {
+  name: 'IngestionErrors',
+  columns: [
+    { name: 'TimeGenerated', type: 'datetime' },
+    { name: 'TargetTable', type: 'string' },
+    { name: 'Source', type: 'string' },
+    { name: 'RequestId', type: 'string' },
+    { name: 'ClientBatchId', type: 'string' },
+    { name: 'RecordIndex', type: 'long' },
+    { name: 'Reason', type: 'string' },
+    { name: 'Errors', type: 'dynamic' },
+    { name: 'RawRecord', type: 'string' },
+    { name: 'LoadBatchId', type: 'long' },
+    { name: 'TenantId', type: 'string' },
+    { name: 'Type', type: 'string' },
+  ],
+};
 
 export interface LoadProgress {
   readonly table: string;
@@ -91,6 +180,10 @@ export interface LoadReport {
   readonly rowsRejected: number;
   /** The first `maxRejectedDetails` rejected rows: which values could not be coerced to the column type. */
   readonly rejected: readonly RejectedRow[];
+  /** One entry per `LoadOptions.parts` range, when parts were given. */
+  readonly parts?: readonly PartReport[];
+  /** With a transform: rows that went into it (loaded into the scratch table) and rows it produced. */
+  readonly transformed?: { readonly rowsIn: number; readonly rowsOut: number };
   /** Source fields that fed a column under another name (`TimeGenerated [UTC]` → `TimeGenerated`). */
   readonly renamed: readonly { readonly source: string; readonly column: string }[];
   /** Source fields that match no column of the table (seen in the file's header or first records). */
@@ -181,6 +274,8 @@ export interface TableStats {
 
 export interface Engine {
   readonly dialect: EngineDialect;
+  /** The workspace's id (a GUID created with the workspace): what every ingested row's `TenantId` holds. */
+  readonly workspaceId: string;
   /** Creates the table, or adds the columns it lacks; idempotent. A column whose type changed is an error. */
   ensureTable(table: TableDefinition): Promise<TableStorage>;
   /** The storage map of a table by KQL name (case-sensitive), if it exists. */
@@ -188,6 +283,10 @@ export interface Engine {
   tables(): readonly TableStorage[];
   /** Bulk-loads a file through the engine's own reader with the table's declared columns. */
   loadFile(table: string, file: string, options?: LoadOptions): Promise<LoadReport>;
+  /** The stored values of the receipts with these keys (see `LoadOptions.receipts`); absent keys are missing. */
+  receipts(keys: readonly string[]): Promise<ReadonlyMap<string, string>>;
+  /** Deletes receipts stored before `before`; returns how many. */
+  purgeReceipts(before: Date): Promise<number>;
   /** Runs one read-only SELECT and keeps its rows encoded; see ResultSet. */
   query(sql: string, options?: ExecuteOptions): Promise<ResultSet>;
   /** `query` + `rows()` + `close()`: for small in-process results (rules, tests). */

@@ -9,11 +9,14 @@ import { basename, extname, join, resolve } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance, StatementType } from '@duckdb/node-api';
 import type { ScalarTypeName } from '@vigil/kql';
 import {
+  DEAD_LETTER_TABLE,
   DEFAULT_LIMITS,
   type Engine,
   type ExecuteOptions,
   type LoadOptions,
+  type LoadPart,
   type LoadReport,
+  type PartReport,
   type QueryResult,
   type RejectedRow,
   type ResultColumn,
@@ -30,7 +33,16 @@ import { openResultFile } from '../result-file.js';
 import { HIDDEN_COLUMNS, StorageNamespace } from '../storage-names.js';
 import { type DuckKind, duckKind, encodeRowSql, kqlTypeOfKind } from './encode-sql.js';
 import { checkParseTree } from './guard.js';
-import { countSql, insertSql, type LoadPlan, type LoadSource, rejectsSql, sampleKeysSql } from './load-sql.js';
+import {
+  allRejectsSql,
+  countSql,
+  insertSql,
+  type LoadPlan,
+  type LoadSource,
+  rawRecordsSql,
+  rejectsSql,
+  sampleKeysSql,
+} from './load-sql.js';
 import { instanceConfig, lockDown } from './lockdown.js';
 import { META_DDL, makeStorage, readStorageMaps, storageColumn } from './meta.js';
 import { ConnectionPool, Mutex } from './pool.js';
@@ -74,6 +86,7 @@ export class DuckDBEngine implements Engine {
   private closed = false;
 
   private constructor(
+    readonly workspaceId: string,
     private readonly instance: DuckDBInstance,
     /** Used for DDL and loads only, under `writer`. */
     private readonly writeConn: DuckDBConnection,
@@ -108,7 +121,11 @@ export class DuckDBEngine implements Engine {
     for (const ddl of META_DDL) await first.run(ddl);
     const conns: DuckDBConnection[] = [];
     for (let i = 0; i < (options.connections ?? 4); i++) conns.push(await instance.connect());
+    const workspaceId = String(
+      (await first.runAndReadAll("SELECT value FROM vigil_meta.info WHERE key = 'workspace_id'")).getRowsJS()[0]?.[0],
+    );
     const engine = new DuckDBEngine(
+      workspaceId,
       instance,
       first,
       new ConnectionPool(conns),
@@ -135,69 +152,71 @@ export class DuckDBEngine implements Engine {
   async ensureTable(def: TableDefinition): Promise<TableStorage> {
     this.assertOpen();
     validateDefinition(def);
-    return this.writer.run(async () => {
-      const existing = this.tableMap.get(def.name);
-      const variantOf = new Map<string, string>();
-      for (const [a, b] of def.caseVariants ?? []) variantOf.set(b, a);
-      const conn = this.writeConn;
-      await conn.run('BEGIN TRANSACTION');
-      try {
-        let result: TableStorage;
-        if (!existing) {
-          const names = new StorageNamespace(Object.values(HIDDEN_COLUMNS));
-          const tableNames = new StorageNamespace(this.tables().map((t) => t.storageName));
-          const storageName = tableNames.assign(def.name);
-          const columns = def.columns.map((c) =>
-            storageColumn(c.name, c.type as ScalarTypeName, names.assign(c.name), variantOf.get(c.name)),
-          );
-          const ddl = [
-            ...columns.map((c) => columnDdl(c)),
-            `${ident(HIDDEN_COLUMNS.ingestionTime)} TIMESTAMP`,
-            `${ident(HIDDEN_COLUMNS.batchId)} BIGINT`,
-          ];
-          await conn.run(`CREATE TABLE ${ident(storageName)} (${ddl.join(', ')})`);
-          await conn.run(
-            `INSERT INTO vigil_meta.tables VALUES (${str(def.name)}, ${str(storageName)}, ${timestampLiteral(new Date())})`,
-          );
-          await insertColumnMeta(conn, def.name, columns, 0);
-          result = makeStorage(def.name, storageName, columns);
-        } else {
-          const missing = def.columns.filter((c) => {
-            const have = existing.columns.find((e) => e.name === c.name);
-            if (have && have.type !== c.type) {
-              throw new EngineError(
-                'schema',
-                `${def.name}.${c.name} is ${have.type} in the workspace; it cannot become ${c.type}`,
-              );
-            }
-            return !have;
-          });
-          if (missing.length === 0) {
-            await conn.run('ROLLBACK');
-            return existing;
+    return this.writer.run(() => this.ensureTableLocked(def));
+  }
+
+  /** ensureTable's work; the caller holds the writer lock. */
+  private async ensureTableLocked(def: TableDefinition): Promise<TableStorage> {
+    const existing = this.tableMap.get(def.name);
+    const variantOf = new Map<string, string>();
+    for (const [a, b] of def.caseVariants ?? []) variantOf.set(b, a);
+    const conn = this.writeConn;
+    await conn.run('BEGIN TRANSACTION');
+    try {
+      let result: TableStorage;
+      if (!existing) {
+        const names = new StorageNamespace(Object.values(HIDDEN_COLUMNS));
+        const tableNames = new StorageNamespace(this.tables().map((t) => t.storageName));
+        const storageName = tableNames.assign(def.name);
+        const columns = def.columns.map((c) =>
+          storageColumn(c.name, c.type as ScalarTypeName, names.assign(c.name), variantOf.get(c.name)),
+        );
+        const ddl = [
+          ...columns.map((c) => columnDdl(c)),
+          `${ident(HIDDEN_COLUMNS.ingestionTime)} TIMESTAMP`,
+          `${ident(HIDDEN_COLUMNS.batchId)} BIGINT`,
+        ];
+        await conn.run(`CREATE TABLE ${ident(storageName)} (${ddl.join(', ')})`);
+        await conn.run(
+          `INSERT INTO vigil_meta.tables VALUES (${str(def.name)}, ${str(storageName)}, ${timestampLiteral(new Date())})`,
+        );
+        await insertColumnMeta(conn, def.name, columns, 0);
+        result = makeStorage(def.name, storageName, columns);
+      } else {
+        const missing = def.columns.filter((c) => {
+          const have = existing.columns.find((e) => e.name === c.name);
+          if (have && have.type !== c.type) {
+            throw new EngineError(
+              'schema',
+              `${def.name}.${c.name} is ${have.type} in the workspace; it cannot become ${c.type}`,
+            );
           }
-          const names = new StorageNamespace([
-            ...Object.values(HIDDEN_COLUMNS),
-            ...existing.columns.map((c) => c.storageName),
-          ]);
-          const added = missing.map((c) =>
-            storageColumn(c.name, c.type as ScalarTypeName, names.assign(c.name), variantOf.get(c.name)),
-          );
-          for (const c of added)
-            await conn.run(`ALTER TABLE ${ident(existing.storageName)} ADD COLUMN ${columnDdl(c)}`);
-          await insertColumnMeta(conn, def.name, added, existing.columns.length);
-          result = makeStorage(def.name, existing.storageName, [...existing.columns, ...added]);
+          return !have;
+        });
+        if (missing.length === 0) {
+          await conn.run('ROLLBACK');
+          return existing;
         }
-        await conn.run('COMMIT');
-        this.tableMap.set(def.name, result);
-        this.tableNames.reserve(result.storageName);
-        return result;
-      } catch (e) {
-        await conn.run('ROLLBACK').catch(() => undefined);
-        if (e instanceof EngineError) throw e;
-        throw new EngineError('schema', `cannot create ${def.name}: ${engineMessage(e)}`, { cause: e });
+        const names = new StorageNamespace([
+          ...Object.values(HIDDEN_COLUMNS),
+          ...existing.columns.map((c) => c.storageName),
+        ]);
+        const added = missing.map((c) =>
+          storageColumn(c.name, c.type as ScalarTypeName, names.assign(c.name), variantOf.get(c.name)),
+        );
+        for (const c of added) await conn.run(`ALTER TABLE ${ident(existing.storageName)} ADD COLUMN ${columnDdl(c)}`);
+        await insertColumnMeta(conn, def.name, added, existing.columns.length);
+        result = makeStorage(def.name, existing.storageName, [...existing.columns, ...added]);
       }
-    });
+      await conn.run('COMMIT');
+      this.tableMap.set(def.name, result);
+      this.tableNames.reserve(result.storageName);
+      return result;
+    } catch (e) {
+      await conn.run('ROLLBACK').catch(() => undefined);
+      if (e instanceof EngineError) throw e;
+      throw new EngineError('schema', `cannot create ${def.name}: ${engineMessage(e)}`, { cause: e });
+    }
   }
 
   // ---------------------------------------------------------------------------------------------- loading
@@ -206,10 +225,17 @@ export class DuckDBEngine implements Engine {
     this.assertOpen();
     const storage = this.tableMap.get(table);
     if (!storage) throw new EngineError('unknown_table', `unknown table ${table}`);
+    if (options.transform) validateDefinition(options.transform.input);
+    if (options.parts && options.records === undefined) {
+      throw new EngineError('load', 'load parts need the record count of the file (LoadOptions.records)');
+    }
+    if (options.parts && options.parts.reduce((n, p) => n + p.records, 0) !== options.records) {
+      throw new EngineError('load', 'the records of the load parts do not add up to the records of the file');
+    }
     return this.writer.run(() => this.load(storage, resolve(file), options));
   }
 
-  private async load(table: TableStorage, file: string, options: LoadOptions): Promise<LoadReport> {
+  private async load(target: TableStorage, file: string, options: LoadOptions): Promise<LoadReport> {
     const started = performance.now();
     const bytes = await stat(file).then(
       (s) => s.size,
@@ -218,20 +244,26 @@ export class DuckDBEngine implements Engine {
       },
     );
     const head = await readHead(file);
-    const format = decideFormat(file, head.text, options.format);
+    const format = options.oneRecordPerLine ? 'json' : decideFormat(file, head.text, options.format);
     const rowsPerByte = lineDensity(head.text, format);
     // DuckDB may only read the spool: stage the file there (a hard link when possible, else a copy).
     const staged = join(this.spool, 'load', `${randomUUID()}${extname(file) || '.dat'}`);
     await link(file, staged).catch(() => copyFile(file, staged));
     const conn = this.writeConn;
+    const maxDetails = options.maxRejectedDetails ?? 20;
     try {
+      if (options.deadLetter && !this.tableMap.has(DEAD_LETTER_TABLE.name)) {
+        await this.ensureTableLocked(DEAD_LETTER_TABLE);
+      }
+      // The table the records are coerced into: the target, or the transform's scratch table.
+      const table = options.transform ? scratchStorage(options.transform.input) : target;
       let source: LoadSource;
       let envelope: 'records' | 'properties' | undefined;
       if (format === 'csv') {
         source = { kind: 'csv', path: staged, fields: parseCsvHeader(head) };
       } else {
-        envelope = await this.detectEnvelope(staged);
-        const sampled = await this.sampleKeys(staged, envelope);
+        envelope = options.fields ? undefined : await this.detectEnvelope(staged);
+        const sampled = options.fields ? [...new Set(options.fields)] : await this.sampleKeys(staged, envelope);
         const collide = hasCaseCollision(sampled);
         const fields = [...sampled];
         const lower = new Set(sampled.map((k) => k.toLowerCase()));
@@ -243,7 +275,15 @@ export class DuckDBEngine implements Engine {
           }
         }
         const mode = collide || envelope ? 'objects' : 'columns';
-        source = { kind: 'json', path: staged, fields, mode, ...(envelope ? { envelope } : {}) };
+        const lines = options.oneRecordPerLine === true && !envelope;
+        source = {
+          kind: 'json',
+          path: staged,
+          fields,
+          mode,
+          ...(envelope ? { envelope } : {}),
+          ...(lines ? { lines } : {}),
+        };
       }
       const mapping = mapSourceFields(source.fields, table);
       const ingestionDate = new Date();
@@ -252,12 +292,14 @@ export class DuckDBEngine implements Engine {
         const batchId = Number(
           (await conn.runAndReadAll('SELECT coalesce(max(batch_id), 0) + 1 FROM vigil_meta.loads')).getRowsJS()[0]?.[0],
         );
+        if (options.transform) await conn.run(scratchDdl(table));
         const plan: LoadPlan = {
           table,
           source,
           mapping,
           ingestionTime: timestampLiteral(ingestionDate),
           batchId,
+          ...(options.set && !options.transform ? { set: options.set } : {}),
         };
         let shown = 0; // DuckDB's figure covers the read; keep the display monotonic
         const progress = options.onProgress
@@ -265,7 +307,7 @@ export class DuckDBEngine implements Engine {
               const p = conn.progress.percentage;
               shown = Math.max(shown, p > 0 ? Math.min(1, p / 100) : 0);
               options.onProgress?.({
-                table: table.name,
+                table: target.name,
                 file,
                 bytes,
                 fraction: shown,
@@ -280,46 +322,172 @@ export class DuckDBEngine implements Engine {
         } finally {
           if (progress) clearInterval(progress);
         }
-        const read = Number((await conn.runAndReadAll(countSql(plan))).getRowsJS()[0]?.[0]);
-        const rejected = read > loaded ? await this.describeRejects(plan, options.maxRejectedDetails ?? 20) : [];
+        // The caller's record count spares a second pass over the file (the usual case: nothing rejected).
+        const read =
+          options.records !== undefined && loaded <= options.records
+            ? options.records
+            : Number((await conn.runAndReadAll(countSql(plan))).getRowsJS()[0]?.[0]);
+        let rejected: RejectedRow[] = [];
+        let rejectsPerPart: Map<number, { count: number; rows: RejectedRow[] }> | undefined;
+        if (read > loaded) {
+          if (options.deadLetter || options.parts) {
+            const found = await this.collectRejects(plan, target.name, file, options, maxDetails);
+            rejected = found.rejected;
+            rejectsPerPart = found.perPart;
+          } else {
+            rejected = await this.describeRejects(plan, maxDetails);
+          }
+        }
+        let rowsLoaded = loaded;
+        let transformed: LoadReport['transformed'];
+        if (options.transform) {
+          const out = options.transform.select(table);
+          await this.describe(conn, out.sql, undefined);
+          const relation: LoadPlan = {
+            table: target,
+            source: { kind: 'relation', sql: out.sql, columns: out.columns },
+            mapping: mapSourceFields(out.columns, target),
+            ingestionTime: plan.ingestionTime,
+            batchId,
+            ...(options.set ? { set: options.set } : {}),
+          };
+          rowsLoaded = (await conn.run(insertSql(relation))).rowsChanged;
+          transformed = { rowsIn: loaded, rowsOut: rowsLoaded };
+          await conn.run(`DROP TABLE ${ident(table.storageName)}`);
+        }
         const ms = performance.now() - started;
-        const formatName = format === 'csv' ? 'csv' : jsonFormatName(head.text);
+        const formatName = format === 'csv' ? 'csv' : options.oneRecordPerLine ? 'ndjson' : jsonFormatName(head.text);
         await conn.run(
-          `INSERT INTO vigil_meta.loads VALUES (${batchId}, ${str(table.name)}, ${str(file)}, ${str(formatName)}, ` +
-            `${bytes}, ${read}, ${loaded}, ${read - loaded}, ${plan.ingestionTime}, ${ms})`,
+          `INSERT INTO vigil_meta.loads VALUES (${batchId}, ${str(target.name)}, ${str(file)}, ${str(formatName)}, ` +
+            `${bytes}, ${read}, ${rowsLoaded}, ${read - loaded}, ${plan.ingestionTime}, ${ms})`,
         );
-        await conn.run('COMMIT');
-        // Move the rows from the WAL into the database file now (cheap right after a bulk insert); if another
-        // transaction is open DuckDB refuses, and its automatic checkpoint does it later.
-        await conn.run('CHECKPOINT').catch(() => undefined);
-        options.onProgress?.({ table: table.name, file, bytes, fraction: 1, estimatedRows: read, elapsedMs: ms });
-        return {
-          table: table.name,
+        const parts = options.parts ? partReports(options.parts, rejectsPerPart) : undefined;
+        const report: LoadReport = {
+          table: target.name,
           file,
           format: formatName,
           ...(envelope ? { envelope } : {}),
           batchId,
           bytes,
           rowsRead: read,
-          rowsLoaded: loaded,
+          rowsLoaded,
           rowsRejected: read - loaded,
           rejected,
+          ...(parts ? { parts } : {}),
+          ...(transformed ? { transformed } : {}),
           renamed: mapping.renamed,
           ignored: mapping.ignored,
           ingestionTime: ingestionDate.toISOString(),
           ms,
         };
+        const receipts = options.receipts?.(report) ?? [];
+        if (receipts.length > 0) {
+          const values = receipts.map((r) => `(${str(r.key)}, ${str(r.value)}, ${plan.ingestionTime})`);
+          await conn.run(`INSERT INTO vigil_meta.receipts VALUES ${values.join(', ')} ON CONFLICT DO NOTHING`);
+        }
+        await conn.run('COMMIT');
+        // Move the rows from the WAL into the database file now (cheap right after a bulk insert); if another
+        // transaction is open DuckDB refuses, and its automatic checkpoint does it later.
+        if (options.checkpoint !== false) await conn.run('CHECKPOINT').catch(() => undefined);
+        options.onProgress?.({ table: target.name, file, bytes, fraction: 1, estimatedRows: read, elapsedMs: ms });
+        return report;
       } catch (e) {
         await conn.run('ROLLBACK').catch(() => undefined);
         throw e;
       }
     } catch (e) {
       if (e instanceof EngineError) throw e;
-      throw new EngineError('load', `cannot load ${basename(file)} into ${table.name}: ${engineMessage(e)}`, {
+      throw new EngineError('load', `cannot load ${basename(file)} into ${target.name}: ${engineMessage(e)}`, {
         cause: e,
       });
     } finally {
       await rm(staged, { force: true });
+    }
+  }
+
+  /**
+   * Every rejected record, in one pass: the first `limit` overall and per part for the report, the count per
+   * part, and (with `deadLetter`) one dead-letter row per record with its raw text. Runs inside the load's
+   * transaction, after the insert.
+   */
+  private async collectRejects(
+    plan: LoadPlan,
+    table: string,
+    file: string,
+    options: LoadOptions,
+    limit: number,
+  ): Promise<{ rejected: RejectedRow[]; perPart: Map<number, { count: number; rows: RejectedRow[] }> }> {
+    const conn = this.writeConn;
+    const rejects = ident('__vigil_rejects');
+    await conn.run(`CREATE TEMP TABLE ${rejects} AS ${allRejectsSql(plan)}`);
+    try {
+      // Parts as record ranges [first, last] (1-based, inclusive); a load without parts is one part.
+      const parts: readonly LoadPart[] = options.parts ?? [{ records: Number.MAX_SAFE_INTEGER }];
+      let first = 1;
+      const ranges = parts.map((p, i) => {
+        const row = `(${i}, ${first}, ${first + p.records - 1}, ${str(p.source ?? file)}, ${str(p.requestId ?? '')}, ${str(p.clientBatchId ?? '')})`;
+        first += p.records;
+        return row;
+      });
+      const partsSql = `(VALUES ${ranges.join(', ')}) AS __p(i, first, last, source, request, batch)`;
+      const toRow = (row: unknown, errors: unknown, offset: number): RejectedRow => ({
+        row: Number(row) - offset,
+        columns: (JSON.parse(String(errors)) as { column: string; expected: string; value: string }[]).map((e) => ({
+          column: e.column,
+          value: e.value ?? '',
+          expected: e.expected as ScalarTypeName,
+        })),
+      });
+      const overall = (
+        await conn.runAndReadAll(`SELECT __row, errors FROM ${rejects} ORDER BY __row LIMIT ${Math.max(0, limit)}`)
+      ).getRowsJS() as unknown[][];
+      const rejected = overall.map(([row, errors]) => toRow(row, errors, 0));
+      const perPart = new Map<number, { count: number; rows: RejectedRow[] }>();
+      if (options.parts) {
+        const counts = (
+          await conn.runAndReadAll(
+            `SELECT __p.i, count(*) FROM ${rejects} JOIN ${partsSql} ON __row BETWEEN __p.first AND __p.last GROUP BY __p.i`,
+          )
+        ).getRowsJS() as [number, bigint][];
+        for (const [i, n] of counts) perPart.set(Number(i), { count: Number(n), rows: [] });
+        const details = (
+          await conn.runAndReadAll(
+            `SELECT __p.i, __p.first, __row, errors FROM ${rejects} JOIN ${partsSql} ON __row BETWEEN __p.first AND __p.last ` +
+              `QUALIFY row_number() OVER (PARTITION BY __p.i ORDER BY __row) <= ${Math.max(0, limit)} ORDER BY __row`,
+          )
+        ).getRowsJS() as unknown[][];
+        for (const [i, firstRow, row, errors] of details) {
+          perPart.get(Number(i))?.rows.push(toRow(row, errors, Number(firstRow) - 1));
+        }
+      }
+      if (options.deadLetter) {
+        const dl = this.tableMap.get(DEAD_LETTER_TABLE.name);
+        if (!dl) throw new EngineError('load', 'the dead-letter table is missing');
+        const col = (name: string) => ident(dl.columns.find((c) => c.name === name)?.storageName ?? name);
+        const values: [string, string][] = [
+          ['TimeGenerated', plan.ingestionTime],
+          ['TargetTable', str(table)],
+          ['Source', '__p.source'],
+          ['RequestId', '__p.request'],
+          ['ClientBatchId', '__p.batch'],
+          ['RecordIndex', '__r.__row - __p.first'],
+          ['Reason', '__r.reason'],
+          ['Errors', 'CAST(__r.errors AS JSON)'],
+          ['RawRecord', "coalesce(__raw.__raw, '')"],
+          ['LoadBatchId', String(plan.batchId)],
+          ['TenantId', str(this.workspaceId)],
+          ['Type', str(DEAD_LETTER_TABLE.name)],
+        ];
+        await conn.run(
+          `INSERT INTO ${ident(dl.storageName)} (${values.map(([c]) => col(c)).join(', ')}, ${ident(dl.hidden.ingestionTime)}, ${ident(dl.hidden.batchId)}) ` +
+            `SELECT ${values.map(([, v]) => v).join(', ')}, ${plan.ingestionTime}, ${plan.batchId} ` +
+            `FROM ${rejects} AS __r JOIN ${partsSql} ON __r.__row BETWEEN __p.first AND __p.last ` +
+            `LEFT JOIN (${rawRecordsSql(plan.source)}) AS __raw ON __raw.__n = __r.__row`,
+        );
+      }
+      return { rejected, perPart };
+    } finally {
+      await conn.run(`DROP TABLE IF EXISTS ${rejects}`);
     }
   }
 
@@ -359,6 +527,35 @@ export class DuckDBEngine implements Engine {
         }),
       };
     });
+  }
+
+  // ---------------------------------------------------------------------------------------------- receipts
+
+  async receipts(keys: readonly string[]): Promise<ReadonlyMap<string, string>> {
+    this.assertOpen();
+    const out = new Map<string, string>();
+    if (keys.length === 0) return out;
+    const conn = await this.pool.acquire();
+    try {
+      const rows = (
+        await conn.runAndReadAll(
+          `SELECT key, value FROM vigil_meta.receipts WHERE key IN (${[...new Set(keys)].map(str).join(', ')})`,
+        )
+      ).getRowsJS() as [string, string][];
+      for (const [k, v] of rows) out.set(k, v);
+      return out;
+    } finally {
+      this.pool.release(conn);
+    }
+  }
+
+  async purgeReceipts(before: Date): Promise<number> {
+    this.assertOpen();
+    return this.writer.run(
+      async () =>
+        (await this.writeConn.run(`DELETE FROM vigil_meta.receipts WHERE created < ${timestampLiteral(before)}`))
+          .rowsChanged,
+    );
   }
 
   // ---------------------------------------------------------------------------------------------- queries
@@ -626,6 +823,40 @@ export class DuckDBEngine implements Engine {
     }
     return out;
   }
+}
+
+/** The scratch table a transform's input is loaded into (a temporary table of the write connection). */
+function scratchStorage(def: TableDefinition): TableStorage {
+  const names = new StorageNamespace(Object.values(HIDDEN_COLUMNS));
+  const variantOf = new Map<string, string>();
+  for (const [a, b] of def.caseVariants ?? []) variantOf.set(b, a);
+  return makeStorage(
+    def.name,
+    '__vigil_input',
+    def.columns.map((c) =>
+      storageColumn(c.name, c.type as ScalarTypeName, names.assign(c.name), variantOf.get(c.name)),
+    ),
+  );
+}
+
+function scratchDdl(t: TableStorage): string {
+  const ddl = [
+    ...t.columns.map((c) => columnDdl(c)),
+    `${ident(HIDDEN_COLUMNS.ingestionTime)} TIMESTAMP`,
+    `${ident(HIDDEN_COLUMNS.batchId)} BIGINT`,
+  ];
+  return `CREATE TEMP TABLE ${ident(t.storageName)} (${ddl.join(', ')})`;
+}
+
+function partReports(
+  parts: readonly LoadPart[],
+  rejects: ReadonlyMap<number, { count: number; rows: RejectedRow[] }> | undefined,
+): PartReport[] {
+  return parts.map((p, i) => {
+    const r = rejects?.get(i);
+    const rowsRejected = r?.count ?? 0;
+    return { records: p.records, rowsLoaded: p.records - rowsRejected, rowsRejected, rejected: r?.rows ?? [] };
+  });
 }
 
 function columnDdl(c: StorageColumn): string {

@@ -22,6 +22,14 @@ export type LoadSource =
        * or keys that collide case-insensitively, which read_json cannot declare side by side). */
       readonly mode: 'columns' | 'objects';
       readonly envelope?: 'records' | 'properties';
+      /** Exactly one record per line: DuckDB then splits the file by lines and reads it in parallel. */
+      readonly lines?: boolean;
+    }
+  | {
+      /** Rows of a SELECT whose column i feeds the table column named `columns[i]`, already typed. */
+      readonly kind: 'relation';
+      readonly sql: string;
+      readonly columns: readonly string[];
     };
 
 export interface LoadPlan {
@@ -31,6 +39,8 @@ export interface LoadPlan {
   /** SQL TIMESTAMP literal. */
   readonly ingestionTime: string;
   readonly batchId: number;
+  /** String columns set to a constant whatever the source says (KQL name → value). */
+  readonly set?: Readonly<Record<string, string>>;
 }
 
 const MAX_OBJECT = 256 * 1024 * 1024;
@@ -58,9 +68,18 @@ function isJsonField(plan: LoadPlan, index: number): boolean {
   return false;
 }
 
+function jsonFormat(source: { readonly lines?: boolean }): string {
+  return source.lines ? 'newline_delimited' : 'auto';
+}
+
 /** The source relation: one row per record, fields as `f0`, `f1`, ... */
 export function sourceSql(plan: LoadPlan): string {
   const { source } = plan;
+  if (source.kind === 'relation') {
+    return `SELECT ${source.columns.map((_, i) => `__t.c${i} AS f${i}`).join(', ') || 'NULL AS f_none'} FROM (\n${source.sql}\n) AS __t${
+      source.columns.length ? `(${source.columns.map((_, i) => `c${i}`).join(', ')})` : ''
+    }`;
+  }
   if (source.kind === 'csv') {
     const cols = source.fields.map((_, i) => `'f${i}': 'VARCHAR'`).join(', ');
     return (
@@ -72,7 +91,7 @@ export function sourceSql(plan: LoadPlan): string {
     const decl = source.fields.map((f, i) => `${str(f)}: '${isJsonField(plan, i) ? 'JSON' : 'VARCHAR'}'`).join(', ');
     const select = source.fields.map((f, i) => `${ident(f)} AS f${i}`).join(', ');
     return (
-      `SELECT ${select || 'NULL AS f_none'} FROM read_json(${str(source.path)}, format = 'auto', ` +
+      `SELECT ${select || 'NULL AS f_none'} FROM read_json(${str(source.path)}, format = '${jsonFormat(source)}', ` +
       `maximum_object_size = ${MAX_OBJECT}, columns = {${decl || "'__none__': 'VARCHAR'"}})`
     );
   }
@@ -81,12 +100,12 @@ export function sourceSql(plan: LoadPlan): string {
       (f, i) => `${isJsonField(plan, i) ? 'json_extract' : 'json_extract_string'}(__j, ${str(jsonPath(f))}) AS f${i}`,
     )
     .join(', ');
-  return `SELECT ${select || 'NULL AS f_none'} FROM (${recordsSql(source.path, source.envelope)})`;
+  return `SELECT ${select || 'NULL AS f_none'} FROM (${recordsSql(source.path, source.envelope, source.lines)})`;
 }
 
 /** One JSON value per record, `__j`, unwrapping the Defender streaming envelopes. */
-export function recordsSql(path: string, envelope: 'records' | 'properties' | undefined): string {
-  const objects = `read_json_objects(${str(path)}, format = 'auto', maximum_object_size = ${MAX_OBJECT})`;
+export function recordsSql(path: string, envelope: 'records' | 'properties' | undefined, lines = false): string {
+  const objects = `read_json_objects(${str(path)}, format = '${jsonFormat({ lines })}', maximum_object_size = ${MAX_OBJECT})`;
   const records = `SELECT unnest(json_extract(json, '$.records[*]')) AS __r FROM ${objects}`;
   if (envelope === 'records') return `SELECT json_extract(__r, '$.properties') AS __j FROM (${records})`;
   if (envelope === 'properties') return `SELECT json_extract(json, '$.properties') AS __j FROM ${objects}`;
@@ -122,7 +141,10 @@ function convert(type: ScalarTypeName, s: string): string {
       const pm24 =
         `CASE WHEN regexp_matches(${t}, ' (1[3-9]|2[0-3]):[0-9]{2}:[0-9]{2}(\\.[0-9]+)? PM$') ` +
         `THEN try_strptime(regexp_replace(${t}, ' PM$', ''), ['%m/%d/%Y, %H:%M:%S.%g', '%m/%d/%Y, %H:%M:%S']) END`;
-      return `coalesce(CAST(TRY_CAST(${s} AS TIMESTAMPTZ) AS TIMESTAMP), try_strptime(${t}, [${DATETIME_FORMATS.map(str).join(', ')}]), ${pm24})`;
+      // Most event times are ISO 8601 in UTC (`...Z`): the plain TIMESTAMP cast reads those exactly and is much
+      // cheaper than the time-zone-aware one, which handles explicit offsets (the plain cast would drop them).
+      const utc = `CASE WHEN ends_with(${s}, 'Z') THEN TRY_CAST(${s} AS TIMESTAMP) END`;
+      return `coalesce(${utc}, CAST(TRY_CAST(${s} AS TIMESTAMPTZ) AS TIMESTAMP), try_strptime(${t}, [${DATETIME_FORMATS.map(str).join(', ')}]), ${pm24})`;
     }
     case 'timespan': {
       const part = (k: number) => `regexp_extract(${t}, '^${TIMESPAN_RE}$', ${k})`;
@@ -159,9 +181,17 @@ interface ColumnExprs {
 }
 
 function columnExprs(plan: LoadPlan, name: string, type: ScalarTypeName): ColumnExprs {
+  const constant = plan.set?.[name];
+  if (constant !== undefined && type === 'string') return { value: str(constant) };
   const sources = plan.mapping.sources.get(name) ?? [];
   if (sources.length === 0) return { value: type === 'string' ? "''" : 'NULL' };
   const f = (i: number) => `f${i}`;
+  if (plan.source.kind === 'relation') {
+    // Typed by the query that produced it: only the storage type is applied (strings never null).
+    const storage = plan.table.columns.find((c) => c.name === name)?.storageType ?? 'VARCHAR';
+    const cast = `CAST(${f(sources[0] as number)} AS ${storage})`;
+    return { value: type === 'string' ? `coalesce(${cast}, '')` : cast };
+  }
   if (type === 'string') {
     const parts = sources.length === 1 ? [f(sources[0] as number)] : sources.map((i) => `NULLIF(${f(i)}, '')`);
     return { value: `coalesce(${parts.join(', ')}, '')` };
@@ -171,14 +201,14 @@ function columnExprs(plan: LoadPlan, name: string, type: ScalarTypeName): Column
   );
   const value = converted.length === 1 ? (converted[0] as string) : `coalesce(${converted.join(', ')})`;
   if (type === 'dynamic') return { value };
-  // The raw text is only inspected for rows whose value did not convert (see __err), so it stays untrimmed here.
+  // The raw text is only inspected for rows whose value did not convert (see __ok), so it stays untrimmed here.
   const raw = sources.map((i) => `NULLIF(${f(i)}, '')`);
   return { value, raw: raw.length === 1 ? (raw[0] as string) : `coalesce(${raw.join(', ')})` };
 }
 
 /**
- * The converted relation: `v<j>` per table column, `r<j>` raw text for columns that can fail, `__err` listing the
- * indexes of failed columns (empty when the row is good), and `__row` (record number) when asked.
+ * The converted relation: `v<j>` per table column, `r<j>` raw text for columns that can fail, `__ok` (all values
+ * converted), and when asked `__row` (record number) and `__err` listing the indexes of the failed columns.
  */
 function convertedSql(plan: LoadPlan, withRowNumber: boolean): string {
   const cols = plan.table.columns;
@@ -193,7 +223,8 @@ function convertedSql(plan: LoadPlan, withRowNumber: boolean): string {
   const generated = index('TimeGenerated', 'datetime');
   const stamp = index('Timestamp', 'datetime');
   // What a Sentinel workspace fills in when the source leaves it out (see CONTEXT.md, "Loading").
-  const final = cols.map((_, j) => {
+  const final = cols.map((c, j) => {
+    if (plan.set?.[c.name] !== undefined && c.type === 'string') return `v${j}`;
     if (j === typeCol) return `coalesce(NULLIF(v${j}, ''), ${str(plan.table.name)}) AS v${j}`;
     if (j === generated) {
       return `coalesce(v${j}, ${stamp >= 0 ? `v${stamp}, ` : ''}${plan.ingestionTime}) AS v${j}`;
@@ -201,12 +232,26 @@ function convertedSql(plan: LoadPlan, withRowNumber: boolean): string {
     if (j === stamp && generated >= 0) return `coalesce(v${j}, v${generated}) AS v${j}`;
     return `v${j}`;
   });
-  const checks = exprs.flatMap((e, j) =>
-    e.raw ? [`CASE WHEN v${j} IS NULL AND r${j} IS NOT NULL AND trim(r${j}) <> '' THEN '${j}' END`] : [],
-  );
-  const err = checks.length > 0 ? `concat_ws(',', ${checks.join(', ')})` : "''";
-  const rawCols = exprs.flatMap((e, j) => (e.raw ? [`r${j}`] : []));
-  const level2 = [...(withRowNumber ? ['__row'] : []), ...final, ...rawCols, `${err} AS __err`];
+  // A value failed when it converted to NULL from a non-blank text. `__ok` (a boolean: cheap, and evaluated
+  // lazily column by column) decides what is inserted; `__err` lists the failed columns, for rejected rows only.
+  const failed = (j: number) => `(v${j} IS NULL AND r${j} IS NOT NULL AND trim(r${j}) <> '')`;
+  const fallible = exprs.flatMap((e, j) => (e.raw ? [j] : []));
+  const ok =
+    fallible.length > 0
+      ? fallible.map((j) => `(v${j} IS NOT NULL OR r${j} IS NULL OR trim(r${j}) = '')`).join(' AND ')
+      : 'true';
+  const err =
+    fallible.length > 0
+      ? `concat_ws(',', ${fallible.map((j) => `CASE WHEN ${failed(j)} THEN '${j}' END`).join(', ')})`
+      : "''";
+  const rawCols = fallible.map((j) => `r${j}`);
+  const level2 = [
+    ...(withRowNumber ? ['__row'] : []),
+    ...final,
+    ...rawCols,
+    `${ok} AS __ok`,
+    ...(withRowNumber ? [`${err} AS __err`] : []),
+  ];
   return `SELECT ${level2.join(', ')} FROM (SELECT ${level1.join(', ')} FROM (${sourceSql(plan)}) AS __src)`;
 }
 
@@ -220,7 +265,7 @@ export function insertSql(plan: LoadPlan): string {
   const values = [...t.columns.map((_, j) => `v${j}`), plan.ingestionTime, String(plan.batchId)];
   return (
     `INSERT INTO ${ident(t.storageName)} (${target.join(', ')}) ` +
-    `SELECT ${values.join(', ')} FROM (${convertedSql(plan, false)}) WHERE __err = ''`
+    `SELECT ${values.join(', ')} FROM (${convertedSql(plan, false)}) WHERE __ok`
   );
 }
 
@@ -230,7 +275,7 @@ export function countSql(plan: LoadPlan): string {
   if (source.kind === 'json' && source.mode === 'columns') {
     const key = source.fields[0] ?? '__none__';
     return (
-      `SELECT count(*) AS n FROM read_json(${str(source.path)}, format = 'auto', ` +
+      `SELECT count(*) AS n FROM read_json(${str(source.path)}, format = '${jsonFormat(source)}', ` +
       `maximum_object_size = ${MAX_OBJECT}, columns = {${str(key)}: 'VARCHAR'})`
     );
   }
@@ -242,9 +287,51 @@ export function rejectsSql(plan: LoadPlan, limit: number): { sql: string; rawCol
   const rawColumns = plan.table.columns.flatMap((c, j) => (columnExprs(plan, c.name, c.type).raw ? [j] : []));
   const raws = rawColumns.map((j) => `r${j}`);
   return {
-    sql: `SELECT __row, __err${raws.length ? `, ${raws.join(', ')}` : ''} FROM (${convertedSql(plan, true)}) WHERE __err <> '' ORDER BY __row LIMIT ${limit}`,
+    sql: `SELECT __row, __err${raws.length ? `, ${raws.join(', ')}` : ''} FROM (${convertedSql(plan, true)}) WHERE NOT __ok ORDER BY __row LIMIT ${limit}`,
     rawColumns,
   };
+}
+
+/**
+ * Every rejected record: `__row` (1-based record number), `errors`, a JSON array of `{column, expected, value}`
+ * for the values that could not be coerced (value cut to 200 characters), and `reason`, the same as one line.
+ */
+export function allRejectsSql(plan: LoadPlan): string {
+  const cols = plan.table.columns;
+  const failed = cols.flatMap((c, j) =>
+    columnExprs(plan, c.name, c.type).raw
+      ? [{ j, c, when: `v${j} IS NULL AND r${j} IS NOT NULL AND trim(r${j}) <> ''` }]
+      : [],
+  );
+  const items = failed.map(
+    ({ j, c, when }) =>
+      `CASE WHEN ${when} THEN {'column': ${str(c.name)}, 'expected': ${str(c.type)}, 'value': left(r${j}, 200)} END`,
+  );
+  const errors = items.length ? `to_json(list_filter([${items.join(', ')}], lambda x: x IS NOT NULL))` : `'[]'::JSON`;
+  const reasons = failed.map(
+    ({ j, c, when }) =>
+      `CASE WHEN ${when} THEN ${str(`${c.name}: `)} || to_json(left(r${j}, 200)) || ${str(` is not a ${c.type}`)} END`,
+  );
+  const reason = reasons.length ? `concat_ws('; ', ${reasons.join(', ')})` : "''";
+  return `SELECT __row, CAST(${errors} AS VARCHAR) AS errors, ${reason} AS reason FROM (${convertedSql(plan, true)}) WHERE NOT __ok`;
+}
+
+/** The raw text of each record, `__raw`, with its 1-based record number `__n` (for the dead-letter table). */
+export function rawRecordsSql(source: LoadSource): string {
+  if (source.kind === 'json') {
+    return `SELECT row_number() OVER () AS __n, CAST(__j AS VARCHAR) AS __raw FROM (${recordsSql(source.path, source.envelope, source.lines)})`;
+  }
+  if (source.kind === 'csv') {
+    // A CSV row's raw line cannot be recovered exactly (quoted line breaks): keep it as a JSON object of its fields.
+    const cols = source.fields.map((_, i) => `'f${i}': 'VARCHAR'`).join(', ');
+    const pairs = source.fields.map((f, i) => `${str(f)}, f${i}`).join(', ');
+    return (
+      `SELECT row_number() OVER () AS __n, CAST(json_object(${pairs}) AS VARCHAR) AS __raw FROM read_csv(${str(source.path)}, ` +
+      `header = true, auto_detect = false, delim = ',', quote = '"', escape = '"', null_padding = true, parallel = false, ` +
+      `max_line_size = ${MAX_LINE}, columns = {${cols}})`
+    );
+  }
+  return `SELECT NULL::BIGINT AS __n, NULL::VARCHAR AS __raw WHERE false`;
 }
 
 /** Keys of the first records, in order of first appearance (sampling is enough to map the fields). */

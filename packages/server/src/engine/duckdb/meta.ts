@@ -1,7 +1,8 @@
 /**
  * The workspace's own bookkeeping, in schema `vigil_meta` of the same database: the KQL → storage name maps
  * (DuckDB's catalog cannot hold them: it has no case-sensitive names and no KQL types, e.g. a timespan is a
- * BIGINT) and the history of loads (batch ids, rows, bytes).
+ * BIGINT), the history of loads (batch ids, rows, bytes), the receipts stored with loads (the ingestion service's
+ * client batch ids) and the workspace id.
  */
 
 import type { DuckDBConnection } from '@duckdb/node-api';
@@ -24,7 +25,10 @@ export const META_DDL = [
      batch_id BIGINT PRIMARY KEY, table_name VARCHAR NOT NULL, source VARCHAR NOT NULL, format VARCHAR NOT NULL,
      bytes BIGINT NOT NULL, rows_read BIGINT NOT NULL, rows_loaded BIGINT NOT NULL, rows_rejected BIGINT NOT NULL,
      ingestion_time TIMESTAMP NOT NULL, ms DOUBLE NOT NULL)`,
+  `CREATE TABLE IF NOT EXISTS vigil_meta.receipts (
+     key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL, created TIMESTAMP NOT NULL)`,
   `INSERT INTO vigil_meta.info VALUES ('version', '${META_VERSION}') ON CONFLICT DO NOTHING`,
+  `INSERT INTO vigil_meta.info VALUES ('workspace_id', CAST(uuid() AS VARCHAR)) ON CONFLICT DO NOTHING`,
 ];
 
 /** Reads every table's storage map. */

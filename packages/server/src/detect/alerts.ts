@@ -105,7 +105,12 @@ export function buildAlerts(
     return i === undefined ? undefined : row[i];
   };
   if (rows.length === 0) return [];
-  const b = new Builder(ctx, get, (name) => index.has(name));
+  const b = new Builder(
+    ctx,
+    get,
+    (name) => index.has(name),
+    columns.map((c) => c.name),
+  );
   const rule = ctx.rule;
   if (rule.kind === 'CustomDetection') return b.customDetection(rows);
   if (rule.aggregationKind === 'SingleAlert') return [b.alert(rows, total, false)];
@@ -118,6 +123,7 @@ class Builder {
     private readonly ctx: AlertContext,
     private readonly get: (row: Row, name: string) => unknown,
     private readonly has: (name: string) => boolean,
+    private readonly names: readonly string[],
   ) {}
 
   alert(rows: readonly Row[], resultCount: number, summary: boolean, extra?: Partial<DetectionAlert>): DetectionAlert {
@@ -264,7 +270,7 @@ class Builder {
     const cd = this.ctx.rule.customDetection;
     if (!cd) return [];
     const assetColumn = cd.impactedAssets
-      .map((a) => identifierColumn(a.identifier, this.has))
+      .map((a) => identifierColumn(a.identifier, this.names))
       .find((c): c is string => c !== null);
     const groups = new Map<string, Row[]>();
     for (const row of rows) {
@@ -279,7 +285,7 @@ class Builder {
       const actions: RequestedAction[] = [];
       const seen = new Set<string>();
       for (const spec of cd.responseActions) {
-        const column = identifierColumn(spec.identifier, this.has);
+        const column = identifierColumn(spec.identifier, this.names);
         if (!column) continue;
         for (const r of group) {
           const target = text(this.get(r, column));
@@ -306,7 +312,7 @@ class Builder {
   /** The key Defender de-duplicates custom detection results on: Timestamp, ReportId and the impacted asset. */
   rowKey(row: Row): string {
     const cd = this.ctx.rule.customDetection;
-    const asset = cd?.impactedAssets.map((a) => identifierColumn(a.identifier, this.has)).find((c) => c !== null);
+    const asset = cd?.impactedAssets.map((a) => identifierColumn(a.identifier, this.names)).find((c) => c !== null);
     return [
       text(this.get(row, 'Timestamp')),
       text(this.get(row, 'ReportId')),
@@ -331,7 +337,7 @@ class Builder {
         if (col('DeviceId')) fields.MdatpDeviceId = col('DeviceId');
         if (Object.keys(fields).length) out.push({ Type: 'host', ...fields });
       } else if (t.includes('mailbox')) {
-        const column = identifierColumn(a.identifier, this.has);
+        const column = identifierColumn(a.identifier, this.names);
         const v = column ? col(column) : '';
         if (v) out.push({ Type: 'mailbox', MailboxPrimaryAddress: v });
       } else if (t.includes('user')) {

@@ -11,6 +11,7 @@ import { runKql } from '../query/query-service.js';
 import type { RuleRun, RunTrigger } from '../state/rules-repo.js';
 import { buildAlerts, type DetectionAlert } from './alerts.js';
 import type { RuleDefinition, TriggerOperator } from './model.js';
+import { identifierColumn } from './validate.js';
 
 /** Results read per evaluation; beyond it the count is exact (a second query) but only these rows feed alerts. */
 export const MAX_RESULT_ROWS = 10_000;
@@ -172,12 +173,9 @@ function rowKeyFn(columns: readonly { name: string }[], rule: RuleDefinition): (
   const idx = (n: string) => columns.findIndex((c) => c.name === n);
   const ts = idx('Timestamp');
   const report = idx('ReportId');
+  const names = columns.map((c) => c.name);
   const assetName = rule.customDetection?.impactedAssets
-    .map((a) => {
-      const exact = idx(a.identifier);
-      if (exact >= 0) return exact;
-      return idx(a.identifier.charAt(0).toUpperCase() + a.identifier.slice(1));
-    })
+    .map((a) => idx(identifierColumn(a.identifier, names) ?? ''))
     .find((i) => i >= 0);
   const cell = (row: readonly KqlValue[], i: number | undefined) => {
     if (i === undefined || i < 0) return '';

@@ -67,10 +67,21 @@ export class TableWriter {
     }
     const file = join(this.scratchDir, `${this.table.name}-${randomUUID()}.ndjson`);
     await writeFile(file, `${rows.map((r) => JSON.stringify(r)).join('\n')}\n`);
+    const fields = new Set<string>();
+    for (const r of rows) for (const k of Object.keys(r)) fields.add(k);
+    // We wrote the file: the engine need not sniff it. No checkpoint per write: alerts are small and frequent, and
+    // DuckDB folds its log into the file on its own threshold.
+    const options = {
+      format: 'ndjson',
+      oneRecordPerLine: true,
+      fields: [...fields],
+      records: rows.length,
+      checkpoint: false,
+    } as const;
     try {
       const report = this.tracker
-        ? await this.tracker.loadFile(this.engine, this.table.name, file, { format: 'ndjson' })
-        : await this.engine.loadFile(this.table.name, file, { format: 'ndjson' });
+        ? await this.tracker.loadFile(this.engine, this.table.name, file, options)
+        : await this.engine.loadFile(this.table.name, file, options);
       if (report.rowsRejected > 0) {
         const first = report.rejected[0]?.columns[0];
         throw new Error(

@@ -65,8 +65,14 @@ export function validateRule(
     parsed.report('error', 'missing-column', `${what} '${column}' is not a column of the query's result.`, r[0], r[1]);
   };
 
-  if (rule.kind === 'CustomDetection') checkCustomDetection(rule, parsed, has, missingColumn);
-  else if (!has('TimeGenerated')) {
+  if (rule.kind === 'CustomDetection') {
+    checkCustomDetection(
+      rule,
+      parsed,
+      columns.map((c) => c.name),
+      missingColumn,
+    );
+  } else if (!has('TimeGenerated')) {
     const r = queryRange ?? [parsed.offset, parsed.offset];
     parsed.report(
       options.missingTimeGenerated ?? 'error',
@@ -140,21 +146,21 @@ export function placeholders(format: string): string[] {
   return [...format.matchAll(/\{\{\s*([^{}\s]+)\s*\}\}/g)].map((m) => m[1] as string);
 }
 
-/** The result column a Graph-style identifier (`deviceId`) names: exact, else with a capital first letter. */
-export function identifierColumn(identifier: string, has: (name: string) => boolean): string | null {
-  if (has(identifier)) return identifier;
-  const capital = identifier.charAt(0).toUpperCase() + identifier.slice(1);
-  if (has(capital)) return capital;
-  return null;
+/** The result column a Graph-style identifier (`deviceId`, `sha1`) names: exact, else ignoring case. */
+export function identifierColumn(identifier: string, columns: readonly string[]): string | null {
+  if (columns.includes(identifier)) return identifier;
+  const lower = identifier.toLowerCase();
+  return columns.find((c) => c.toLowerCase() === lower) ?? null;
 }
 
 function checkCustomDetection(
   rule: RuleDefinition,
   parsed: ParsedRule,
-  has: (name: string) => boolean,
+  names: readonly string[],
   missingColumn: (path: (string | number)[], column: string, what: string) => void,
 ): void {
   const queryRange = parsed.fieldRange(['queryCondition', 'queryText']) ?? [parsed.offset, parsed.offset];
+  const has = (name: string) => names.includes(name);
   for (const required of ['Timestamp', 'ReportId']) {
     if (!has(required)) {
       parsed.report(
@@ -177,7 +183,7 @@ function checkCustomDetection(
   }
   const cd = rule.customDetection;
   cd?.impactedAssets.forEach((a, i) => {
-    if (!identifierColumn(a.identifier, has)) {
+    if (!identifierColumn(a.identifier, names)) {
       missingColumn(
         ['detectionAction', 'alertTemplate', 'impactedAssets', i, 'identifier'],
         a.identifier,
@@ -186,7 +192,7 @@ function checkCustomDetection(
     }
   });
   cd?.responseActions.forEach((a, i) => {
-    if (!identifierColumn(a.identifier, has)) {
+    if (!identifierColumn(a.identifier, names)) {
       missingColumn(
         ['detectionAction', 'responseActions', i, 'identifier'],
         a.identifier,

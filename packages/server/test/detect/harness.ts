@@ -84,7 +84,7 @@ export async function openHarness(options: Partial<DetectionServiceOptions> = {}
       await engine.ensureTable(def);
       const file = join(dir, `rows-${++fileSeq}.ndjson`);
       writeFileSync(file, rows.map((r) => JSON.stringify(r)).join('\n'));
-      const report = await tracker.loadFile(engine, table, file, { format: 'ndjson' });
+      const report = await tracker.loadFile(engine, table, file, { format: 'ndjson', checkpoint: false });
       if (report.rowsRejected) throw new Error(`rejected rows: ${JSON.stringify(report.rejected)}`);
       return report;
     },

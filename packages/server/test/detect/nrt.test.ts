@@ -1,0 +1,118 @@
+/**
+ * Near-real-time rules: evaluated on each committed ingestion batch of the tables they read (not once a minute),
+ * each row once; a rule that aggregates is told so at import and runs on a one-minute schedule instead.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import type { DetectionAlert } from '../../src/detect/alerts.js';
+import { type Harness, iso, openHarness } from './harness.js';
+
+let h: Harness | null = null;
+afterEach(async () => {
+  await h?.close();
+  h = null;
+});
+
+const NRT = `id: 9d1f0000-0000-4000-8000-0000000000a1
+name: Credential dumping tool
+severity: High
+kind: NRT
+tactics: [CredentialAccess]
+relevantTechniques: [T1003]
+query: |
+  SecurityEvent
+  | where EventID == 4688 and CommandLine has "mimikatz"
+  | project TimeGenerated, Computer, Account, CommandLine
+entityMappings:
+  - entityType: Host
+    fieldMappings:
+      - identifier: FullName
+        columnName: Computer
+  - entityType: Process
+    fieldMappings:
+      - identifier: CommandLine
+        columnName: CommandLine
+`;
+
+const proc = (computer: string, commandLine: string) => ({
+  TimeGenerated: iso(Date.now()),
+  EventID: 4688,
+  Computer: computer,
+  Account: 'CONTOSO\\\\grace',
+  CommandLine: commandLine,
+});
+
+async function waitFor(cond: () => boolean, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+describe('NRT rules', () => {
+  it('evaluates each committed batch of its tables, each row once', async () => {
+    h = await openHarness();
+    h.clock.live();
+    const [imported] = await h.service.importText(NRT);
+    expect(imported).toMatchObject({ status: 'created', mode: 'nrt' });
+    const alerts: DetectionAlert[] = [];
+    h.service.onAlertCreated((a) => {
+      alerts.push(a);
+    });
+    h.service.start();
+    const t0 = Date.now();
+    await h.ingest('SecurityEvent', [
+      proc('WS1', 'mimikatz.exe "sekurlsa::logonpasswords"'),
+      proc('WS1', 'notepad.exe'),
+    ]);
+    await waitFor(() => alerts.length === 1);
+    // Well within a second of the commit, not a minute later.
+    expect(Date.now() - t0).toBeLessThan(3000);
+    await h.ingest('SecurityEvent', [proc('WS2', 'cmd.exe /c whoami')]);
+    // Another table's batch does not make the rule run.
+    const before = (await h.service.runs()).reduce((n, r) => n + r.evaluations, 0);
+    await h.ingest('Syslog', [{ TimeGenerated: iso(Date.now()), Computer: 'lnx1', SyslogMessage: 'mimikatz' }]);
+    await h.ingest('SecurityEvent', [proc('WS3', 'mimikatz privilege::debug'), proc('WS4', 'x.exe mimikatz')]);
+    await waitFor(() => alerts.length === 2);
+    await h.service.stop();
+    expect(alerts[0]?.resultCount).toBe(1);
+    expect(alerts[1]?.resultCount).toBe(2);
+    expect(alerts[1]?.entities.filter((e) => e.Type === 'host').map((e) => e.HostName)).toEqual(['WS3', 'WS4']);
+    expect(alerts[0]?.providerName).toBe('ASI NRT Alerts');
+    const runs = await h.service.runs();
+    expect(runs.every((r) => r.trigger === 'batch' && r.status === 'success')).toBe(true);
+    // Each matching row was counted once across all evaluations, and the windows tile time.
+    expect(runs.reduce((n, r) => n + r.rows, 0)).toBe(3);
+    const sorted = [...runs].sort((a, b) => a.windowStartMs - b.windowStartMs);
+    for (let i = 1; i < sorted.length; i++) expect(sorted[i]?.windowStartMs).toBe(sorted[i - 1]?.windowEndMs);
+    const evaluations = runs.reduce((n, r) => n + r.evaluations, 0);
+    expect(evaluations).toBeGreaterThanOrEqual(2);
+    expect(evaluations - before).toBeLessThanOrEqual(2);
+    expect(await h.query('SecurityAlert | where ProductComponentName == "NRT Alerts"')).toHaveLength(2);
+  });
+
+  it('runs an NRT rule that aggregates on a one-minute schedule, and says so at import', async () => {
+    h = await openHarness();
+    const text = NRT.replace(
+      '  | project TimeGenerated, Computer, Account, CommandLine\n',
+      '  | summarize TimeGenerated = max(TimeGenerated), Count = count() by Computer, Account, CommandLine\n',
+    );
+    const [imported] = await h.service.importText(text);
+    expect(imported).toMatchObject({ status: 'created', mode: 'nrt-fallback' });
+    const warning = imported?.diagnostics.find((d) => d.code === 'nrt-not-incremental');
+    expect(warning?.severity).toBe('warning');
+    expect(text.slice(warning?.start, warning?.end)).toBe('summarize');
+    expect(warning?.message).toMatch(/aggregates.*every minute/);
+    const rule = await h.service.getRule(imported?.ruleId ?? '');
+    expect(rule).toMatchObject({ frequencyMs: 60_000, periodMs: 60_000 });
+    const load = await h.ingest('SecurityEvent', [proc('WS1', 'mimikatz'), proc('WS1', 'mimikatz')]);
+    const head = rule?.coveredUntilMs ?? 0;
+    h.clock.set(head + Math.ceil((Date.parse(load.ingestionTime) + 1 - head) / 60_000) * 60_000);
+    await h.service.tick();
+    await h.service.settle();
+    const alerts = await h.query('SecurityAlert');
+    expect(alerts).toHaveLength(1);
+    const runs = await h.service.runs();
+    expect(runs.every((r) => r.windowEndMs - r.windowStartMs === 60_000)).toBe(true);
+  });
+});

@@ -37,6 +37,9 @@ import type {
   SourceSpan,
   Visualization,
 } from './nodes.js';
+import { INGESTION_TIME } from './nodes.js';
+import type { KvOptions, ParseMode, ParsePart } from './parse-patterns.js';
+import { kvRegex, parsePatternRegex } from './parse-patterns.js';
 
 /** Thrown inside lowering to abandon a construct; turned into a diagnostic at the statement boundary. */
 class Unsupported extends Error {
@@ -90,12 +93,16 @@ class Lowerer {
   private readonly substitutions = new Map<object, ScalarExpr | Rel>();
   private visualization: Visualization | null = null;
   private nameCounter = 0;
+  /** Scans read the hidden ingestion time only when the query (or a stored function) may ask for it. */
+  private readonly ingestionTime: boolean;
 
   constructor(
     private readonly analysis: Analysis,
     private readonly options: LowerOptions,
   ) {
     this.models = [analysis.model];
+    const uses = (text: string) => /ingestion_time\s*\(/.test(text);
+    this.ingestionTime = uses(analysis.text) || analysis.workspace.functions.some((f) => uses(f.body));
   }
 
   run(): LoweringResult {
@@ -205,7 +212,7 @@ class Lowerer {
   private relFromSymbol(sym: BoundSymbol, at: Span): Rel {
     switch (sym.kind) {
       case 'table':
-        return { kind: 'scan', table: sym.name, columns: sym.columns.map((c) => ({ name: c.name, type: c.type })) };
+        return this.scanOf(sym.name, sym.columns);
       case 'variable': {
         const sub = this.substitutions.get(sym);
         if (sub && isRel(sub)) return sub;
@@ -432,6 +439,15 @@ class Lowerer {
       }
       case 'MakeSeries':
         return this.makeSeries(op, this.need(input, op));
+      case 'Parse':
+      case 'ParseWhere':
+        return this.parse(op, this.need(input, op));
+      case 'ParseKv':
+        return this.parseKv(op, this.need(input, op));
+      case 'Search':
+        return this.search(op, input);
+      case 'Find':
+        return this.find(op, input);
       case 'ExternalData':
         return this.unsupported(op, 'externaldata (reading external URLs)');
       default:
@@ -634,12 +650,23 @@ class Lowerer {
       inputs.push(input);
       names.push('');
     }
-    for (const leg of op.tables) {
+    this.tableLegs(op.tables, inputs, names, 'union');
+    const columns = this.tableColumns(op);
+    const source = op.params.find((p) => p.name === 'withsource');
+    return unionRel(inputs, source ? names : null, columns);
+  }
+
+  /**
+   * The relations of union/search/find legs (names, wildcards over table names, sub-queries) and the name each
+   * reports in a source column: the table's name, or `<prefix>_arg<i>` for anything that is not a table.
+   */
+  private tableLegs(legs: readonly Expr[], inputs: Rel[], names: string[], prefix: string): void {
+    for (const leg of legs) {
       if (leg.kind === 'Wildcard') {
         const re = new RegExp(`^${leg.pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`);
         for (const t of this.analysis.workspace.tables) {
           if (re.test(t.name)) {
-            inputs.push({ kind: 'scan', table: t.name, columns: t.columns.map((c) => ({ ...c })) });
+            inputs.push(this.scanOf(t.name, t.columns));
             names.push(t.name);
           }
         }
@@ -647,27 +674,131 @@ class Lowerer {
       }
       const info = this.info(leg);
       if (info?.type.kind !== 'table') continue; // a fuzzy leg that does not exist
+      const index = names.length;
       inputs.push(this.rel(leg));
-      names.push(leg.kind === 'Name' ? leg.name : '');
+      names.push(leg.kind === 'Name' && info.symbol?.kind === 'table' ? leg.name : `${prefix}_arg${index}`);
     }
-    const columns = this.tableColumns(op);
-    const source = op.params.find((p) => p.name === 'withsource');
-    const dataColumns = source ? columns.slice(1) : columns;
-    const mapping = inputs.map((r) =>
-      dataColumns.map((c) => {
-        const same = r.columns.find((x) => x.name === c.name && x.type === c.type);
-        if (same) return same.name;
-        const renamed = r.columns.find((x) => `${x.name}_${x.type}` === c.name && x.type === c.type);
-        return renamed ? renamed.name : null;
-      }),
-    );
+  }
+
+  private scanOf(table: string, columns: readonly Column[]): Rel {
     return {
-      kind: 'union',
-      inputs,
-      mapping,
-      sourceValues: source ? names : null,
-      columns,
+      kind: 'scan',
+      table,
+      columns: columns.map((c) => ({ name: c.name, type: c.type })),
+      ...(this.ingestionTime ? { ingestionTime: true } : {}),
     };
+  }
+
+  /** The legs `search`/`find` look in: the piped input, `in (...)`, or every table of the workspace. */
+  private searchLegs(tables: readonly Expr[] | null, input: Rel | null, prefix: string) {
+    const inputs: Rel[] = [];
+    const names: string[] = [];
+    if (input) {
+      inputs.push(input);
+      names.push(`${prefix}_arg0`);
+    } else if (tables) this.tableLegs(tables, inputs, names, prefix);
+    else {
+      for (const t of this.analysis.workspace.tables) {
+        inputs.push(this.scanOf(t.name, t.columns));
+        names.push(t.name);
+      }
+    }
+    return { inputs, names };
+  }
+
+  /**
+   * `search`: the union of the searched tables with `$table` first, filtered by the predicate, where a string
+   * literal is a term looked up in every column (`has`; `x*` a prefix, `*x` a suffix, `*x*` a substring).
+   */
+  private search(op: QueryOperator & { kind: 'Search' }, input: Rel | null): Rel {
+    const columns = this.tableColumns(op);
+    const { inputs, names } = this.searchLegs(op.tables, input, 'search');
+    const caseSensitive = paramText(op.params, 'kind') === 'case_sensitive';
+    // Each table is filtered on its own columns before the union (a table without a column the predicate names
+    // has no matching rows).
+    const legs: Rel[] = [];
+    const legNames: string[] = [];
+    inputs.forEach((leg, i) => {
+      // The text of all the row's columns is computed once per row when the predicate has terms.
+      const hay = this.hiddenName('text');
+      const texts = leg.columns.map((c) => (c.type === 'string' ? colRef(c) : call('tostring', [colRef(c)], 'string')));
+      const haystack =
+        texts.length === 1 ? (texts[0] as ScalarExpr) : call('strcat_delim', [str('\u0001'), ...texts], 'string');
+      let usesTerms = false;
+      const term = (t: string): ScalarExpr => {
+        usesTerms = true;
+        return termTest(t, col(hay, 'string'), caseSensitive);
+      };
+      let predicate: ScalarExpr;
+      try {
+        predicate = this.searchPredicate(op.predicate, leg.columns, term);
+      } catch (err) {
+        if (err instanceof Unsupported && inputs.length > 1) return;
+        throw err;
+      }
+      const known = [...leg.columns.map((c) => c.name), hay];
+      if (!referencedColumns(predicate).every((n) => known.includes(n))) return;
+      const source = usesTerms ? this.extendWith(leg, [{ name: hay, type: 'string', expr: haystack }]) : leg;
+      legs.push({ kind: 'filter', input: source, predicate, columns: source.columns });
+      legNames.push(names[i] as string);
+    });
+    return unionRel(legs, legNames, columns);
+  }
+
+  private searchPredicate(e: Expr, columns: readonly PlanColumn[], term: (text: string) => ScalarExpr): ScalarExpr {
+    if (e.kind === 'Literal' && e.type === 'string') return term(String(e.value ?? ''));
+    if (e.kind === 'Paren') return this.searchPredicate(e.expr, columns, term);
+    if (e.kind === 'Binary' && (e.op === 'and' || e.op === 'or')) {
+      return {
+        kind: 'op',
+        op: e.op === 'and' ? 'And' : 'Or',
+        args: [this.searchPredicate(e.left, columns, term), this.searchPredicate(e.right, columns, term)],
+        type: 'bool',
+      };
+    }
+    if (e.kind === 'Call' && e.name.name === 'not' && e.args.length === 1) {
+      return call('not', [this.searchPredicate(e.args[0] as Expr, columns, term)], 'bool');
+    }
+    return this.scalar(e, { input: columns });
+  }
+
+  /**
+   * `find`: per table, the rows matching the predicate (tables without a column it uses are skipped), with
+   * `source_` first, then the projected columns (or the columns common to all tables) and `pack_`, a bag of the
+   * row's other non-empty columns.
+   */
+  private find(op: QueryOperator & { kind: 'Find' }, input: Rel | null): Rel {
+    const columns = this.tableColumns(op);
+    const { inputs, names } = this.searchLegs(op.tables, input, 'find');
+    const out = columns.slice(1);
+    const keptInputs: Rel[] = [];
+    const keptNames: string[] = [];
+    inputs.forEach((leg, i) => {
+      let predicate: ScalarExpr;
+      try {
+        predicate = this.scalar(op.predicate, { input: leg.columns });
+      } catch (err) {
+        if (err instanceof Unsupported) return;
+        throw err;
+      }
+      if (!referencedColumns(predicate).every((n) => leg.columns.some((c) => c.name === n))) return;
+      const filtered: Rel = { kind: 'filter', input: leg, predicate, columns: leg.columns };
+      const exprs = out.map((c): ScalarExpr => {
+        if (c.name === 'pack_' && c.type === 'dynamic' && !leg.columns.some((x) => x.name === 'pack_')) {
+          const others = leg.columns.filter((x) => !out.some((o) => o.name === x.name));
+          return call(
+            'bag_pack',
+            others.flatMap((x) => [str(x.name), colRef(x)]),
+            'dynamic',
+          );
+        }
+        const same = leg.columns.find((x) => x.name === c.name && x.type === c.type);
+        return same ? colRef(same) : nullLiteral(c.type);
+      });
+      keptInputs.push({ kind: 'project', input: filtered, exprs, columns: out });
+      keptNames.push(names[i] as string);
+    });
+    return unionRel(keptInputs, keptNames, columns);
   }
 
   private mvExpand(op: QueryOperator & { kind: 'MvExpand' }, src: Rel): Rel {
@@ -691,6 +822,124 @@ class Lowerer {
       limit,
       columns: this.tableColumns(op),
     };
+  }
+
+  // ───────────────────────────── parse family ─────────────────────────────
+
+  /** A hidden plan column name (never a KQL name: it starts with NUL). */
+  private hiddenName(base: string): string {
+    this.nameCounter++;
+    return `\u0000${base}${this.nameCounter}`;
+  }
+
+  /** `src` extended with computed columns (in order, each may use the previous ones' inputs only). */
+  private extendWith(src: Rel, extra: readonly { name: string; expr: ScalarExpr; type: ColumnType }[]): Rel {
+    return {
+      kind: 'project',
+      input: src,
+      exprs: [...src.columns.map((c) => colRef(c)), ...extra.map((x) => x.expr)],
+      columns: [...src.columns, ...extra.map((x) => ({ name: x.name, type: x.type }))],
+    };
+  }
+
+  /** A string view of a value (parse works on the text of non-string values). */
+  private asText(e: ScalarExpr): ScalarExpr {
+    return e.type === 'string' ? e : { kind: 'call', fn: 'tostring', args: [e], type: 'string' };
+  }
+
+  /**
+   * parse / parse-where: the pattern's regex extracts each column's text (hidden columns), which is converted to the
+   * column's type; in simple and regex mode a row whose regex or any conversion fails gets null/empty columns
+   * (parse) or is dropped (parse-where).
+   */
+  private parse(op: QueryOperator & { kind: 'Parse' | 'ParseWhere' }, src: Rel): Rel {
+    const out = this.tableColumns(op);
+    const added = out.slice(src.columns.length);
+    const kindText = paramText(op.params, 'kind') ?? 'simple';
+    const mode: ParseMode = kindText === 'regex' ? 'regex' : kindText === 'relaxed' ? 'relaxed' : 'simple';
+    const parts: ParsePart[] = op.pattern.map((p) => {
+      if (p.kind === 'Star') return { kind: 'star' };
+      if (p.kind === 'Literal') return { kind: 'text', text: String(p.value ?? '') };
+      return { kind: 'column', name: p.name.name, type: added.find((c) => c.name === p.name.name)?.type ?? 'string' };
+    });
+    const { regex, columns } = parsePatternRegex(parts, mode, paramText(op.params, 'flags') ?? '');
+    const text = this.asText(this.scalar(op.expr, { input: src.columns }));
+    const matched = this.hiddenName('ok');
+    const raws = columns.map((c) => ({ ...c, raw: this.hiddenName('raw'), typed: this.hiddenName('val') }));
+    const step1 = this.extendWith(src, [
+      { name: matched, type: 'bool', expr: { kind: 'op', op: 'MatchRegex', args: [text, str(regex)], type: 'bool' } },
+      ...raws.map((r) => ({
+        name: r.raw,
+        type: 'string' as const,
+        expr: call('extract', [str(regex), long(r.group), text], 'string'),
+      })),
+    ]);
+    const step2 = this.extendWith(
+      step1,
+      raws.map((r) => ({ name: r.typed, type: r.type, expr: fromText(col(r.raw, 'string'), r.type) })),
+    );
+    // Simple and regex modes are strict: every typed column must convert.
+    let good: ScalarExpr = col(matched, 'bool');
+    if (mode !== 'relaxed') {
+      for (const r of raws) {
+        if (r.type === 'string') continue;
+        good = and(good, call('isnotnull', [col(r.typed, r.type)], 'bool'));
+      }
+    }
+    const filtered: Rel =
+      op.kind === 'ParseWhere' ? { kind: 'filter', input: step2, predicate: good, columns: step2.columns } : step2;
+    const exprs = out.map((c): ScalarExpr => {
+      const r = raws.find((x) => x.name === c.name);
+      if (!r) return colRef(c);
+      const v = col(r.typed, c.type);
+      if (mode === 'relaxed' || op.kind === 'ParseWhere') return v;
+      return call('iff', [good, v, nullLiteral(c.type)], c.type);
+    });
+    return { kind: 'project', input: filtered, exprs, columns: out };
+  }
+
+  /** parse-kv: each key's value by a regex (see kvRegex), or by the `regex=` option's key/value groups. */
+  private parseKv(op: QueryOperator & { kind: 'ParseKv' }, src: Rel): Rel {
+    const out = this.tableColumns(op);
+    const option = (name: string): string | null => {
+      const v = op.options.find((o) => o.name === name)?.value;
+      if (!v) return null;
+      if (v.kind === 'Literal') return String(v.value);
+      if (v.kind === 'Name') return v.name;
+      return null;
+    };
+    const text = this.asText(this.scalar(op.expr, { input: src.columns }));
+    const userRegex = option('regex');
+    const o: KvOptions = {
+      pairDelimiter: option('pair_delimiter'),
+      kvDelimiter: option('kv_delimiter'),
+      quote: option('quote') ?? '',
+      escape: option('escape') ?? '',
+      greedy: option('greedy') === 'true',
+    };
+    const raws = op.columns.map((c) => {
+      const name = c.name.name;
+      let raw: ScalarExpr;
+      if (userRegex !== null) raw = call('__kv_regex_value', [text, str(userRegex), str(name)], 'string');
+      else {
+        const { regex, groups } = kvRegex(name, o);
+        const values: ScalarExpr[] = [];
+        for (let g = 1; g <= groups; g++) values.push(call('extract', [str(regex), long(g), text], 'string'));
+        // A quoted form that matched wins over the (then empty) plain form.
+        raw = values.reduceRight((acc, v) => call('iff', [call('isnotempty', [v], 'bool'), v, acc], 'string'));
+        if (o.escape !== '' && groups > 1) {
+          raw = call(
+            'replace_regex',
+            [raw, str(`[${o.escape.replace(/[\\\]^-]/g, '\\$&')}](.)`), str('\\1')],
+            'string',
+          );
+        }
+      }
+      const type = out.find((x) => x.name === name)?.type ?? 'string';
+      return { name, type, expr: fromText(raw, type) };
+    });
+    const exprs = out.map((c): ScalarExpr => raws.find((r) => r.name === c.name)?.expr ?? colRef(c));
+    return { kind: 'project', input: src, exprs, columns: out };
   }
 
   private makeSeries(op: QueryOperator & { kind: 'MakeSeries' }, src: Rel): Rel {
@@ -750,6 +999,21 @@ class Lowerer {
         return { kind: 'op', op: 'UnaryMinus', args: [operand], type };
       }
       case 'Binary':
+        // `* has "x"`: the operator over every input column's text, or-ed.
+        if (e.left.kind === 'Star') {
+          const op = BINARY_OPERATOR_KIND[e.op];
+          const right = this.scalar(e.right, frame);
+          const tests = (frame.input ?? []).map(
+            (c): ScalarExpr => ({
+              kind: 'op',
+              op,
+              args: [c.type === 'string' ? colRef(c) : call('tostring', [colRef(c)], 'string'), right],
+              type: 'bool',
+            }),
+          );
+          if (tests.length === 0) return { kind: 'lit', type: 'bool', value: false };
+          return balanced('Or', tests);
+        }
         return {
           kind: 'op',
           op: BINARY_OPERATOR_KIND[e.op],
@@ -874,6 +1138,7 @@ class Lowerer {
     const canonical = def?.isObsolete && def.alternative ? (def.alternative.split("'")[0] ?? name) : name;
     if (call?.kind === 'aggregate') return { kind: 'agg', fn: canonical, args, type, span };
     if (WINDOW_FUNCTIONS.has(canonical)) return { kind: 'win', fn: canonical, args, type };
+    if (name === 'ingestion_time') return { kind: 'col', name: INGESTION_TIME, type: 'datetime' };
     // now() is fixed per query; ago(x) is now() - x: both fold to constants, so time filters reach the storage.
     if (name === 'now' || name === 'ago') {
       const now: ScalarExpr = { kind: 'lit', type: 'datetime', value: this.options.now.toString() };
@@ -997,8 +1262,116 @@ function normalizeJoinKind(k: string): JoinKind | null {
   }
 }
 
+/** A union of relations onto `columns` (with a leading source column when `sourceValues` is given). */
+function unionRel(inputs: readonly Rel[], sourceValues: readonly string[] | null, columns: readonly PlanColumn[]): Rel {
+  const dataColumns = sourceValues ? columns.slice(1) : columns;
+  const mapping = inputs.map((r) =>
+    dataColumns.map((c) => {
+      const same = r.columns.find((x) => x.name === c.name && x.type === c.type);
+      if (same) return same.name;
+      const renamed = r.columns.find((x) => `${x.name}_${x.type}` === c.name && x.type === c.type);
+      return renamed ? renamed.name : null;
+    }),
+  );
+  return { kind: 'union', inputs, mapping, sourceValues, columns };
+}
+
+/**
+ * A search term against the text of a row (its columns' texts joined by a separator that is never part of a
+ * term): `has`, `x*` a term prefix, `*x` a term suffix, `*x*` a substring.
+ */
+function termTest(term: string, haystack: ScalarExpr, caseSensitive: boolean): ScalarExpr {
+  if (term === '*' || term === '') return { kind: 'lit', type: 'bool', value: true };
+  const starts = term.startsWith('*');
+  const ends = term.endsWith('*') && term.length > 1;
+  const text = term.slice(starts ? 1 : 0, ends ? -1 : undefined);
+  const kind = starts && ends ? 'Contains' : ends ? 'HasPrefix' : starts ? 'HasSuffix' : 'Has';
+  return { kind: 'op', op: caseSensitive ? `${kind}Cs` : kind, args: [haystack, str(text)], type: 'bool' };
+}
+
+/** `a op b op c ...` as a balanced tree (deeply nested SQL slows engines down). */
+function balanced(op: string, items: readonly ScalarExpr[]): ScalarExpr {
+  if (items.length === 1) return items[0] as ScalarExpr;
+  const mid = Math.ceil(items.length / 2);
+  return { kind: 'op', op, args: [balanced(op, items.slice(0, mid)), balanced(op, items.slice(mid))], type: 'bool' };
+}
+
+/** The input column names an expression reads (outside nested relations). */
+function referencedColumns(e: ScalarExpr): string[] {
+  switch (e.kind) {
+    case 'col':
+      return [e.name];
+    case 'op':
+    case 'call':
+    case 'agg':
+    case 'win':
+      return e.args.flatMap(referencedColumns);
+    case 'path':
+      return [
+        ...referencedColumns(e.expr),
+        ...e.path.flatMap((p) => (typeof p === 'object' ? referencedColumns(p) : [])),
+      ];
+    case 'in-rel':
+      return referencedColumns(e.value);
+    case 'star':
+      return e.columns.map((c) => c.name);
+    default:
+      return [];
+  }
+}
+
 function str(value: string): ScalarExpr {
   return { kind: 'lit', type: 'string', value };
+}
+
+function long(value: number): ScalarExpr {
+  return { kind: 'lit', type: 'long', value: String(value) };
+}
+
+function col(name: string, type: ColumnType): ScalarExpr {
+  return { kind: 'col', name, type };
+}
+
+function colRef(c: PlanColumn): ScalarExpr {
+  return { kind: 'col', name: c.name, type: c.type };
+}
+
+function call(fn: string, args: readonly ScalarExpr[], type: ColumnType): ScalarExpr {
+  return { kind: 'call', fn, args, type };
+}
+
+function and(a: ScalarExpr, b: ScalarExpr): ScalarExpr {
+  return { kind: 'op', op: 'And', args: [a, b], type: 'bool' };
+}
+
+function nullLiteral(type: ColumnType): ScalarExpr {
+  return type === 'string' ? str('') : { kind: 'lit', type: type === 'unknown' ? 'dynamic' : type, value: null };
+}
+
+/** The conversion of extracted text to a column type (parse, parse-kv). */
+function fromText(text: ScalarExpr, type: ColumnType): ScalarExpr {
+  const fn: Partial<Record<ColumnType, string>> = {
+    int: 'toint',
+    long: 'tolong',
+    real: 'toreal',
+    decimal: 'todecimal',
+    bool: 'tobool',
+    datetime: 'todatetime',
+    timespan: 'totimespan',
+    guid: 'toguid',
+    dynamic: 'todynamic',
+  };
+  const name = fn[type];
+  return name ? call(name, [text], type) : text;
+}
+
+/** The text of an operator parameter (`kind=regex`, `flags="Ui"`). */
+function paramText(params: readonly { name: string; value: Expr }[], name: string): string | undefined {
+  const v = params.find((p) => p.name === name)?.value;
+  if (!v) return undefined;
+  if (v.kind === 'Name') return v.name;
+  if (v.kind === 'Literal') return String(v.value);
+  return undefined;
 }
 
 /** The .NET type names `getschema` reports. */

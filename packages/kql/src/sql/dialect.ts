@@ -39,6 +39,8 @@ export interface DialectCapabilities {
   readonly distinctOn: boolean;
   /** `SEMI JOIN` / `ANTI JOIN` keywords. */
   readonly semiAntiJoin: boolean;
+  /** `UNION ALL BY NAME` (columns matched by name, missing ones null): keeps wide sparse unions small. */
+  readonly unionByName?: boolean;
 }
 
 /** The row window a window function sees: partition expressions and the `ORDER BY` text of the serialized order. */

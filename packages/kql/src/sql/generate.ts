@@ -707,13 +707,21 @@ class Generator {
     const names = this.sqlNamesFor(rel.columns);
     const hasSource = rel.sourceValues !== null;
     const dataColumns = hasSource ? rel.columns.slice(1) : rel.columns;
+    // A wide union of tables that share few columns (search, find, `union *`): each leg selects only its own
+    // columns and the engine fills the others, so the SQL grows with the number of columns, not legs × columns.
+    const mapped = rel.mapping.reduce((n, m) => n + m.filter((x) => x !== null).length, 0);
+    const byName =
+      this.d.capabilities.unionByName === true &&
+      rel.inputs.length > 2 &&
+      mapped < 0.5 * rel.inputs.length * dataColumns.length;
     const parts = rel.inputs.map((input, i) => {
       const src = this.relation(input);
       const mapping = rel.mapping[i] ?? [];
-      const cols = dataColumns.map((c, j) => {
+      const cols = dataColumns.flatMap((c, j) => {
         const from = mapping[j];
+        if (byName && (from === null || from === undefined)) return [];
         const v = from !== null && from !== undefined ? this.col(src, from) : this.d.nullOf(c.type);
-        return `${this.cast(v, c.type)} AS ${this.q(names.get(c.name) as string)}`;
+        return [`${this.cast(v, c.type)} AS ${this.q(names.get(c.name) as string)}`];
       });
       if (hasSource) {
         const first = rel.columns[0] as PlanColumn;
@@ -724,6 +732,21 @@ class Generator {
       return `SELECT ${cols.join(', ') || '1 AS "__none"'} FROM ${this.q(src.name)}`;
     });
     if (parts.length === 0) return this.values(rel.columns, []);
+    if (byName) {
+      // Columns no leg has, and strings a leg lacks (KQL strings are never null), are filled here.
+      const all = rel.columns.map((c, j) => {
+        const name = this.q(names.get(c.name) as string);
+        const inSome = hasSource && j === 0 ? true : rel.mapping.some((m) => m[hasSource ? j - 1 : j] != null);
+        if (!inSome) return `${this.cast(this.d.nullOf(c.type), c.type)} AS ${name}`;
+        return c.type === 'string' ? `COALESCE(${name}, '') AS ${name}` : name;
+      });
+      return this.cte(
+        `SELECT ${all.join(', ')} FROM (${parts.join('\nUNION ALL BY NAME\n')})`,
+        rel.columns,
+        names,
+        null,
+      );
+    }
     return this.cte(parts.join('\nUNION ALL\n'), rel.columns, names, null);
   }
 

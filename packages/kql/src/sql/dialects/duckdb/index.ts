@@ -12,6 +12,7 @@ import { GEO_FUNCTIONS } from './functions-geo.js';
 import { IP_FUNCTIONS } from './functions-ip.js';
 import { MATH_FUNCTIONS } from './functions-math.js';
 import { SERIES_FUNCTIONS } from './functions-series.js';
+import { OPERATOR_FUNCTIONS } from './functions-operators.js';
 import { SKETCH_FUNCTIONS } from './functions-sketches.js';
 import { STRINGS_FUNCTIONS } from './functions-strings.js';
 import { OPERATORS } from './operators.js';
@@ -29,7 +30,7 @@ function jsonPath(steps: readonly (string | number)[]): string {
 
 export const duckdb: Dialect = {
   name: 'duckdb',
-  capabilities: { distinctOn: true, semiAntiJoin: true },
+  capabilities: { distinctOn: true, semiAntiJoin: true, unionByName: true },
   types: DUCKDB_TYPES,
   quoteIdentifier,
   literal,
@@ -47,6 +48,7 @@ export const duckdb: Dialect = {
     ...SERIES_FUNCTIONS,
     ...GEO_FUNCTIONS,
     ...SKETCH_FUNCTIONS,
+    ...OPERATOR_FUNCTIONS,
   },
   aggregates: AGGREGATES,
   relational: RELATIONAL,

@@ -784,7 +784,11 @@ export function ruleToYaml(d: RuleDefinition): string {
     ...(Object.keys(d.customDetails).length ? { customDetails: d.customDetails } : {}),
     ...(d.alertDetailsOverride ? { alertDetailsOverride: d.alertDetailsOverride } : {}),
     eventGroupingSettings: { aggregationKind: d.aggregationKind },
-    incidentConfiguration: d.incidentConfiguration ?? { createIncident: d.createIncident },
+    ...(d.incidentConfiguration
+      ? { incidentConfiguration: d.incidentConfiguration }
+      : d.createIncident
+        ? {}
+        : { incidentConfiguration: { createIncident: false } }),
     suppressionEnabled: d.suppressionEnabled,
     suppressionDuration: formatDuration(d.suppressionDurationMs),
     enabled: d.enabled,

@@ -42,7 +42,7 @@ export function validateRule(
     const start = parsed.queryOffset(d.start);
     const end = parsed.queryOffset(d.start + d.length);
     const code =
-      d.code === Codes.UnknownTable.code
+      d.code === Codes.UnknownTable.code || (d.code === Codes.UnknownName.code && isTableReference(rule.query, d.start))
         ? 'missing-table'
         : d.code === Codes.Unsupported.code
           ? 'unsupported'
@@ -62,7 +62,14 @@ export function validateRule(
   const has = (name: string) => columns.some((c) => c.name === name);
   const missingColumn = (path: (string | number)[], column: string, what: string) => {
     const r = parsed.fieldRange(path) ?? queryRange ?? [parsed.offset, parsed.offset];
-    parsed.report('error', 'missing-column', `${what} '${column}' is not a column of the query's result.`, r[0], r[1]);
+    // A warning: Sentinel rules in the wild map columns their query no longer returns; such values stay empty.
+    parsed.report(
+      'warning',
+      'missing-column',
+      `${what} '${column}' is not a column of the query's result.`,
+      r[0],
+      r[1],
+    );
   };
 
   if (rule.kind === 'CustomDetection') {
@@ -139,6 +146,22 @@ export function validateRule(
     }
   }
   return { mode, tables, columns, notIncremental };
+}
+
+/**
+ * Whether an unknown name at `offset` stands where a table goes: first in a statement or a parenthesized
+ * sub-query, right after `union`, `join`/`lookup` (and their `kind=...`), or after a comma in a union's list.
+ */
+export function isTableReference(query: string, offset: number): boolean {
+  const before = query
+    .slice(0, offset)
+    .replace(/\/\/[^\n]*/g, '')
+    .trimEnd();
+  if (before === '' || /[;(]$/.test(before)) return true;
+  if (/\b(union|join|lookup)(\s+(kind|withsource|isfuzzy)\s*=\s*\w+)*$/i.test(before)) return true;
+  if (/\blet\s+\w+\s*=$/.test(before)) return true;
+  // A comma continues a union's table list when the statement's last operator is a union.
+  return before.endsWith(',') && /\bunion\b[^|]*$/i.test(before);
 }
 
 /** `{{Column}}` placeholders of an alert details format. */

@@ -148,6 +148,9 @@ listeners.push(await listenerRun({ proto: 'tcp', count: 200_000, connections: 4,
 listeners.push(await listenerRun({ proto: 'udp', count: 200_000 }));
 listeners.push(await listenerRun({ proto: 'udp', count: 200_000, rate: 50_000 }));
 listeners.push(await listenerRun({ proto: 'udp', count: 200_000, kind: 'cef', rate: 30_000 }));
+// Moderate offered rates, to show where UDP stops losing datagrams on this machine.
+listeners.push(await listenerRun({ proto: 'udp', count: 100_000, rate: 10_000 }));
+listeners.push(await listenerRun({ proto: 'udp', count: 50_000, kind: 'cef', rate: 5_000 }));
 
 const load = (await import('node:os')).loadavg();
 process.stdout.write(

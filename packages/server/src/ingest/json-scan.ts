@@ -16,6 +16,11 @@ export interface RecordSpans {
   readonly ends: readonly number[];
   /** Indexes of records that contain a raw line break (between tokens) and must be compacted to one line. */
   readonly multiline: readonly number[];
+  /**
+   * Every record is on a line of its own (NDJSON, none multiline, a line break between consecutive records): the
+   * bytes from the first record's start to the last one's end are already a one-record-per-line file.
+   */
+  readonly lineSeparated: boolean;
 }
 
 export interface ScanError {
@@ -254,8 +259,12 @@ export function scanRecords(body: Uint8Array): ScanResult {
     }
   };
 
+  /** Whether the last `skip` passed a line break. */
+  let skippedLine = false;
   const skip = (i: number): number => {
-    while (i < end && WS[b[i] as number] !== 0) i++;
+    let w = 0;
+    while (i < end && WS[b[i] as number] !== 0) w |= WS[b[i++] as number] as number;
+    skippedLine = (w & 2) !== 0;
     return i;
   };
   const failed = (): ScanResult => ({ ok: false, offset: errorAt, record: starts.length, message: error });
@@ -296,14 +305,16 @@ export function scanRecords(body: Uint8Array): ScanResult {
       fail(i, 'unexpected content after the array');
       return failed();
     }
-    return { ok: true, form: 'array', starts, ends, multiline };
+    return { ok: true, form: 'array', starts, ends, multiline, lineSeparated: false };
   }
+  let lineSeparated = true;
   while (i < end) {
     i = record(i);
     if (i < 0) return failed();
     i = skip(i);
+    if (!skippedLine && i < end) lineSeparated = false;
   }
-  return { ok: true, form: 'ndjson', starts, ends, multiline };
+  return { ok: true, form: 'ndjson', starts, ends, multiline, lineSeparated: lineSeparated && multiline.length === 0 };
 }
 
 function hex4(b: Uint8Array, i: number, end: number): number {

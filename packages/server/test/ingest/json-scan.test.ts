@@ -42,6 +42,18 @@ describe('scanRecords: record boundaries', () => {
     expect(records(' \n\t\r\n')).toEqual([]);
   });
 
+  it('tells whether the body is already one record per line', () => {
+    const lineSeparated = (text: string) => {
+      const r = scan(text);
+      return r.ok && r.lineSeparated;
+    };
+    expect(lineSeparated('{"a":1}\n{"a":2}')).toBe(true);
+    expect(lineSeparated('\uFEFF {"a":1}\r\n\n  {"a":2}  \n')).toBe(true);
+    expect(lineSeparated('{"a":1} {"a":2}\n')).toBe(false);
+    expect(lineSeparated('{"a":\n1}\n')).toBe(false);
+    expect(lineSeparated('[{"a":1}]')).toBe(false);
+  });
+
   it('finds the elements of a JSON array body', () => {
     const r = scan('[ {"a":1} , {"b":2}]\n');
     expect(r.ok && r.form).toBe('array');

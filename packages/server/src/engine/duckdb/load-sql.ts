@@ -187,9 +187,10 @@ function columnExprs(plan: LoadPlan, name: string, type: ScalarTypeName): Column
   if (sources.length === 0) return { value: type === 'string' ? "''" : 'NULL' };
   const f = (i: number) => `f${i}`;
   if (plan.source.kind === 'relation') {
-    // Typed by the query that produced it: only the storage type is applied (strings never null).
+    // Typed by the query that produced it: only the storage type is applied (strings never null; a number out of
+    // the column's range becomes null, as a KQL conversion would).
     const storage = plan.table.columns.find((c) => c.name === name)?.storageType ?? 'VARCHAR';
-    const cast = `CAST(${f(sources[0] as number)} AS ${storage})`;
+    const cast = `TRY_CAST(${f(sources[0] as number)} AS ${storage})`;
     return { value: type === 'string' ? `coalesce(${cast}, '')` : cast };
   }
   if (type === 'string') {
@@ -210,7 +211,7 @@ function columnExprs(plan: LoadPlan, name: string, type: ScalarTypeName): Column
  * The converted relation: `v<j>` per table column, `r<j>` raw text for columns that can fail, `__ok` (all values
  * converted), and when asked `__row` (record number) and `__err` listing the indexes of the failed columns.
  */
-function convertedSql(plan: LoadPlan, withRowNumber: boolean): string {
+function convertedSql(plan: LoadPlan, withRowNumber: boolean, withErrors = false): string {
   const cols = plan.table.columns;
   const exprs = cols.map((c) => columnExprs(plan, c.name, c.type));
   const level1 = [
@@ -245,12 +246,30 @@ function convertedSql(plan: LoadPlan, withRowNumber: boolean): string {
       ? `concat_ws(',', ${fallible.map((j) => `CASE WHEN ${failed(j)} THEN '${j}' END`).join(', ')})`
       : "''";
   const rawCols = fallible.map((j) => `r${j}`);
+  // For the dead-letter table: the failed values as JSON `[{column, expected, value}]` and as one line of text.
+  const errors = () => {
+    const items = fallible.map((j) => {
+      const c = cols[j] as (typeof cols)[number];
+      return `CASE WHEN ${failed(j)} THEN {'column': ${str(c.name)}, 'expected': ${str(c.type)}, 'value': left(r${j}, 200)} END`;
+    });
+    const reasons = fallible.map((j) => {
+      const c = cols[j] as (typeof cols)[number];
+      return `CASE WHEN ${failed(j)} THEN ${str(`${c.name}: `)} || to_json(left(r${j}, 200)) || ${str(` is not a ${c.type}`)} END`;
+    });
+    return items.length
+      ? [
+          `CAST(to_json(list_filter([${items.join(', ')}], lambda x: x IS NOT NULL)) AS VARCHAR) AS __errors`,
+          `concat_ws('; ', ${reasons.join(', ')}) AS __reason`,
+        ]
+      : [`'[]' AS __errors`, `'' AS __reason`];
+  };
   const level2 = [
     ...(withRowNumber ? ['__row'] : []),
     ...final,
     ...rawCols,
     `${ok} AS __ok`,
     ...(withRowNumber ? [`${err} AS __err`] : []),
+    ...(withErrors ? errors() : []),
   ];
   return `SELECT ${level2.join(', ')} FROM (SELECT ${level1.join(', ')} FROM (${sourceSql(plan)}) AS __src)`;
 }
@@ -297,23 +316,7 @@ export function rejectsSql(plan: LoadPlan, limit: number): { sql: string; rawCol
  * for the values that could not be coerced (value cut to 200 characters), and `reason`, the same as one line.
  */
 export function allRejectsSql(plan: LoadPlan): string {
-  const cols = plan.table.columns;
-  const failed = cols.flatMap((c, j) =>
-    columnExprs(plan, c.name, c.type).raw
-      ? [{ j, c, when: `v${j} IS NULL AND r${j} IS NOT NULL AND trim(r${j}) <> ''` }]
-      : [],
-  );
-  const items = failed.map(
-    ({ j, c, when }) =>
-      `CASE WHEN ${when} THEN {'column': ${str(c.name)}, 'expected': ${str(c.type)}, 'value': left(r${j}, 200)} END`,
-  );
-  const errors = items.length ? `to_json(list_filter([${items.join(', ')}], lambda x: x IS NOT NULL))` : `'[]'::JSON`;
-  const reasons = failed.map(
-    ({ j, c, when }) =>
-      `CASE WHEN ${when} THEN ${str(`${c.name}: `)} || to_json(left(r${j}, 200)) || ${str(` is not a ${c.type}`)} END`,
-  );
-  const reason = reasons.length ? `concat_ws('; ', ${reasons.join(', ')})` : "''";
-  return `SELECT __row, CAST(${errors} AS VARCHAR) AS errors, ${reason} AS reason FROM (${convertedSql(plan, true)}) WHERE NOT __ok`;
+  return `SELECT __row, __errors AS errors, __reason AS reason FROM (${convertedSql(plan, true, true)}) WHERE NOT __ok`;
 }
 
 /** The raw text of each record, `__raw`, with its 1-based record number `__n` (for the dead-letter table). */

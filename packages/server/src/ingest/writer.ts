@@ -1,0 +1,403 @@
+/**
+ * The group-commit writer. Requests hand it their records as byte ranges of their bodies (never as JS objects);
+ * everything that waits for the same table while the engine is busy is written to one spool file, one record per
+ * line, and loaded with one engine load, in one transaction together with the receipts of the requests' batch ids.
+ * Each request then gets its own answer (rows ingested, rejected rows with their index within the request), cut
+ * from the load's per-part report. A 2xx answer is only given after the commit, so it survives a crash.
+ *
+ * Loads run one at a time (the engine has one writer anyway); while one runs, the next group builds up, so the
+ * group size adapts to the load: one request per commit when idle, many under pressure.
+ *
+ * Bounded: `pendingBytes` counts the bytes accepted and not yet committed; `admit()` refuses new work beyond
+ * `maxPendingBytes` (the HTTP layer answers 429 with Retry-After) instead of buffering without bound.
+ *
+ * A group whose load fails (e.g. a record DuckDB cannot read although it is valid JSON, like a duplicate key) is
+ * retried part by part, so one bad request cannot fail the others; the part that still fails gets the error.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdir, open, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Engine, LoadPart, LoadReport, LoadTransform, PartReport, Receipt } from '../engine/engine.js';
+import { engineMessage, isEngineError } from '../engine/errors.js';
+import { IngestError } from './errors.js';
+import { compactRecord } from './json-scan.js';
+
+/** Records of one request for one table: byte ranges of `body`. */
+export interface RecordsInput {
+  readonly kind: 'records';
+  readonly body: Uint8Array;
+  readonly starts: readonly number[];
+  readonly ends: readonly number[];
+  /** Records (indexes) that contain line breaks and must be compacted to one line. */
+  readonly multiline?: readonly number[];
+  /** The records are already one per line between the first start and the last end (written as one slice). */
+  readonly lineSeparated?: boolean;
+  /** Field names seen in the records (a sample is enough; the table's column names are always read). */
+  readonly fields: readonly string[];
+}
+
+/** A whole body the engine reads on its own (CSV): loaded alone, not grouped. */
+export interface FileInput {
+  readonly kind: 'file';
+  readonly body: Uint8Array;
+  readonly format: 'csv';
+}
+
+export interface WriteRequest {
+  readonly table: string;
+  readonly input: RecordsInput | FileInput;
+  /** Accounted against the pending bound. */
+  readonly bytes: number;
+  readonly requestId: string;
+  readonly clientBatchId?: string;
+  /** Endpoint or listener, for the dead-letter table. */
+  readonly source: string;
+  /** Stored with the rows: the receipt of this part (idempotency), computed from its result. */
+  readonly receipt?: (result: PartResult) => Receipt;
+  /** Constant string columns (Type, TenantId). */
+  readonly set: Readonly<Record<string, string>>;
+  /** Applied with the load (data collection rules); such requests are loaded alone. */
+  readonly transform?: LoadTransform;
+}
+
+export interface RejectedValue {
+  /** 0-based record index within the request. */
+  readonly index: number;
+  readonly column: string;
+  readonly reason: string;
+  readonly value: string;
+}
+
+export interface PartResult {
+  readonly table: string;
+  readonly rowsReceived: number;
+  readonly rowsIngested: number;
+  readonly rowsRejected: number;
+  /** The first rejected rows' values that could not be coerced (all rows are in the dead-letter table). */
+  readonly rejected: readonly RejectedValue[];
+  /** Fields of the records that match no column of the table. */
+  readonly ignoredFields: readonly string[];
+  readonly ingestionTime: string;
+  /** The engine's load batch that holds the rows. */
+  readonly loadBatchId: number;
+}
+
+export interface WriterOptions {
+  /** Folder for spool files (created, emptied at start). */
+  readonly spoolDir: string;
+  /** Bytes accepted and not yet committed beyond which `admit` refuses. Default 256 MB. */
+  readonly maxPendingBytes?: number;
+  /** Largest group loaded at once. Default 256 MB. */
+  readonly maxGroupBytes?: number;
+  /** Rejected rows described per request. Default 100. */
+  readonly maxRejectedDetails?: number;
+  /** Called after each commit (for metrics and tests). */
+  readonly onCommit?: (info: CommitInfo) => void;
+}
+
+export interface CommitInfo {
+  readonly table: string;
+  readonly requests: number;
+  readonly records: number;
+  readonly bytes: number;
+  readonly ms: number;
+}
+
+interface Pending {
+  readonly request: WriteRequest;
+  readonly records: number;
+  resolve(r: PartResult): void;
+  reject(e: unknown): void;
+}
+
+export class GroupCommitWriter {
+  private readonly queues = new Map<string, Pending[]>();
+  /** Tables with pending requests, in the order their oldest request arrived. */
+  private readonly order: string[] = [];
+  private pending = 0;
+  private running: Promise<void> | null = null;
+  private closing = false;
+  private readonly maxPendingBytes: number;
+  private readonly maxGroupBytes: number;
+  /** Recent commit throughput (bytes/s, smoothed), for Retry-After. */
+  private throughput = 50e6;
+  private spoolReady: Promise<void>;
+
+  constructor(
+    private readonly engine: Engine,
+    private readonly options: WriterOptions,
+  ) {
+    this.maxPendingBytes = options.maxPendingBytes ?? 256 * 1024 * 1024;
+    this.maxGroupBytes = options.maxGroupBytes ?? 256 * 1024 * 1024;
+    this.spoolReady = rm(options.spoolDir, { recursive: true, force: true }).then(() =>
+      mkdir(options.spoolDir, { recursive: true }).then(() => undefined),
+    );
+  }
+
+  /** Bytes accepted and not yet committed. */
+  get pendingBytes(): number {
+    return this.pending;
+  }
+
+  /** Throws `writer_busy` (with a Retry-After estimate) when `bytes` more would exceed the bound. */
+  admit(bytes: number): void {
+    if (this.closing) throw new IngestError('shutting_down', 'the server is shutting down; retry shortly');
+    // One request larger than the bound is still admitted when nothing waits, so that it can ever be written.
+    if (this.pending > 0 && this.pending + bytes > this.maxPendingBytes) {
+      const seconds = Math.min(60, Math.max(1, Math.ceil(this.pending / this.throughput)));
+      throw new IngestError(
+        'writer_busy',
+        `the writer is behind (${Math.round(this.pending / 1e6)} MB waiting); retry after ${seconds} s`,
+        { pendingBytes: this.pending },
+        seconds,
+      );
+    }
+  }
+
+  /** Queues a request's records; resolves after the commit that holds them. */
+  write(request: WriteRequest): Promise<PartResult> {
+    if (this.closing) return Promise.reject(new IngestError('shutting_down', 'the server is shutting down'));
+    const records = request.input.kind === 'records' ? request.input.starts.length : -1;
+    return new Promise<PartResult>((resolve, reject) => {
+      let queue = this.queues.get(request.table);
+      if (!queue) {
+        queue = [];
+        this.queues.set(request.table, queue);
+      }
+      if (queue.length === 0) this.order.push(request.table);
+      queue.push({ request, records, resolve, reject });
+      this.pending += request.bytes;
+      this.kick();
+    });
+  }
+
+  /** Stops accepting, writes everything queued, and resolves when the last commit is done. */
+  async close(): Promise<void> {
+    this.closing = true;
+    while (this.running) await this.running;
+  }
+
+  private kick(): void {
+    if (this.running) return;
+    this.running = this.drain().finally(() => {
+      this.running = null;
+      if (this.order.length > 0) this.kick();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    await this.spoolReady;
+    for (;;) {
+      const table = this.order.shift();
+      if (table === undefined) return;
+      const queue = this.queues.get(table) ?? [];
+      const group = takeGroup(queue, this.maxGroupBytes);
+      if (queue.length > 0) this.order.push(table);
+      try {
+        await this.commit(table, group);
+      } finally {
+        for (const p of group) this.pending -= p.request.bytes;
+      }
+    }
+  }
+
+  private async commit(table: string, group: readonly Pending[]): Promise<void> {
+    try {
+      const results = await this.load(table, group);
+      group.forEach((p, i) => {
+        p.resolve(results[i] as PartResult);
+      });
+    } catch (e) {
+      if (group.length > 1) {
+        // Isolate: one bad request must not fail the others.
+        for (const p of group) await this.commit(table, [p]);
+        return;
+      }
+      for (const p of group) p.reject(toIngestError(e, p));
+    }
+  }
+
+  private async load(table: string, group: readonly Pending[]): Promise<PartResult[]> {
+    const started = performance.now();
+    const first = group[0] as Pending;
+    const file = join(
+      this.options.spoolDir,
+      `${randomUUID()}.${first.request.input.kind === 'file' ? 'csv' : 'ndjson'}`,
+    );
+    let bytes = 0;
+    try {
+      bytes = await writeSpool(file, group);
+      const records = group.every((p) => p.records >= 0) ? group.reduce((n, p) => n + p.records, 0) : undefined;
+      const fields = new Set<string>();
+      for (const p of group)
+        if (p.request.input.kind === 'records') for (const f of p.request.input.fields) fields.add(f);
+      const parts: LoadPart[] | undefined =
+        records === undefined
+          ? undefined
+          : group.map((p) => ({
+              records: p.records,
+              requestId: p.request.requestId,
+              source: p.request.source,
+              ...(p.request.clientBatchId ? { clientBatchId: p.request.clientBatchId } : {}),
+            }));
+      const maxDetails = this.options.maxRejectedDetails ?? 100;
+      let results: PartResult[] = [];
+      const report = await this.engine.loadFile(table, file, {
+        ...(first.request.input.kind === 'file'
+          ? { format: first.request.input.format }
+          : { oneRecordPerLine: true, fields: [...fields] }),
+        ...(records !== undefined ? { records } : {}),
+        ...(parts ? { parts } : {}),
+        set: first.request.set,
+        deadLetter: true,
+        maxRejectedDetails: maxDetails,
+        checkpoint: false,
+        ...(first.request.transform ? { transform: first.request.transform } : {}),
+        receipts: (r) => {
+          results = partResults(r, group);
+          return group.flatMap((p, i) => (p.request.receipt ? [p.request.receipt(results[i] as PartResult)] : []));
+        },
+      });
+      if (results.length === 0) results = partResults(report, group);
+      const ms = performance.now() - started;
+      if (ms > 0) this.throughput = 0.7 * this.throughput + 0.3 * (bytes / (ms / 1000));
+      this.options.onCommit?.({ table, requests: group.length, records: report.rowsRead, bytes, ms });
+      return results;
+    } finally {
+      await rm(file, { force: true });
+    }
+  }
+}
+
+/** The oldest requests of a queue, up to `maxBytes` (at least one); requests with a transform or a whole file
+ * are loaded alone. */
+function takeGroup(queue: Pending[], maxBytes: number): Pending[] {
+  const head = queue[0] as Pending;
+  if (head.request.input.kind === 'file' || head.request.transform) return queue.splice(0, 1);
+  let n = 0;
+  let bytes = 0;
+  const key = JSON.stringify(head.request.set);
+  while (n < queue.length) {
+    const p = queue[n] as Pending;
+    if (p.request.input.kind === 'file' || p.request.transform || JSON.stringify(p.request.set) !== key) break;
+    if (n > 0 && bytes + p.request.bytes > maxBytes) break;
+    bytes += p.request.bytes;
+    n++;
+  }
+  return queue.splice(0, n);
+}
+
+const NEWLINE = Buffer.from('\n');
+
+/** Writes the group's records, one per line; returns the bytes written. */
+async function writeSpool(file: string, group: readonly Pending[]): Promise<number> {
+  const handle = await open(file, 'w');
+  try {
+    let total = 0;
+    let chunks: Uint8Array[] = [];
+    let chunkBytes = 0;
+    const flush = async () => {
+      if (chunks.length === 0) return;
+      await handle.writev(chunks);
+      chunks = [];
+      chunkBytes = 0;
+    };
+    const push = async (b: Uint8Array) => {
+      chunks.push(b);
+      chunkBytes += b.length;
+      total += b.length;
+      // writev takes at most IOV_MAX (1024) buffers per call.
+      if (chunks.length >= 1000 || chunkBytes >= 8 * 1024 * 1024) await flush();
+    };
+    for (const p of group) {
+      const input = p.request.input;
+      if (input.kind === 'file') {
+        await push(input.body);
+        continue;
+      }
+      const n = input.starts.length;
+      if (n === 0) continue;
+      if (input.lineSeparated) {
+        await push(input.body.subarray(input.starts[0], input.ends[n - 1]));
+        await push(NEWLINE);
+        continue;
+      }
+      // Copy the records into one buffer, one per line (fewer, larger writes than one slice per record).
+      const multiline = new Set(input.multiline ?? []);
+      let size = 0;
+      for (let i = 0; i < n; i++) size += (input.ends[i] as number) - (input.starts[i] as number) + 1;
+      const out = Buffer.allocUnsafe(size);
+      let at = 0;
+      for (let i = 0; i < n; i++) {
+        const s = input.starts[i] as number;
+        const e = input.ends[i] as number;
+        const rec = multiline.has(i) ? compactRecord(input.body, s, e) : input.body.subarray(s, e);
+        out.set(rec, at);
+        at += rec.length;
+        out[at++] = 0x0a;
+      }
+      await push(out.subarray(0, at));
+    }
+    await flush();
+    return total;
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Each request's answer, from the load report's parts (or the whole report for a single unsplit load). */
+function partResults(report: LoadReport, group: readonly Pending[]): PartResult[] {
+  const parts: readonly PartReport[] = report.parts ?? [
+    {
+      records: report.rowsRead,
+      rowsLoaded: report.rowsRead - report.rowsRejected,
+      rowsRejected: report.rowsRejected,
+      rejected: report.rejected,
+    },
+  ];
+  return group.map((_, i) => {
+    const part = parts[i] as PartReport;
+    const rowsIngested = report.transformed && group.length === 1 ? report.rowsLoaded : part.rowsLoaded;
+    return {
+      table: report.table,
+      rowsReceived: part.records,
+      rowsIngested,
+      rowsRejected: part.rowsRejected,
+      rejected: part.rejected.flatMap((r) =>
+        r.columns.map((c) => ({
+          index: r.row - 1,
+          column: c.column,
+          reason: `${JSON.stringify(c.value)} is not a valid ${c.expected}`,
+          value: c.value,
+        })),
+      ),
+      ignoredFields: report.ignored,
+      ingestionTime: report.ingestionTime,
+      loadBatchId: report.batchId,
+    };
+  });
+}
+
+/** What a request whose load failed on its own is told. */
+function toIngestError(e: unknown, p: Pending): IngestError {
+  if (e instanceof IngestError) return e;
+  const message = engineMessage(e);
+  if (isEngineError(e, 'closed')) return new IngestError('shutting_down', 'the server is shutting down');
+  const bad = /Malformed JSON|JSON transform error|duplicate key|Invalid Input Error|CSV Error|Conversion Error/i.test(
+    message,
+  );
+  if (isEngineError(e, 'load') && bad) {
+    // DuckDB names the spool file (not the client's business) and, for records it cannot map to columns, the line:
+    // the request is alone in the file, one record per line, so that line is its record number.
+    const text = (message.split('\n')[0] ?? message)
+      .replace(/^.*?(Invalid Input Error|Conversion Error): /, '')
+      .replace(/ in file "[^"]*"/, '');
+    const line = /JSON transform error.*?\bin line (\d+)/.exec(message)?.[1];
+    return new IngestError(
+      'invalid_records',
+      `the records could not be read: ${text}`,
+      line && p.request.input.kind === 'records' ? { record: Number(line) - 1 } : undefined,
+    );
+  }
+  return new IngestError('ingest_failed', `ingestion failed: ${message.split('\n')[0]}`);
+}

@@ -40,6 +40,7 @@ import type {
 import { INGESTION_TIME } from './nodes.js';
 import type { KvOptions, ParseMode, ParsePart } from './parse-patterns.js';
 import { kvRegex, parsePatternRegex } from './parse-patterns.js';
+import { PartitionUnsupported, partitionBy } from './partition.js';
 
 /** Thrown inside lowering to abandon a construct; turned into a diagnostic at the statement boundary. */
 class Unsupported extends Error {
@@ -92,6 +93,8 @@ class Lowerer {
   private readonly letRefs = new Map<object, Rel>();
   private readonly substitutions = new Map<object, ScalarExpr | Rel>();
   private visualization: Visualization | null = null;
+  /** The inputs of the sub-queries being lowered (mv-apply, partition): what a leading operator reads. */
+  private readonly implicitInputs: Rel[] = [];
   private nameCounter = 0;
   /** Scans read the hidden ingestion time only when the query (or a stored function) may ask for it. */
   private readonly ingestionTime: boolean;
@@ -380,6 +383,8 @@ class Lowerer {
         return this.union(op, input);
       case 'MvExpand':
         return this.mvExpand(op, this.need(input, op));
+      case 'MvApply':
+        return this.mvApply(op, this.need(input, op));
       case 'Render': {
         const props: Record<string, PlanValue> = {};
         for (const p of op.properties) {
@@ -456,6 +461,9 @@ class Lowerer {
   }
 
   private need(input: Rel | null, op: QueryOperator): Rel {
+    // An operator starting a sub-query (mv-apply, partition) reads the sub-query's implicit input.
+    const implicit = this.implicitInputs[this.implicitInputs.length - 1];
+    if (!input && implicit) return implicit;
     if (!input) return this.unsupported(op, `The '${operatorKeyword(op)}' operator without input`);
     return input;
   }
@@ -801,7 +809,55 @@ class Lowerer {
     return unionRel(keptInputs, keptNames, columns);
   }
 
-  private mvExpand(op: QueryOperator & { kind: 'MvExpand' }, src: Rel): Rel {
+  /**
+   * mv-apply: the rows are numbered, expanded, and the sub-query runs once per input row (partition.ts rewrites it
+   * to work per row number); its rows are joined back to their input row, whose columns the sub-query's
+   * same-named columns replace.
+   */
+  private mvApply(op: QueryOperator & { kind: 'MvApply' }, src: Rel): Rel {
+    const rid: PlanColumn = { name: this.hiddenName('row'), type: 'long' };
+    const numbered: Rel = {
+      kind: 'window',
+      input: src,
+      exprs: [...src.columns.map(colRef), { kind: 'win', fn: 'row_number', args: [], type: 'long' }],
+      columns: [...src.columns, rid],
+    };
+    const expandedColumns = this.projectionOf(op).entries.map((en) => ({ name: en.column.name, type: en.column.type }));
+    const expanded = this.mvExpand(op, numbered, [...expandedColumns, rid]);
+    this.implicitInputs.push(expanded);
+    let sub: Rel;
+    try {
+      sub = this.rel(op.subquery);
+    } finally {
+      this.implicitInputs.pop();
+    }
+    let perRow: Rel;
+    try {
+      perRow = partitionBy(sub, expanded, rid, (b) => this.hiddenName(b));
+    } catch (e) {
+      if (e instanceof PartitionUnsupported) return this.unsupported(op.subquery, `mv-apply with ${e.message}`);
+      throw e;
+    }
+    const out = this.tableColumns(op);
+    const fromSub = new Set(perRow.columns.map((c) => c.name));
+    return {
+      kind: 'join',
+      joinKind: 'inner',
+      left: numbered,
+      right: perRow,
+      on: [
+        {
+          left: { kind: 'col', name: rid.name, type: rid.type, side: 'left' },
+          right: { kind: 'col', name: rid.name, type: rid.type, side: 'right' },
+        },
+      ],
+      where: null,
+      output: out.map((c) => ({ side: fromSub.has(c.name) ? 'right' : 'left', name: c.name })),
+      columns: out,
+    };
+  }
+
+  private mvExpand(op: QueryOperator & { kind: 'MvExpand' | 'MvApply' }, src: Rel, columns?: PlanColumn[]): Rel {
     const { entries } = this.projectionOf(op);
     const frame: Frame = { input: src.columns };
     const indexName = op.params.find((p) => p.name === 'with_itemindex');
@@ -820,7 +876,7 @@ class Lowerer {
       bagExpansion: bag?.kind === 'Name' && bag.name === 'array' ? 'array' : 'bag',
       indexColumn: indexName && indexName.value.kind === 'Name' ? indexName.value.name : null,
       limit,
-      columns: this.tableColumns(op),
+      columns: columns ?? this.tableColumns(op),
     };
   }
 
@@ -1003,7 +1059,7 @@ class Lowerer {
         if (e.left.kind === 'Star') {
           const op = BINARY_OPERATOR_KIND[e.op];
           const right = this.scalar(e.right, frame);
-          const tests = (frame.input ?? []).map(
+          const tests = visibleColumns(frame.input ?? []).map(
             (c): ScalarExpr => ({
               kind: 'op',
               op,
@@ -1046,7 +1102,7 @@ class Lowerer {
       case 'Call':
         return this.scalarCall(e, frame);
       case 'Star':
-        return { kind: 'star', columns: frame.input ?? [], type: 'dynamic' };
+        return { kind: 'star', columns: visibleColumns(frame.input ?? []), type: 'dynamic' };
       case 'TypeOf': {
         const tv = this.info(e)?.typeValue;
         return { kind: 'lit', type: 'string', value: tv?.kind === 'scalar' ? tv.name : 'dynamic' };
@@ -1132,6 +1188,8 @@ class Lowerer {
       return this.scalar(e.args[1] as Expr, frame);
     }
     const args = e.args.map((a) => this.scalar(a, frame));
+    // pack_all() reads the whole row: its template gets the row's columns as a `*` argument.
+    if (name === 'pack_all') args.push({ kind: 'star', columns: visibleColumns(frame.input ?? []), type: 'dynamic' });
     const span: SourceSpan = [e.start, e.end];
     // Deprecated names (makeset, parsejson, arraylength, ...) run as their replacements.
     const def = call?.definition;
@@ -1318,6 +1376,11 @@ function referencedColumns(e: ScalarExpr): string[] {
     default:
       return [];
   }
+}
+
+/** A relation's KQL columns without the hidden ones lowering adds (row numbers, parse groups). */
+function visibleColumns(columns: readonly PlanColumn[]): PlanColumn[] {
+  return columns.filter((c) => !c.name.startsWith('\u0000'));
 }
 
 function str(value: string): ScalarExpr {

@@ -273,7 +273,18 @@ class Generator {
 
   // ───────────────────────────── relations ─────────────────────────────
 
+  /** Relations already generated (a plan may share a sub-plan, e.g. mv-apply's numbered input). */
+  private readonly generated = new Map<Rel, Source>();
+
   relation(rel: Rel): Source {
+    const done = this.generated.get(rel);
+    if (done) return done;
+    const src = this.relationOnce(rel);
+    this.generated.set(rel, src);
+    return src;
+  }
+
+  private relationOnce(rel: Rel): Source {
     switch (rel.kind) {
       case 'scan':
         return this.scan(rel);
@@ -760,6 +771,7 @@ class Generator {
     const strArg = (v: string): SqlArg => ({
       sql: this.d.literal(v, 'string'),
       type: 'string',
+      literal: { value: v, type: 'string' },
       expr: lit('string', v),
     });
     const lists = rel.items.map((item) => {

@@ -56,8 +56,9 @@ export function literal(value: PlanValue, type: ScalarTypeName): string {
         if (Number.isNaN(value)) return "CAST('NaN' AS DOUBLE)";
         if (!Number.isFinite(value)) return `CAST('${value > 0 ? 'Infinity' : '-Infinity'}' AS DOUBLE)`;
         // Exponent forms (1e+300) are not valid DuckDB numeric literals without a cast.
+        // A bare 1.5 is a DECIMAL in DuckDB (0.1 + 0.2 would be exactly 0.3): reals are typed as DOUBLE.
         const t = String(value);
-        return /e/i.test(t) ? `CAST('${t}' AS DOUBLE)` : Number.isInteger(value) ? `${t}.0` : t;
+        return /e/i.test(t) ? `CAST('${t}' AS DOUBLE)` : `CAST(${Number.isInteger(value) ? `${t}.0` : t} AS DOUBLE)`;
       }
       const t = String(value);
       if (t === 'NaN' || t === 'Infinity' || t === '-Infinity') return `CAST('${t}' AS DOUBLE)`;

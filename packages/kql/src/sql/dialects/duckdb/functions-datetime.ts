@@ -16,6 +16,7 @@ import {
   timestampTicks,
   withValue,
 } from './base.js';
+import { TIME_ZONES } from './functions-timezones.js';
 
 function int(a: SqlArg): string {
   return a.type === 'int' || a.type === 'long' ? `CAST(${a.sql} AS BIGINT)` : `TRY_CAST(${a.sql} AS BIGINT)`;
@@ -192,8 +193,11 @@ function unixTime(ticksPerUnit: number): Template {
 
 type Token = { kind: 'lit'; text: string } | { kind: 'spec'; ch: string; n: number };
 
-/** Splits a .NET-style custom format into runs of one specifier letter and literal text. */
-function tokenize(format: string, letters: string): Token[] {
+/** The only literal characters Kusto accepts between format specifiers (anything else rejects the query). */
+const DELIMITERS = ' /-:,._[]';
+
+/** Splits a .NET-style custom format into runs of one specifier letter and delimiters; null at a bad character. */
+function tokenize(format: string, letters: string): Token[] | { bad: string } {
   const out: Token[] = [];
   let i = 0;
   while (i < format.length) {
@@ -203,18 +207,10 @@ function tokenize(format: string, letters: string): Token[] {
       while (format[i + n] === c) n++;
       out.push({ kind: 'spec', ch: c, n });
       i += n;
-    } else if (c === '\\' && i + 1 < format.length) {
-      out.push({ kind: 'lit', text: format[i + 1] as string });
-      i += 2;
-    } else if (c === "'" || c === '"') {
-      const end = format.indexOf(c, i + 1);
-      const stop = end < 0 ? format.length : end;
-      out.push({ kind: 'lit', text: format.slice(i + 1, stop) });
-      i = stop + 1;
-    } else {
+    } else if (DELIMITERS.includes(c)) {
       out.push({ kind: 'lit', text: c });
       i++;
-    }
+    } else return { bad: c };
   }
   return out;
 }
@@ -280,6 +276,8 @@ const formatDatetime: Template = (args, ctx) => {
   const format = literalString(arg(args, 1, ctx));
   if (format === null) return ctx.unsupported('format_datetime() with a computed format');
   const tokens = tokenize(format, 'dfFhHmMsty');
+  if (!Array.isArray(tokens))
+    return ctx.unsupported(`format_datetime() format character '${tokens.bad}' (Kusto rejects it)`);
   return withValue(dt.sql, (v) => {
     const seven = `(strftime(${v}, '%f') || '0')`;
     const body = renderFormat(
@@ -329,6 +327,8 @@ const formatTimespan: Template = (args, ctx) => {
   const format = literalString(arg(args, 1, ctx));
   if (format === null) return ctx.unsupported('format_timespan() with a computed format');
   const tokens = tokenize(format, 'dfFhHms');
+  if (!Array.isArray(tokens))
+    return ctx.unsupported(`format_timespan() format character '${tokens.bad}' (Kusto rejects it)`);
   return withValue(ts.sql, (v) => {
     const a = `abs(${v})`;
     const seven = `lpad(CAST(${a} % 10000000 AS VARCHAR), 7, '0')`;
@@ -359,11 +359,28 @@ const formatTimespan: Template = (args, ctx) => {
   });
 };
 
-/** Time-zone conversions through DuckDB's ICU zones; an unknown zone gives null (TRY) rather than an error. */
-const utcToLocal: Template = (args, ctx) =>
-  `TRY(timezone(${asString(arg(args, 1, ctx))}, timezone('UTC', ${arg(args, 0, ctx).sql})))`;
-const localToUtc: Template = (args, ctx) =>
-  `TRY(timezone('UTC', timezone(${asString(arg(args, 1, ctx))}, ${arg(args, 0, ctx).sql})))`;
+const ZONES = new Map(TIME_ZONES.map((z) => [z.toLowerCase(), z] as const));
+
+/**
+ * Time-zone conversions through DuckDB's ICU zones. DuckDB fails the query on an unknown zone (even inside TRY), so
+ * a literal zone is checked at compile time and a computed one against the known list; unknown zones give null.
+ */
+function zoned(args: readonly SqlArg[], ctx: TemplateContext, convert: (ts: string, tz: string) => string): string {
+  const ts = arg(args, 0, ctx).sql;
+  const tzArg = arg(args, 1, ctx);
+  const lit = literalString(tzArg);
+  if (lit !== null) {
+    const zone = ZONES.get(lit.toLowerCase());
+    return zone ? convert(ts, sqlString(zone)) : 'CAST(NULL AS TIMESTAMP)';
+  }
+  return withValue(
+    asString(tzArg),
+    (tz) => `(CASE WHEN ${tz} IN (${TIME_ZONES.map(sqlString).join(', ')}) THEN ${convert(ts, tz)} END)`,
+  );
+}
+
+const utcToLocal: Template = (args, ctx) => zoned(args, ctx, (ts, tz) => `timezone(${tz}, timezone('UTC', ${ts}))`);
+const localToUtc: Template = (args, ctx) => zoned(args, ctx, (ts, tz) => `timezone('UTC', timezone(${tz}, ${ts}))`);
 
 function field(fn: string): Template {
   return (args, ctx) => typed(`${fn}(${arg(args, 0, ctx).sql})`, ctx.resultType);
@@ -401,4 +418,5 @@ export const DATETIME_FUNCTIONS: Readonly<Record<string, Template>> = {
   format_timespan: formatTimespan,
   datetime_utc_to_local: utcToLocal,
   datetime_local_to_utc: localToUtc,
+  datetime_list_timezones: () => `CAST(${sqlString(JSON.stringify(TIME_ZONES))} AS JSON)`,
 };

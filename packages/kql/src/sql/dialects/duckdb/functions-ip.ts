@@ -279,6 +279,15 @@ export const IP_FUNCTIONS: Readonly<Record<string, Template>> = {
       ),
     );
   },
+  ipv4_range_to_cidr_list: (args, ctx) =>
+    withValues([ipv4(s(arg(args, 0, ctx))), ipv4(s(arg(args, 1, ctx)))], ([a, b]) => {
+      // Greedy cover: at each step the largest aligned block that fits (at most 64 steps for 32 bits).
+      const st = (x: string, e: string, out: string) => `{'s': ${x}, 'e': ${e}, 'out': ${out}}`;
+      const block = `least(CASE WHEN __st.s = 0 THEN 4294967296 ELSE __st.s & (-__st.s) END, CAST(pow(2, floor(log2(__st.e - __st.s + 1))) AS BIGINT))`;
+      const step = `lambda __st, __x: CASE WHEN __st.s > __st.e THEN __st ELSE ${st(`__st.s + ${block}`, '__st.e', `list_append(__st.out, ${dotted('__st.s')} || '/' || CAST(32 - CAST(log2(${block}) AS INTEGER) AS VARCHAR))`)} END`;
+      const elems = `list_transform(range(64), lambda __k: ${st('__k', '0::BIGINT', '[]::VARCHAR[]')})`;
+      return `(CASE WHEN ${a}.v IS NULL OR ${b}.v IS NULL OR ${a}.v > ${b}.v THEN NULL ELSE to_json(struct_extract(list_reduce(${elems}, ${step}, ${st(`${a}.v`, `${b}.v`, '[]::VARCHAR[]')}), 'out')) END)`;
+    }),
   has_ipv4: hasIpv4(false, false),
   has_ipv4_prefix: hasIpv4(true, false),
   has_any_ipv4: hasIpv4(false, true),

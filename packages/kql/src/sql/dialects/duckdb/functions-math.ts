@@ -100,10 +100,10 @@ function erfcSql(x: string): string {
 export function incompleteBeta(x: string, a: string, b: string): string {
   return withValues([x, a, b], ([xv, av, bv]) => {
     const cf = (X: string, A: string, B: string) => {
-      // d_m for the even and odd steps of the continued fraction.
+      // 1 + d1/(1 + d2/(1 + ...)): step m pairs d(2m-1) (odd) with d(2m) (even), evaluated from the tail.
       const even = `(__m * (${B} - __m) * ${X}) / ((${A} + 2 * __m - 1) * (${A} + 2 * __m))`;
-      const odd = `(-(${A} + __m) * (${A} + ${B} + __m) * ${X}) / ((${A} + 2 * __m) * (${A} + 2 * __m + 1))`;
-      return `(1 / list_reduce(list_transform(range(200, 0, -1), lambda __k: CAST(__k AS DOUBLE)), lambda __t, __m: 1 + ${odd} / (1 + ${even} / __t), 1.0::DOUBLE))`;
+      const odd = `(-(${A} + __m - 1) * (${A} + ${B} + __m - 1) * ${X}) / ((${A} + 2 * __m - 2) * (${A} + 2 * __m - 1))`;
+      return `(1 / list_reduce(list_transform(range(100, 0, -1), lambda __k: CAST(__k AS DOUBLE)), lambda __t, __m: 1 + ${odd} / (1 + ${even} / __t), 1.0::DOUBLE))`;
     };
     const front = (X: string, A: string, B: string) =>
       `exp(lgamma(${A} + ${B}) - lgamma(${A}) - lgamma(${B}) + ${A} * ln(${X}) + ${B} * ln(1 - ${X})) / ${A}`;
@@ -115,14 +115,14 @@ const betaPdf: Template = (args, ctx) =>
   withValues(
     [real(arg(args, 0, ctx)), real(arg(args, 1, ctx)), real(arg(args, 2, ctx))],
     ([x, a, b]) =>
-      `(CASE WHEN ${a} <= 0 OR ${b} <= 0 OR ${x} < 0 OR ${x} > 1 THEN NULL WHEN ${x} = 0 OR ${x} = 1 THEN (CASE WHEN (${x} = 0 AND ${a} < 1) OR (${x} = 1 AND ${b} < 1) THEN ${INF} WHEN (${x} = 0 AND ${a} = 1) THEN ${b} WHEN (${x} = 1 AND ${b} = 1) THEN ${a} ELSE 0.0 END) ELSE exp(lgamma(${a} + ${b}) - lgamma(${a}) - lgamma(${b}) + (${a} - 1) * ln(${x}) + (${b} - 1) * ln(1 - ${x})) END)`,
+      `(CASE WHEN ${a} <= 0 OR ${b} <= 0 OR ${x} < 0 OR ${x} > 1 THEN ${NAN} WHEN ${x} = 0 OR ${x} = 1 THEN (CASE WHEN (${x} = 0 AND ${a} < 1) OR (${x} = 1 AND ${b} < 1) THEN ${INF} WHEN (${x} = 0 AND ${a} = 1) THEN ${b} WHEN (${x} = 1 AND ${b} = 1) THEN ${a} ELSE 0.0 END) ELSE exp(lgamma(${a} + ${b}) - lgamma(${a}) - lgamma(${b}) + (${a} - 1) * ln(${x}) + (${b} - 1) * ln(1 - ${x})) END)`,
   );
 
 const betaCdf: Template = (args, ctx) =>
   withValues(
     [real(arg(args, 0, ctx)), real(arg(args, 1, ctx)), real(arg(args, 2, ctx))],
     ([x, a, b]) =>
-      `(CASE WHEN ${a} <= 0 OR ${b} <= 0 OR ${x} < 0 OR ${x} > 1 THEN NULL ELSE ${incompleteBeta(x, a, b)} END)`,
+      `(CASE WHEN ${a} <= 0 OR ${b} <= 0 OR ${x} < 0 OR ${x} > 1 THEN ${NAN} ELSE ${incompleteBeta(x, a, b)} END)`,
   );
 
 /** beta_inv(p, a, b): bisection on beta_cdf (60 halvings reach double precision on [0, 1]). */
@@ -130,7 +130,7 @@ const betaInv: Template = (args, ctx) =>
   withValues([real(arg(args, 0, ctx)), real(arg(args, 1, ctx)), real(arg(args, 2, ctx))], ([p, a, b]) => {
     const mid = '((__r.lo + __r.hi) / 2)';
     const step = `lambda __r, __i: CASE WHEN ${incompleteBeta(mid, a, b)} < ${p} THEN {'lo': ${mid}, 'hi': __r.hi} ELSE {'lo': __r.lo, 'hi': ${mid}} END`;
-    return `(CASE WHEN ${a} <= 0 OR ${b} <= 0 OR ${p} < 0 OR ${p} > 1 THEN NULL ELSE struct_extract(list_reduce(list_transform(range(60), lambda __k: {'lo': CAST(__k AS DOUBLE), 'hi': 0.0::DOUBLE}), ${step}, {'lo': 0.0::DOUBLE, 'hi': 1.0::DOUBLE}), 'lo') END)`;
+    return `(CASE WHEN ${p} < 0 OR ${p} > 1 THEN NULL WHEN ${a} <= 0 OR ${b} <= 0 THEN ${NAN} ELSE struct_extract(list_reduce(list_transform(range(56), lambda __k: {'lo': CAST(__k AS DOUBLE), 'hi': 0.0::DOUBLE}), ${step}, {'lo': 0.0::DOUBLE, 'hi': 1.0::DOUBLE}), 'lo') END)`;
   });
 
 /**
@@ -392,7 +392,7 @@ const tohex: Template = (args, ctx) => {
         )
       : `lower(hex(${long(a)}))`;
   const min = args[1] ? `CAST(${args[1].sql} AS INTEGER)` : null;
-  const out = min ? withValue(hex, (h) => `lpad(${h}, greatest(${min}, length(${h})), '0')`) : hex;
+  const out = min ? withValue(hex, (h) => `lpad(${h}, CAST(greatest(${min}, length(${h})) AS INTEGER), '0')`) : hex;
   return `COALESCE(${out}, '')`;
 };
 

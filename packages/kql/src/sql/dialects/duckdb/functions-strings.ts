@@ -355,7 +355,7 @@ const UNITS = ['Bytes', 'KB', 'MB', 'GB', 'TB', 'PB', 'EB'];
 /** `format_bytes(size [, precision [, units]])`: 1024-based units, rounded to `precision` decimals. */
 const formatBytes: Template = (args, ctx) => {
   const size = arg(args, 0, ctx);
-  const precision = args[1] ? int(args[1]) : '0';
+  const precision = args[1] ? `CAST(${args[1].sql} AS INTEGER)` : '0';
   const unitArg = args[2] ? literalString(args[2]) : '';
   if (unitArg === null) return ctx.unsupported('format_bytes() with computed units');
   const forced = UNITS.findIndex((u) => u.toLowerCase() === unitArg.toLowerCase());

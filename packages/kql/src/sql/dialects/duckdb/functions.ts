@@ -25,6 +25,7 @@ import {
   ticksToTimestamp,
   timestampTicks,
   withValue,
+  withValues,
 } from './base.js';
 
 function s(a: SqlArg): string {
@@ -405,6 +406,53 @@ const binAt: Template = (args, ctx) => {
   return body;
 };
 
+/** `around(value, center, delta)`: value within [center - delta, center + delta]. */
+const around: Template = (args, ctx) => {
+  const v = arg(args, 0, ctx);
+  const c = arg(args, 1, ctx);
+  const d = arg(args, 2, ctx);
+  if (v.type === 'datetime') {
+    const delta = d.type === 'timespan' ? d.sql : toTimespan(d);
+    return withValues(
+      [timestampTicks(v.sql), timestampTicks(c.sql), delta],
+      ([x, y, z]) => `(${x} BETWEEN ${y} - ${z} AND ${y} + ${z})`,
+    );
+  }
+  return withValues([v.sql, c.sql, d.sql], ([x, y, z]) => `(${x} BETWEEN ${y} - ${z} AND ${y} + ${z})`);
+};
+
+/** Bytes a value occupies in Kusto's estimate: fixed sizes by type, UTF-8 length for strings and dynamic text. */
+function dataSize(a: SqlArg): string {
+  switch (a.type) {
+    case 'string':
+      return `CAST(strlen(${a.sql}) AS BIGINT)`;
+    case 'dynamic':
+      return `COALESCE(CAST(strlen(CAST(${a.sql} AS VARCHAR)) AS BIGINT), 0)`;
+    case 'bool':
+      return `(CASE WHEN ${a.sql} IS NULL THEN 0 ELSE 1 END)`;
+    case 'int':
+      return `(CASE WHEN ${a.sql} IS NULL THEN 0 ELSE 4 END)`;
+    case 'guid':
+    case 'decimal':
+      return `(CASE WHEN ${a.sql} IS NULL THEN 0 ELSE 16 END)`;
+    default:
+      return `(CASE WHEN ${a.sql} IS NULL THEN 0 ELSE 8 END)`;
+  }
+}
+
+const estimateDataSize: Template = (args) => {
+  const parts: string[] = [];
+  for (const a of args) {
+    if (a.expr.kind === 'star') {
+      const values = a.sql.split(', ');
+      a.expr.columns.forEach((c, i) => {
+        parts.push(dataSize({ sql: values[i] as string, type: c.type, expr: a.expr }));
+      });
+    } else parts.push(dataSize(a));
+  }
+  return parts.length ? `CAST(${parts.join(' + ')} AS BIGINT)` : 'CAST(0 AS BIGINT)';
+};
+
 const gettype: Template = (args, ctx) => {
   const a = arg(args, 0, ctx);
   if (a.type !== 'dynamic') return sqlString(a.type === 'unknown' ? 'null' : a.type);
@@ -449,6 +497,14 @@ export const FUNCTIONS: Readonly<Record<string, Template>> = {
   not: (args, ctx) => `(NOT ${toBool(arg(args, 0, ctx))})`,
   bin,
   bin_at: binAt,
+  around,
+  new_guid: () => 'uuid()',
+  assert: (args, ctx) => {
+    const c = toBool(arg(args, 0, ctx));
+    // A false assertion fails the query with its message, as in Kusto.
+    return `(CASE WHEN ${c} THEN true ELSE error(${s(arg(args, 1, ctx))}) END)`;
+  },
+  estimate_data_size: estimateDataSize,
   // dynamic helpers the plan and other families rely on (the dynamic family file may override them)
   array_length: (args, ctx) => {
     const a = arg(args, 0, ctx);

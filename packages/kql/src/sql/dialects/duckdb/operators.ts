@@ -19,6 +19,7 @@ import {
   jsonArrayStrings,
   jsonElements,
   literalString,
+  regexArg,
   regexEscape,
   sqlString,
   ticksToInterval,
@@ -224,8 +225,9 @@ function inSubquery(caseInsensitive: boolean, negate: boolean): Template {
         ? dynamicToString(value.sql)
         : value.sql;
     let inner = sub.sql;
-    if (caseInsensitive) inner = `SELECT lower(${asString({ ...sub, sql: 's.v' })}) FROM (${sub.sql}) AS s(v)`;
-    else if (sub.type === 'dynamic') inner = `SELECT ${dynamicToString('s.v')} FROM (${sub.sql}) AS s(v)`;
+    if (caseInsensitive)
+      inner = `SELECT lower(${asString({ ...sub, sql: '__in.__v' })}) FROM (${sub.sql}) AS __in(__v)`;
+    else if (sub.type === 'dynamic') inner = `SELECT ${dynamicToString('__in.__v')} FROM (${sub.sql}) AS __in(__v)`;
     const test = `${v} IN (${inner})`;
     return negate ? `NOT COALESCE(${test}, false)` : definite(test);
   };
@@ -271,11 +273,11 @@ function hasAnySubquery(all: boolean): Template {
   return (args, ctx) => {
     const hay = asString(arg(args, 0, ctx));
     const sub = arg(args, 1, ctx);
-    const term = asString({ ...sub, sql: 's.v' });
+    const term = asString({ ...sub, sql: '__ht.__v' });
     const match = (t: string) =>
       `(${t} = '' OR regexp_matches(${hay}, '(?i)' || ${runtimeTermPattern(t, true, true)}))`;
-    if (all) return `NOT EXISTS (SELECT 1 FROM (${sub.sql}) AS s(v) WHERE NOT ${match(term)})`;
-    return `EXISTS (SELECT 1 FROM (${sub.sql}) AS s(v) WHERE ${match(term)})`;
+    if (all) return `NOT EXISTS (SELECT 1 FROM (${sub.sql}) AS __ht(__v) WHERE NOT ${match(term)})`;
+    return `EXISTS (SELECT 1 FROM (${sub.sql}) AS __ht(__v) WHERE ${match(term)})`;
   };
 }
 
@@ -315,9 +317,22 @@ function wrappingAdd(a: string, b: string, op: '+' | '-'): string {
   });
 }
 
+/** Kusto folds constant long arithmetic at compile time and rejects a query whose constant overflows. */
+function constantOverflow(a: SqlArg, b: SqlArg, op: '+' | '-' | '*', ctx: TemplateContext): void {
+  const x = a.literal?.value;
+  const y = b.literal?.value;
+  if (!isInteger(a) || !isInteger(b) || x === null || y === null || x === undefined || y === undefined) return;
+  const bx = BigInt(String(x));
+  const by = BigInt(String(y));
+  const r = op === '+' ? bx + by : op === '-' ? bx - by : bx * by;
+  if (r > 9223372036854775807n || r < -9223372036854775808n)
+    ctx.unsupported(`the constant ${String(x)} ${op} ${String(y)} overflows a long (Kusto rejects it)`);
+}
+
 const add: Template = (args, ctx) => {
   const a = arg(args, 0, ctx);
   const b = arg(args, 1, ctx);
+  constantOverflow(a, b, '+', ctx);
   if (a.type === 'datetime' && b.type === 'timespan') return `${a.sql} + ${ticksToInterval(b.sql)}`;
   if (a.type === 'timespan' && b.type === 'datetime') return `${b.sql} + ${ticksToInterval(a.sql)}`;
   if (a.type === 'datetime' && b.type === 'datetime') return ctx.unsupported('datetime + datetime');
@@ -329,6 +344,7 @@ const add: Template = (args, ctx) => {
 const subtract: Template = (args, ctx) => {
   const a = arg(args, 0, ctx);
   const b = arg(args, 1, ctx);
+  constantOverflow(a, b, '-', ctx);
   if (a.type === 'datetime' && b.type === 'datetime') return `${timestampTicks(a.sql)} - ${timestampTicks(b.sql)}`;
   if (a.type === 'datetime' && b.type === 'timespan') return `${a.sql} - ${ticksToInterval(b.sql)}`;
   if ((isInteger(a) || a.type === 'timespan') && (isInteger(b) || b.type === 'timespan'))
@@ -339,6 +355,7 @@ const subtract: Template = (args, ctx) => {
 const multiply: Template = (args, ctx) => {
   const a = arg(args, 0, ctx);
   const b = arg(args, 1, ctx);
+  constantOverflow(a, b, '*', ctx);
   if (ctx.resultType === 'timespan') {
     if (isInteger(a) && b.type === 'timespan') return `TRY_CAST(CAST(${widen(a)} AS HUGEINT) * ${b.sql} AS BIGINT)`;
     if (a.type === 'timespan' && isInteger(b)) return `TRY_CAST(CAST(${a.sql} AS HUGEINT) * ${widen(b)} AS BIGINT)`;
@@ -422,7 +439,7 @@ const equalTilde =
 const matchRegex: Template = (args, ctx) => {
   const a = arg(args, 0, ctx);
   const b = arg(args, 1, ctx);
-  return `regexp_matches(${asString(a)}, ${asString(b)})`;
+  return `regexp_matches(${asString(a)}, ${regexArg(b)})`;
 };
 
 const like =

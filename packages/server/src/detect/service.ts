@@ -260,10 +260,21 @@ export class DetectionService {
     this.options.log?.(message);
   }
 
-  private async reload(): Promise<void> {
-    const stored = await this.repo.listRules();
-    const ids = new Set(stored.map((r) => r.id));
-    for (const id of [...this.rules.keys()]) if (!ids.has(id)) this.rules.delete(id);
+  /** Refreshes the in-memory rules from the state store (all of them, or the given ones). */
+  private async reload(only?: readonly string[]): Promise<void> {
+    let stored: StoredRule[];
+    if (only) {
+      stored = [];
+      for (const id of only) {
+        const r = await this.repo.getRule(id);
+        if (r) stored.push(r);
+        else this.rules.delete(id);
+      }
+    } else {
+      stored = await this.repo.listRules();
+      const ids = new Set(stored.map((r) => r.id));
+      for (const id of [...this.rules.keys()]) if (!ids.has(id)) this.rules.delete(id);
+    }
     for (const r of stored) {
       const existing = this.rules.get(r.id);
       if (existing) {
@@ -342,7 +353,7 @@ export class DetectionService {
         diagnostics: parsed.diagnostics,
       });
     }
-    await this.reload();
+    await this.reload(out.flatMap((r) => (r.ruleId && r.status !== 'rejected' ? [r.ruleId] : [])));
     return out;
   }
 
@@ -373,13 +384,13 @@ export class DetectionService {
       Math.max(initialHead(id, r.frequencyMs, now), r.coveredUntilMs ?? 0),
       now,
     );
-    await this.reload();
+    await this.reload([id]);
     return ok;
   }
 
   async deleteRule(id: string): Promise<boolean> {
     const ok = await this.repo.deleteRule(id);
-    await this.reload();
+    await this.reload([id]);
     return ok;
   }
 

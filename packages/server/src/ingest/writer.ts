@@ -115,6 +115,7 @@ export class GroupCommitWriter {
   /** Tables with pending requests, in the order their oldest request arrived. */
   private readonly order: string[] = [];
   private pending = 0;
+  private waiting = 0;
   private running: Promise<void> | null = null;
   private closing = false;
   private readonly maxPendingBytes: number;
@@ -137,6 +138,11 @@ export class GroupCommitWriter {
   /** Bytes accepted and not yet committed. */
   get pendingBytes(): number {
     return this.pending;
+  }
+
+  /** Requests accepted and not yet answered. */
+  get pendingRequests(): number {
+    return this.waiting;
   }
 
   /** Throws `writer_busy` (with a Retry-After estimate) when `bytes` more would exceed the bound. */
@@ -167,6 +173,7 @@ export class GroupCommitWriter {
       if (queue.length === 0) this.order.push(request.table);
       queue.push({ request, records, resolve, reject });
       this.pending += request.bytes;
+      this.waiting++;
       this.kick();
     });
   }
@@ -197,6 +204,7 @@ export class GroupCommitWriter {
         await this.commit(table, group);
       } finally {
         for (const p of group) this.pending -= p.request.bytes;
+        this.waiting -= group.length;
       }
     }
   }

@@ -112,7 +112,14 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       close() {
         closing ??= (async () => {
           // Stop accepting; requests in flight finish (their batches are committed by the writer meanwhile).
-          await runningApp.close();
+          // Keep-alive connections that turn idle after their last answer would hold the close until their
+          // timeout: close them as they turn idle.
+          const idle = setInterval(() => runningApp.server.closeIdleConnections(), 25);
+          try {
+            await runningApp.close();
+          } finally {
+            clearInterval(idle);
+          }
           await runningListeners?.close();
           await service.close();
           await engine.close();

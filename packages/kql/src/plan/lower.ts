@@ -273,13 +273,22 @@ class Lowerer {
     return value;
   }
 
-  private withExpansion<T>(expansion: Expansion | null, args: readonly Expr[], at: Span, fn: (body: Expr) => T): T {
+  private withExpansion<T>(
+    expansion: Expansion | null,
+    args: readonly Expr[],
+    at: Span,
+    fn: (body: Expr) => T,
+    piped?: Rel,
+  ): T {
     if (!expansion) return this.unsupported(at, 'This function call');
     const decl = expansion.declaration;
     const params = expansion.parameters;
-    // Arguments are lowered in the caller's context, before the body's model is pushed.
+    // Arguments are lowered in the caller's context, before the body's model is pushed. `invoke` pipes its input
+    // in as the first argument.
+    const offset = piped ? 1 : 0;
     const values = params.map((p, i) => {
-      const arg = args[i];
+      if (piped && i === 0) return piped;
+      const arg = args[i - offset];
       const param = decl.params[i];
       const value = arg ?? param?.defaultValue ?? null;
       if (!value) return null;
@@ -405,9 +414,14 @@ class Lowerer {
       }
       case 'GetSchema': {
         const src = this.need(input, op);
+        const visible = visibleColumns(src.columns);
+        if (paramText(op.params, 'kind') === 'csl') {
+          const schema = visible.map((c) => `${cslName(c.name)}:${c.type}`).join(', ');
+          return { kind: 'values', rows: [[str(schema)]], columns: this.tableColumns(op) };
+        }
         return {
           kind: 'values',
-          rows: src.columns.map((c, i) => [
+          rows: visible.map((c, i) => [
             str(c.name),
             { kind: 'lit', type: 'long', value: String(i) },
             str(systemTypeName(c.type)),
@@ -444,6 +458,47 @@ class Lowerer {
       }
       case 'MakeSeries':
         return this.makeSeries(op, this.need(input, op));
+      case 'Invoke': {
+        const src = this.need(input, op);
+        const call = this.callOf(op.call);
+        if (call?.kind !== 'user') return this.unsupported(op, 'This invoke');
+        return this.withExpansion(call.expansion, op.call.args, op, (body) => this.rel(body), src);
+      }
+      case 'Consume': {
+        // consume reads its input and returns nothing: an empty result.
+        const src = this.need(input, op);
+        return { kind: 'limit', input: src, count: long(0), columns: [] };
+      }
+      case 'AssertSchema':
+        // The binder checked the schema; at run time the rows pass through unchanged.
+        return this.need(input, op);
+      case 'Sample': {
+        const src = this.need(input, op);
+        const shuffled: Rel = {
+          kind: 'sort',
+          input: src,
+          keys: [{ expr: call('rand', [], 'real'), descending: false, nullsFirst: false }],
+          columns: src.columns,
+        };
+        return { kind: 'limit', input: shuffled, count: this.scalar(op.count, { input: null }), columns: src.columns };
+      }
+      case 'SampleDistinct': {
+        const src = this.need(input, op);
+        const columns = this.tableColumns(op);
+        const value = this.scalar(op.of, { input: src.columns });
+        const only: Rel = { kind: 'project', input: src, exprs: [value], columns };
+        const distinct: Rel = { kind: 'distinct', input: only, columns };
+        return { kind: 'limit', input: distinct, count: this.scalar(op.count, { input: null }), columns };
+      }
+      case 'TopHitters':
+        return this.topHitters(op, this.need(input, op));
+      case 'TopNested':
+        return this.topNested(op, this.need(input, op));
+      case 'Partition':
+        return this.partition(op, this.need(input, op));
+      case 'Fork':
+      case 'Facet':
+        return this.unsupported(op, `The '${operatorKeyword(op)}' operator (it returns several tables)`);
       case 'Parse':
       case 'ParseWhere':
         return this.parse(op, this.need(input, op));
@@ -854,6 +909,159 @@ class Lowerer {
       where: null,
       output: out.map((c) => ({ side: fromSub.has(c.name) ? 'right' : 'left', name: c.name })),
       columns: out,
+    };
+  }
+
+  /** `partition by k (sub-query)`: the sub-query per value of k, as one query (see partition.ts). */
+  private partition(op: QueryOperator & { kind: 'Partition' }, src: Rel): Rel {
+    if (op.braces) return this.unsupported(op, "partition with a '{ ... }' sub-query");
+    let by: Expr = op.by;
+    while (by.kind === 'Paren') by = by.expr;
+    const sym = this.info(by)?.symbol;
+    const key = sym?.kind === 'column' ? src.columns.find((c) => c.name === sym.column.name) : undefined;
+    if (!key) return this.unsupported(op.by, 'partition by an expression that is not a column');
+    this.implicitInputs.push(src);
+    let sub: Rel;
+    try {
+      sub = this.rel(op.subquery);
+    } finally {
+      this.implicitInputs.pop();
+    }
+    let perKey: Rel;
+    try {
+      perKey = partitionBy(sub, src, key, (b) => this.hiddenName(b));
+    } catch (e) {
+      if (e instanceof PartitionUnsupported) return this.unsupported(op.subquery, `partition with ${e.message}`);
+      throw e;
+    }
+    const out = this.tableColumns(op);
+    return { kind: 'project', input: perKey, exprs: out.map(colRef), columns: out };
+  }
+
+  /** `top-hitters N of x [by e]`: the N most frequent values of x (by count or by the sum of e), exactly. */
+  private topHitters(op: QueryOperator & { kind: 'TopHitters' }, src: Rel): Rel {
+    const columns = this.tableColumns(op);
+    const [of, weight] = columns as [PlanColumn, PlanColumn];
+    const frame: Frame = { input: src.columns };
+    const agg: ScalarExpr = op.by
+      ? { kind: 'agg', fn: 'sum', args: [this.scalar(op.by, frame)], type: weight.type }
+      : { kind: 'agg', fn: 'count', args: [], type: 'long' };
+    const grouped: Rel = {
+      kind: 'aggregate',
+      input: src,
+      keys: [{ name: of.name, expr: this.scalar(op.of, frame) }],
+      aggregates: [{ name: weight.name, expr: agg }],
+      columns,
+    };
+    const sorted: Rel = {
+      kind: 'sort',
+      input: grouped,
+      keys: [{ expr: colRef(weight), descending: true, nullsFirst: false }],
+      columns,
+    };
+    return { kind: 'limit', input: sorted, count: this.scalar(op.count, { input: null }), columns };
+  }
+
+  /**
+   * `top-nested`: level by level, the groups of the level's value within each kept group of the levels above,
+   * aggregated and ranked (descending unless `asc`), the first N kept.
+   */
+  private topNested(op: QueryOperator & { kind: 'TopNested' }, src: Rel): Rel {
+    const out = this.tableColumns(op);
+    const frame: Frame = { input: src.columns };
+    const unwrap = (e: Expr): Expr => (e.kind === 'NamedExpr' ? e.expr : e);
+    let result = null as Rel | null;
+    const keyExprs: NamedScalar[] = [];
+    op.clauses.forEach((clause, level) => {
+      if (clause.withOthers) this.unsupported(clause.withOthers, "top-nested 'with others'");
+      const ofCol = out[2 * level] as PlanColumn;
+      const aggCol = out[2 * level + 1] as PlanColumn;
+      keyExprs.push({ name: ofCol.name, expr: this.scalar(unwrap(clause.of), frame) });
+      const grouped: Rel = {
+        kind: 'aggregate',
+        input: src,
+        keys: [...keyExprs],
+        aggregates: [{ name: aggCol.name, expr: this.scalar(unwrap(clause.by), frame) }],
+        columns: [...keyExprs.map((k, i) => out[2 * i] as PlanColumn), aggCol],
+      };
+      // Keep only the groups under the kept groups of the previous level (and bring their aggregates along).
+      const previous: Rel | null = result;
+      let joined: Rel = grouped;
+      if (previous) {
+        const prevCols = previous.columns;
+        const parentKeys = keyExprs.slice(0, -1).map((k) => prevCols.find((c) => c.name === k.name) as PlanColumn);
+        joined = {
+          kind: 'join',
+          joinKind: 'inner',
+          left: previous,
+          right: grouped,
+          on: parentKeys.map((k) => ({
+            left: { kind: 'col', name: k.name, type: k.type, side: 'left' },
+            right: { kind: 'col', name: k.name, type: k.type, side: 'right' },
+          })),
+          where: null,
+          output: [
+            ...prevCols.map((c) => ({ side: 'left' as const, name: c.name })),
+            { side: 'right' as const, name: ofCol.name },
+            { side: 'right' as const, name: aggCol.name },
+          ],
+          columns: [...prevCols, ofCol, aggCol],
+        };
+      }
+      const parents = previous
+        ? keyExprs.slice(0, -1).map((k) => out.find((c) => c.name === k.name) as PlanColumn)
+        : [];
+      const ranked: Rel = {
+        kind: 'sort',
+        input: joined,
+        keys: [{ expr: colRef(aggCol), descending: clause.direction !== 'asc', nullsFirst: false }],
+        columns: joined.columns,
+      };
+      if (!clause.count) {
+        result = ranked;
+        return;
+      }
+      const rn: PlanColumn = { name: this.hiddenName('rank'), type: 'long' };
+      const numbered: Rel = {
+        kind: 'window',
+        input: ranked,
+        exprs: [
+          ...joined.columns.map(colRef),
+          {
+            kind: 'win',
+            fn: 'row_number',
+            args: [],
+            type: 'long',
+            ...(parents.length ? { partition: parents.map(colRef) } : {}),
+          },
+        ],
+        columns: [...joined.columns, rn],
+      };
+      const kept: Rel = {
+        kind: 'filter',
+        input: numbered,
+        predicate: {
+          kind: 'op',
+          op: 'LessThanOrEqual',
+          args: [colRef(rn), this.scalar(clause.count, { input: null })],
+          type: 'bool',
+        },
+        columns: numbered.columns,
+      };
+      result = { kind: 'project', input: kept, exprs: joined.columns.map(colRef), columns: joined.columns };
+    });
+    if (!result) return this.unsupported(op, 'top-nested without clauses');
+    // Rows come level by level: ordered by each level's aggregate (in that level's direction).
+    const final: Rel = result;
+    return {
+      kind: 'sort',
+      input: final,
+      keys: op.clauses.map((clause, level) => ({
+        expr: colRef(out[2 * level + 1] as PlanColumn),
+        descending: clause.direction !== 'asc',
+        nullsFirst: false,
+      })),
+      columns: final.columns,
     };
   }
 
@@ -1435,6 +1643,11 @@ function paramText(params: readonly { name: string; value: Expr }[], name: strin
   if (v.kind === 'Name') return v.name;
   if (v.kind === 'Literal') return String(v.value);
   return undefined;
+}
+
+/** A column name as `getschema kind=csl` writes it: bracketed when it is not an identifier. */
+function cslName(name: string): string {
+  return /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) ? name : `['${name.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}']`;
 }
 
 /** The .NET type names `getschema` reports. */

@@ -1,0 +1,220 @@
+/**
+ * The incident queue's list query: filters (status, severity, owner, tags, provider, product, tactic, technique,
+ * entity, rule, classification, time ranges, text), sorting on one column, and keyset ("cursor") paging that stays
+ * stable while incidents are added. Multi-valued attributes (tags, products, tactics, entity identifiers, ...) are
+ * matched through `inc_facets` (kind, value, incident), lower-cased, so a filter is one index lookup.
+ */
+import type { Classification, IncidentStatus, Severity } from './model.js';
+import { SEVERITY_RANK } from './model.js';
+
+export type SortField =
+  | 'number'
+  | 'createdTime'
+  | 'lastModifiedTime'
+  | 'lastActivityTime'
+  | 'firstActivityTime'
+  | 'severity'
+  | 'alertCount'
+  | 'title';
+
+export const SORT_FIELDS: readonly SortField[] = [
+  'number',
+  'createdTime',
+  'lastModifiedTime',
+  'lastActivityTime',
+  'firstActivityTime',
+  'severity',
+  'alertCount',
+  'title',
+];
+
+const SORT_COLUMN: Readonly<Record<SortField, string>> = {
+  number: 'number',
+  createdTime: 'created_at',
+  lastModifiedTime: 'updated_at',
+  lastActivityTime: 'last_activity',
+  firstActivityTime: 'first_activity',
+  severity: 'severity_rank',
+  alertCount: 'alert_count',
+  title: 'title_lower',
+};
+
+export interface IncidentQuery {
+  readonly status?: readonly IncidentStatus[];
+  readonly severity?: readonly Severity[];
+  /** Owners (UPN, email or name, case-insensitive); `unassigned` matches incidents without an owner. */
+  readonly owner?: readonly string[];
+  /** Any of these tags. */
+  readonly tags?: readonly string[];
+  readonly provider?: readonly string[];
+  readonly product?: readonly string[];
+  readonly tactic?: readonly string[];
+  readonly technique?: readonly string[];
+  /** Entity identifiers: a host name, UPN, address, hash, URL, ... (exact, case-insensitive). */
+  readonly entity?: readonly string[];
+  readonly ruleId?: readonly string[];
+  /** Classifications; `none` matches unclassified incidents. */
+  readonly classification?: readonly (Classification | 'none')[];
+  readonly createdFrom?: string;
+  readonly createdTo?: string;
+  readonly updatedFrom?: string;
+  readonly updatedTo?: string;
+  /** Incidents with activity overlapping [activityFrom, activityTo]. */
+  readonly activityFrom?: string;
+  readonly activityTo?: string;
+  /** Words in the title, or the incident number. */
+  readonly text?: string;
+  /** Show incidents merged into others (hidden by default, as in Defender's queue). */
+  readonly includeRedirected?: boolean;
+  readonly sort?: SortField;
+  readonly order?: 'asc' | 'desc';
+  /** Page size, 1-500 (default 50). */
+  readonly limit?: number;
+  readonly cursor?: string | null;
+}
+
+interface Cursor {
+  readonly s: SortField;
+  readonly o: 'asc' | 'desc';
+  readonly v: string | number;
+  readonly n: number;
+}
+
+export function encodeCursor(c: Cursor): string {
+  return Buffer.from(JSON.stringify(c)).toString('base64url');
+}
+
+export function decodeCursor(text: string): Cursor | null {
+  try {
+    const c = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as Partial<Cursor>;
+    if (
+      typeof c.s === 'string' &&
+      (SORT_FIELDS as readonly string[]).includes(c.s) &&
+      (c.o === 'asc' || c.o === 'desc') &&
+      (typeof c.v === 'string' || typeof c.v === 'number') &&
+      typeof c.n === 'number'
+    )
+      return c as Cursor;
+  } catch {
+    // fall through
+  }
+  return null;
+}
+
+export class QueryError extends Error {
+  override readonly name = 'QueryError';
+}
+
+/** The SQL of one page (`limit + 1` rows are asked for, to know whether there is a next page). */
+export function listSql(q: IncidentQuery): {
+  sql: string;
+  params: (string | number)[];
+  limit: number;
+  sort: SortField;
+  order: 'asc' | 'desc';
+} {
+  const sort = q.sort ?? 'number';
+  const order = q.order ?? 'desc';
+  if (!SORT_COLUMN[sort]) throw new QueryError(`cannot sort by ${String(sort)}; use one of ${SORT_FIELDS.join(', ')}`);
+  const limit = Math.min(500, Math.max(1, Math.floor(q.limit ?? 50)));
+  const where: string[] = [];
+  const params: (string | number)[] = [];
+  const inList = (column: string, values: readonly (string | number)[]) => {
+    where.push(`${column} IN (${values.map(() => '?').join(', ')})`);
+    params.push(...values);
+  };
+  if (!q.includeRedirected) where.push('redirected_to IS NULL');
+  if (q.status?.length) inList('status', q.status);
+  if (q.severity?.length) {
+    const ranks = q.severity.map((s) => SEVERITY_RANK[s]);
+    if (ranks.some((r) => r === undefined)) throw new QueryError(`unknown severity in ${q.severity.join(', ')}`);
+    inList('severity_rank', ranks);
+  }
+  if (q.owner?.length) {
+    const named = q.owner.filter((o) => o.toLowerCase() !== 'unassigned').map((o) => o.toLowerCase());
+    const parts: string[] = [];
+    if (named.length) {
+      parts.push(`owner_key IN (${named.map(() => '?').join(', ')})`);
+      params.push(...named);
+    }
+    if (named.length < q.owner.length) parts.push('owner_key IS NULL');
+    where.push(`(${parts.join(' OR ')})`);
+  }
+  if (q.classification?.length) {
+    const named = q.classification.filter((c) => c !== 'none');
+    const parts: string[] = [];
+    if (named.length) {
+      parts.push(`classification IN (${named.map(() => '?').join(', ')})`);
+      params.push(...named);
+    }
+    if (named.length < q.classification.length) parts.push('classification IS NULL');
+    where.push(`(${parts.join(' OR ')})`);
+  }
+  const facet = (kind: string, values: readonly string[] | undefined) => {
+    if (!values?.length) return;
+    where.push(
+      `id IN (SELECT incident_id FROM inc_facets WHERE kind = ? AND value IN (${values.map(() => '?').join(', ')}))`,
+    );
+    params.push(kind, ...values.map((v) => v.toLowerCase()));
+  };
+  facet('tag', q.tags);
+  facet('provider', q.provider);
+  facet('product', q.product);
+  facet('tactic', q.tactic);
+  facet('technique', q.technique);
+  facet('entity', q.entity);
+  facet('rule', q.ruleId);
+  const range = (column: string, op: '>=' | '<=', value: string | undefined) => {
+    if (value === undefined || value === '') return;
+    const ms = Date.parse(value);
+    if (!Number.isFinite(ms)) throw new QueryError(`${value} is not a date and time`);
+    where.push(`${column} ${op} ?`);
+    params.push(new Date(ms).toISOString());
+  };
+  range('created_at', '>=', q.createdFrom);
+  range('created_at', '<=', q.createdTo);
+  range('updated_at', '>=', q.updatedFrom);
+  range('updated_at', '<=', q.updatedTo);
+  range('last_activity', '>=', q.activityFrom);
+  range('first_activity', '<=', q.activityTo);
+  const text = q.text?.trim().toLowerCase();
+  if (text) {
+    const asNumber = /^#?\d+$/.test(text) ? Number(text.replace('#', '')) : null;
+    const like = `%${text.replace(/[\\%_]/g, (m) => `\\${m}`)}%`;
+    if (asNumber !== null) {
+      where.push("(title_lower LIKE ? ESCAPE '\\' OR number = ?)");
+      params.push(like, asNumber);
+    } else {
+      where.push("title_lower LIKE ? ESCAPE '\\'");
+      params.push(like);
+    }
+  }
+  const column = SORT_COLUMN[sort];
+  if (q.cursor) {
+    const c = decodeCursor(q.cursor);
+    if (!c || c.s !== sort || c.o !== order) throw new QueryError('the cursor belongs to another query');
+    const cmp = order === 'desc' ? '<' : '>';
+    if (sort === 'number') {
+      where.push(`number ${cmp} ?`);
+      params.push(c.n);
+    } else {
+      where.push(`(${column} ${cmp} ? OR (${column} = ? AND number ${cmp} ?))`);
+      params.push(c.v, c.v, c.n);
+    }
+  }
+  const dir = order === 'desc' ? 'DESC' : 'ASC';
+  const orderBy = sort === 'number' ? `number ${dir}` : `${column} ${dir}, number ${dir}`;
+  const sql = `SELECT * FROM inc_incidents${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY ${orderBy} LIMIT ?`;
+  params.push(limit + 1);
+  return { sql, params, limit, sort, order };
+}
+
+/** The cursor after a row of the page. */
+export function cursorAfter(
+  row: { number: number } & Record<string, unknown>,
+  sort: SortField,
+  order: 'asc' | 'desc',
+): string {
+  const v = row[SORT_COLUMN[sort]];
+  return encodeCursor({ s: sort, o: order, v: typeof v === 'number' ? v : String(v ?? ''), n: Number(row.number) });
+}

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { KqlValue } from '../engine/values.js';
 import type { QueryWorkspace } from '../query/query-service.js';
-import { runKql } from '../query/query-service.js';
+import { compileKql, runKql } from '../query/query-service.js';
 import type { RuleRun, RunTrigger } from '../state/rules-repo.js';
 import { buildAlerts, type DetectionAlert } from './alerts.js';
 import type { RuleDefinition, TriggerOperator } from './model.js';
@@ -57,73 +57,53 @@ export function triggers(op: TriggerOperator, count: number, threshold: number):
   }
 }
 
-export async function evaluateRule(
-  ws: QueryWorkspace,
-  rule: RuleDefinition,
-  window: EvaluationWindow,
-  options: EvaluationOptions,
-): Promise<Evaluation> {
+/** The run bookkeeping shared by single and combined evaluations. */
+function runClock(rule: RuleDefinition, window: EvaluationWindow, options: EvaluationOptions, share = 1) {
   const clock = options.clock ?? Date.now;
   const started = clock();
   const t0 = performance.now();
   const runId = randomUUID();
-  const base = {
-    runId,
-    ruleId: rule.id,
-    trigger: options.trigger,
-    windowStartMs: window.startMs,
-    windowEndMs: window.endMs,
-    queryStartMs: window.queryStartMs,
-    startedAt: new Date(started).toISOString(),
-    evaluations: 1,
-  };
   const finish = (fields: Pick<RuleRun, 'status' | 'rows' | 'alerts' | 'truncated' | 'error'>): RuleRun => {
     const end = clock();
     return {
-      ...base,
+      runId,
+      ruleId: rule.id,
+      trigger: options.trigger,
+      windowStartMs: window.startMs,
+      windowEndMs: window.endMs,
+      queryStartMs: window.queryStartMs,
+      startedAt: new Date(started).toISOString(),
+      evaluations: 1,
       ...fields,
       finishedAt: new Date(end).toISOString(),
-      durationMs: performance.now() - t0,
+      // A combined evaluation's time is shared by its rules.
+      durationMs: (performance.now() - t0) / share,
       lagMs: Math.max(0, end - window.endMs),
     };
   };
-  const nowMs = options.queryNowMs ?? window.endMs;
-  const runOptions = {
-    nowMs,
-    ingestionWindow: { startMs: window.queryStartMs, endMs: window.endMs },
-    timeoutMs: options.timeoutMs ?? 5 * 60_000,
-    maxRows: MAX_RESULT_ROWS,
+  return { clock, runId, finish };
+}
+
+function failed(finish: ReturnType<typeof runClock>['finish'], error: string): Evaluation {
+  return {
+    run: finish({ status: 'failure', rows: 0, alerts: 0, truncated: false, error }),
+    alerts: [],
+    triggered: false,
+    columns: [],
+    rows: [],
   };
-  const out = await runKql(ws, rule.query, runOptions);
-  if (!out.result || out.error) {
-    return {
-      run: finish({
-        status: 'failure',
-        rows: 0,
-        alerts: 0,
-        truncated: false,
-        error: out.error?.message ?? 'no result',
-      }),
-      alerts: [],
-      triggered: false,
-      columns: [],
-      rows: [],
-    };
-  }
-  let rows: KqlValue[][];
-  const columns = out.result.columns;
-  let total: number;
-  let truncated = false;
-  try {
-    rows = await out.result.rows();
-    total = out.result.rowCount;
-    if (out.result.truncated) {
-      truncated = true;
-      total = await exactCount(ws, rule.query, runOptions, total);
-    }
-  } finally {
-    await out.result.close();
-  }
+}
+
+/** Counting, de-duplication (custom detections), the trigger, and the alerts, once the result is read. */
+async function complete(
+  rule: RuleDefinition,
+  window: EvaluationWindow,
+  options: EvaluationOptions,
+  timing: ReturnType<typeof runClock>,
+  columns: readonly { readonly name: string; readonly type: string }[],
+  result: { rows: KqlValue[][]; total: number; truncated: boolean },
+): Promise<Evaluation> {
+  let { rows, total } = result;
   // A custom detection's lookback overlaps the previous runs': results it already alerted on are not new.
   if (rule.kind === 'CustomDetection' && options.seenKeys && rows.length > 0) {
     const keyOf = rowKeyFn(columns, rule);
@@ -136,19 +116,134 @@ export async function evaluateRule(
   const triggered = triggers(rule.triggerOperator, total, rule.triggerThreshold);
   const alerts = triggered
     ? buildAlerts(
-        { rule, runId, window, nowMs: clock(), tables: options.tables, newId: randomUUID },
+        { rule, runId: timing.runId, window, nowMs: timing.clock(), tables: options.tables, newId: randomUUID },
         columns,
         rows,
         total,
       )
     : [];
   return {
-    run: finish({ status: 'success', rows: total, alerts: alerts.length, truncated, error: null }),
+    run: timing.finish({
+      status: 'success',
+      rows: total,
+      alerts: alerts.length,
+      truncated: result.truncated,
+      error: null,
+    }),
     alerts,
     triggered,
     columns,
     rows,
   };
+}
+
+function queryOptions(window: EvaluationWindow, options: EvaluationOptions, maxRows: number) {
+  return {
+    nowMs: options.queryNowMs ?? window.endMs,
+    ingestionWindow: { startMs: window.queryStartMs, endMs: window.endMs },
+    timeoutMs: options.timeoutMs ?? 5 * 60_000,
+    maxRows,
+  };
+}
+
+export async function evaluateRule(
+  ws: QueryWorkspace,
+  rule: RuleDefinition,
+  window: EvaluationWindow,
+  options: EvaluationOptions,
+): Promise<Evaluation> {
+  const timing = runClock(rule, window, options);
+  const runOptions = queryOptions(window, options, MAX_RESULT_ROWS);
+  const out = await runKql(ws, rule.query, runOptions);
+  if (!out.result || out.error) return failed(timing.finish, out.error?.message ?? 'no result');
+  const columns = out.result.columns;
+  let rows: KqlValue[][];
+  let total: number;
+  let truncated = false;
+  try {
+    rows = await out.result.rows();
+    total = out.result.rowCount;
+    if (out.result.truncated) {
+      truncated = true;
+      total = await exactCount(ws, rule.query, runOptions, total);
+    }
+  } finally {
+    await out.result.close();
+  }
+  return complete(rule, window, options, timing, columns, { rows, total, truncated });
+}
+
+/** A rule ready for combined evaluation: its result columns, known from compiling it once. */
+export interface CombinableRule {
+  readonly rule: RuleDefinition;
+  readonly columns: readonly { readonly name: string; readonly type: string }[];
+  readonly tables: readonly string[];
+}
+
+/** The KQL that evaluates several rules in one query: each rule a function, each result row a tagged bag. */
+export function combinedQuery(rules: readonly RuleDefinition[]): string {
+  const lets = rules.map((r, i) => `let __vigil_rule${i} = () {\n${r.query}\n};`);
+  const branches = rules.map((_, i) => `(__vigil_rule${i}() | project __rule = ${i}, __row = pack_all())`);
+  return `${lets.join('\n')}\nunion ${branches.join(',\n  ')}`;
+}
+
+/**
+ * Evaluates rules that read the same window in one query (NRT rules on a batch: one scan of the new rows, one
+ * engine round trip, instead of one per rule). Returns null when the combined query cannot run or its result was
+ * cut; the caller then evaluates the rules one by one.
+ */
+export async function evaluateCombined(
+  ws: QueryWorkspace,
+  rules: readonly CombinableRule[],
+  window: EvaluationWindow,
+  options: Omit<EvaluationOptions, 'tables'>,
+): Promise<Map<string, Evaluation> | null> {
+  const timings = rules.map((r) => runClock(r.rule, window, { ...options, tables: r.tables }, rules.length));
+  const out = await runKql(
+    ws,
+    combinedQuery(rules.map((r) => r.rule)),
+    queryOptions(window, { ...options, tables: [] }, MAX_RESULT_ROWS),
+  );
+  if (!out.result || out.error) return null;
+  const perRule: KqlValue[][][] = rules.map(() => []);
+  try {
+    if (out.result.truncated) return null;
+    for (const [index, bag] of await out.result.rows()) {
+      const i = Number(index);
+      const rule = rules[i];
+      const list = perRule[i];
+      if (!rule || !list) continue;
+      const b = bag && typeof bag === 'object' && !Array.isArray(bag) ? (bag as Record<string, KqlValue>) : {};
+      list.push(rule.columns.map((c) => b[c.name] ?? null));
+    }
+  } finally {
+    await out.result.close();
+  }
+  const results = new Map<string, Evaluation>();
+  for (const [i, r] of rules.entries()) {
+    const rows = perRule[i] ?? [];
+    const timing = timings[i] as ReturnType<typeof runClock>;
+    results.set(
+      r.rule.id,
+      await complete(r.rule, window, { ...options, tables: r.tables }, timing, r.columns, {
+        rows,
+        total: rows.length,
+        truncated: false,
+      }),
+    );
+  }
+  return results;
+}
+
+/** Whether a rule can take part in a combined evaluation (its query compiles wrapped as a function). */
+export function combinedColumns(
+  ws: QueryWorkspace,
+  rule: RuleDefinition,
+): readonly { readonly name: string; readonly type: string }[] | null {
+  const alone = compileKql(ws, rule.query, Date.now());
+  if (!alone.ok) return null;
+  const wrapped = compileKql(ws, combinedQuery([rule]), Date.now());
+  return wrapped.ok ? alone.columns : null;
 }
 
 async function exactCount(

@@ -33,7 +33,7 @@ import type { SqlDriver } from '../state/sql-driver.js';
 import { ACTION_REQUEST_MIGRATIONS, type ActionRequester, actionRequestId, StateActionRequester } from './actions.js';
 import { type DetectionAlert, securityAlertRow } from './alerts.js';
 import { formatDuration } from './duration.js';
-import { type Evaluation, type EvaluationWindow, evaluateRule } from './evaluate.js';
+import { combinedColumns, type Evaluation, type EvaluationWindow, evaluateCombined, evaluateRule } from './evaluate.js';
 import { HealthRecorder, SENTINEL_HEALTH } from './health.js';
 import { type BatchCommit, IngestionTracker } from './ingestion-tracker.js';
 import {
@@ -97,8 +97,6 @@ interface RuntimeRule {
   head: number;
   suppressedUntil: number | null;
   busy: boolean;
-  /** NRT: a batch arrived while the rule was evaluating. */
-  dirty: boolean;
   lastEvaluatedMs: number;
   failure: { windowEnd: number; attempts: number; retryAtMs: number } | null;
 }
@@ -214,6 +212,10 @@ export class DetectionService {
   private ticking: Promise<void> | null = null;
   private stopping = false;
   private unsubscribe: (() => void) | null = null;
+  /** NRT rules with batches not evaluated yet, and the loop that evaluates them. */
+  private readonly nrtPending = new Set<string>();
+  private nrtLoop: Promise<void> | null = null;
+  private readonly combinable = new Map<string, readonly { readonly name: string; readonly type: string }[] | null>();
   private lastPruneMs = 0;
 
   private constructor(private readonly options: DetectionServiceOptions) {
@@ -289,7 +291,6 @@ export class DetectionService {
           head: r.coveredUntilMs ?? this.clock(),
           suppressedUntil: r.suppressedUntilMs,
           busy: false,
-          dirty: false,
           lastEvaluatedMs: 0,
           failure: null,
         });
@@ -455,8 +456,11 @@ export class DetectionService {
   onBatchCommitted(commit: BatchCommit): void {
     if (this.stopping) return;
     for (const r of this.rules.values()) {
-      if (r.stored.enabled && r.stored.mode === 'nrt' && r.stored.tables.includes(commit.table)) this.triggerNrt(r);
+      if (r.stored.enabled && r.stored.mode === 'nrt' && r.stored.tables.includes(commit.table)) {
+        this.nrtPending.add(r.stored.id);
+      }
     }
+    this.kickNrt();
   }
 
   private track<T>(p: Promise<T>): Promise<T> {
@@ -465,27 +469,87 @@ export class DetectionService {
     return p;
   }
 
-  private triggerNrt(r: RuntimeRule): void {
-    if (r.busy) {
-      r.dirty = true;
-      return;
+  /**
+   * NRT rounds: each round takes the rules with new batches, reads the watermark once, and evaluates every rule
+   * from its ledger head to it — rules with the same head together in one combined query. Batches that commit
+   * during a round are picked up by the next one, so a busy system evaluates larger windows, never fewer rows.
+   */
+  private kickNrt(): void {
+    if (this.nrtLoop || this.stopping || this.nrtPending.size === 0) return;
+    this.nrtLoop = this.track(this.nrtRounds())
+      .catch((e: unknown) => this.log(`NRT: ${e instanceof Error ? e.message : String(e)}`))
+      .finally(() => {
+        this.nrtLoop = null;
+        this.kickNrt();
+      });
+  }
+
+  private async nrtRounds(): Promise<void> {
+    while (this.nrtPending.size > 0 && !this.stopping) {
+      const ids = [...this.nrtPending];
+      this.nrtPending.clear();
+      const end = this.tracker.watermarkMs();
+      const deferred: string[] = [];
+      const groups = new Map<number, RuntimeRule[]>();
+      for (const id of ids) {
+        const r = this.rules.get(id);
+        if (!r || !r.stored.enabled || r.stored.mode !== 'nrt' || end <= r.head) continue;
+        if (r.busy) {
+          deferred.push(id);
+          continue;
+        }
+        const g = groups.get(r.head);
+        if (g) g.push(r);
+        else groups.set(r.head, [r]);
+      }
+      await Promise.all(
+        [...groups].map(([head, list]) =>
+          this.nrtSlots.run(() => this.runNrtGroup(list, { startMs: head, endMs: end, queryStartMs: head })),
+        ),
+      );
+      for (const id of deferred) this.nrtPending.add(id);
+      if (deferred.length > 0 && groups.size === 0) break;
     }
-    r.busy = true;
-    this.track(
-      this.nrtSlots
-        .run(async () => {
-          do {
-            r.dirty = false;
-            const end = this.tracker.watermarkMs();
-            if (end <= r.head || !r.stored.enabled || this.stopping) break;
-            await this.runWindow(r, { startMs: r.head, endMs: end, queryStartMs: r.head }, 'batch');
-          } while (r.dirty);
-        })
-        .catch((e: unknown) => this.log(`NRT rule ${r.stored.id}: ${e instanceof Error ? e.message : String(e)}`))
-        .finally(() => {
-          r.busy = false;
-        }),
-    );
+  }
+
+  private async runNrtGroup(list: readonly RuntimeRule[], window: EvaluationWindow): Promise<void> {
+    for (const r of list) r.busy = true;
+    try {
+      const live = list.filter(
+        (r) =>
+          !(r.stored.definition.suppressionEnabled && r.suppressedUntil !== null && window.endMs <= r.suppressedUntil),
+      );
+      const combinable = live.flatMap((r) => {
+        const columns = this.combinableColumns(r);
+        return columns ? [{ rule: r.stored.definition, columns, tables: r.stored.tables }] : [];
+      });
+      const combined =
+        combinable.length >= 2
+          ? await evaluateCombined(this.ws, combinable, window, {
+              trigger: 'batch',
+              timeoutMs: this.options.queryTimeoutMs ?? 30_000,
+              clock: this.clock,
+            })
+          : null;
+      if (combinable.length >= 2 && !combined)
+        this.log(`NRT: a combined evaluation of ${combinable.length} rules failed; evaluating them one by one`);
+      for (const r of list) {
+        try {
+          await this.runWindow(r, window, 'batch', combined?.get(r.stored.id));
+        } catch (e) {
+          this.log(`NRT rule ${r.stored.id}: ${e instanceof Error ? e.message : String(e)}`);
+        }
+      }
+    } finally {
+      for (const r of list) r.busy = false;
+    }
+  }
+
+  /** A rule's result columns when it can join combined evaluations (compiled once per query text). */
+  private combinableColumns(r: RuntimeRule): readonly { readonly name: string; readonly type: string }[] | null {
+    const key = `${r.stored.id}\n${r.stored.definition.query}`;
+    if (!this.combinable.has(key)) this.combinable.set(key, combinedColumns(this.ws, r.stored.definition));
+    return this.combinable.get(key) ?? null;
   }
 
   /**
@@ -500,9 +564,10 @@ export class DetectionService {
       await this.repo.prune(now - (this.options.runRetentionMs ?? 30 * 86_400_000), now).catch(() => 0);
     }
     for (const r of this.rules.values()) {
-      if (r.stored.enabled && r.stored.mode === 'nrt' && !r.busy && now - r.lastEvaluatedMs >= 60_000)
-        this.triggerNrt(r);
+      if (r.stored.enabled && r.stored.mode === 'nrt' && now - r.lastEvaluatedMs >= 60_000)
+        this.nrtPending.add(r.stored.id);
     }
+    this.kickNrt();
     const due = (r: RuntimeRule) => {
       const w = this.tracker.watermarkMs();
       if (!r.stored.enabled || r.stored.mode === 'nrt' || r.stored.frequencyMs <= 0) return false;
@@ -544,7 +609,12 @@ export class DetectionService {
   }
 
   /** Evaluates (or suppresses) one window of a rule and records it; retries a failing window before giving up. */
-  private async runWindow(r: RuntimeRule, window: EvaluationWindow, trigger: RunTrigger): Promise<void> {
+  private async runWindow(
+    r: RuntimeRule,
+    window: EvaluationWindow,
+    trigger: RunTrigger,
+    precomputed?: Evaluation,
+  ): Promise<void> {
     const def = r.stored.definition;
     let evaluation: Evaluation | null = null;
     let run: RuleRun;
@@ -569,15 +639,17 @@ export class DetectionService {
         lagMs: Math.max(0, this.clock() - window.endMs),
       };
     } else {
-      evaluation = await evaluateRule(this.ws, def, window, {
-        trigger,
-        tables: r.stored.tables,
-        timeoutMs: this.options.queryTimeoutMs ?? (r.stored.mode === 'nrt' ? 30_000 : 5 * 60_000),
-        clock: this.clock,
-        ...(def.kind === 'CustomDetection'
-          ? { seenKeys: (keys) => this.repo.seenAlertKeys(def.id, keys, this.clock()) }
-          : {}),
-      });
+      evaluation =
+        precomputed ??
+        (await evaluateRule(this.ws, def, window, {
+          trigger,
+          tables: r.stored.tables,
+          timeoutMs: this.options.queryTimeoutMs ?? (r.stored.mode === 'nrt' ? 30_000 : 5 * 60_000),
+          clock: this.clock,
+          ...(def.kind === 'CustomDetection'
+            ? { seenKeys: (keys) => this.repo.seenAlertKeys(def.id, keys, this.clock()) }
+            : {}),
+        }));
       run = evaluation.run;
       if (run.status === 'failure') {
         const attempts = r.failure && r.failure.windowEnd === window.endMs ? r.failure.attempts + 1 : 1;
@@ -610,7 +682,15 @@ export class DetectionService {
     r.lastEvaluatedMs = this.clock();
     if (suppressUntil !== undefined) r.suppressedUntil = suppressUntil;
     this.health.record({ id: def.id, name: def.name, kind: def.kind, mode: r.stored.mode }, run);
-    if (alerts.length > 0) await this.deliver(alerts);
+    if (alerts.length > 0) {
+      // NRT rounds do not wait for the alert write (the alerts are safe in the state store already), so the next
+      // batch is evaluated while this one's alerts are written.
+      if (trigger === 'batch') {
+        this.track(this.deliver(alerts)).catch((e: unknown) =>
+          this.log(`alert write: ${e instanceof Error ? e.message : String(e)}`),
+        );
+      } else await this.deliver(alerts);
+    }
   }
 
   /** Writes alerts to SecurityAlert, then notifies listeners and requests response actions. */

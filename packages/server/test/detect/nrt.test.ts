@@ -115,4 +115,62 @@ describe('NRT rules', () => {
     const runs = await h.service.runs();
     expect(runs.every((r) => r.windowEndMs - r.windowStartMs === 60_000)).toBe(true);
   });
+
+  it('evaluates the NRT rules of a batch in one combined query, with the alerts of one-by-one evaluation', async () => {
+    h = await openHarness();
+    h.clock.live();
+    const filters = [
+      'CommandLine has "mimikatz"',
+      'CommandLine contains "procdump" and Computer startswith "WS"',
+      'EventID == 4688 and CommandLine matches regex @"lsass\\.dmp"',
+    ];
+    for (const [i, f] of filters.entries()) {
+      const text = NRT.replace('0000000000a1', `0000000000b${i}`)
+        .replace('name: Credential dumping tool', `name: NRT ${i}`)
+        .replace('  | where EventID == 4688 and CommandLine has "mimikatz"\n', `  | where ${f}\n`)
+        .replace('query: |\n', i === 2 ? 'query: |\n  let marker = "lsass";\n' : 'query: |\n');
+      expect((await h.service.importText(text))[0]?.mode).toBe('nrt');
+    }
+    let queries = 0;
+    const counting = new Proxy(h.engine, {
+      get(target, prop) {
+        const v = Reflect.get(target, prop) as unknown;
+        if (prop === 'query') {
+          return (...a: unknown[]) => {
+            queries++;
+            return (v as (...x: unknown[]) => unknown).apply(target, a);
+          };
+        }
+        return typeof v === 'function' ? (v as (...x: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+    const svc = await h.restart({ engine: counting });
+    const alerts: DetectionAlert[] = [];
+    svc.onAlertCreated((a) => {
+      alerts.push(a);
+    });
+    svc.start();
+    // Rules imported at different times start at different ledger heads; after one batch they share one.
+    await h.ingest('SecurityEvent', [proc('WS0', 'notepad.exe')]);
+    const evaluated = async () => (await svc.runs()).filter((r) => r.trigger === 'batch').length;
+    const end = Date.now() + 5000;
+    while ((await evaluated()) < 3 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+    queries = 0;
+    await h.ingest('SecurityEvent', [
+      proc('WS1', 'mimikatz sekurlsa'),
+      proc('WS2', 'procdump -ma lsass.exe C:\\temp\\lsass.dmp'),
+      proc('SRV1', 'procdump -ma lsass.exe out.dmp'),
+    ]);
+    await waitFor(() => alerts.length === 3);
+    await svc.stop();
+    expect(alerts.map((a) => [a.ruleName, a.resultCount]).sort()).toEqual([
+      ['NRT 0', 1],
+      ['NRT 1', 1],
+      ['NRT 2', 1],
+    ]);
+    // One query for the three rules: the batch was read once.
+    expect(queries).toBe(1);
+    const runs = await svc.runs();
+    expect(runs.filter((r) => r.alerts === 1)).toHaveLength(3);
+  });
 });

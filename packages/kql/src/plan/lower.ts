@@ -739,7 +739,9 @@ class Lowerer {
       if (info?.type.kind !== 'table') continue; // a fuzzy leg that does not exist
       const index = names.length;
       inputs.push(this.rel(leg));
-      names.push(leg.kind === 'Name' && info.symbol?.kind === 'table' ? leg.name : `${prefix}_arg${index}`);
+      // Tables and views (functions called by name) report their name; anything else its position.
+      const named = leg.kind === 'Name' && (info.symbol?.kind === 'table' || this.callOf(leg)?.kind === 'user');
+      names.push(named ? leg.name : `${prefix}_arg${index}`);
     }
   }
 
@@ -982,7 +984,7 @@ class Lowerer {
         input: src,
         keys: [...keyExprs],
         aggregates: [{ name: aggCol.name, expr: this.scalar(unwrap(clause.by), frame) }],
-        columns: [...keyExprs.map((k, i) => out[2 * i] as PlanColumn), aggCol],
+        columns: [...keyExprs.map((_k, i) => out[2 * i] as PlanColumn), aggCol],
       };
       // Keep only the groups under the kept groups of the previous level (and bring their aggregates along).
       const previous: Rel | null = result;

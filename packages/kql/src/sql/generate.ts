@@ -651,8 +651,18 @@ class Generator {
     const hidden = keys.map((k) => ({ key: k, sql: this.hidden('o'), value: this.scalar(k.expr, frame).sql }));
     const cols = src.columns.map((c) => this.col(src, c.name));
     const carried = [...src.carried.values()].map((s) => this.q(s));
-    const select = [...cols, ...carried, ...hidden.map((h) => `${h.value} AS ${this.q(h.sql)}`)];
-    const order = hidden.map((h) => ({ sql: h.sql, descending: h.key.descending, nullsFirst: h.key.nullsFirst }));
+    // Kusto's sort is stable: rows that tie keep their previous order (the input's order keys break ties).
+    const previous = src.order ?? [];
+    const select = [
+      ...cols,
+      ...carried,
+      ...previous.map((o) => this.q(o.sql)),
+      ...hidden.map((h) => `${h.value} AS ${this.q(h.sql)}`),
+    ];
+    const order = [
+      ...hidden.map((h) => ({ sql: h.sql, descending: h.key.descending, nullsFirst: h.key.nullsFirst })),
+      ...previous,
+    ];
     const names = new Map([...src.columns].map((c) => [c.name, src.sqlNames.get(c.name) as string]));
     return this.cte(
       `SELECT ${select.join(', ')} FROM ${this.q(src.name)}`,
@@ -667,10 +677,11 @@ class Generator {
     const left = this.relation(rel.left);
     const right = this.relation(rel.right);
     const frame: Frame = { input: null, left: { alias: 'l', source: left }, right: { alias: 'r', source: right } };
+    // Kusto's join keys match when equal or both null.
     const conds = rel.on.map((k) => {
       const l = this.scalar(k.left, frame);
       const r = this.scalar(k.right, frame);
-      return `${l.sql} = ${r.sql}`;
+      return `${l.sql} IS NOT DISTINCT FROM ${r.sql}`;
     });
     if (rel.where) conds.push(this.scalar(rel.where, frame).sql);
     const on = conds.length ? conds.join(' AND ') : 'true';
@@ -725,8 +736,13 @@ class Generator {
       this.d.capabilities.unionByName === true &&
       rel.inputs.length > 2 &&
       mapped < 0.5 * rel.inputs.length * dataColumns.length;
-    const parts = rel.inputs.map((input, i) => {
-      const src = this.relation(input);
+    const sources = rel.inputs.map((input) => this.relation(input));
+    // When every leg has a row order (datatables, sorted inputs), the union keeps it: leg by leg, in order.
+    const ordered = !byName && sources.length > 0 && sources.every((src) => src.order !== null);
+    const legKey = this.hidden('u');
+    const rowKey = this.hidden('r');
+    const parts = rel.inputs.map((_input, i) => {
+      const src = sources[i] as Source;
       const mapping = rel.mapping[i] ?? [];
       const cols = dataColumns.flatMap((c, j) => {
         const from = mapping[j];
@@ -739,6 +755,10 @@ class Generator {
         cols.unshift(
           `${this.d.literal(rel.sourceValues?.[i] ?? '', 'string')} AS ${this.q(names.get(first.name) as string)}`,
         );
+      }
+      if (ordered) {
+        cols.push(`${i} AS ${this.q(legKey)}`);
+        cols.push(`row_number() OVER (ORDER BY ${this.orderBy(src.order ?? [])}) AS ${this.q(rowKey)}`);
       }
       return `SELECT ${cols.join(', ') || '1 AS "__none"'} FROM ${this.q(src.name)}`;
     });
@@ -758,7 +778,13 @@ class Generator {
         null,
       );
     }
-    return this.cte(parts.join('\nUNION ALL\n'), rel.columns, names, null);
+    const order: OrderKey[] | null = ordered
+      ? [
+          { sql: legKey, descending: false, nullsFirst: false },
+          { sql: rowKey, descending: false, nullsFirst: false },
+        ]
+      : null;
+    return this.cte(parts.join('\nUNION ALL\n'), rel.columns, names, order);
   }
 
   private mvExpand(rel: Rel & { kind: 'mv-expand' }): Source {

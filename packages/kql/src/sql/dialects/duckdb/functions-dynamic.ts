@@ -49,9 +49,17 @@ function texts(args: readonly SqlArg[]): string[] {
   return args.map((a) => a.sql);
 }
 
-/** Short SQL without a subquery can be repeated; anything else is bound once. */
+/**
+ * Only references and literals are repeated; anything else is bound once. (An inlined expression inside a lambda
+ * body is evaluated per element: `list_avg(l)` there turns a linear computation quadratic.)
+ */
 export function isSimple(sql: string): boolean {
-  return sql.length <= 80 && !/\bSELECT\b/i.test(sql);
+  return (
+    /^(?:"(?:[^"]|"")*"|[A-Za-z_][A-Za-z0-9_]*)(?:\.(?:"(?:[^"]|"")*"|[A-Za-z_][A-Za-z0-9_]*))*$/.test(sql) ||
+    /^-?\d+(?:\.\d+)?$/.test(sql) ||
+    /^'(?:[^']|'')*'$/.test(sql) ||
+    /^(?:CAST\()?(?:-?\d+(?:\.\d+)?|'(?:[^']|'')*'|NULL|TRUE|FALSE|true|false)(?: AS [A-Z]+(?:\(\d+,\d+\))?\))?$/.test(sql)
+  );
 }
 
 /** Evaluates `value` once and gives its name to `body` (a one-element list_transform when it is not simple). */
@@ -96,10 +104,31 @@ export const TUPLE_FUNCTIONS: ReadonlySet<string> = new Set([
  * an argument (`strcat_array(array_sort_asc(a), ',')`) stands for its first column, as in Kusto.
  */
 export function dyn(a: SqlArg): string {
-  if (a.type === 'unknown' && a.expr.kind === 'call' && TUPLE_FUNCTIONS.has(a.expr.fn)) {
+  if (a.type === 'unknown' && a.expr.kind === 'call' && returnsStruct(a.expr.fn)) {
     return `struct_extract_at(${a.sql}, 1)`;
   }
   return a.type === 'dynamic' ? a.sql : asJson(a);
+}
+
+/** Does a call typed as a tuple compile (in this file or functions-series.ts) to a STRUCT? See `tupleSafe`. */
+function returnsStruct(fn: string): boolean {
+  return TUPLE_FUNCTIONS.has(fn) || fn.startsWith('series_') || fn in DYNAMIC_FUNCTIONS;
+}
+
+/**
+ * Every template of a table, made safe for tuple-typed calls: Kusto types `array_slice(array_sort_asc(a), 0, 1)`
+ * like its argument, a one-column tuple, and the planner then reads element 0 of it. A call typed as a tuple
+ * (`unknown`) that is not multi-valued itself returns its value in a one-field STRUCT.
+ */
+export function tupleSafe(table: Readonly<Record<string, Template>>): Record<string, Template> {
+  const out: Record<string, Template> = {};
+  for (const [name, t] of Object.entries(table)) {
+    out[name] = TUPLE_FUNCTIONS.has(name)
+      ? t
+      : (args, ctx) =>
+          ctx.resultType === 'unknown' ? `{'v': ${t(args, { ...ctx, resultType: 'dynamic' })}}` : t(args, ctx);
+  }
+  return out;
 }
 
 /** The elements of a JSON array as a `JSON[]` list; null when the value is not an array. */
@@ -760,6 +789,22 @@ const bagZip: Template = (args, ctx) => {
 // ───────────────────────────── JSON text, paths and types ─────────────────────────────
 
 /**
+ * `todynamic()`/`parse_json()`: JSON text parses, an empty (or blank) string is null, any other text stays a
+ * dynamic string; typed values become their JSON form.
+ */
+const toDynamic: Template = (args, ctx) => {
+  const a = arg(args, 0, ctx);
+  if (a.type === 'dynamic' || a.type === 'unknown') return dyn(a);
+  if (a.type !== 'string') return asJson(a);
+  const names = new Names(a.sql);
+  return bind(
+    names,
+    a.sql,
+    (v) => `(CASE WHEN trim(${v}) = '' THEN NULL WHEN json_valid(${v}) THEN CAST(${v} AS JSON) ELSE to_json(${v}) END)`,
+  );
+};
+
+/**
  * The nodes of a JSON value (DuckDB's json_tree) with their Kusto paths, built top-down by a recursive CTE: `kp` is
  * the treepath() text (`['a'][0]`), `o` a sort key that orders bag keys by name and array elements by position.
  * (json_tree's own `fullkey` does not quote keys, so it cannot be parsed back.)
@@ -820,7 +865,11 @@ const extractJson: Template = (args, ctx) => {
   return `COALESCE(${v} ->> '$', '')`;
 };
 
-export const DYNAMIC_FUNCTIONS: Readonly<Record<string, Template>> = {
+export const DYNAMIC_FUNCTIONS: Readonly<Record<string, Template>> = tupleSafe({
+  // conversions
+  todynamic: toDynamic,
+  toobject: toDynamic,
+  parse_json: toDynamic,
   // arrays
   array_length: arrayLength,
   array_concat: arrayConcat,
@@ -869,4 +918,4 @@ export const DYNAMIC_FUNCTIONS: Readonly<Record<string, Template>> = {
   gettype,
   extract_json: extractJson,
   extractjson: extractJson,
-};
+});

@@ -35,6 +35,7 @@ import {
   NUMERIC_JSON,
   objectFromEntries,
   toArray,
+  tupleSafe,
 } from './functions-dynamic.js';
 
 const INTEGER_JSON = `('BIGINT', 'UBIGINT')`;
@@ -78,6 +79,22 @@ function chain(first: readonly [string, string][], steps: readonly [string, stri
     ctes.push(`__k${i + 1} AS (SELECT *, ${e} AS ${n} FROM __k${i})`);
   });
   return `(WITH ${ctes.join(', ')} SELECT ${result} FROM __k${steps.length})`;
+}
+
+/**
+ * The same as `chain()` but with one lambda level per step (cheaper than a correlated subquery for short chains;
+ * DuckDB binds deeply nested lambda bodies slowly, so keep it to a few steps). Each step's name becomes a lambda
+ * parameter. Arguments holding a subquery cannot sit inside a lambda body: then the CTE chain is used.
+ */
+function lets(first: readonly [string, string][], steps: readonly [string, string][], result: string): string {
+  if (first.slice(1).some(([, e]) => /\bSELECT\b/i.test(e))) return chain(first, steps, result);
+  let body = result;
+  const all = [...first, ...steps];
+  for (let i = all.length - 1; i >= 0; i--) {
+    const [n, e] = all[i] as [string, string];
+    body = `list_transform([${e}], ${n} -> ${body})[1]`;
+  }
+  return body;
 }
 
 /** A multi-valued result: a STRUCT of the tuple's columns, or the first column when used as a scalar. */
@@ -272,22 +289,20 @@ const fir: Template = (args, ctx) => {
   const i = names.fresh();
   const j = names.fresh();
   const v = names.fresh();
-  const normalize = args[2] ? `COALESCE(${args[2].sql}, NOT __neg)` : 'NOT __neg';
-  const center = optionalBool(args[3], 'false');
+  const neg = `COALESCE(list_bool_or(list_transform(__f, ${v} -> ${v} < 0)), false)`;
+  const norm = args[2] ? `COALESCE(${args[2].sql}, NOT ${neg})` : `(NOT ${neg})`;
+  const shift = `(CASE WHEN ${optionalBool(args[3], 'false')} THEN (len(__f) - 1) // 2 ELSE 0 END)`;
   const first: [string, string][] = [
     ['__x', numsOf(arg(args, 0, ctx), names)],
     ['__f', numsOf(arg(args, 1, ctx), names)],
   ];
   const steps: [string, string][] = [
-    ['__neg', `COALESCE(list_bool_or(list_transform(__f, ${v} -> ${v} < 0)), false)`],
-    ['__norm', normalize],
-    ['__shift', `CASE WHEN ${center} THEN (len(__f) - 1) // 2 ELSE 0 END`],
-    ['__sum', 'list_sum(__f)'],
+    ['__opt', `{'norm': ${norm}, 'neg': ${neg}, 'shift': ${shift}, 'sum': list_sum(__f)}`],
   ];
-  const at = `${i} - ${j} + __shift`;
+  const at = `${i} - ${j} + __opt.shift`;
   const y = `COALESCE(list_sum(list_transform(range(len(__f)), ${j} -> CASE WHEN ${at} >= 0 AND ${at} < len(__x) THEN __f[${j} + 1] * __x[${at} + 1] END)), 0)`;
-  const result = `CASE WHEN __x IS NULL OR __f IS NULL OR (__norm AND __neg) THEN NULL ELSE ${reals(`list_transform(range(len(__x)), ${i} -> CASE WHEN __norm THEN ${y} / __sum ELSE ${y} END)`, names)} END`;
-  return chain(first, steps, result);
+  const result = `CASE WHEN __x IS NULL OR __f IS NULL OR (__opt.norm AND __opt.neg) THEN NULL ELSE ${reals(`list_transform(range(len(__x)), ${i} -> CASE WHEN __opt.norm THEN ${y} / __opt.sum ELSE ${y} END)`, names)} END`;
+  return lets(first, steps, result);
 };
 
 /** `series_iir(series, numerators b, denominators a)`: y[i] = (Σ b[j]·x[i-j] − Σ_{j≥1} a[j]·y[i-j]) / a[0]. */
@@ -306,7 +321,7 @@ const iir: Template = (args, ctx) => {
     ['__a', numsOf(arg(args, 2, ctx), names)],
   ];
   const y = `list_reduce(list_transform(__x, ${e} -> [${e}]), (${acc}, ${xs}) -> list_append(${acc}, (${feed} - ${back}) / __a[1]), []::DOUBLE[])`;
-  return chain(
+  return lets(
     first,
     [],
     `CASE WHEN __x IS NULL OR __a IS NULL OR __b IS NULL OR len(__a) = 0 THEN NULL ELSE ${reals(y, names)} END`,
@@ -315,34 +330,33 @@ const iir: Template = (args, ctx) => {
 
 // ───────────────────────────── statistics ─────────────────────────────
 
-/** Steps computing min/max/avg/stdev/variance of __v (non-finite values give nulls unless ignored). */
+/** Steps computing min/max/avg/stdev/variance of __v (non-finite values give nulls unless ignored) in `__agg`. */
 function statsSteps(ignoreNonFinite: string, names: Names): [string, string][] {
   const v = names.fresh();
+  const bad = `COALESCE(list_bool_or(list_transform(__v, ${v} -> ${v} IS NULL OR NOT isfinite(${v}))), false)`;
   return [
-    ['__bad', `COALESCE(list_bool_or(list_transform(__v, ${v} -> ${v} IS NULL OR NOT isfinite(${v}))), false)`],
-    ['__ok', `CASE WHEN __bad AND NOT ${ignoreNonFinite} THEN NULL ELSE list_filter(__v, ${v} -> isfinite(${v})) END`],
-    ['__min', 'list_min(__ok)'],
-    ['__max', 'list_max(__ok)'],
-    ['__cnt', 'len(__ok)'],
-    ['__avg', 'list_avg(__ok)'],
-    ['__var', 'CASE WHEN __cnt = 1 THEN 0.0 ELSE list_var_samp(__ok) END'],
+    ['__ok', `CASE WHEN ${bad} AND NOT ${ignoreNonFinite} THEN NULL ELSE list_filter(__v, ${v} -> isfinite(${v})) END`],
+    [
+      '__agg',
+      `{'min': list_min(__ok), 'max': list_max(__ok), 'avg': list_avg(__ok), 'var': CASE WHEN len(__ok) = 1 THEN 0.0 ELSE list_var_samp(__ok) END}`,
+    ],
   ];
 }
 
 const STATS_RESULT: [string, string][] = [
-  ['min', '__min'],
-  ['min_idx', 'CAST(CASE WHEN __min IS NOT NULL THEN list_position(__v, __min) - 1 END AS BIGINT)'],
-  ['max', '__max'],
-  ['max_idx', 'CAST(CASE WHEN __max IS NOT NULL THEN list_position(__v, __max) - 1 END AS BIGINT)'],
-  ['avg', '__avg'],
-  ['stdev', 'sqrt(__var)'],
-  ['variance', '__var'],
+  ['min', '__agg.min'],
+  ['min_idx', 'CAST(CASE WHEN __agg.min IS NOT NULL THEN list_position(__v, __agg.min) - 1 END AS BIGINT)'],
+  ['max', '__agg.max'],
+  ['max_idx', 'CAST(CASE WHEN __agg.max IS NOT NULL THEN list_position(__v, __agg.max) - 1 END AS BIGINT)'],
+  ['avg', '__agg.avg'],
+  ['stdev', 'sqrt(__agg.var)'],
+  ['variance', '__agg.var'],
 ];
 
 const seriesStats: Template = (args, ctx) => {
   const names = new Names(...texts(args));
   const first: [string, string][] = [['__v', numsOf(arg(args, 0, ctx), names)]];
-  return chain(first, statsSteps(optionalBool(args[1], 'false'), names), tuple(STATS_RESULT, ctx));
+  return lets(first, statsSteps(optionalBool(args[1], 'false'), names), tuple(STATS_RESULT, ctx));
 };
 
 const seriesStatsDynamic: Template = (args, ctx) => {
@@ -354,7 +368,7 @@ const seriesStatsDynamic: Template = (args, ctx) => {
     ['len', 'to_json(CAST(len(__v) AS BIGINT))'],
   ];
   const entries = `[${fields.map(([k, e]) => `{'key': '${k}', 'value': ${e}}`).join(', ')}]`;
-  return chain(
+  return lets(
     first,
     statsSteps(optionalBool(args[1], 'false'), names),
     `CASE WHEN __v IS NULL THEN NULL ELSE ${objectFromEntries(entries, names)} END`,
@@ -476,7 +490,7 @@ const fitLine: Template = (args, ctx) => {
   const names = new Names(...texts(args));
   const first: [string, string][] = [['__v', numsOf(arg(args, 0, ctx), names)]];
   const values = fitLineValues(names);
-  return chain(
+  return lets(
     first,
     fitLineSteps(names),
     tuple(
@@ -678,7 +692,7 @@ const periodsValidate: Template = (args, ctx) => {
     ],
   ];
   const score = `CASE WHEN ${p} < 4 OR ${p} > len(__v) / 2 OR __den IS NULL OR __den = 0 THEN 0.0 ELSE greatest(least(${autocorrelation('__v', lag, '__mean', '__den', names)}, 1.0), 0.0) END`;
-  return chain(
+  return lets(
     first,
     steps,
     tuple(
@@ -700,10 +714,12 @@ function decomposeSteps(names: Names): [string, string][] {
   const k = names.fresh();
   const e = names.fresh();
   const j = names.fresh();
-  const learn = 'list_slice(__v, 1, __learn)';
+  // The learning points, as a column: lambdas must reference columns, not recompute expressions per element.
+  const learn = '__vl';
   return [
     ['__n', 'len(__v)'],
     ['__learn', 'greatest(len(__v) - __test, 0)'],
+    ['__vl', 'list_slice(__v, 1, __learn)'],
     ...periodSteps(learn, '4', 'len(__v)', '__pd', names),
     [
       '__period',
@@ -718,10 +734,12 @@ function decomposeSteps(names: Names): [string, string][] {
       `list_transform(range(__n), ${i} -> CASE WHEN __period > 0 THEN COALESCE(__phases[${i} % __period + 1], 0.0) ELSE 0.0 END)`,
     ],
     ['__deseason', `list_transform(range(1, __n + 1), ${i} -> __v[${i}] - __seasonal[${i}])`],
-    ['__tfit', lineFitStruct(`list_slice(__deseason, 1, __learn)`, '0', names)],
+    ['__dl', 'list_slice(__deseason, 1, __learn)'],
+    ['__tfit', lineFitStruct('__dl', '0', names)],
+    ['__davg', 'COALESCE(list_avg(__dl), 0.0)'],
     [
       '__trend',
-      `CASE __trendkind WHEN 'none' THEN list_transform(range(__n), ${i} -> 0.0) WHEN 'linefit' THEN ${fittedLine('__tfit', '__n', names)} ELSE list_transform(range(__n), ${i} -> COALESCE(list_avg(list_slice(__deseason, 1, __learn)), 0.0)) END`,
+      `CASE __trendkind WHEN 'none' THEN list_transform(range(__n), ${i} -> 0.0) WHEN 'linefit' THEN ${fittedLine('__tfit', '__n', names)} ELSE list_transform(range(__n), ${i} -> __davg) END`,
     ],
     ['__baseline', `list_transform(range(1, __n + 1), ${i} -> __seasonal[${i}] + __trend[${i}])`],
     ['__residual', `list_transform(range(1, __n + 1), ${i} -> __v[${i}] - __baseline[${i}])`],
@@ -829,14 +847,12 @@ const outliers: Template = (args, ctx) => {
   const ignore = args[2] ? scalarNum(args[2]) : 'CAST(NULL AS DOUBLE)';
   const first: [string, string][] = [
     ['__v', numsOf(arg(args, 0, ctx), names)],
-    ['__lo', lo],
-    ['__hi', hi],
-    ['__ignore', ignore],
+    ['__opt', `{'lo': ${lo}, 'hi': ${hi}, 'ignore': ${ignore}}`],
   ];
-  return chain(
+  return lets(
     first,
     [],
-    `CASE WHEN __v IS NULL THEN NULL ELSE ${reals(outlierScores('__v', '__lo', '__hi', '__ignore', names), names)} END`,
+    `CASE WHEN __v IS NULL THEN NULL ELSE ${reals(outlierScores('__v', '__opt.lo', '__opt.hi', '__opt.ignore', names), names)} END`,
   );
 };
 
@@ -905,7 +921,7 @@ function dft(inverse: boolean): Template {
     const scale = inverse ? ' / len(__re)' : '';
     const sum = (part: 're' | 'im') =>
       `list_transform(range(len(__re)), ${k} -> COALESCE(list_sum(list_transform(range(len(__re)), ${j} -> ${term(part)})), 0.0)${scale})`;
-    return chain(
+    return lets(
       first,
       [],
       `CASE WHEN __re IS NULL THEN NULL ELSE ${tuple(
@@ -919,7 +935,7 @@ function dft(inverse: boolean): Template {
   };
 }
 
-export const SERIES_FUNCTIONS: Readonly<Record<string, Template>> = {
+export const SERIES_FUNCTIONS: Readonly<Record<string, Template>> = tupleSafe({
   // element-wise arithmetic and comparisons
   series_add: arithmetic('+'),
   series_subtract: arithmetic('-'),
@@ -984,4 +1000,4 @@ export const SERIES_FUNCTIONS: Readonly<Record<string, Template>> = {
   // spectral
   series_fft: dft(false),
   series_ifft: dft(true),
-};
+});

@@ -174,6 +174,12 @@ const SENTINEL_PRODUCT = 'Azure Sentinel';
 const providerFor = (products: readonly string[]) =>
   products.length > 0 && products.every((p) => p === SENTINEL_PRODUCT) ? 'Azure Sentinel' : 'Microsoft XDR';
 
+/** A result computed after the transaction's end-of-change work (naming, versions), just before the commit. */
+class Deferred<T> {
+  constructor(readonly get: () => T) {}
+}
+const deferred = <T>(get: () => T) => new Deferred(get);
+
 /** An incident row being changed in a transaction; columns written once at the end. */
 class Working {
   readonly dirty = new Set<keyof IncidentRow>();
@@ -210,12 +216,12 @@ class Batch {
   readonly alertEvents: { alert: AlertRow; actor: Actor }[] = [];
   readonly outbox: { table: string; row: Record<string, unknown> }[] = [];
   readonly events: IncidentEvent[] = [];
+  readonly now: string;
   constructor(
     readonly tx: SqlDriver,
     readonly nowMs: number,
-  ) {}
-  get now(): string {
-    return iso(this.nowMs);
+  ) {
+    this.now = iso(nowMs);
   }
 }
 
@@ -367,13 +373,13 @@ export class IncidentService {
   }
 
   /** Runs a change in one transaction, then tells listeners and the outbox. */
-  private async mutate<T>(actor: Actor, fn: (b: Batch) => Promise<T>): Promise<T> {
+  private async mutate<T>(actor: Actor, fn: (b: Batch) => Promise<T | Deferred<T>>): Promise<T> {
     const { result, events } = await this.serial(() =>
       this.state.transaction(async (tx) => {
         const b = new Batch(tx, this.clock());
-        const result = await fn(b);
+        const value = await fn(b);
         await this.finish(b, actor);
-        return { result, events: b.events };
+        return { result: value instanceof Deferred ? value.get() : value, events: b.events };
       }),
     );
     if (events.length > 0) this.deliver(events);
@@ -549,6 +555,7 @@ export class IncidentService {
       }
     }
     if (this.outbox) await this.store.addOutbox(b.tx, b.outbox);
+    await this.store.saveCounters(b.tx);
   }
 
   // ───────────────────────────── correlation ─────────────────────────────
@@ -1485,7 +1492,7 @@ export class IncidentService {
         );
       }
       await this.applyPatch(b, w, patch, actor);
-      return incidentFromRow(w.row);
+      return deferred(() => incidentFromRow(w.row));
     });
   }
 
@@ -1500,6 +1507,7 @@ export class IncidentService {
     const rows = await Promise.all(ids.map((id) => this.resolveId(id)));
     return this.mutate(actor, async (b) => {
       const out: { id: string | number; ok: boolean; incident?: Incident; error?: string }[] = [];
+      const applied: [number, Working][] = [];
       for (const [i, id] of ids.entries()) {
         const r = rows[i];
         const w = r ? await this.load(b, r.id) : null;
@@ -1513,9 +1521,14 @@ export class IncidentService {
           continue;
         }
         await this.applyPatch(b, w, patch, actor);
-        out.push({ id, ok: true, incident: incidentFromRow(w.row) });
+        applied.push([out.length, w]);
+        out.push({ id, ok: true });
       }
-      return out;
+      return deferred(() => {
+        for (const [k, w] of applied)
+          out[k] = { id: out[k]?.id ?? w.row.id, ok: true, incident: incidentFromRow(w.row) };
+        return out;
+      });
     });
   }
 
@@ -1820,7 +1833,7 @@ export class IncidentService {
           actor,
         );
       }
-      return incidentFromRow(t.row);
+      return deferred(() => incidentFromRow(t.row));
     });
   }
 
@@ -1890,7 +1903,7 @@ export class IncidentService {
       );
       this.touch(b, from, actor, 'alerts', 'entities', 'split');
       this.touch(b, to, actor, 'alerts', 'entities');
-      return { from: incidentFromRow(from.row), to: incidentFromRow(to.row) };
+      return deferred(() => ({ from: incidentFromRow(from.row), to: incidentFromRow(to.row) }));
     });
   }
 

@@ -37,7 +37,7 @@ export const INCIDENT_MIGRATIONS: readonly Migration[] = [
     statements: [
       `CREATE TABLE inc_counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL)`,
       `INSERT INTO inc_counters (name, value) VALUES ('incident', 0), ('alert', 0), ('entity', 0), ('link', 0),
-        ('audit', 0), ('event', 0), ('outbox', 0)`,
+        ('audit', 0), ('event', 0), ('outbox', 0), ('comment', 0), ('task', 0)`,
       `CREATE TABLE inc_settings (name TEXT PRIMARY KEY, value TEXT NOT NULL, updated_at TEXT NOT NULL,
         updated_by TEXT NOT NULL)`,
       `CREATE TABLE inc_incidents (
@@ -151,13 +151,13 @@ export const INCIDENT_MIGRATIONS: readonly Migration[] = [
       `CREATE TABLE inc_facets (kind TEXT NOT NULL, value TEXT NOT NULL, incident_id TEXT NOT NULL,
         PRIMARY KEY (kind, value, incident_id))`,
       'CREATE INDEX inc_facets_incident ON inc_facets (incident_id)',
-      `CREATE TABLE inc_comments (id TEXT PRIMARY KEY, incident_id TEXT NOT NULL, message TEXT NOT NULL,
-        author TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL)`,
-      'CREATE INDEX inc_comments_incident ON inc_comments (incident_id, created_at)',
-      `CREATE TABLE inc_tasks (id TEXT PRIMARY KEY, incident_id TEXT NOT NULL, title TEXT NOT NULL,
+      `CREATE TABLE inc_comments (id TEXT PRIMARY KEY, seq INTEGER NOT NULL, incident_id TEXT NOT NULL,
+        message TEXT NOT NULL, author TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL)`,
+      'CREATE INDEX inc_comments_incident ON inc_comments (incident_id, seq)',
+      `CREATE TABLE inc_tasks (id TEXT PRIMARY KEY, seq INTEGER NOT NULL, incident_id TEXT NOT NULL, title TEXT NOT NULL,
         description TEXT NOT NULL, status TEXT NOT NULL, assignee TEXT, created_by TEXT NOT NULL,
         updated_by TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL, completed_at TEXT)`,
-      'CREATE INDEX inc_tasks_incident ON inc_tasks (incident_id, created_at)',
+      'CREATE INDEX inc_tasks_incident ON inc_tasks (incident_id, seq)',
       `CREATE TABLE inc_audit (id INTEGER PRIMARY KEY, incident_id TEXT NOT NULL, at TEXT NOT NULL,
         actor TEXT NOT NULL, actor_type TEXT NOT NULL, action TEXT NOT NULL, changes TEXT NOT NULL, note TEXT)`,
       'CREATE INDEX inc_audit_incident ON inc_audit (incident_id, id)',
@@ -456,21 +456,58 @@ export const auditFromRow = (r: AuditRow): AuditEntry => ({
   ...(r.note ? { note: r.note } : {}),
 });
 
+const MARKS: string[] = [];
 /** `?, ?, ?` for n values. */
-export const marks = (n: number): string => Array.from({ length: n }, () => '?').join(', ');
+export const marks = (n: number): string => {
+  let m = MARKS[n];
+  if (m === undefined) {
+    m = Array.from({ length: n }, () => '?').join(', ');
+    if (n < 1024) MARKS[n] = m;
+  }
+  return m;
+};
 
 // ───────────────────────────── the repository ─────────────────────────────
 
 /** Data access for incidents: small statements the service composes inside its transactions. */
 export class IncidentStore {
-  /** Reserves `count` numbers of a sequence; returns the first. */
+  /**
+   * Sequence values handed out in a transaction, written back by `saveCounters` before it commits (one read and
+   * one write per sequence per transaction instead of one statement per value). Keyed by the transaction's
+   * driver, so a transaction that rolls back leaves nothing behind.
+   */
+  private readonly counters = new WeakMap<SqlDriver, Map<string, { value: number; dirty: boolean }>>();
+
+  /** Reserves `count` numbers of a sequence; returns the first. Call `saveCounters` before the commit. */
   async next(db: SqlDriver, name: string, count = 1): Promise<number> {
-    const row = await db.get<{ value: number }>(
-      'UPDATE inc_counters SET value = value + ? WHERE name = ? RETURNING value',
-      [count, name],
-    );
-    if (!row) throw new Error(`no counter ${name}`);
-    return Number(row.value) - count + 1;
+    let cache = this.counters.get(db);
+    if (!cache) {
+      cache = new Map();
+      this.counters.set(db, cache);
+    }
+    let c = cache.get(name);
+    if (!c) {
+      const row = await db.get<{ value: number }>('SELECT value FROM inc_counters WHERE name = ?', [name]);
+      if (!row) throw new Error(`no counter ${name}`);
+      c = { value: Number(row.value), dirty: false };
+      cache.set(name, c);
+    }
+    const first = c.value + 1;
+    c.value += count;
+    c.dirty = true;
+    return first;
+  }
+
+  /** Writes the sequence values handed out in this transaction. */
+  async saveCounters(db: SqlDriver): Promise<void> {
+    const cache = this.counters.get(db);
+    if (!cache) return;
+    for (const [name, c] of cache) {
+      if (!c.dirty) continue;
+      await db.run('UPDATE inc_counters SET value = ? WHERE name = ?', [c.value, name]);
+      c.dirty = false;
+    }
+    this.counters.delete(db);
   }
 
   // ── incidents ──
@@ -898,9 +935,10 @@ export class IncidentStore {
   }
 
   async insertComment(db: SqlDriver, c: Comment): Promise<void> {
+    const seq = await this.next(db, 'comment');
     await db.run(
-      'INSERT INTO inc_comments (id, incident_id, message, author, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)',
-      [c.id, c.incidentId, c.message, JSON.stringify(c.author), c.createdTime, c.lastModifiedTime],
+      'INSERT INTO inc_comments (id, seq, incident_id, message, author, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      [c.id, seq, c.incidentId, c.message, JSON.stringify(c.author), c.createdTime, c.lastModifiedTime],
     );
   }
 
@@ -918,18 +956,20 @@ export class IncidentStore {
   }
 
   async commentsOf(db: SqlDriver, incidentId: string): Promise<Comment[]> {
-    const rows = await db.all<CommentRow>('SELECT * FROM inc_comments WHERE incident_id = ? ORDER BY created_at, id', [
+    const rows = await db.all<CommentRow>('SELECT * FROM inc_comments WHERE incident_id = ? ORDER BY seq', [
       incidentId,
     ]);
     return rows.map(commentFromRow);
   }
 
   async insertTask(db: SqlDriver, t: Task): Promise<void> {
+    const seq = await this.next(db, 'task');
     await db.run(
-      `INSERT INTO inc_tasks (id, incident_id, title, description, status, assignee, created_by, updated_by,
-        created_at, updated_at, completed_at) VALUES (${marks(11)})`,
+      `INSERT INTO inc_tasks (id, seq, incident_id, title, description, status, assignee, created_by, updated_by,
+        created_at, updated_at, completed_at) VALUES (${marks(12)})`,
       [
         t.id,
+        seq,
         t.incidentId,
         t.title,
         t.description,
@@ -971,9 +1011,7 @@ export class IncidentStore {
   }
 
   async tasksOf(db: SqlDriver, incidentId: string): Promise<Task[]> {
-    const rows = await db.all<TaskRow>('SELECT * FROM inc_tasks WHERE incident_id = ? ORDER BY created_at, id', [
-      incidentId,
-    ]);
+    const rows = await db.all<TaskRow>('SELECT * FROM inc_tasks WHERE incident_id = ? ORDER BY seq', [incidentId]);
     return rows.map(taskFromRow);
   }
 

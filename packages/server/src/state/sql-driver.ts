@@ -33,6 +33,8 @@ export class SqliteDriver implements SqlDriver {
   private readonly db: Database.Database;
   /** The tail of the operation queue. */
   private queue: Promise<unknown> = Promise.resolve();
+  /** Prepared statements by SQL text: preparing costs more than running a small statement. */
+  private readonly statements = new Map<string, Database.Statement>();
 
   constructor(path: string) {
     this.db = new Database(path);
@@ -40,6 +42,17 @@ export class SqliteDriver implements SqlDriver {
     this.db.pragma('synchronous = FULL');
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('busy_timeout = 5000');
+  }
+
+  private prepare(sql: string): Database.Statement {
+    let st = this.statements.get(sql);
+    if (!st) {
+      st = this.db.prepare(sql);
+      // Bounded: repositories use a few hundred distinct statements; generated variants must not grow it forever.
+      if (this.statements.size >= 2000) this.statements.clear();
+      this.statements.set(sql, st);
+    }
+    return st;
   }
 
   private bind(params: readonly Param[]): unknown[] {
@@ -55,11 +68,10 @@ export class SqliteDriver implements SqlDriver {
   private direct(): SqlDriver {
     const tx: SqlDriver = {
       dialect: 'sqlite',
-      all: async <T>(sql: string, params: readonly Param[] = []) =>
-        this.db.prepare(sql).all(...this.bind(params)) as T[],
+      all: async <T>(sql: string, params: readonly Param[] = []) => this.prepare(sql).all(...this.bind(params)) as T[],
       get: async <T>(sql: string, params: readonly Param[] = []) =>
-        this.db.prepare(sql).get(...this.bind(params)) as T | undefined,
-      run: async (sql: string, params: readonly Param[] = []) => this.db.prepare(sql).run(...this.bind(params)).changes,
+        this.prepare(sql).get(...this.bind(params)) as T | undefined,
+      run: async (sql: string, params: readonly Param[] = []) => this.prepare(sql).run(...this.bind(params)).changes,
       // A nested transaction joins the running one.
       transaction: <T>(fn: (t: SqlDriver) => Promise<T>) => fn(tx),
       close: async () => undefined,
@@ -68,15 +80,15 @@ export class SqliteDriver implements SqlDriver {
   }
 
   all<T>(sql: string, params: readonly Param[] = []): Promise<T[]> {
-    return this.enqueue(() => this.db.prepare(sql).all(...this.bind(params)) as T[]);
+    return this.enqueue(() => this.prepare(sql).all(...this.bind(params)) as T[]);
   }
 
   get<T>(sql: string, params: readonly Param[] = []): Promise<T | undefined> {
-    return this.enqueue(() => this.db.prepare(sql).get(...this.bind(params)) as T | undefined);
+    return this.enqueue(() => this.prepare(sql).get(...this.bind(params)) as T | undefined);
   }
 
   run(sql: string, params: readonly Param[] = []): Promise<number> {
-    return this.enqueue(() => this.db.prepare(sql).run(...this.bind(params)).changes);
+    return this.enqueue(() => this.prepare(sql).run(...this.bind(params)).changes);
   }
 
   /** Executes several statements separated by `;` (migrations), inside the queue. */

@@ -93,6 +93,12 @@ class Lowerer {
   private readonly letRefs = new Map<object, Rel>();
   private readonly substitutions = new Map<object, ScalarExpr | Rel>();
   private visualization: Visualization | null = null;
+  /** While lowering scan steps: the step names and the declared columns' defaults (see scanOp). */
+  private scanContext: {
+    readonly steps: ReadonlyMap<string, number>;
+    readonly declared: ReadonlyMap<string, ScalarExpr>;
+    readonly columns: readonly PlanColumn[];
+  } | null = null;
   /** The inputs of the sub-queries being lowered (mv-apply, partition): what a leading operator reads. */
   private readonly implicitInputs: Rel[] = [];
   private nameCounter = 0;
@@ -496,6 +502,8 @@ class Lowerer {
         return this.topNested(op, this.need(input, op));
       case 'Partition':
         return this.partition(op, this.need(input, op));
+      case 'Scan':
+        return this.scanOp(op, this.need(input, op));
       case 'Fork':
       case 'Facet':
         return this.unsupported(op, `The '${operatorKeyword(op)}' operator (it returns several tables)`);
@@ -610,7 +618,10 @@ class Lowerer {
   }
 
   private projection(op: QueryOperator, src: Rel): Rel {
-    const { entries } = this.projectionOf(op);
+    // A column the binder passes through but the input does not have (scan's match id without with_match_id).
+    const entries = this.projectionOf(op).entries.filter(
+      (en) => en.source.kind !== 'input' || src.columns.some((c) => c.name === en.column.name),
+    );
     const frame: Frame = { input: src.columns };
     const exprs = entries.map((en) => this.fromSource(en, frame));
     const columns = entries.map((en) => ({ name: en.column.name, type: en.column.type }));
@@ -912,6 +923,122 @@ class Lowerer {
       output: out.map((c) => ({ side: fromSub.has(c.name) ? 'right' : 'left', name: c.name })),
       columns: out,
     };
+  }
+
+  /**
+   * scan: a state machine over the rows in order (per `partition by` group). The generator computes, per row, which
+   * steps it matched (a recursive query, see generate.ts `$scan`) into a hidden struct; each step with output
+   * contributes the rows it matched, with that step's declared values and match id, in row order.
+   */
+  private scanOp(op: QueryOperator & { kind: 'Scan' }, input: Rel): Rel {
+    let src = input;
+    if (op.orderBy.length) {
+      const keys = op.orderBy.map((o) => {
+        const k = this.sortKey(o, src.columns);
+        return o.direction === null ? { ...k, descending: false, nullsFirst: true } : k;
+      });
+      src = { kind: 'sort', input: src, keys, columns: src.columns };
+    }
+    const bound = this.tableColumns(op);
+    const declaredCols = bound.slice(src.columns.length, src.columns.length + op.declare.length);
+    // Kusto adds the match id column only when `with_match_id` names it (the binder always lists it).
+    const withId = op.params.some((p) => p.name === 'with_match_id');
+    const out = withId ? bound : bound.slice(0, src.columns.length + op.declare.length);
+    const matchCol = withId ? out[src.columns.length + op.declare.length] : undefined;
+    const f: Frame = { input: null };
+    const declared = new Map<string, ScalarExpr>();
+    op.declare.forEach((d, i) => {
+      const c = declaredCols[i] as PlanColumn;
+      declared.set(c.name, d.defaultValue ? this.scalar(d.defaultValue, f) : nullLiteral(c.type));
+    });
+    const steps = new Map(op.steps.map((st, i) => [st.name.name, i + 1] as const));
+    const args: ScalarExpr[] = [];
+    const spec: { steps: PlanValue[]; declared: PlanValue[] } = { steps: [], declared: [] };
+    declaredCols.forEach((c) => {
+      args.push(declared.get(c.name) as ScalarExpr);
+      spec.declared.push({ name: c.name, type: c.type, dflt: args.length });
+    });
+    const saved = this.scanContext;
+    this.scanContext = { steps, declared, columns: [...src.columns, ...declaredCols] };
+    try {
+      for (const st of op.steps) {
+        if (st.output === 'last') this.unsupported(st, "scan steps with 'output=last'");
+        const frame: Frame = { input: src.columns };
+        args.push(this.scalar(st.predicate, frame));
+        const cond = args.length;
+        const assigns: PlanValue[] = [];
+        for (const a of st.assignments) {
+          if (a.kind !== 'NamedExpr' || a.names.length !== 1) return this.unsupported(a, 'This scan assignment');
+          const name = (a.names[0] as { name: string }).name;
+          const d = spec.declared.findIndex((x) => (x as { name: string }).name === name);
+          if (d < 0) return this.unsupported(a, `Assigning '${name}' (only declared columns can be assigned)`);
+          args.push(this.scalar(a.expr, frame));
+          assigns.push([d, args.length]);
+        }
+        spec.steps.push({ name: st.name.name, output: st.output ?? 'all', cond, assigns });
+      }
+    } finally {
+      this.scanContext = saved;
+    }
+    const partition = op.partitionBy.map((p) => this.scalar(p, { input: src.columns }));
+    const stateCol: PlanColumn = { name: this.hiddenName('scan'), type: 'unknown' };
+    const rowCol: PlanColumn = { name: this.hiddenName('row'), type: 'long' };
+    const state: Rel = {
+      kind: 'window',
+      input: src,
+      exprs: [
+        ...src.columns.map(colRef),
+        {
+          kind: 'win',
+          fn: '$scan',
+          args: [{ kind: 'lit', type: 'dynamic', value: spec }, ...args],
+          type: 'dynamic',
+          ...(partition.length ? { partition } : {}),
+        },
+        { kind: 'win', fn: 'row_number', args: [], type: 'long' },
+      ],
+      columns: [...src.columns, stateCol, rowCol],
+    };
+    // The struct holds, per step: matched, match id, then the declared values.
+    const width = 2 + declaredCols.length;
+    const field = (step: number, i: number, type: ColumnType): ScalarExpr => ({
+      kind: 'call',
+      fn: '__tuple_element',
+      args: [colRef(stateCol), long((step - 1) * width + i)],
+      type,
+    });
+    const legs: Rel[] = [];
+    op.steps.forEach((st, i) => {
+      const k = i + 1;
+      if ((st.output ?? 'all') === 'none') return;
+      const matched: Rel = { kind: 'filter', input: state, predicate: field(k, 0, 'bool'), columns: state.columns };
+      const exprs = out.map((c): ScalarExpr => {
+        const d = declaredCols.findIndex((x) => x.name === c.name);
+        if (d >= 0) return field(k, 2 + d, c.type);
+        if (c === matchCol) return field(k, 1, 'long');
+        return colRef(c);
+      });
+      legs.push({
+        kind: 'project',
+        input: matched,
+        exprs: [...exprs, colRef(rowCol), long(k)],
+        columns: [...out, rowCol, { name: '\u0000step', type: 'long' }],
+      });
+    });
+    const all: Rel =
+      legs.length === 1
+        ? (legs[0] as Rel)
+        : unionRel(legs, null, [...out, rowCol, { name: '\u0000step', type: 'long' }]);
+    const ordered: Rel = {
+      kind: 'sort',
+      input: all,
+      keys: [
+        { expr: colRef(rowCol), descending: false, nullsFirst: false },
+        { expr: col('\u0000step', 'long'), descending: false, nullsFirst: false },
+      ],
+      columns: all.columns,
+    };
+    return { kind: 'project', input: ordered, exprs: out.map(colRef), columns: out };
   }
 
   /** `partition by k (sub-query)`: the sub-query per value of k, as one query (see partition.ts). */
@@ -1307,6 +1434,15 @@ class Lowerer {
         };
       }
       case 'Member':
+        if (this.scanContext && e.kind === 'Member' && e.expr.kind === 'Name') {
+          const step = this.scanContext.steps.get(e.expr.name);
+          if (step !== undefined) {
+            const c = this.scanContext.columns.find((x) => x.name === e.member.name);
+            if (!c) return this.unsupported(e, `The scan state column '${e.member.name}'`);
+            return call('__scan_ref', [long(step), str(c.name)], c.type);
+          }
+        }
+        return this.scalarPath(e, frame);
       case 'Index':
         return this.scalarPath(e, frame);
       case 'Call':
@@ -1331,6 +1467,9 @@ class Lowerer {
     switch (sym.kind) {
       case 'column': {
         const c = sym.column;
+        // In a scan step, a declared column by itself is the record's value: its default.
+        const declared = this.scanContext?.declared.get(c.name);
+        if (declared) return declared;
         const side = frame.right?.includes(c) ? 'right' : frame.left?.includes(c) ? 'left' : undefined;
         return side ? { kind: 'col', name: c.name, type: c.type, side } : { kind: 'col', name: c.name, type: c.type };
       }

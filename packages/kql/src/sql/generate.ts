@@ -500,6 +500,21 @@ class Generator {
     if (!exprList.some(hasWindow)) return { src: input, exprs: [...exprList] };
     let src = this.serialize(input);
     let exprs = exprList.map((e) => mapExpr(e, (x) => (x.kind === 'win' ? expandWindow(x) : x)));
+    // scan's state machine runs first (its steps use no row functions): each call becomes a hidden struct column.
+    const scans = new Map<string, string>();
+    const scanOut = (x: ScalarExpr): ScalarExpr => {
+      if (x.kind !== 'win' || x.fn !== '$scan') return mapChildren(x, scanOut);
+      const key = JSON.stringify(x);
+      let name = scans.get(key);
+      if (!name) {
+        const staged = this.scanState(x, src);
+        src = staged.src;
+        name = staged.column;
+        scans.set(key, name);
+      }
+      return { kind: 'col', name: `\u0000${name}`, type: 'unknown' };
+    };
+    exprs = exprs.map(scanOut);
     const spec = (partition: readonly ScalarExpr[] | undefined, s: Source): WindowSpec => ({
       partitionBy: (partition ?? []).map((p) => this.scalar(p, { input: s }).sql),
       orderBy: this.orderBy(src.order ?? []),
@@ -545,6 +560,203 @@ class Generator {
       );
     }
     return { src, exprs };
+  }
+
+  // ───────────────────────────── scan ─────────────────────────────
+
+  /**
+   * scan's state machine (plan: a `$scan` window call, see lower.ts scanOp) as a recursive query over the rows of
+   * each partition in order. Per step k the state holds whether a sequence is at k (A), its match id (I) and the
+   * snapshots its steps matched (V: the columns the steps reference as `s_j.c`); an empty state holds the declared
+   * defaults. For each row, steps are tried from the last to the first, as Kusto does: step k takes the sequence
+   * of step k-1 when its condition holds over that sequence (the sequence advances; step k-1 empties), or else
+   * keeps its own sequence when the condition holds over it; step 1 starts a sequence (a new match id) when empty.
+   * The row's result is a struct: per step, matched, match id and the declared values after its assignments.
+   * Cost: one recursion per row of the largest partition.
+   */
+  private scanState(e: ScalarExpr & { kind: 'win' }, src: Source): { src: Source; column: string } {
+    const specArg = e.args[0];
+    if (specArg?.kind !== 'lit') throw new Error('internal: malformed scan');
+    const spec = specArg.value as unknown as {
+      steps: { name: string; output: string; cond: number; assigns: [number, number][] }[];
+      declared: { name: string; type: ColumnType; dflt: number }[];
+    };
+    const arg = (i: number): ScalarExpr => {
+      const a = e.args[i];
+      if (!a) throw new Error('internal: malformed scan');
+      return a;
+    };
+    const n = spec.steps.length;
+    // The state columns the steps read: `s_j.c` references.
+    const refCols: { name: string; type: ColumnType }[] = [];
+    const collect = (x: ScalarExpr): ScalarExpr => {
+      if (x.kind === 'call' && x.fn === '__scan_ref') {
+        const c = x.args[1];
+        const name = c?.kind === 'lit' ? String(c.value) : '';
+        if (!refCols.some((r) => r.name === name)) refCols.push({ name, type: x.type });
+      }
+      return mapChildren(x, collect);
+    };
+    for (const a of e.args.slice(1)) collect(a);
+    const q = (x: string) => this.q(x);
+    const A = (k: number) => `__sA${k}`;
+    const I = (k: number) => `__sI${k}`;
+    const V = (k: number, j: number, c: number) => `__sV${k}_${j}_${c}`;
+    const E = (k: number) => `__sE${k}`;
+    const M = (k: number) => `__sM${k}`;
+    const D = (k: number, d: number) => `__sD${k}_${d}`;
+    const F = (k: number, kind: 'a' | 's') => `__sF${k}${kind}`;
+    const declaredIndex = (name: string) => spec.declared.findIndex((d) => d.name === name);
+    const dflt = (d: number) => this.scalar(arg((spec.declared[d] as { dflt: number }).dflt), { input: null });
+    // The value a state column takes when empty: the declared default, or null for an input column.
+    const emptyValue = (c: number): string => {
+      const r = refCols[c] as { name: string; type: ColumnType };
+      const d = declaredIndex(r.name);
+      return this.cast(d >= 0 ? dflt(d).sql : this.d.nullOf(r.type), r.type);
+    };
+    // Compiles a step expression reading step states through `state(j)` (the V columns of step j's snapshot).
+    const compile = (x: ScalarExpr, state: (j: number) => number | null): string => {
+      const names = new Map(src.sqlNames);
+      const rewrite = (y: ScalarExpr): ScalarExpr => {
+        if (y.kind === 'call' && y.fn === '__scan_ref') {
+          const j = Number((y.args[0] as { value: unknown }).value);
+          const c = refCols.findIndex((r) => r.name === String((y.args[1] as { value: unknown }).value));
+          const k = state(j);
+          if (k === null) throw new SqlUnsupported('a scan step reading a later step');
+          const name = `\u0001${V(k, j, c)}`;
+          names.set(name, V(k, j, c));
+          return { kind: 'col', name, type: y.type };
+        }
+        return mapChildren(y, rewrite);
+      };
+      const rewritten = rewrite(x);
+      const frame: Source = { ...src, name: 'x', sqlNames: names };
+      return this.scalar(rewritten, { input: frame }).sql;
+    };
+    // A snapshot value when step k matches: the row's column, or the declared column after k's assignments.
+    const snapshot = (k: number, c: number, state: (j: number) => number | null): string => {
+      const r = refCols[c] as { name: string; type: ColumnType };
+      const d = declaredIndex(r.name);
+      if (d < 0) return this.col(src, r.name);
+      return declaredAfter(k, d, state);
+    };
+    const declaredAfter = (k: number, d: number, state: (j: number) => number | null): string => {
+      const step = spec.steps[k - 1] as { assigns: [number, number][] };
+      const assign = step.assigns.find(([x]) => x === d);
+      const t = (spec.declared[d] as { type: ColumnType }).type;
+      return this.cast(assign ? compile(arg(assign[1]), state) : dflt(d).sql, t);
+    };
+    const stateCols: { name: string; init: string }[] = [];
+    for (let k = 1; k <= n; k++) {
+      stateCols.push({ name: A(k), init: 'FALSE' }, { name: I(k), init: 'CAST(NULL AS BIGINT)' });
+      for (let j = 1; j <= k; j++)
+        refCols.forEach((_r, c) => stateCols.push({ name: V(k, j, c), init: emptyValue(c) }));
+    }
+    stateCols.push({ name: '__sN', init: 'CAST(0 AS BIGINT)' });
+    const outCols: { name: string; init: string }[] = [];
+    for (let k = 1; k <= n; k++) {
+      outCols.push({ name: E(k), init: 'FALSE' }, { name: M(k), init: 'CAST(NULL AS BIGINT)' });
+      spec.declared.forEach((d, i) => outCols.push({ name: D(k, i), init: this.cast(this.d.nullOf(d.type), d.type) }));
+      outCols.push({ name: F(k, 'a'), init: 'FALSE' }, { name: F(k, 's'), init: 'FALSE' });
+    }
+    // The rows, numbered within their partition.
+    const partition = (e.partition ?? []).map((p) => this.scalar(p, { input: src }).sql);
+    const pk = partition.length
+      ? partition.length === 1
+        ? (partition[0] as string)
+        : `[${partition.join(', ')}]`
+      : '0';
+    const rows = this.cte(
+      `SELECT *, ${pk} AS "__spk", row_number() OVER (${partition.length ? `PARTITION BY ${partition.join(', ')} ` : ''}ORDER BY ${this.orderBy(src.order ?? [])}) AS "__srn" FROM ${q(src.name)}`,
+      src.columns,
+      src.sqlNames,
+      src.order,
+      src.carried,
+    );
+    const all = [...stateCols, ...outCols];
+    const recName = `q${this.counter++}`;
+    const anchor = `SELECT DISTINCT "__spk", CAST(0 AS BIGINT) AS "__srn", ${all.map((c) => `${c.init} AS ${q(c.name)}`).join(', ')} FROM ${q(rows.name)}`;
+    // The recursive step: one nested SELECT per update, each replacing the columns it computes.
+    let level = `SELECT ${all.map((c) => `p.${q(c.name)}`).join(', ')}, r.* FROM ${q(recName)} AS p JOIN ${q(rows.name)} AS r ON r."__spk" IS NOT DISTINCT FROM p."__spk" AND r."__srn" = p."__srn" + 1`;
+    const replace = (updates: [string, string][]) => {
+      level = `SELECT * REPLACE (${updates.map(([c, v]) => `${v} AS ${q(c)}`).join(', ')}) FROM (${level}) AS x`;
+    };
+    for (let k = n; k >= 1; k--) {
+      const step = spec.steps[k - 1] as { cond: number; output: string };
+      const cond = arg(step.cond);
+      const own = (j: number) => (j <= k ? k : null);
+      if (k >= 2) {
+        const prev = (j: number) => (j <= k - 1 ? k - 1 : j === k ? k : null);
+        replace([
+          [F(k, 'a'), `(${A(k - 1)} AND COALESCE(${compile(cond, prev)}, FALSE))`],
+          [F(k, 's'), `(${A(k)} AND COALESCE(${compile(cond, own)}, FALSE))`],
+        ]);
+        replace([[F(k, 's'), `(${F(k, 's')} AND NOT ${F(k, 'a')})`]]);
+        const upd: [string, string][] = [
+          [A(k), `(${A(k)} OR ${F(k, 'a')})`],
+          [I(k), `CASE WHEN ${F(k, 'a')} THEN ${I(k - 1)} ELSE ${I(k)} END`],
+          [A(k - 1), `(${A(k - 1)} AND NOT ${F(k, 'a')})`],
+        ];
+        refCols.forEach((_r, c) => {
+          for (let j = 1; j < k; j++) {
+            upd.push([V(k, j, c), `CASE WHEN ${F(k, 'a')} THEN ${V(k - 1, j, c)} ELSE ${V(k, j, c)} END`]);
+            upd.push([V(k - 1, j, c), `CASE WHEN ${F(k, 'a')} THEN ${emptyValue(c)} ELSE ${V(k - 1, j, c)} END`]);
+          }
+          upd.push([
+            V(k, k, c),
+            `CASE WHEN ${F(k, 'a')} THEN ${snapshot(k, c, prev)} WHEN ${F(k, 's')} THEN ${snapshot(k, c, own)} ELSE ${V(k, k, c)} END`,
+          ]);
+        });
+        upd.push([E(k), `(${F(k, 'a')} OR ${F(k, 's')})${step.output === 'none' ? ' AND FALSE' : ''}`]);
+        upd.push([M(k), `CASE WHEN ${F(k, 'a')} THEN ${I(k - 1)} ELSE ${I(k)} END`]);
+        spec.declared.forEach((_d, i) => {
+          upd.push([
+            D(k, i),
+            `CASE WHEN ${F(k, 'a')} THEN ${declaredAfter(k, i, prev)} ELSE ${declaredAfter(k, i, own)} END`,
+          ]);
+        });
+        replace(upd);
+      } else {
+        replace([[F(1, 's'), `COALESCE(${compile(cond, own)}, FALSE)`]]);
+        const upd: [string, string][] = [
+          [A(1), `(${A(1)} OR ${F(1, 's')})`],
+          [I(1), `CASE WHEN ${F(1, 's')} AND NOT ${A(1)} THEN "__sN" ELSE ${I(1)} END`],
+          ['__sN', `"__sN" + CASE WHEN ${F(1, 's')} AND NOT ${A(1)} THEN 1 ELSE 0 END`],
+          [E(1), `${F(1, 's')}${step.output === 'none' ? ' AND FALSE' : ''}`],
+          [M(1), `CASE WHEN ${F(1, 's')} AND NOT ${A(1)} THEN "__sN" ELSE ${I(1)} END`],
+        ];
+        refCols.forEach((_r, c) => {
+          upd.push([V(1, 1, c), `CASE WHEN ${F(1, 's')} THEN ${snapshot(1, c, own)} ELSE ${V(1, 1, c)} END`]);
+        });
+        spec.declared.forEach((_d, i) => upd.push([D(1, i), declaredAfter(1, i, own)]));
+        replace(upd);
+      }
+    }
+    const recursive = `SELECT "__spk", "__srn", ${all.map((c) => q(c.name)).join(', ')} FROM (${level})`;
+    this.recursive = true;
+    this.ctes.push(`${q(recName)} AS (
+  ${anchor}
+  UNION ALL
+  ${recursive}
+)`);
+    // The struct per row: for each step, matched, match id, then the declared values.
+    const fields: [string, string][] = [];
+    for (let k = 1; k <= n; k++) {
+      fields.push([`e${k}`, `s.${q(E(k))}`], [`m${k}`, `s.${q(M(k))}`]);
+      spec.declared.forEach((_d, i) => fields.push([`d${k}_${i}`, `s.${q(D(k, i))}`]));
+    }
+    const column = this.hidden('scan');
+    const names = new Map(src.sqlNames);
+    names.set(`\u0000${column}`, column);
+    const cols = [...src.columns.map((c) => `r.${this.col(src, c.name)}`), ...this.carry(src).map((c) => `r.${c}`)];
+    const joined = this.cte(
+      `SELECT ${[...cols, `${this.d.relational.struct(fields)} AS ${q(column)}`].join(', ')} FROM ${q(rows.name)} AS r JOIN ${q(recName)} AS s ON s."__spk" IS NOT DISTINCT FROM r."__spk" AND s."__srn" = r."__srn"`,
+      src.columns,
+      names,
+      src.order,
+      src.carried,
+    );
+    return { src: joined, column };
   }
 
   // ───────────────────────────── aggregation ─────────────────────────────

@@ -649,14 +649,17 @@ class Generator {
     const stateCols: { name: string; init: string }[] = [];
     for (let k = 1; k <= n; k++) {
       stateCols.push({ name: A(k), init: 'FALSE' }, { name: I(k), init: 'CAST(NULL AS BIGINT)' });
-      for (let j = 1; j <= k; j++)
-        refCols.forEach((_r, c) => stateCols.push({ name: V(k, j, c), init: emptyValue(c) }));
+      for (let j = 1; j <= k; j++) {
+        for (let c = 0; c < refCols.length; c++) stateCols.push({ name: V(k, j, c), init: emptyValue(c) });
+      }
     }
     stateCols.push({ name: '__sN', init: 'CAST(0 AS BIGINT)' });
     const outCols: { name: string; init: string }[] = [];
     for (let k = 1; k <= n; k++) {
       outCols.push({ name: E(k), init: 'FALSE' }, { name: M(k), init: 'CAST(NULL AS BIGINT)' });
-      spec.declared.forEach((d, i) => outCols.push({ name: D(k, i), init: this.cast(this.d.nullOf(d.type), d.type) }));
+      spec.declared.forEach((d, i) => {
+        outCols.push({ name: D(k, i), init: this.cast(this.d.nullOf(d.type), d.type) });
+      });
       outCols.push({ name: F(k, 'a'), init: 'FALSE' }, { name: F(k, 's'), init: 'FALSE' });
     }
     // The rows, numbered within their partition.
@@ -728,7 +731,9 @@ class Generator {
         refCols.forEach((_r, c) => {
           upd.push([V(1, 1, c), `CASE WHEN ${F(1, 's')} THEN ${snapshot(1, c, own)} ELSE ${V(1, 1, c)} END`]);
         });
-        spec.declared.forEach((_d, i) => upd.push([D(1, i), declaredAfter(1, i, own)]));
+        spec.declared.forEach((_d, i) => {
+          upd.push([D(1, i), declaredAfter(1, i, own)]);
+        });
         replace(upd);
       }
     }
@@ -743,7 +748,7 @@ class Generator {
     const fields: [string, string][] = [];
     for (let k = 1; k <= n; k++) {
       fields.push([`e${k}`, `s.${q(E(k))}`], [`m${k}`, `s.${q(M(k))}`]);
-      spec.declared.forEach((_d, i) => fields.push([`d${k}_${i}`, `s.${q(D(k, i))}`]));
+      for (let i = 0; i < spec.declared.length; i++) fields.push([`d${k}_${i}`, `s.${q(D(k, i))}`]);
     }
     const column = this.hidden('scan');
     const names = new Map(src.sqlNames);

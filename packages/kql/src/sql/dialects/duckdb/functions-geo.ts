@@ -7,9 +7,11 @@ import type { Template } from '../../dialect.js';
 import { GEO_H3_FUNCTIONS } from './functions-geo-h3.js';
 import { GEO_POINT_FUNCTIONS } from './functions-geo-points.js';
 import { GEO_S2_FUNCTIONS } from './functions-geo-s2.js';
+import { GEO_SHAPE_FUNCTIONS } from './functions-geo-shapes.js';
 
 export const GEO_FUNCTIONS: Readonly<Record<string, Template>> = {
   ...GEO_POINT_FUNCTIONS,
   ...GEO_S2_FUNCTIONS,
   ...GEO_H3_FUNCTIONS,
+  ...GEO_SHAPE_FUNCTIONS,
 };

@@ -183,6 +183,64 @@ function expandWindow(e: ScalarExpr & { kind: 'win' }): ScalarExpr {
       const p = restarted(a1);
       return prim('$running_max', [prim('$run_start', a0 ? [a0] : [], 'long', p)], 'long', p);
     }
+    case 'row_window_session': {
+      // A one-step scan: a session starts at the first row, on restart, or when the value is too far from the
+      // session's first value or from the previous row's; the result is the session's first value.
+      const [x, maxFirst, maxNeighbor, restart] = e.args;
+      if (!x || !maxFirst || !maxNeighbor) return e;
+      const t = x.type;
+      const gap: ColumnType = t === 'datetime' ? 'timespan' : t;
+      const ref = (c: string): ScalarExpr => ({
+        kind: 'call',
+        fn: '__scan_ref',
+        args: [lit('long', '1'), lit('string', c)],
+        type: t,
+      });
+      const or = (a: ScalarExpr, b: ScalarExpr): ScalarExpr => ({ kind: 'op', op: 'Or', args: [a, b], type: 'bool' });
+      const farFrom = (c: string, limit: ScalarExpr): ScalarExpr => ({
+        kind: 'op',
+        op: 'GreaterThan',
+        args: [{ kind: 'op', op: 'Subtract', args: [x, ref(c)], type: gap }, limit],
+        type: 'bool',
+      });
+      let fresh = or(
+        or({ kind: 'call', fn: 'isnull', args: [ref('start')], type: 'bool' }, farFrom('start', maxFirst)),
+        farFrom('last', maxNeighbor),
+      );
+      if (!isFalse(restart)) fresh = or(fresh, restart as ScalarExpr);
+      const scan: ScalarExpr = {
+        kind: 'win',
+        fn: '$scan',
+        args: [
+          lit('dynamic', {
+            steps: [
+              {
+                name: 's',
+                output: 'all',
+                cond: 3,
+                assigns: [
+                  [0, 4],
+                  [1, 5],
+                ],
+              },
+            ],
+            declared: [
+              { name: 'start', type: t, dflt: 1 },
+              { name: 'last', type: t, dflt: 2 },
+            ],
+          }),
+          { kind: 'lit', type: t === 'unknown' ? 'dynamic' : t, value: null },
+          { kind: 'lit', type: t === 'unknown' ? 'dynamic' : t, value: null },
+          lit('bool', true),
+          { kind: 'call', fn: 'iff', args: [fresh, x, ref('start')], type: t },
+          x,
+        ],
+        type: 'unknown',
+        ...(base.length ? { partition: base } : {}),
+      };
+      // The scan's struct: matched, match id, start, last.
+      return { kind: 'call', fn: '__tuple_element', args: [scan, lit('long', '2')], type: e.type };
+    }
     default:
       void a2;
       return e;
@@ -500,21 +558,7 @@ class Generator {
     if (!exprList.some(hasWindow)) return { src: input, exprs: [...exprList] };
     let src = this.serialize(input);
     let exprs = exprList.map((e) => mapExpr(e, (x) => (x.kind === 'win' ? expandWindow(x) : x)));
-    // scan's state machine runs first (its steps use no row functions): each call becomes a hidden struct column.
     const scans = new Map<string, string>();
-    const scanOut = (x: ScalarExpr): ScalarExpr => {
-      if (x.kind !== 'win' || x.fn !== '$scan') return mapChildren(x, scanOut);
-      const key = JSON.stringify(x);
-      let name = scans.get(key);
-      if (!name) {
-        const staged = this.scanState(x, src);
-        src = staged.src;
-        name = staged.column;
-        scans.set(key, name);
-      }
-      return { kind: 'col', name: `\u0000${name}`, type: 'unknown' };
-    };
-    exprs = exprs.map(scanOut);
     const spec = (partition: readonly ScalarExpr[] | undefined, s: Source): WindowSpec => ({
       partitionBy: (partition ?? []).map((p) => this.scalar(p, { input: s }).sql),
       orderBy: this.orderBy(src.order ?? []),
@@ -526,6 +570,18 @@ class Generator {
       const replace = (x: ScalarExpr): ScalarExpr => {
         if (x.kind !== 'win' || x.args.some(hasWindow) || (x.partition ?? []).some(hasWindow)) {
           return mapChildren(x, replace);
+        }
+        if (x.fn === '$scan') {
+          // scan's state machine: a recursive query joined to the rows, its struct a hidden column.
+          const key = JSON.stringify(x);
+          let name = scans.get(key);
+          if (!name) {
+            const staged = this.scanState(x, src);
+            src = staged.src;
+            name = staged.column;
+            scans.set(key, name);
+          }
+          return { kind: 'col', name: `\u0000${name}`, type: 'unknown' };
         }
         {
           const key = JSON.stringify(x);
@@ -545,6 +601,7 @@ class Generator {
         }
       };
       exprs = exprs.map(replace);
+      if (found.size === 0) continue;
       const names = new Map(src.sqlNames);
       const extra: string[] = [];
       for (const f of found.values()) {

@@ -15,7 +15,16 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { args, loadOptions, ms, openStack, quantile, writeBatches } from './common.mjs';
 
-const opt = args({ seconds: 60, rate: 20000, batchMs: 200, rules: 50, warmup: 5, nrtConcurrency: 2, out: '' });
+const opt = args({
+  seconds: 60,
+  rate: 20000,
+  batchMs: 200,
+  rules: 50,
+  warmup: 5,
+  nrtConcurrency: 2,
+  combine: 'no',
+  out: '',
+});
 const batchRows = Math.round((opt.rate * opt.batchMs) / 1000);
 const dir = await mkdtemp(join(tmpdir(), 'vigil-bench-nrt-'));
 const log = (m) => process.stderr.write(`${m}\n`);
@@ -67,7 +76,9 @@ try {
     rows: batchRows,
     marker: (k) => `vigilmark${k % opt.rules}`,
   });
-  const stack = await openStack(join(dir, 'ws'), { service: { nrtConcurrency: opt.nrtConcurrency } });
+  const stack = await openStack(join(dir, 'ws'), {
+    service: { nrtConcurrency: opt.nrtConcurrency, combineNrt: opt.combine === 'yes' },
+  });
   const { service, tracker, engine, defs } = stack;
   await engine.ensureTable(defs.find((d) => d.name === 'DeviceProcessEvents'));
   for (let i = 0; i < opt.rules; i++) {
@@ -87,7 +98,6 @@ try {
   const answered = new Map(); // rule id → [answer times]
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
-  let sent = 0;
   let loaded = 0;
   let outstanding = 0;
   let refused = 0;
@@ -105,7 +115,6 @@ try {
     const batch = batches[k % batches.length];
     const ruleId = `00000000-0000-4000-8000-${String(k % opt.rules).padStart(12, '0')}`;
     outstanding++;
-    sent += batch.rows;
     const warm = performance.now() - t0 >= opt.warmup * 1000;
     loads.push(
       tracker.loadFile(engine, 'DeviceProcessEvents', batch.path, loadOptions(batch)).then((report) => {
@@ -166,6 +175,7 @@ try {
     date: new Date().toISOString(),
     machine: { cores: cpus().length, loadavg: (await import('node:os')).loadavg() },
     rules: opt.rules,
+    combinedNrtQueries: opt.combine === 'yes',
     targetRowsPerSecond: opt.rate,
     achievedRowsPerSecond: Math.round(loaded / wall),
     batches: loads.length,

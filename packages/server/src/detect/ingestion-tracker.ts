@@ -5,6 +5,11 @@
  * batch's ingestion time when its load starts (inside the load, after the writer lock), so a load that began at
  * `t` gets a stamp >= `t`: the watermark is min(now, the start of the oldest load in flight).
  *
+ * A tighter bound: the engine stamps while holding its single writer lock, so a load still in flight gets a stamp
+ * above the stamp of every load that has committed (that load held the lock first). Loads queued behind a running
+ * one therefore do not hold the watermark back by their whole wait: it is min(now, max(start of the oldest load in
+ * flight, the latest committed stamp)).
+ *
  * Writers tell the tracker about their loads either by loading through `tracker.wrap(engine)` (the wrapped
  * `loadFile` does it) or with `begin()` / `committed()` / `aborted()` around their own load path. A load that goes
  * around the tracker could commit rows below the watermark; `settleMs` gives such writers a safety margin.
@@ -29,6 +34,8 @@ export interface LoadTicket {
 
 export class IngestionTracker {
   private readonly inflight = new Set<LoadTicket>();
+  /** The latest ingestion time stamped on a committed batch (ms). */
+  private lastStampMs = Number.NEGATIVE_INFINITY;
   private readonly listeners = new Set<BatchListener>();
 
   constructor(
@@ -53,6 +60,8 @@ export class IngestionTracker {
   /** Call after the engine committed the batch: releases the watermark and notifies listeners. */
   committed(ticket: LoadTicket, commit: BatchCommit): void {
     this.inflight.delete(ticket);
+    const stamp = Date.parse(commit.ingestionTime);
+    if (Number.isFinite(stamp)) this.lastStampMs = Math.max(this.lastStampMs, stamp);
     this.batchCommitted(commit);
   }
 
@@ -80,7 +89,7 @@ export class IngestionTracker {
   /** No row committed later can have an ingestion time below this (ms). */
   watermarkMs(): number {
     let w = this.now() - (this.options.settleMs ?? 0);
-    for (const t of this.inflight) w = Math.min(w, t.startedMs);
+    for (const t of this.inflight) w = Math.min(w, Math.max(t.startedMs, this.lastStampMs));
     return w;
   }
 

@@ -72,6 +72,12 @@ export interface DetectionServiceOptions {
   readonly missingTimeGenerated?: 'error' | 'warning';
   /** Attempts per window before a failing run is recorded as failed and the ledger moves on (default 3). */
   readonly maxAttempts?: number;
+  /**
+   * Evaluate the NRT rules of a batch that share a window in one combined query (default false). Measured on
+   * DuckDB: 50 rules over an 8,000-row window cost the same CPU combined as one by one (~12 ms a rule), and a
+   * failure in one rule would then cost the whole round, so it is off unless an engine makes it pay.
+   */
+  readonly combineNrt?: boolean;
   /** The shortest rule frequency accepted at import (default 5 minutes; tests use seconds). */
   readonly minFrequencyMs?: number;
   /** Rule runs kept in the state store (default 30 days). */
@@ -502,11 +508,15 @@ export class DetectionService {
         if (g) g.push(r);
         else groups.set(r.head, [r]);
       }
-      await Promise.all(
-        [...groups].map(([head, list]) =>
-          this.nrtSlots.run(() => this.runNrtGroup(list, { startMs: head, endMs: end, queryStartMs: head })),
-        ),
-      );
+      const jobs: Promise<void>[] = [];
+      for (const [head, list] of groups) {
+        const window = { startMs: head, endMs: end, queryStartMs: head };
+        // Combined: one query for the group; otherwise each rule takes its own slot, so rules run in parallel.
+        for (const part of this.options.combineNrt ? [list] : list.map((r) => [r])) {
+          jobs.push(this.nrtSlots.run(() => this.runNrtGroup(part, window)));
+        }
+      }
+      await Promise.all(jobs);
       for (const id of deferred) this.nrtPending.add(id);
       if (deferred.length > 0 && groups.size === 0) break;
     }
@@ -519,7 +529,7 @@ export class DetectionService {
         (r) =>
           !(r.stored.definition.suppressionEnabled && r.suppressedUntil !== null && window.endMs <= r.suppressedUntil),
       );
-      const combinable = live.flatMap((r) => {
+      const combinable = (this.options.combineNrt ? live : []).flatMap((r) => {
         const columns = this.combinableColumns(r);
         return columns ? [{ rule: r.stored.definition, columns, tables: r.stored.tables }] : [];
       });

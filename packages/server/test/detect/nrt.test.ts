@@ -144,7 +144,7 @@ describe('NRT rules', () => {
         return typeof v === 'function' ? (v as (...x: unknown[]) => unknown).bind(target) : v;
       },
     });
-    const svc = await h.restart({ engine: counting });
+    const svc = await h.restart({ engine: counting, combineNrt: true });
     const alerts: DetectionAlert[] = [];
     svc.onAlertCreated((a) => {
       alerts.push(a);

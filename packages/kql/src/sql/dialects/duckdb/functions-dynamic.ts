@@ -58,7 +58,9 @@ export function isSimple(sql: string): boolean {
     /^(?:"(?:[^"]|"")*"|[A-Za-z_][A-Za-z0-9_]*)(?:\.(?:"(?:[^"]|"")*"|[A-Za-z_][A-Za-z0-9_]*))*$/.test(sql) ||
     /^-?\d+(?:\.\d+)?$/.test(sql) ||
     /^'(?:[^']|'')*'$/.test(sql) ||
-    /^(?:CAST\()?(?:-?\d+(?:\.\d+)?|'(?:[^']|'')*'|NULL|TRUE|FALSE|true|false)(?: AS [A-Z]+(?:\(\d+,\d+\))?\))?$/.test(sql)
+    /^(?:CAST\()?(?:-?\d+(?:\.\d+)?|'(?:[^']|'')*'|NULL|TRUE|FALSE|true|false)(?: AS [A-Z]+(?:\(\d+,\d+\))?\))?$/.test(
+      sql,
+    )
   );
 }
 
@@ -622,34 +624,39 @@ const rangeFn: Template = (args, ctx) => {
   const stop = arg(args, 1, ctx);
   const step = args[2];
   const i = names.fresh();
+  // The number of elements (capped), from DOUBLE bounds; null for a zero, null or non-finite step or bound.
   const count = (s: string, e: string, st: string) =>
-    `(CASE WHEN ${st} IS NULL OR ${st} = 0 OR ${s} IS NULL OR ${e} IS NULL THEN NULL WHEN (${e} - ${s}) / ${st} < 0 THEN 0 ELSE least(CAST(floor((${e} - ${s}) / ${st}) AS HUGEINT) + 1, ${MAX_ARRAY}) END)`;
+    `(CASE WHEN ${st} IS NULL OR ${st} = 0 OR ${s} IS NULL OR ${e} IS NULL OR NOT isfinite(${s}) OR NOT isfinite(${e}) OR NOT isfinite(${st}) THEN NULL WHEN (${e} - ${s}) / ${st} < 0 THEN 0 ELSE CAST(least(floor((${e} - ${s}) / ${st}) + 1, ${MAX_ARRAY}) AS BIGINT) END)`;
+  const asDouble = (x: string) => `CAST(${x} AS DOUBLE)`;
   if (start.type === 'datetime' || start.type === 'timespan') {
     const tick = (a: SqlArg) =>
       a.type === 'datetime' ? `(epoch_us(${a.sql}) * 10)` : a.type === 'timespan' ? a.sql : `CAST(${a.sql} AS BIGINT)`;
     const st = step ? tick(step) : '36000000000';
-    return bindAll(names, [tick(start), tick(stop), st], ([s, e, k]) => {
-      const value = `${s} + ${i} * ${k}`;
-      const el =
-        start.type === 'datetime'
-          ? `to_json(strftime(make_timestamp((${value}) // 10), '%Y-%m-%dT%H:%M:%S.%f') || '0Z')`
-          : `to_json(${timespanText(value)})`;
-      return toArray(
-        `CASE WHEN ${count(`CAST(${s} AS DOUBLE)`, `CAST(${e} AS DOUBLE)`, `CAST(${k} AS DOUBLE)`)} IS NULL THEN NULL ELSE list_transform(range(CAST(${count(`CAST(${s} AS DOUBLE)`, `CAST(${e} AS DOUBLE)`, `CAST(${k} AS DOUBLE)`)} AS BIGINT)), ${i} -> ${el}) END`,
-      );
-    });
+    return bindAll(names, [tick(start), tick(stop), st], ([s, e, k]) =>
+      bind(names, count(asDouble(s), asDouble(e), asDouble(k)), (n) => {
+        const value = `${s} + ${i} * ${k}`;
+        const text =
+          start.type === 'datetime'
+            ? `strftime(make_timestamp((${value}) // 10), '%Y-%m-%dT%H:%M:%S.%f') || '0Z'`
+            : timespanText(value);
+        return `(CASE WHEN ${n} IS NULL THEN NULL ELSE CAST(to_json(list_transform(range(${n}), ${i} -> ${text})) AS JSON) END)`;
+      }),
+    );
   }
+  // Numbers: one list built and converted at once (no per-element JSON), reals keep their fraction (`1.0`).
   const isReal = [start, stop, step].some((a) => a && (a.type === 'real' || a.type === 'decimal'));
   const num = (a: SqlArg) => (isReal ? `CAST(${a.sql} AS DOUBLE)` : `CAST(${a.sql} AS BIGINT)`);
-  return bindAll(names, [num(start), num(stop), step ? num(step) : isReal ? '1.0' : '1'], ([s, e, k]) => {
-    const n = count(`CAST(${s} AS DOUBLE)`, `CAST(${e} AS DOUBLE)`, `CAST(${k} AS DOUBLE)`);
-    const el = isReal ? doubleJson(`${s} + ${i} * ${k}`) : `to_json(${s} + ${i} * ${k})`;
-    return bind(names, n, (cnt) =>
-      toArray(
-        `CASE WHEN ${cnt} IS NULL THEN NULL ELSE list_transform(range(CAST(${cnt} AS BIGINT)), ${i} -> ${el}) END`,
-      ),
-    );
-  });
+  // Longs count exactly (HUGEINT): DOUBLE bounds near 2^63 would collapse.
+  const longCount = (s: string, e: string, k: string) =>
+    `(CASE WHEN ${k} IS NULL OR ${k} = 0 OR ${s} IS NULL OR ${e} IS NULL THEN NULL WHEN (CAST(${e} AS HUGEINT) - ${s}) * sign(${k}) < 0 THEN 0 ELSE CAST(least((CAST(${e} AS HUGEINT) - ${s}) // ${k} + 1, ${MAX_ARRAY}) AS BIGINT) END)`;
+  return bindAll(names, [num(start), num(stop), step ? num(step) : isReal ? '1.0' : '1'], ([s, e, k]) =>
+    bind(names, isReal ? count(s, e, k) : longCount(s, e, k), (n) => {
+      const list = isReal
+        ? `list_transform(range(${n}), ${i} -> ${s} + ${i} * ${k})`
+        : `generate_series(${s}, CAST(CAST(${s} AS HUGEINT) + (${n} - 1) * ${k} AS BIGINT), ${k})`;
+      return `(CASE WHEN ${n} IS NULL THEN NULL WHEN ${n} = 0 THEN '[]'::JSON ELSE CAST(to_json(${list}) AS JSON) END)`;
+    }),
+  );
 };
 
 // ───────────────────────────── property bags ─────────────────────────────

@@ -50,13 +50,12 @@ describe('arithmetic', () => {
 });
 
 describe('comparisons and null', () => {
-  it('null == x is false, null != x is true', async () => {
-    expect(await k.row('print int(null) == 1, int(null) != 1, int(null) < 1, 1 == 1.0')).toEqual([
-      false,
-      true,
-      false,
-      true,
-    ]);
+  it('null == x is false and null != x true; null == null is null; ordering comparisons propagate null (documented)', async () => {
+    expect(
+      await k.row('print int(null) == 1, int(null) != 1, int(null) == int(null), int(null) < 1, 1 == 1.0'),
+    ).toEqual([false, true, null, null, true]);
+    // not(null > 0) is null, so the row is filtered out (recorded Kusto result: 0 rows).
+    expect(await k.rows('datatable(i:int)[1, 2, 3] | extend x = int(null) | where not(x > 0) | count')).toEqual([[0]]);
   });
 
   it('between works for numbers, datetimes (with a timespan upper bound) and dynamic values', async () => {

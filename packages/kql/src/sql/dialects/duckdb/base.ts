@@ -99,6 +99,8 @@ function isSimple(sql: string): boolean {
   );
 }
 
+const HAS_SELECT = /\bSELECT\b/i;
+
 function hashName(s: string): string {
   let h = 2166136261;
   for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
@@ -110,10 +112,13 @@ function hashName(s: string): string {
  * bound once with a one-element lambda. Repeating a non-trivial argument would grow nested calls exponentially.
  */
 export function withValue(sql: string, body: (v: string) => string): string {
-  // DuckDB rejects subqueries inside lambdas: a value holding one (toscalar) is repeated instead.
-  if (isSimple(sql) || /\bSELECT\b/i.test(sql)) return body(sql);
+  // DuckDB rejects subqueries inside lambdas: a value holding one (toscalar), or a body that would hold one, is
+  // repeated instead.
+  if (isSimple(sql) || HAS_SELECT.test(sql)) return body(sql);
   const name = `__v${hashName(sql)}`;
-  return `(list_transform([${sql}], lambda ${name}: ${body(name)}))[1]`;
+  const inLambda = body(name);
+  if (HAS_SELECT.test(inLambda)) return body(sql);
+  return `(list_transform([${sql}], lambda ${name}: ${inLambda}))[1]`;
 }
 
 /** `withValue` for several values at once. */

@@ -196,8 +196,17 @@ type Token = { kind: 'lit'; text: string } | { kind: 'spec'; ch: string; n: numb
 /** The only literal characters Kusto accepts between format specifiers (anything else rejects the query). */
 const DELIMITERS = ' /-:,._[]';
 
+/** The longest specifier of a letter that fits in `n` repeats: y has 1, 2 and 4; f/F up to 7; others 1 and 2. */
+function longestSpec(c: string, n: number, timespan: boolean): number {
+  if (c === 'f' || c === 'F') return Math.min(n, 7);
+  if (c === 'y') return n >= 4 ? 4 : n >= 2 ? 2 : 1;
+  // Timespan days pad to up to 8 digits (`ddd` is 029).
+  if (c === 'd' && timespan) return Math.min(n, 8);
+  return Math.min(n, 2);
+}
+
 /** Splits a .NET-style custom format into runs of one specifier letter and delimiters; null at a bad character. */
-function tokenize(format: string, letters: string): Token[] | { bad: string } {
+function tokenize(format: string, letters: string, timespan = false): Token[] | { bad: string } {
   const out: Token[] = [];
   let i = 0;
   while (i < format.length) {
@@ -205,7 +214,12 @@ function tokenize(format: string, letters: string): Token[] | { bad: string } {
     if (letters.includes(c)) {
       let n = 1;
       while (format[i + n] === c) n++;
-      out.push({ kind: 'spec', ch: c, n });
+      // A run longer than the longest specifier of its letter repeats it (Kusto prints 'dddd' as 'dd' twice).
+      for (let left = n; left > 0; ) {
+        const take = longestSpec(c, left, timespan);
+        out.push({ kind: 'spec', ch: c, n: take });
+        left -= take;
+      }
       i += n;
     } else if (DELIMITERS.includes(c)) {
       out.push({ kind: 'lit', text: c });
@@ -326,7 +340,7 @@ const formatTimespan: Template = (args, ctx) => {
   const ts = arg(args, 0, ctx);
   const format = literalString(arg(args, 1, ctx));
   if (format === null) return ctx.unsupported('format_timespan() with a computed format');
-  const tokens = tokenize(format, 'dfFhHms');
+  const tokens = tokenize(format, 'dfFhHms', true);
   if (!Array.isArray(tokens))
     return ctx.unsupported(`format_timespan() format character '${tokens.bad}' (Kusto rejects it)`);
   return withValue(ts.sql, (v) => {

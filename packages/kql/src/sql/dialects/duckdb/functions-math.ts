@@ -47,11 +47,11 @@ function unary(fn: (x: string) => string, guard?: (x: string) => string): Templa
     );
 }
 
-/** ln(x) with IEEE results at the domain edges. */
+/** Logarithms: log(0) is -∞, a negative argument gives null (recorded Kusto results). */
 function logOf(fn: string): Template {
   return unary(
     (x) => `${fn}(${x})`,
-    (x) => `WHEN ${x} = 0 THEN -${INF} WHEN ${x} < 0 THEN ${NAN} WHEN isinf(${x}) THEN ${x}`,
+    (x) => `WHEN ${x} = 0 THEN -${INF} WHEN ${x} < 0 THEN NULL WHEN isinf(${x}) THEN ${x}`,
   );
 }
 

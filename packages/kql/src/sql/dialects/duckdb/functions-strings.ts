@@ -43,10 +43,12 @@ const substring: Template = (args, ctx) => {
   const str = s(arg(args, 0, ctx));
   const start = int(arg(args, 1, ctx));
   const len = args[2];
-  // KQL is 0-based; a negative start counts from the end (clamped at 0); a negative length gives ''.
+  // KQL is 0-based; a negative start counts from the end (before the first character: ''); a negative length
+  // gives ''.
   return withValues([str, start], ([t, st]) => {
-    const from = `(CASE WHEN ${st} < 0 THEN greatest(length(${t}) + ${st}, 0) ELSE ${st} END)`;
-    return nn(len ? `substr(${t}, ${from} + 1, greatest(${int(len)}, 0))` : `substr(${t}, ${from} + 1)`);
+    const from = `(CASE WHEN ${st} < 0 THEN length(${t}) + ${st} ELSE ${st} END)`;
+    const cut = len ? `substr(${t}, ${from} + 1, greatest(${int(len)}, 0))` : `substr(${t}, ${from} + 1)`;
+    return nn(`CASE WHEN ${from} < 0 THEN '' ELSE ${cut} END`);
   });
 };
 
@@ -135,7 +137,9 @@ const trimTemplate =
 const indexof: Template = (args, ctx) => {
   const str = s(arg(args, 0, ctx));
   const lookup = s(arg(args, 1, ctx));
-  if (args.length === 2) return `(strpos(${str}, ${lookup}) - 1)`;
+  // An empty lookup gives null (recorded Kusto results).
+  if (args.length === 2)
+    return withValue(lookup, (l) => `(CASE WHEN ${l} = '' THEN NULL ELSE strpos(${str}, ${l}) - 1 END)`);
   const start = int(arg(args, 2, ctx));
   const length = args[3] ? int(args[3]) : '-1';
   const occurrence = args[4] ? int(args[4]) : '1';
@@ -146,7 +150,7 @@ const indexof: Template = (args, ctx) => {
       `(CASE WHEN ${len} = -1 THEN substr(${t}, ${from} + 1) ELSE substr(${t}, ${from} + 1, ${len}) END)`;
     const step = `lambda __acc, __k: CASE WHEN __acc = -2 THEN -2 WHEN strpos(${win('__acc + 1')}, ${l}) = 0 THEN -2 ELSE __acc + strpos(${win('__acc + 1')}, ${l}) END`;
     const found = `list_reduce(range(${occ}), ${step}, ${st} - 1)`;
-    return `(CASE WHEN ${occ} < 0 OR ${len} < -1 OR ${st0} > length(${t}) THEN NULL WHEN ${occ} = 0 THEN -1 ELSE greatest(${found}, -1) END)`;
+    return `(CASE WHEN ${occ} < 0 OR ${len} < -1 OR ${st0} > length(${t}) OR ${l} = '' THEN NULL WHEN ${occ} = 0 THEN -1 ELSE greatest(${found}, -1) END)`;
   });
 };
 
@@ -337,18 +341,12 @@ const parsePath: Template = (args, ctx) => {
 };
 
 /**
- * `parse_version(text)`: up to four dot-separated numbers of at most 8 digits each, as one comparable decimal
- * (`1.2.3.4` → 1000000020000000300000004). The value needs more digits than the storage decimal's integer part,
- * so it is a DECIMAL(38,0).
+ * `parse_version(text)` is one comparable decimal of up to 32 integer digits (`1.2.3.4` → 1000000020000000300000004),
+ * more than the storage decimal DECIMAL(38,18) holds (20): the generator's cast to the column type would fail at run
+ * time, so the call is a compile-time diagnostic until the storage decimal can hold it.
  */
-const parseVersion: Template = (args, ctx) => {
-  const v = s(arg(args, 0, ctx));
-  return withValue(
-    `regexp_extract(trim(${v}), '^(\\d{1,8})(?:\\.(\\d{1,8}))?(?:\\.(\\d{1,8}))?(?:\\.(\\d{1,8}))?$', ['a','b','c','d'])`,
-    (m) =>
-      `(CASE WHEN ${m}.a = '' THEN NULL ELSE CAST(${m}.a || lpad(${m}.b, 8, '0') || lpad(${m}.c, 8, '0') || lpad(${m}.d, 8, '0') AS DECIMAL(38,0)) END)`,
-  );
-};
+const parseVersion: Template = (_args, ctx) =>
+  ctx.unsupported('parse_version() (its 32-digit result exceeds the storage decimal DECIMAL(38,18))');
 
 const UNITS = ['Bytes', 'KB', 'MB', 'GB', 'TB', 'PB', 'EB'];
 

@@ -43,9 +43,18 @@ const INT_RANGE: Readonly<Record<IntTarget, [string, string]>> = {
 
 /** Integer text (optional sign, digits, surrounding whitespace) → integer; anything else (`1.5`, `1e3`) → null. */
 function parseInteger(text: string, target: IntTarget): string {
+  // Kusto also reads hexadecimal (`0x1F` is 31).
   return withValue(
     `trim(${text}, ${WS})`,
-    (t) => `(CASE WHEN regexp_matches(${t}, '^[+-]?[0-9]+$') THEN TRY_CAST(${t} AS ${target}) END)`,
+    (t) => `(CASE WHEN regexp_matches(${t}, '^[+-]?[0-9]+$|^0[xX][0-9a-fA-F]+$') THEN TRY_CAST(${t} AS ${target}) END)`,
+  );
+}
+
+/** long → int as .NET's unchecked cast: the low 32 bits, two's complement (2147483648 → -2147483648). */
+function wrapToInt(sql: string): string {
+  return withValue(
+    `(CAST(${sql} AS BIGINT) & 4294967295)`,
+    (v) => `CAST(CASE WHEN ${v} >= 2147483648 THEN ${v} - 4294967296 ELSE ${v} END AS INTEGER)`,
   );
 }
 
@@ -63,7 +72,7 @@ export function toInteger(a: SqlArg, target: IntTarget): string {
   switch (a.type) {
     case 'int':
     case 'long':
-      return `TRY_CAST(${a.sql} AS ${target})`;
+      return a.type === 'long' && target === 'INTEGER' ? wrapToInt(a.sql) : `CAST(${a.sql} AS ${target})`;
     case 'string':
       return parseInteger(a.sql, target);
     case 'real':

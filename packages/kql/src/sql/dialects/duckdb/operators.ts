@@ -61,11 +61,17 @@ function definite(sql: string): string {
   return `COALESCE(${sql}, false)`;
 }
 
+/** Ordering comparisons propagate null, as documented (`int(null) > 3` is null, so `not(x > 3)` filters it out). */
 function compare(op: string): Template {
   return (args, ctx) => {
     const [a, b] = comparable(arg(args, 0, ctx), arg(args, 1, ctx));
-    return definite(`${a} ${op} ${b}`);
+    return `${a} ${op} ${b}`;
   };
+}
+
+/** Whether an operand can never be null (a non-null literal or a string, which KQL never makes null). */
+function neverNull(a: SqlArg): boolean {
+  return (a.literal !== undefined && a.literal.value !== null) || a.type === 'string';
 }
 
 // ───────────────────────────── string operators ─────────────────────────────
@@ -361,6 +367,9 @@ const multiply: Template = (args, ctx) => {
     if (a.type === 'timespan' && isInteger(b)) return `TRY_CAST(CAST(${a.sql} AS HUGEINT) * ${widen(b)} AS BIGINT)`;
     return `CAST(round(CAST(${widen(a)} AS DOUBLE) * ${widen(b)}) AS BIGINT)`;
   }
+  // DECIMAL(38,18) * DECIMAL(38,18) needs scale 36: multiply at scale 9 (exact for up to 9 fractional digits).
+  if (ctx.resultType === 'decimal')
+    return `TRY_CAST(CAST(${a.sql} AS DECIMAL(38,9)) * CAST(${b.sql} AS DECIMAL(38,9)) AS DECIMAL(38,18))`;
   // long overflow gives null rather than DuckDB's error (Kusto wraps; an exact wrap costs a 128-bit modulo).
   if (isInteger(a) && isInteger(b))
     return castResult(`TRY_CAST(CAST(${widen(a)} AS HUGEINT) * ${widen(b)} AS BIGINT)`, ctx.resultType);
@@ -413,18 +422,34 @@ const between =
       const [b, h] = comparable(val, hiArg);
       return `(${a} >= ${l} AND ${b} <= ${h})`;
     });
-    return negate ? `NOT COALESCE(${test}, false)` : definite(test);
+    // Like the ordering comparisons, between propagates null.
+    return negate ? `NOT ${test}` : test;
   };
 
+/**
+ * `==`: null == null is null; null == value is false. `!=`: null != null is null; null != value is true. When one
+ * side can never be null the simple forms keep DuckDB's filter pushdown.
+ */
 const equal: Template = (args, ctx) => {
-  const [a, b] = comparable(arg(args, 0, ctx), arg(args, 1, ctx));
-  return definite(`${a} = ${b}`);
+  const x = arg(args, 0, ctx);
+  const y = arg(args, 1, ctx);
+  const [a, b] = comparable(x, y);
+  if (neverNull(x) || neverNull(y)) return definite(`${a} = ${b}`);
+  return withValues(
+    [a, b],
+    ([p, q]) => `(CASE WHEN ${p} IS NULL AND ${q} IS NULL THEN NULL ELSE COALESCE(${p} = ${q}, false) END)`,
+  );
 };
 
 const notEqual: Template = (args, ctx) => {
-  const [a, b] = comparable(arg(args, 0, ctx), arg(args, 1, ctx));
-  // null != x is true for a non-null x (IS DISTINCT FROM), as in Kusto.
-  return `${a} IS DISTINCT FROM ${b}`;
+  const x = arg(args, 0, ctx);
+  const y = arg(args, 1, ctx);
+  const [a, b] = comparable(x, y);
+  if (neverNull(x) || neverNull(y)) return `${a} IS DISTINCT FROM ${b}`;
+  return withValues(
+    [a, b],
+    ([p, q]) => `(CASE WHEN ${p} IS NULL AND ${q} IS NULL THEN NULL ELSE ${p} IS DISTINCT FROM ${q} END)`,
+  );
 };
 
 const equalTilde =

@@ -37,7 +37,7 @@ import type {
   SourceSpan,
   Visualization,
 } from './nodes.js';
-import { INGESTION_TIME } from './nodes.js';
+import { INGESTION_TIME, OPEN_BAG } from './nodes.js';
 import type { KvOptions, ParseMode, ParsePart } from './parse-patterns.js';
 import { kvRegex, parsePatternRegex } from './parse-patterns.js';
 import { PartitionUnsupported, partitionBy } from './partition.js';
@@ -504,6 +504,8 @@ class Lowerer {
         return this.partition(op, this.need(input, op));
       case 'Scan':
         return this.scanOp(op, this.need(input, op));
+      case 'Evaluate':
+        return this.evaluate(op, input);
       case 'Fork':
       case 'Facet':
         return this.unsupported(op, `The '${operatorKeyword(op)}' operator (it returns several tables)`);
@@ -625,6 +627,13 @@ class Lowerer {
     const frame: Frame = { input: src.columns };
     const exprs = entries.map((en) => this.fromSource(en, frame));
     const columns = entries.map((en) => ({ name: en.column.name, type: en.column.type }));
+    // An open bag (bag_unpack, pivot) stays available to later operators.
+    for (const c of src.columns) {
+      if (c.name.startsWith(OPEN_BAG) && !columns.some((x) => x.name === c.name)) {
+        exprs.push(colRef(c));
+        columns.push(c);
+      }
+    }
     // Row functions make the projection depend on row order: a `window` node, which passes must not reorder.
     return { kind: exprs.some(usesRowOrder) ? 'window' : 'project', input: src, exprs, columns };
   }
@@ -1039,6 +1048,243 @@ class Lowerer {
       columns: all.columns,
     };
     return { kind: 'project', input: ordered, exprs: out.map(colRef), columns: out };
+  }
+
+  // ───────────────────────────── plugins ─────────────────────────────
+
+  private evaluate(op: QueryOperator & { kind: 'Evaluate' }, input: Rel | null): Rel {
+    const name = op.call.name.name;
+    switch (name) {
+      case 'python':
+      case 'r':
+      case 'csharp':
+        return this.unsupported(op.call, `The '${name}' plugin (sandboxed code execution)`);
+      case 'narrow':
+        return this.narrow(op, this.need(input, op));
+      case 'bag_unpack':
+        return this.bagUnpack(op, this.need(input, op));
+      case 'pivot':
+        return this.pivot(op, this.need(input, op));
+      case 'ipv4_lookup':
+      case 'ipv6_lookup':
+        return this.ipLookup(
+          op,
+          this.need(input, op),
+          name === 'ipv4_lookup' ? 'ipv4_is_in_range' : 'ipv6_is_in_range',
+        );
+      default:
+        return this.unsupported(op.call, `The '${name}' plugin`);
+    }
+  }
+
+  /** The positional and named arguments of a plugin call. */
+  private pluginArgs(call: Call): { positional: Expr[]; named: Map<string, Expr> } {
+    const positional: Expr[] = [];
+    const named = new Map<string, Expr>();
+    for (const a of call.args) {
+      if (a.kind === 'NamedArg') named.set(a.name.name, a.value);
+      else positional.push(a);
+    }
+    return { positional, named };
+  }
+
+  /** `narrow()`: one row per input cell (Row, Column, Value as text), in row then column order. */
+  private narrow(op: QueryOperator & { kind: 'Evaluate' }, src: Rel): Rel {
+    const out = this.tableColumns(op) as [PlanColumn, PlanColumn, PlanColumn];
+    const rn: PlanColumn = { name: this.hiddenName('row'), type: 'long' };
+    const numbered: Rel = {
+      kind: 'window',
+      input: src,
+      exprs: [...src.columns.map(colRef), { kind: 'win', fn: 'row_number', args: [], type: 'long' }],
+      columns: [...src.columns, rn],
+    };
+    const ord: PlanColumn = { name: this.hiddenName('col'), type: 'long' };
+    const legs = visibleColumns(src.columns).map(
+      (c, i): Rel => ({
+        kind: 'project',
+        input: numbered,
+        exprs: [
+          { kind: 'op', op: 'Subtract', args: [colRef(rn), long(1)], type: 'long' },
+          str(c.name),
+          c.type === 'string' ? colRef(c) : call('tostring', [colRef(c)], 'string'),
+          long(i),
+        ],
+        columns: [...out, ord],
+      }),
+    );
+    const all = unionRel(legs, null, [...out, ord]);
+    const sorted: Rel = {
+      kind: 'sort',
+      input: all,
+      keys: [
+        { expr: colRef(out[0]), descending: false, nullsFirst: false },
+        { expr: colRef(ord), descending: false, nullsFirst: false },
+      ],
+      columns: all.columns,
+    };
+    return { kind: 'project', input: sorted, exprs: out.map(colRef), columns: out };
+  }
+
+  /**
+   * `bag_unpack(bag [, prefix])`: with an output schema (`: (*, a:long)`), the listed columns read from the bag and
+   * converted; without one, the bag's keys are only known at run time: the input (minus the bag) carries the bag as
+   * an open column, and a later reference to an unknown column name reads that property (see generate.ts).
+   */
+  private bagUnpack(op: QueryOperator & { kind: 'Evaluate' }, src: Rel): Rel {
+    const { positional, named } = this.pluginArgs(op.call);
+    const bagExpr = positional[0];
+    if (!bagExpr) return this.unsupported(op.call, 'bag_unpack without a column');
+    const frame: Frame = { input: src.columns };
+    const bag = this.scalar(bagExpr, frame);
+    const prefixArg = positional[1];
+    const prefix = prefixArg?.kind === 'Literal' ? String(prefixArg.value ?? '') : '';
+    const bagName = bag.kind === 'col' ? bag.name : null;
+    const kept = src.columns.filter((c) => c.name !== bagName);
+    const keepSource = paramIs(named.get('columnsConflict'), 'keep_source');
+    const schema = op.params.find((p) => p.name === 'schema')?.value;
+    const property = (key: string, type: ColumnType): ScalarExpr => {
+      const v: ScalarExpr = { kind: 'path', expr: bag, path: [key], type: 'dynamic' };
+      return type === 'string' ? call('tostring', [v], 'string') : type === 'dynamic' ? v : fromDynamic(v, type);
+    };
+    if (schema?.kind === 'TypeOf' && schema.type.columns) {
+      const columns: PlanColumn[] = [];
+      const exprs: ScalarExpr[] = [];
+      for (const d of schema.type.columns) {
+        if (d.kind !== 'ColumnDecl') continue;
+        const dn = d.name.name;
+        if (dn === '*') continue;
+        const type = this.declaredType(d.type);
+        const inInput = kept.find((c) => c.name === dn);
+        if (inInput && keepSource) continue;
+        columns.push({ name: dn, type });
+        const key = prefix && dn.startsWith(prefix) ? dn.slice(prefix.length) : dn;
+        exprs.push(property(key, type));
+      }
+      const base = schema.type.star ? kept.filter((c) => !columns.some((x) => x.name === c.name)) : [];
+      return {
+        kind: 'project',
+        input: src,
+        exprs: [...base.map(colRef), ...exprs],
+        columns: [...base, ...columns],
+      };
+    }
+    // No schema: the bag travels as an open column (its name carries the prefix).
+    return {
+      kind: 'project',
+      input: src,
+      exprs: [...kept.map(colRef), bag],
+      columns: [...kept, { name: `${OPEN_BAG}${prefix}`, type: 'dynamic' }],
+    };
+  }
+
+  /** A type written in a schema (`long`, `string`, ...). */
+  private declaredType(t: { scalar: string | null } | null): ColumnType {
+    const name = t?.scalar?.toLowerCase();
+    const aliases: Record<string, ColumnType> = {
+      bool: 'bool',
+      boolean: 'bool',
+      int: 'int',
+      long: 'long',
+      real: 'real',
+      double: 'real',
+      decimal: 'decimal',
+      string: 'string',
+      datetime: 'datetime',
+      date: 'datetime',
+      timespan: 'timespan',
+      time: 'timespan',
+      guid: 'guid',
+      dynamic: 'dynamic',
+    };
+    return (name && aliases[name]) || 'dynamic';
+  }
+
+  /**
+   * `pivot(column [, aggregate] [, keep...])`: per group of the kept columns, one value per distinct value of the
+   * pivot column; those columns are known only at run time, so the group carries them as an open bag (see
+   * bagUnpack).
+   */
+  private pivot(op: QueryOperator & { kind: 'Evaluate' }, src: Rel): Rel {
+    const { positional } = this.pluginArgs(op.call);
+    const out = this.tableColumns(op);
+    const frame: Frame = { input: src.columns };
+    const pivotExpr = positional[0];
+    if (!pivotExpr) return this.unsupported(op.call, 'pivot without a column');
+    const pivotKey = this.asText(this.scalar(pivotExpr, frame));
+    const aggArg = positional[1];
+    const agg: ScalarExpr = aggArg ? this.scalar(aggArg, frame) : { kind: 'agg', fn: 'count', args: [], type: 'long' };
+    const keyCol: PlanColumn = { name: this.hiddenName('key'), type: 'string' };
+    const valueCol: PlanColumn = { name: this.hiddenName('value'), type: agg.type };
+    const groups = out.map((c) => ({ name: c.name, expr: colRef(c) }));
+    const perKey: Rel = {
+      kind: 'aggregate',
+      input: src,
+      keys: [...groups, { name: keyCol.name, expr: pivotKey }],
+      aggregates: [{ name: valueCol.name, expr: agg }],
+      columns: [...out, keyCol, valueCol],
+    };
+    const bagCol: PlanColumn = { name: OPEN_BAG, type: 'dynamic' };
+    return {
+      kind: 'aggregate',
+      input: perKey,
+      keys: groups,
+      aggregates: [
+        {
+          name: bagCol.name,
+          expr: {
+            kind: 'agg',
+            fn: 'make_bag',
+            args: [call('bag_pack', [colRef(keyCol), colRef(valueCol)], 'dynamic')],
+            type: 'dynamic',
+          },
+        },
+      ],
+      columns: [...out, bagCol],
+    };
+  }
+
+  /** `ipv4_lookup(T, ip, range [, keys...] [, return_unmatched])`: the rows of T whose range holds the row's IP. */
+  private ipLookup(op: QueryOperator & { kind: 'Evaluate' }, src: Rel, test: string): Rel {
+    const { positional, named } = this.pluginArgs(op.call);
+    const [tableArg, ipArg, rangeArg, ...rest] = positional;
+    if (!tableArg || !ipArg || !rangeArg) return this.unsupported(op.call, 'This lookup');
+    const right = this.rel(tableArg);
+    const unmatchedArg =
+      named.get('return_unmatched') ?? rest.find((a) => a.kind === 'Literal' && typeof a.value === 'boolean');
+    const keys = rest.filter((a) => a !== unmatchedArg);
+    const leftCol = (e: Expr): ScalarExpr => ({ ...this.sideExpr(e, src.columns), side: 'left' }) as ScalarExpr;
+    const rightCol = (e: Expr): ScalarExpr => ({ ...this.sideExpr(e, right.columns), side: 'right' }) as ScalarExpr;
+    let where: ScalarExpr = call(test, [leftCol(ipArg), rightCol(rangeArg)], 'bool');
+    const on: { left: ScalarExpr; right: ScalarExpr }[] = [];
+    for (const k of keys) on.push({ left: leftCol(k), right: rightCol(k) });
+    void where;
+    where = call(test, [leftCol(ipArg), rightCol(rangeArg)], 'bool');
+    const unmatched = unmatchedArg?.kind === 'Literal' && unmatchedArg.value === true;
+    const out = this.tableColumns(op);
+    const keyNames = new Set(on.map((k) => (k.right.kind === 'col' ? k.right.name : '')));
+    const rightCols = right.columns.filter((c) => !keyNames.has(c.name));
+    const output = [
+      ...src.columns.map((c) => ({ side: 'left' as const, name: c.name })),
+      ...rightCols.map((c) => ({ side: 'right' as const, name: c.name })),
+    ];
+    return {
+      kind: 'join',
+      joinKind: unmatched ? 'leftouter' : 'inner',
+      left: src,
+      right,
+      on,
+      where,
+      output: output.slice(0, out.length),
+      columns: out,
+    };
+  }
+
+  /** A column of a join side named by an argument (`ip`, `network`). */
+  private sideExpr(e: Expr, columns: readonly PlanColumn[]): ScalarExpr & { kind: 'col' } {
+    const name = e.kind === 'Name' ? e.name : null;
+    const c = name !== null ? columns.find((x) => x.name === name) : undefined;
+    if (!c) return this.unsupported(e, 'A lookup argument that is not a column');
+    return { kind: 'col', name: c.name, type: c.type };
   }
 
   /** `partition by k (sub-query)`: the sub-query per value of k, as one query (see partition.ts). */
@@ -1463,6 +1709,16 @@ class Lowerer {
     const sym = info?.symbol;
     const call = this.callOf(e);
     if (call?.kind === 'user') return this.withExpansion(call.expansion, [], e, (body) => this.scalar(body, frame));
+    // A column of an open schema (after bag_unpack, pivot): the property of that name in the open bag.
+    if (!sym && frame.input && info && info.type.kind !== 'table') {
+      for (const c of frame.input) {
+        if (!c.name.startsWith(OPEN_BAG)) continue;
+        const prefix = c.name.slice(OPEN_BAG.length);
+        if (!e.name.startsWith(prefix)) continue;
+        return { kind: 'path', expr: colRef(c), path: [e.name.slice(prefix.length)], type: 'dynamic' };
+      }
+      return { kind: 'col', name: e.name, type: toColumnType(info.type) };
+    }
     if (!sym) return this.unsupported(e, `The name '${e.name}'`);
     switch (sym.kind) {
       case 'column': {
@@ -1730,6 +1986,18 @@ function referencedColumns(e: ScalarExpr): string[] {
 /** A relation's KQL columns without the hidden ones lowering adds (row numbers, parse groups). */
 function visibleColumns(columns: readonly PlanColumn[]): PlanColumn[] {
   return columns.filter((c) => !c.name.startsWith('\u0000'));
+}
+
+/** Is an argument the name or string `value` (plugin options such as `columnsConflict='keep_source'`)? */
+function paramIs(e: Expr | undefined, value: string): boolean {
+  if (!e) return false;
+  if (e.kind === 'Literal') return e.value === value;
+  return e.kind === 'Name' && e.name === value;
+}
+
+/** A dynamic value converted to a column type. */
+function fromDynamic(v: ScalarExpr, type: ColumnType): ScalarExpr {
+  return fromText(v, type);
 }
 
 function str(value: string): ScalarExpr {

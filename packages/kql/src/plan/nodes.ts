@@ -12,6 +12,13 @@ import type { ColumnType, ScalarTypeName } from '../binder/types.js';
 /** The hidden column a scan exposes for `ingestion_time()` (see ScanRel.ingestionTime). */
 export const INGESTION_TIME = '$IngestionTime';
 
+/**
+ * A column whose name starts with this is an open bag: the columns of `bag_unpack`/`pivot` results known only at
+ * run time. It is not a result column; a reference to a column the relation does not have reads the property of
+ * that name (after the prefix that follows this marker in the column's name) from the bag.
+ */
+export const OPEN_BAG = '\u0000open:';
+
 /** `[start, end]` UTF-16 offsets of the KQL text a plan node came from. */
 export type SourceSpan = readonly [number, number];
 

@@ -25,7 +25,7 @@
  */
 import type { ColumnType, ScalarTypeName } from '../binder/types.js';
 import type { NamedScalar, PlanColumn, PlanValue, Rel, ScalarExpr, SortKey, SourceSpan } from '../plan/nodes.js';
-import { INGESTION_TIME } from '../plan/nodes.js';
+import { INGESTION_TIME, OPEN_BAG } from '../plan/nodes.js';
 import type { Dialect, SqlArg, TemplateContext, WindowSpec } from './dialect.js';
 
 /** Thrown when a construct cannot be expressed in the dialect; the span of the nearest plan node is attached. */
@@ -90,7 +90,12 @@ const NO_CARRY: ReadonlyMap<string, string> = new Map();
 export function generateSql(rel: Rel, dialect: Dialect, options: GenerateOptions): GeneratedSql {
   const g = new Generator(dialect, options);
   const src = g.relation(rel);
-  return { sql: g.finish(src), columns: rel.columns };
+  return { sql: g.finish(src), columns: src.columns };
+}
+
+/** An open bag column (see OPEN_BAG) travels hidden, as a carried column, never as a result column. */
+function isOpenBag(name: string): boolean {
+  return name.startsWith(OPEN_BAG);
 }
 
 /** Does an expression contain a window call (outside nested relations)? */
@@ -523,13 +528,16 @@ class Generator {
       const e = this.scalar(exprs[i] as ScalarExpr, frame);
       return `${this.cast(e.sql, c.type === 'unknown' ? e.type : c.type)} AS ${this.q(names.get(c.name) as string)}`;
     });
-    const select = [...cols, ...this.carry(src)];
+    const select = [...cols, ...this.carry(src).filter((c) => !cols.some((x) => x.endsWith(` AS ${c}`)))];
+    const open = columns.filter((c) => isOpenBag(c.name));
+    const carried = new Map([...src.carried].filter(([k]) => !isOpenBag(k) || open.length === 0));
+    for (const c of open) carried.set(c.name, names.get(c.name) as string);
     return this.cte(
       `SELECT ${select.join(', ') || '1 AS "__none"'} FROM ${this.q(src.name)}`,
-      columns,
+      columns.filter((c) => !isOpenBag(c.name)),
       names,
       src.order,
-      src.carried,
+      carried,
     );
   }
 
@@ -846,7 +854,14 @@ class Generator {
       );
     });
     const groupBy = keys.length ? ` GROUP BY ${keys.map((_, i) => i + 1).join(', ')}` : '';
-    return this.cte(`SELECT ${select.join(', ')} FROM ${this.q(src.name)}${groupBy}`, columns, names, null);
+    const open = columns.filter((c) => isOpenBag(c.name));
+    return this.cte(
+      `SELECT ${select.join(', ')} FROM ${this.q(src.name)}${groupBy}`,
+      columns.filter((c) => !isOpenBag(c.name)),
+      names,
+      null,
+      new Map(open.map((c) => [c.name, names.get(c.name) as string])),
+    );
   }
 
   /** The elements of each multi-column aggregate (`agg` nodes sharing a `group`), in order of appearance. */
@@ -1123,6 +1138,25 @@ class Generator {
     };
   }
 
+  /**
+   * A column the relation does not have, read from its open bag (bag_unpack/pivot results): the property named
+   * like the column (minus the bag's prefix), as a dynamic value.
+   */
+  private openProperty(src: Source, name: string, alias?: string): SqlArg | null {
+    for (const [kql, sql] of src.carried) {
+      if (!isOpenBag(kql)) continue;
+      const prefix = kql.slice(OPEN_BAG.length);
+      if (!name.startsWith(prefix)) continue;
+      const bag: SqlArg = {
+        sql: alias ? `${alias}.${this.q(sql)}` : this.q(sql),
+        type: 'dynamic',
+        expr: lit('dynamic', null),
+      };
+      return { sql: this.d.path(bag, [name.slice(prefix.length)]), type: 'dynamic', expr: bag.expr };
+    }
+    return null;
+  }
+
   /** The `ORDER BY` text of the frame's input order, for order-sensitive aggregates. */
   private inputOrder(frame: Frame): string | undefined {
     const order = frame.input?.order;
@@ -1156,6 +1190,10 @@ class Generator {
         // ingestion_time() where no table row is at hand (after summarize, on a datatable) is null, as in Kusto.
         if (e.name === INGESTION_TIME && !frame.input.sqlNames.has(e.name)) {
           return { sql: this.d.nullOf('datetime'), type: 'datetime', expr: e };
+        }
+        if (!frame.input.sqlNames.has(e.name)) {
+          const open = this.openProperty(frame.input, e.name, frame.alias);
+          if (open) return { ...open, expr: e };
         }
         return { sql: this.col(frame.input, e.name, frame.alias), type: e.type, expr: e };
       }

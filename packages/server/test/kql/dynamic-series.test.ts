@@ -165,6 +165,23 @@ describe('statistics and regression', () => {
     expect([bag.rsquare, bag.slope, bag.interception, bag.line_fit]).toEqual([1, 1, 0, [1, 2, 3]]);
   });
 
+  it('series_fit_poly: degree 1 is series_fit_line; exact polynomials are recovered (coefficients highest first)', async () => {
+    const y = 'dynamic([2, 5, 6, 8, 11, 15, 17, 18, 25, 26, 30, 30])';
+    const [r, c, v, rv] = await k.row(`print (r, c, v, rv) = series_fit_poly(${y})`);
+    const [lr, slope, lv, lrv, icpt] = await k.row(`print (r, s, v, rv, i) = series_fit_line(${y})`);
+    expect(r).toBeCloseTo(lr as number, 12);
+    closeAll(c, [slope as number, icpt as number]);
+    expect([v, rv].map((x) => Math.round((x as number) * 1e9))).toEqual(
+      [lv, lrv].map((x) => Math.round((x as number) * 1e9)),
+    );
+    const [r3, c3, , , fit] = await k.row(
+      'print (r, c, v, rv, f) = series_fit_poly(dynamic([1.0, 1.625, 4.0, 9.875, 21.0]), dynamic([0.0, 0.5, 1.0, 1.5, 2.0]), int(3))',
+    );
+    expect(r3).toBeCloseTo(1, 12);
+    closeAll(c3, [7 / 3, 0, 2 / 3, 1], 8);
+    closeAll(fit, [1, 1.625, 4, 9.875, 21], 8);
+  });
+
   it('series_fit_2lines finds the break of two exact lines', async () => {
     const row = await k.row(
       'print (rs, si, v, rv, lf, r_rs, r_slope, r_icpt) = series_fit_2lines(dynamic([1, 2, 3, 4, 5, 10, 9, 8, 7, 6]))',

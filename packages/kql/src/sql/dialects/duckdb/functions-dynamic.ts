@@ -92,6 +92,7 @@ export const TUPLE_FUNCTIONS: ReadonlySet<string> = new Set([
   'series_stats',
   'series_fit_line',
   'series_fit_2lines',
+  'series_fit_poly',
   'series_periods_detect',
   'series_periods_validate',
   'series_decompose',

@@ -512,6 +512,90 @@ const fitLineDynamic: Template = (args, ctx) => {
   );
 };
 
+/**
+ * `series_fit_poly(y [, x [, degree]])`: least squares through the normal equations (power sums), solved by
+ * Gauss–Jordan elimination with partial pivoting in a `list_reduce` over the pivot columns. x defaults to 1..n;
+ * coefficients are listed from the highest power down, as Kusto documents.
+ */
+const fitPoly: Template = (args, ctx) => {
+  const names = new Names(...texts(args));
+  const y = arg(args, 0, ctx);
+  const x = args[1] && args[1].type === 'dynamic' ? args[1] : undefined;
+  const degreeArg = args[1] && args[1].type !== 'dynamic' ? args[1] : args[2];
+  const degree = degreeArg ? `CAST(${degreeArg.sql} AS BIGINT)` : '1';
+  const i = names.fresh();
+  const j = names.fresh();
+  const q = names.fresh();
+  const acc = names.fresh();
+  const el = names.fresh();
+  const m = '(__d + 1)';
+  // One elimination step on matrix A (m rows of m+1 columns) for pivot column k.
+  const step = (a: string, k: string) => {
+    const piv = names.fresh();
+    const s = names.fresh();
+    const r = names.fresh();
+    const col = names.fresh();
+    const row = names.fresh();
+    const absCol = `list_transform(range(${k}, ${m}), ${piv} -> abs(${a}[${piv} + 1][${k} + 1]))`;
+    const p = `(${k} + list_position(${absCol}, list_max(${absCol})) - 1)`;
+    const swapped = `list_transform(range(${m}), ${row} -> CASE WHEN ${row} = ${k} THEN ${a}[${p} + 1] WHEN ${row} = ${p} THEN ${a}[${k} + 1] ELSE ${a}[${row} + 1] END)`;
+    const normalized = `list_transform(${s}[${k} + 1], ${col} -> ${col} / ${s}[${k} + 1][${k} + 1])`;
+    const eliminate = `list_transform(range(${m}), ${row} -> CASE WHEN ${row} = ${k} THEN ${r} ELSE list_transform(range(${m} + 1), ${col} -> ${s}[${row} + 1][${col} + 1] - ${s}[${row} + 1][${k} + 1] * ${r}[${col} + 1]) END)`;
+    return `list_transform([${swapped}], ${s} -> list_transform([${normalized}], ${r} -> ${eliminate})[1])[1]`;
+  };
+  const first: [string, string][] = [
+    ['__y', numsOf(y, names)],
+    ['__xs', x ? numsOf(x, names) : 'NULL::DOUBLE[]'],
+    ['__d', `greatest(${degree}, 0)`],
+  ];
+  const power = (base: string, e: string) => `pow(${base}, ${e})`;
+  const steps: [string, string][] = [
+    ['__x', `COALESCE(__xs, list_transform(range(1, len(__y) + 1), ${i} -> CAST(${i} AS DOUBLE)))`],
+    [
+      '__pts',
+      `list_filter(list_transform(range(1, len(__y) + 1), ${i} -> {'x': __x[${i}], 'y': __y[${i}]}), ${i} -> ${i}.x IS NOT NULL AND ${i}.y IS NOT NULL)`,
+    ],
+    [
+      '__sx',
+      `list_transform(range(2 * __d + 1), ${j} -> list_sum(list_transform(__pts, ${q} -> ${power(`${q}.x`, j)})))`,
+    ],
+    [
+      '__sxy',
+      `list_transform(range(__d + 1), ${j} -> list_sum(list_transform(__pts, ${q} -> ${power(`${q}.x`, j)} * ${q}.y)))`,
+    ],
+    [
+      '__solved',
+      `list_reduce(list_transform(range(${m}), ${i} -> [[CAST(${i} AS DOUBLE)]]), (${acc}, ${el}) -> ${step(acc, `CAST(${el}[1][1] AS BIGINT)`)}, list_transform(range(${m}), ${i} -> list_append(list_transform(range(${m}), ${j} -> __sx[${i} + ${j} + 1]), __sxy[${i} + 1])))`,
+    ],
+    ['__c', `list_transform(range(${m}), ${i} -> __solved[${i} + 1][${m} + 1])`],
+    [
+      '__fit',
+      `list_transform(__x, ${q} -> list_sum(list_transform(range(${m}), ${j} -> __c[${j} + 1] * ${power(q, j)})))`,
+    ],
+    ['__my', `list_avg(list_transform(__pts, ${q} -> ${q}.y))`],
+    ['__ssyy', `list_sum(list_transform(__pts, ${q} -> (${q}.y - __my) * (${q}.y - __my)))`],
+    [
+      '__rss',
+      `list_sum(list_transform(range(1, len(__y) + 1), ${i} -> CASE WHEN __y[${i}] IS NOT NULL AND __x[${i}] IS NOT NULL THEN (__y[${i}] - __fit[${i}]) * (__y[${i}] - __fit[${i}]) END))`,
+    ],
+  ];
+  const n = 'len(__pts)';
+  return chain(
+    first,
+    steps,
+    `CASE WHEN __y IS NULL THEN NULL ELSE ${tuple(
+      [
+        ['rsquare', '(1 - __rss / __ssyy)'],
+        ['coefficients', reals('list_reverse(__c)', names)],
+        ['variance', `(__ssyy / (${n} - 1))`],
+        ['rvariance', `(__rss / (${n} - 1))`],
+        ['poly_fit', reals('__fit', names)],
+      ],
+      ctx,
+    )} END`,
+  );
+};
+
 const FIT_2LINES_FIELDS = [
   'rsquare',
   'split_idx',
@@ -989,6 +1073,7 @@ export const SERIES_FUNCTIONS: Readonly<Record<string, Template>> = tupleSafe({
   series_fit_line_dynamic: fitLineDynamic,
   series_fit_2lines: fit2Lines,
   series_fit_2lines_dynamic: fit2LinesDynamic,
+  series_fit_poly: fitPoly,
   // seasonality, decomposition, anomalies
   series_periods_detect: periodsDetect,
   series_periods_validate: periodsValidate,

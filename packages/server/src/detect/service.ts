@@ -499,7 +499,7 @@ export class DetectionService {
       const groups = new Map<number, RuntimeRule[]>();
       for (const id of ids) {
         const r = this.rules.get(id);
-        if (!r || !r.stored.enabled || r.stored.mode !== 'nrt' || end <= r.head) continue;
+        if (!r?.stored.enabled || r.stored.mode !== 'nrt' || end <= r.head) continue;
         if (r.busy) {
           deferred.push(id);
           continue;

@@ -912,6 +912,13 @@ class Generator {
     const names = this.sqlNamesFor(rel.columns);
     const alias = (name: string) => this.q(names.get(name) as string);
     const f = { input: null };
+    const axisType = rel.axis.expr.type;
+    const numeric = (t: ColumnType) => t === 'int' || t === 'long' || t === 'real' || t === 'decimal';
+    for (const bound of [rel.from, rel.to]) {
+      if (bound && bound.type !== axisType && !(numeric(bound.type) && numeric(axisType))) {
+        throw new SqlUnsupported(`make-series with a ${bound.type} bound on a ${axisType} axis`);
+      }
+    }
     const body = build(
       {
         input: this.q(src.name),

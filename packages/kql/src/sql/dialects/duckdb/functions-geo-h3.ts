@@ -19,6 +19,7 @@ import {
   Ids,
   int,
   ints,
+  lazy,
   lookup,
   num,
   type Pipe,
@@ -361,11 +362,14 @@ function cellToFaceIJ(p: Pipe, c: string): string {
     );
     const a1 = adjustOverage(q, start, `(${pentBase} AND ${leading(d)} = 4)`, res2, false);
     const a2 = q.let(
-      `CASE WHEN ${pentBase} THEN ${piped(q.ids, (r) => adjustOverageRepeat(r, a1, res2, false, 3))} ELSE ${a1} END`,
+      `COALESCE(${lazy(
+        pentBase,
+        piped(q.ids, (r) => adjustOverageRepeat(r, a1, res2, false, 3)),
+      )}, ${a1})`,
     );
     return `(CASE WHEN ${a1}.ov = 0 THEN {'face': ${face}, 'p': ${pc}} ELSE {'face': ${a2}.face, 'p': CASE WHEN ${c}.res % 2 = 1 THEN ${upAp7r(`${a2}.p`)} ELSE ${a2}.p END} END)`;
   });
-  return p.let(`(CASE WHEN ${noOverage} THEN {'face': ${face}, 'p': ${pc}} ELSE ${overage} END)`);
+  return p.let(`COALESCE(${lazy(noOverage, `{'face': ${face}, 'p': ${pc}}`)}, ${lazy(`NOT ${noOverage}`, overage)})`);
 }
 
 /** [lng, lat] in degrees of a {lat, lng} in radians. */
@@ -402,7 +406,10 @@ function cellBoundary(p: Pipe, c: string): string {
   const adj = p.let(
     `list_transform(${vs}, lambda ${m}: ${piped(ids, (q) => {
       const a1 = adjustOverage(q, `{'face': ${f}.face, 'p': ${m}, 'ov': 0}`, 'false', adjRes, true);
-      return `CASE WHEN ${pent} THEN ${piped(ids, (r) => adjustOverageRepeat(r, a1, adjRes, true, 3))} ELSE ${a1} END`;
+      return `COALESCE(${lazy(
+        pent,
+        piped(ids, (r) => adjustOverageRepeat(r, a1, adjRes, true, 3)),
+      )}, ${a1})`;
     })})`,
   );
   const nv = p.let(`len(${vs})`);
@@ -417,7 +424,8 @@ function cellBoundary(p: Pipe, c: string): string {
     // Only Class III edges can cross an icosahedron edge: computed only there.
     const hexCross = piped(ids, (r) => hexCrossing(r, lastOrig, curOrig, cur, last, `${f}.face`, adjRes));
     const pentCross = piped(ids, (r) => pentCrossing(r, cur, last, adjRes));
-    const crossing = `CASE WHEN NOT ${classIII} OR ${vtx} = 0 THEN [] WHEN ${pent} THEN ${pentCross} WHEN ${cur}.face <> ${last}.face AND ${last}.ov <> 1 THEN ${hexCross} ELSE [] END`;
+    const needed = `${classIII} AND ${vtx} > 0`;
+    const crossing = `COALESCE(${lazy(`${needed} AND ${pent}`, pentCross)}, ${lazy(`${needed} AND NOT ${pent} AND ${cur}.face <> ${last}.face AND ${last}.ov <> 1`, hexCross)}, [])`;
     const g = hex2dToGeo(q, hex2d(`${cur}.p`), `${cur}.face`, adjRes, true);
     return `list_concat(${crossing}, CASE WHEN ${vtx} < ${nv} THEN [${lngLatDegrees(g)}] ELSE [] END)`;
   });

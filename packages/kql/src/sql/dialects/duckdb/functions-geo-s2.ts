@@ -13,6 +13,7 @@ import {
   Ids,
   int,
   latOf,
+  lazy,
   lngOf,
   num,
   type Pipe,
@@ -206,7 +207,7 @@ const s2cellNeighbors: Template = (args, ctx) => {
       const uv = q.let(faceXYZtoUV(f2, pt));
       const same = encode(ids, `${c}.f`, `${n}.i`, `${n}.j`, `${c}.level`);
       const wrapped = encode(ids, f2, stToIJ(`0.5e0 * (${uv}.u + 1)`), stToIJ(`0.5e0 * (${uv}.v + 1)`), `${c}.level`);
-      return `CASE WHEN ${n}.same THEN ${same} ELSE ${wrapped} END`;
+      return `COALESCE(${lazy(`${n}.same`, same)}, ${lazy(`NOT ${n}.same`, wrapped)})`;
     });
     const l = p.let(`list_transform([${cands.join(', ')}], lambda ${n}: ${neighbor})`);
     return when(

@@ -13,7 +13,18 @@
  */
 import type { SqlArg, Template } from '../../dialect.js';
 import { arg } from './base.js';
-import { all, EARTH_RADIUS_M, Ids, num, type Pipe, piped, pointJson, validLngLat, when } from './functions-geo-sql.js';
+import {
+  all,
+  EARTH_RADIUS_M,
+  Ids,
+  lazy,
+  num,
+  type Pipe,
+  piped,
+  pointJson,
+  validLngLat,
+  when,
+} from './functions-geo-sql.js';
 
 const FOUR_PI = '(4.0e0 * pi())';
 
@@ -87,6 +98,31 @@ function triangleArea(a: string, b: string, c: string, useGirard = true): string
     : `CASE WHEN t.s >= 3e-4 AND t.s - greatest(t.sa, t.sb, t.sc) < 1e-2 * power(t.s, 5) THEN list_transform([${girard}], lambda ga: CASE WHEN t.s - greatest(t.sa, t.sb, t.sc) < t.s * (0.1e0 * (ga + 5e-15)) THEN ga ELSE ${lhuilier} END)[1] ELSE ${lhuilier} END`;
   const sides = `list_transform([{'sa': ${angleBetween(b, c)}, 'sb': ${angleBetween(c, a)}, 'sc': ${angleBetween(a, b)}}], lambda q: {'sa': q.sa, 'sb': q.sb, 'sc': q.sc, 's': 0.5e0 * (q.sa + q.sb + q.sc)})[1]`;
   return `list_transform([${sides}], lambda t: (${area}) * sign(${dotA(a, crossA(b, c))}))[1]`;
+}
+
+/**
+ * The true centroid of the spherical triangle (a, b, c) times its signed area (S2::TrueCentroid), a DOUBLE[3]:
+ * Cramer's rule on rows A, B - A, C - A.
+ */
+function trueCentroid(a: string, b: string, c: string): string {
+  const r = (u: string, v: string) =>
+    `list_transform([${angleBetween(u, v)}], lambda sd: CASE WHEN sd = 0 THEN 1.0e0 ELSE sd / sin(sd) END)[1]`;
+  const row = (k: number) => `[${a}[${k}], ${b}[${k}] - ${a}[${k}], ${c}[${k}] - ${a}[${k}]]::DOUBLE[3]`;
+  return `list_transform([{'x': ${row(1)}, 'y': ${row(2)}, 'z': ${row(3)}, 'ra': ${r(b, c)}, 'rb': ${r(c, a)}, 'rc': ${r(a, b)}}], lambda m: list_transform([[m.ra, m.rb - m.ra, m.rc - m.ra]::DOUBLE[3]], lambda rr: ${arr(`0.5e0 * ${dotA(crossA('m.y', 'm.z'), 'rr')}`, `0.5e0 * ${dotA(crossA('m.z', 'm.x'), 'rr')}`, `0.5e0 * ${dotA(crossA('m.x', 'm.y'), 'rr')}`)})[1])[1]`;
+}
+
+/** The true centroid of an edge times its length (S2::TrueCentroid(a, b)); antipodal edges count 0. */
+function edgeCentroid(a: string, b: string): string {
+  return `list_transform([{'s2': ${dist2(a, b)}, 'c2': power(${a}[1] + ${b}[1], 2) + power(${a}[2] + ${b}[2], 2) + power(${a}[3] + ${b}[3], 2)}], lambda q: list_transform([CASE WHEN q.c2 = 0 THEN 0.0e0 ELSE sqrt(q.s2 / q.c2) END], lambda k: ${arr(`k * (${a}[1] + ${b}[1])`, `k * (${a}[2] + ${b}[2])`, `k * (${a}[3] + ${b}[3])`)})[1])[1]`;
+}
+
+/** The component-wise sum of a list of DOUBLE[3]. */
+function vecSum(list: string): string {
+  return arr(
+    `list_sum(list_transform(${list}, lambda w: w[1]))`,
+    `list_sum(list_transform(${list}, lambda w: w[2]))`,
+    `list_sum(list_transform(${list}, lambda w: w[3]))`,
+  );
 }
 
 /** Distance (radians) from x to an edge: to its great circle when x projects inside the arc, else to an end. */
@@ -299,7 +335,7 @@ const polygonArea: Template = (args, ctx) => {
     const single = `list_sum(list_transform(${s}.polys, lambda pg: pg[1].area - COALESCE(list_sum(list_transform(pg[2:], lambda h: h.area)), 0)))`;
     return when(
       `${s}.ok`,
-      `CASE WHEN len(${s}.polys) = 1 THEN ${single} ELSE ${unionArea(s, unionBoundary(s))} END * ${EARTH_RADIUS_M} * ${EARTH_RADIUS_M}`,
+      `COALESCE(${lazy(`len(${s}.polys) = 1`, single)}, ${lazy(`len(${s}.polys) > 1`, unionArea(s, unionBoundary(s)))}) * ${EARTH_RADIUS_M} * ${EARTH_RADIUS_M}`,
     );
   });
 };
@@ -310,7 +346,7 @@ const polygonPerimeter: Template = (args, ctx) => {
     const s = p.input(prepared(ids, arg(args, 0, ctx), 'polygons'));
     return when(
       `${s}.ok`,
-      `CASE WHEN len(${s}.polys) = 1 THEN list_sum(list_transform(${s}.edges, lambda e: ${angleBetween('e.a', 'e.b')})) ELSE list_sum(list_transform(${unionBoundary(s)}, lambda pc: ${angleBetween('pc.p', 'pc.q')})) END * ${EARTH_RADIUS_M}`,
+      `COALESCE(${lazy(`len(${s}.polys) = 1`, `list_sum(list_transform(${s}.edges, lambda e: ${angleBetween('e.a', 'e.b')}))`)}, ${lazy(`len(${s}.polys) > 1`, `list_sum(list_transform(${unionBoundary(s)}, lambda pc: ${angleBetween('pc.p', 'pc.q')}))`)}) * ${EARTH_RADIUS_M}`,
     );
   });
 };
@@ -451,7 +487,40 @@ const intersects2Polygons: Template = (args, ctx) => {
   });
 };
 
+/**
+ * `geo_polygon_centroid`: S2Polygon::GetCentroid — the surface integral of the position over the region
+ * (ring fans of true centroids, holes subtracted; the union's boundary for several polygons), normalized.
+ */
+const polygonCentroid: Template = (args, ctx) => {
+  const ids = new Ids();
+  return piped(ids, (p) => {
+    const s = p.input(prepared(ids, arg(args, 0, ctx), 'polygons'));
+    // A ring's region integral: its fan, negated when the region is on the right.
+    const ring = (r: string) =>
+      `list_transform([${vecSum(`list_transform(range(2, len(${r}.v)), lambda i: ${trueCentroid(`${r}.v[1]`, `${r}.v[i]`, `${r}.v[i + 1]`)})`)}], lambda rc: list_transform([CASE WHEN ${r}.inside_left THEN 1.0e0 ELSE -1.0e0 END], lambda sg: ${arr('rc[1] * sg', 'rc[2] * sg', 'rc[3] * sg')})[1])[1]`;
+    const single = `list_transform([${s}.polys[1]], lambda pg: list_transform([list_transform(pg, lambda r: ${ring('r')})], lambda rs: list_transform([${vecSum('rs[2:]')}], lambda hs: ${arr('rs[1][1] - COALESCE(hs[1], 0)', 'rs[1][2] - COALESCE(hs[2], 0)', 'rs[1][3] - COALESCE(hs[3], 0)')})[1])[1])[1]`;
+    const rf = `${s}.polys[1][1].v[1]`;
+    const union = vecSum(`list_transform(${unionBoundary(s)}, lambda pc: ${trueCentroid(rf, 'pc.p', 'pc.q')})`);
+    const c = p.let(
+      `list_filter([${lazy(`len(${s}.polys) = 1`, single)}, ${lazy(`len(${s}.polys) > 1`, union)}], lambda z: z IS NOT NULL)[1]`,
+    );
+    return when(`${s}.ok AND ${normA(c)} > 0`, pointResult(c));
+  });
+};
+
+/** `geo_line_centroid`: S2Polyline::GetCentroid — the sum of the edges' true centroids, normalized. */
+const lineCentroid: Template = (args, ctx) => {
+  const ids = new Ids();
+  return piped(ids, (p) => {
+    const s = p.input(prepared(ids, arg(args, 0, ctx), 'lines'));
+    const c = p.let(vecSum(`list_transform(${s}.edges, lambda e: ${edgeCentroid('e.a', 'e.b')})`));
+    return when(`${s}.ok AND ${normA(c)} > 0`, pointResult(c));
+  });
+};
+
 export const GEO_SHAPE_FUNCTIONS: Readonly<Record<string, Template>> = {
+  geo_polygon_centroid: polygonCentroid,
+  geo_line_centroid: lineCentroid,
   geo_line_length: lineLength,
   geo_polygon_area: polygonArea,
   geo_polygon_perimeter: polygonPerimeter,

@@ -323,3 +323,12 @@ export function lookup(values: readonly number[], index: string): string {
   const text = texts.map((t) => t.padStart(w, ' ')).join('');
   return `CAST(trim(substr('${text}', CAST(${w} * (${index}) + 1 AS BIGINT), ${w})) AS ${isInt ? 'INTEGER' : 'DOUBLE'})`;
 }
+
+/**
+ * `expr` when `cond` holds, else NULL — evaluated only when needed. A CASE branch is lazy when DuckDB runs it,
+ * but its optimizer folds every constant subexpression, unused branches included; a lambda over an empty list
+ * is never called, folded or not.
+ */
+export function lazy(cond: string, expr: string): string {
+  return `list_transform(CASE WHEN ${cond} THEN [0] ELSE []::INTEGER[] END, lambda __lz: ${expr})[1]`;
+}

@@ -80,3 +80,19 @@ describe('compression', () => {
     );
   });
 });
+
+describe('punycode', () => {
+  it('encodes and decodes labels and domains (documented examples)', async () => {
+    expect(
+      await k.row(
+        "print punycode_from_string('académie-française'), punycode_to_string('acadmie-franaise-npb1a'), punycode_to_string('not-valid-!'), punycode_domain_from_string('Lê Lợi。Thuận Thiên。com'), punycode_domain_to_string('xn--Riill-jta.xn--Skldskaparml-dbbj.org')",
+      ),
+    ).toEqual([
+      'acadmie-franaise-npb1a',
+      'académie-française',
+      '',
+      'xn--L Li-gpa4517b.xn--Thun Thin-s4a7194f.com',
+      'Riðill.Skáldskaparmál.org',
+    ]);
+  });
+});

@@ -178,6 +178,109 @@ function zlibCompress(text: string): string {
   );
 }
 
+// ───────────────────────────── punycode (RFC 3492) ─────────────────────────────
+
+/** The bias adaptation of RFC 3492 (base 36, tmin 1, tmax 26, skew 38, damp 700) as SQL over BIGINTs. */
+function adapt(delta: string, numPoints: string, first: string): string {
+  return withValue(`(CASE WHEN ${first} THEN (${delta}) // 700 ELSE (${delta}) // 2 END)`, (d1) =>
+    withValue(`(${d1} + ${d1} // (${numPoints}))`, (d2) =>
+      withValue(
+        `list_reduce(list_transform(range(8), lambda __ai: {'d': CAST(__ai AS BIGINT), 'k': 0::BIGINT}), lambda __as, __ae: CASE WHEN __as.d > 455 THEN {'d': __as.d // 35, 'k': __as.k + 36} ELSE __as END, {'d': ${d2}, 'k': 0::BIGINT})`,
+        (st) => `(${st}.k + (36 * ${st}.d) // (${st}.d + 38))`,
+      ),
+    ),
+  );
+}
+
+/** The threshold t of RFC 3492 for position k and a bias. */
+function threshold(k: string, bias: string): string {
+  return `(CASE WHEN ${k} <= ${bias} THEN 1 WHEN ${k} >= ${bias} + 26 THEN 26 ELSE ${k} - ${bias} END)`;
+}
+
+const digitChar = (d: string) =>
+  `(CASE WHEN ${d} < 26 THEN chr(CAST(97 + ${d} AS INTEGER)) ELSE chr(CAST(22 + ${d} AS INTEGER)) END)`;
+
+/** Punycode text → Unicode (the part after `xn--`); '' when the input is not valid punycode. */
+function punycodeDecode(text: string): string {
+  return withValue(text, (t) => {
+    const cut = `strpos(${t}, '-') > 0`;
+    const basic = `(CASE WHEN ${cut} THEN left(${t}, length(${t}) - strpos(reverse(${t}), '-')) ELSE '' END)`;
+    const rest = `(CASE WHEN ${cut} THEN right(${t}, strpos(reverse(${t}), '-') - 1) ELSE ${t} END)`;
+    const state = (out: string, n: string, i: string, bias: string, oldi: string, w: string, k: string) =>
+      `{'out': ${out}, 'n': ${n}, 'i': ${i}, 'bias': ${bias}, 'oldi': ${oldi}, 'w': ${w}, 'k': ${k}}`;
+    const digit = `(CASE WHEN __pc BETWEEN 'a' AND 'z' THEN unicode(__pc) - 97 WHEN __pc BETWEEN 'A' AND 'Z' THEN unicode(__pc) - 65 WHEN __pc BETWEEN '0' AND '9' THEN unicode(__pc) - 22 ELSE -1 END)`;
+    const elements = `list_transform(string_split(${rest}, ''), lambda __pc: ${state('[]::BIGINT[]', `CAST(${digit} AS BIGINT)`, '0::BIGINT', '0::BIGINT', '0::BIGINT', '0::BIGINT', '0::BIGINT')})`;
+    // One digit per step: k = 0 starts a variable-length integer; a digit below the threshold completes it and
+    // inserts code point n at position i. k = -1 marks invalid input.
+    const step = `lambda __p, __d: CASE WHEN __p.k < 0 OR __d.n < 0 THEN ${state('__p.out', '__p.n', '__p.i', '__p.bias', '__p.oldi', '__p.w', '-1::BIGINT')} ELSE ${withValues(
+      [
+        `(CASE WHEN __p.k = 0 THEN __p.i ELSE __p.oldi END)`,
+        `(CASE WHEN __p.k = 0 THEN 1 ELSE __p.w END)`,
+        `(CASE WHEN __p.k = 0 THEN 36 ELSE __p.k END)`,
+      ],
+      ([oldi, w, k]) =>
+        withValues([`(__p.i + __d.n * ${w})`, threshold(k, '__p.bias')], ([i2, tt]) =>
+          withValues([`CAST(len(__p.out) + 1 AS BIGINT)`], ([len]) =>
+            withValues(
+              [`(__p.n + ${i2} // ${len})`, `(${i2} % ${len})`],
+              ([n2, pos]) =>
+                `CASE WHEN __d.n < ${tt} THEN ${state(`list_concat(__p.out[1:${pos}], [${n2}], __p.out[${pos} + 1:])`, n2, `${pos} + 1`, adapt(`${i2} - ${oldi}`, len, `${oldi} = 0`), '0::BIGINT', '0::BIGINT', '0::BIGINT')} ELSE ${state('__p.out', '__p.n', i2, '__p.bias', oldi, `${w} * (36 - ${tt})`, `${k} + 36`)} END`,
+            ),
+          ),
+        ),
+    )} END`;
+    const initial = state(
+      `list_transform(string_split(${basic}, ''), lambda __bc: CAST(unicode(__bc) AS BIGINT))`,
+      '128::BIGINT',
+      '0::BIGINT',
+      '72::BIGINT',
+      '0::BIGINT',
+      '0::BIGINT',
+      '0::BIGINT',
+    );
+    return withValue(
+      `list_reduce(${elements}, ${step}, ${initial})`,
+      (r) =>
+        `(CASE WHEN ${r}.k <> 0 OR regexp_matches(${basic}, '[^\\x00-\\x7F]') THEN '' ELSE COALESCE(array_to_string(list_transform(${r}.out, lambda __o: chr(CAST(__o AS INTEGER))), ''), '') END)`,
+    );
+  });
+}
+
+/** Unicode → punycode (RFC 3492): basic code points, a '-' when there are any, then the encoded deltas. */
+function punycodeEncode(text: string): string {
+  return withValue(`list_transform(string_split(${text}, ''), lambda __ec: CAST(unicode(__ec) AS BIGINT))`, (cps) =>
+    withValue(
+      `array_to_string(list_transform(list_filter(${cps}, lambda __x: __x < 128), lambda __x: chr(CAST(__x AS INTEGER))), '')`,
+      (basic) => {
+        const b = `length(${basic})`;
+        const o = (out: string, delta: string, bias: string, h: string, n: string) =>
+          `{'out': ${out}, 'delta': ${delta}, 'bias': ${bias}, 'h': ${h}, 'n': ${n}}`;
+        // The digits of one variable-length integer q.
+        const emit = (q: string, bias: string) => {
+          const e = (s0: string, q0: string, k0: string, done: string) =>
+            `{'s': ${s0}, 'q': ${q0}, 'k': ${k0}, 'done': ${done}}`;
+          return `struct_extract(list_reduce(list_transform(range(16), lambda __ei: ${e("''", 'CAST(__ei AS BIGINT)', '0::BIGINT', 'false')}), lambda __es, __ee: CASE WHEN __es.done THEN __es ELSE ${withValue(
+            threshold('__es.k', bias),
+            (tt) =>
+              `CASE WHEN __es.q < ${tt} THEN ${e(`__es.s || ${digitChar('__es.q')}`, '__es.q', '__es.k', 'true')} ELSE ${e(`__es.s || ${digitChar(`(${tt} + (__es.q - ${tt}) % (36 - ${tt}))`)}`, `(__es.q - ${tt}) // (36 - ${tt})`, '__es.k + 36', 'false')} END`,
+          )} END, ${e("''", q, '36::BIGINT', 'false')}), 's')`;
+        };
+        const inner = (n1: string) =>
+          `list_reduce(list_transform(${cps}, lambda __ic: ${o("''", '__ic', '0::BIGINT', '0::BIGINT', '0::BIGINT')}), lambda __q, __x: CASE WHEN __x.delta < ${n1} THEN ${o('__q.out', '__q.delta + 1', '__q.bias', '__q.h', '0::BIGINT')} WHEN __x.delta = ${n1} THEN ${o(`__q.out || ${emit('__q.delta', '__q.bias')}`, '0::BIGINT', adapt('__q.delta', '__q.h + 1', `__q.h = ${b}`), '__q.h + 1', '0::BIGINT')} ELSE __q END`;
+        const ms = `list_sort(list_distinct(list_filter(${cps}, lambda __x: __x >= 128)))`;
+        const outer = `list_reduce(list_transform(${ms}, lambda __mm: ${o("''", '0::BIGINT', '0::BIGINT', '0::BIGINT', '__mm')}), lambda __o, __m: ${withValue(
+          `${inner('__m.n')}, ${o('__o.out', `__o.delta + (__m.n - __o.n) * (__o.h + 1)`, '__o.bias', '__o.h', '0::BIGINT')})`,
+          (r) => o(`${r}.out`, `${r}.delta + 1`, `${r}.bias`, `${r}.h`, '__m.n + 1'),
+        )}, ${o(`${basic} || (CASE WHEN ${b} > 0 THEN '-' ELSE '' END)`, '0::BIGINT', '72::BIGINT', `CAST(${b} AS BIGINT)`, '128::BIGINT')})`;
+        return `struct_extract(${outer}, 'out')`;
+      },
+    ),
+  );
+}
+
+/** Domain labels split at any IDNA full stop (`.`, `。`, `．`, `｡`). */
+const LABELS = (d: string) => `regexp_split_to_array(${d}, '[.\\x{3002}\\x{FF0E}\\x{FF61}]')`;
+
 export const ENCODING_FUNCTIONS: Readonly<Record<string, Template>> = {
   base64_encode_tostring: (args, ctx) => `to_base64(encode(${s(arg(args, 0, ctx))}))`,
   base64_decode_tostring: (args, ctx) => `COALESCE(TRY(decode(from_base64(${s(arg(args, 0, ctx))}))), '')`,
@@ -210,4 +313,10 @@ export const ENCODING_FUNCTIONS: Readonly<Record<string, Template>> = {
   hash: hashTemplate,
   hash_xxhash64: hashTemplate,
   zlib_compress_to_base64_string: (args, ctx) => zlibCompress(s(arg(args, 0, ctx))),
+  punycode_to_string: (args, ctx) => punycodeDecode(s(arg(args, 0, ctx))),
+  punycode_from_string: (args, ctx) => `COALESCE(${punycodeEncode(s(arg(args, 0, ctx)))}, '')`,
+  punycode_domain_to_string: (args, ctx) =>
+    `COALESCE(array_to_string(list_transform(${LABELS(s(arg(args, 0, ctx)))}, lambda __lb: CASE WHEN lower(left(__lb, 4)) = 'xn--' THEN ${punycodeDecode('substr(__lb, 5)')} ELSE __lb END), '.'), '')`,
+  punycode_domain_from_string: (args, ctx) =>
+    `COALESCE(array_to_string(list_transform(${LABELS(s(arg(args, 0, ctx)))}, lambda __lb: CASE WHEN regexp_matches(__lb, '[^\\x00-\\x7F]') THEN 'xn--' || ${punycodeEncode('__lb')} ELSE __lb END), '.'), '')`,
 };

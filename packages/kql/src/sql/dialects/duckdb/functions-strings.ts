@@ -59,11 +59,19 @@ const extract: Template = (args, ctx) => {
   if (group === null || !Number.isInteger(group) || group < 0)
     return ctx.unsupported('extract() with a computed capture group');
   const text = s(arg(args, 2, ctx));
-  const found = withValue(
-    text,
-    (t) => `(CASE WHEN regexp_matches(${t}, ${re}) THEN regexp_extract(${t}, ${re}, ${group}) END)`,
-  );
+  // DuckDB's regexp_extract takes group numbers 0-9 only; later groups are read by name from the struct form.
+  const pick = (t: string) =>
+    group <= 9
+      ? `regexp_extract(${t}, ${re}, ${group})`
+      : `struct_extract(regexp_extract(${t}, ${re}, [${Array.from({ length: group }, (_, i) => `'g${i + 1}'`).join(', ')}]), 'g${group}')`;
   const type = args[3] ? literalString(args[3]) : null;
+  // No match and an empty group both give '' (and '' converts to null), so the match test is only needed for
+  // dynamic results; skipping it halves the regex work.
+  if (type === 'dynamic') {
+    const found = withValue(text, (t) => `(CASE WHEN regexp_matches(${t}, ${re}) THEN ${pick(t)} END)`);
+    return convertTo(stringArg(found, args[2] as SqlArg), 'dynamic', ctx);
+  }
+  const found = pick(text);
   if (type && type !== 'string') return convertTo(stringArg(found, args[2] as SqlArg), type as ColumnType, ctx);
   return nn(found);
 };
@@ -340,14 +348,6 @@ const parsePath: Template = (args, ctx) => {
   );
 };
 
-/**
- * `parse_version(text)` is one comparable decimal of up to 32 integer digits (`1.2.3.4` → 1000000020000000300000004),
- * more than the storage decimal DECIMAL(38,18) holds (20): the generator's cast to the column type would fail at run
- * time, so the call is a compile-time diagnostic until the storage decimal can hold it.
- */
-const parseVersion: Template = (_args, ctx) =>
-  ctx.unsupported('parse_version() (its 32-digit result exceeds the storage decimal DECIMAL(38,18))');
-
 const UNITS = ['Bytes', 'KB', 'MB', 'GB', 'TB', 'PB', 'EB'];
 
 /** `format_bytes(size [, precision [, units]])`: 1024-based units, rounded to `precision` decimals. */
@@ -442,6 +442,5 @@ export const STRINGS_FUNCTIONS: Readonly<Record<string, Template>> = {
   parse_url: parseUrl,
   parse_urlquery: parseUrlQuery,
   parse_path: parsePath,
-  parse_version: parseVersion,
   format_bytes: formatBytes,
 };

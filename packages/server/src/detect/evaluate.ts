@@ -154,7 +154,12 @@ export async function evaluateRule(
 ): Promise<Evaluation> {
   const timing = runClock(rule, window, options);
   const runOptions = queryOptions(window, options, MAX_RESULT_ROWS);
-  const out = await runKql(ws, rule.query, runOptions);
+  let out: Awaited<ReturnType<typeof runKql>>;
+  try {
+    out = await runKql(ws, rule.query, runOptions);
+  } catch (e) {
+    return failed(timing.finish, `internal: ${e instanceof Error ? e.message : String(e)}`);
+  }
   if (!out.result || out.error) return failed(timing.finish, out.error?.message ?? 'no result');
   const columns = out.result.columns;
   let rows: KqlValue[][];
@@ -199,11 +204,16 @@ export async function evaluateCombined(
   options: Omit<EvaluationOptions, 'tables'>,
 ): Promise<Map<string, Evaluation> | null> {
   const timings = rules.map((r) => runClock(r.rule, window, { ...options, tables: r.tables }, rules.length));
-  const out = await runKql(
-    ws,
-    combinedQuery(rules.map((r) => r.rule)),
-    queryOptions(window, { ...options, tables: [] }, MAX_RESULT_ROWS),
-  );
+  let out: Awaited<ReturnType<typeof runKql>>;
+  try {
+    out = await runKql(
+      ws,
+      combinedQuery(rules.map((r) => r.rule)),
+      queryOptions(window, { ...options, tables: [] }, MAX_RESULT_ROWS),
+    );
+  } catch {
+    return null;
+  }
   if (!out.result || out.error) return null;
   const perRule: KqlValue[][][] = rules.map(() => []);
   try {
@@ -240,10 +250,14 @@ export function combinedColumns(
   ws: QueryWorkspace,
   rule: RuleDefinition,
 ): readonly { readonly name: string; readonly type: string }[] | null {
-  const alone = compileKql(ws, rule.query, Date.now());
-  if (!alone.ok) return null;
-  const wrapped = compileKql(ws, combinedQuery([rule]), Date.now());
-  return wrapped.ok ? alone.columns : null;
+  try {
+    const alone = compileKql(ws, rule.query, Date.now());
+    if (!alone.ok) return null;
+    const wrapped = compileKql(ws, combinedQuery([rule]), Date.now());
+    return wrapped.ok ? alone.columns : null;
+  } catch {
+    return null;
+  }
 }
 
 async function exactCount(

@@ -34,8 +34,22 @@ export function validateRule(
 ): RuleAnalysis | null {
   const rule = parsed.rule;
   if (!rule) return null;
-  const compiled = compile(rule.query, workspace, { dialect: duckdb, nowMs: Date.now() });
   const queryRange = parsed.fieldRange(rule.kind === 'CustomDetection' ? ['queryCondition', 'queryText'] : ['query']);
+  let compiled: CompiledQuery;
+  try {
+    compiled = compile(rule.query, workspace, { dialect: duckdb, nowMs: Date.now() });
+  } catch (e) {
+    // A compiler defect on one rule must not stop an import of many: the rule is rejected with the reason.
+    const [s, e2] = queryRange ?? [parsed.offset, parsed.offset];
+    parsed.report(
+      'error',
+      'internal',
+      `The compiler failed on this query: ${e instanceof Error ? e.message : String(e)}`,
+      s,
+      e2,
+    );
+    return null;
+  }
   let failed = false;
   for (const d of compiled.diagnostics) {
     if (d.severity !== 'error' && d.severity !== 'warning') continue;

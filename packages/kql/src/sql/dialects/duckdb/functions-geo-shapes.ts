@@ -91,12 +91,16 @@ function angleBetween(a: string, b: string): string {
  * side lengths, or Girard's for skinny triangles where it is more accurate; the sign is the orientation.
  */
 function triangleArea(a: string, b: string, c: string, useGirard = true): string {
-  const girard = `list_transform([{'ab': ${crossA(a, b)}, 'bc': ${crossA(b, c)}, 'ac': ${crossA(a, c)}}], lambda g: greatest(0.0e0, ${angleBetween('g.ab', 'g.ac')} - ${angleBetween('g.ab', 'g.bc')} + ${angleBetween('g.bc', 'g.ac')}))[1]`;
-  const lhuilier = `4 * atan(sqrt(greatest(0.0e0, tan(0.5e0 * t.s) * tan(0.5e0 * (t.s - t.sa)) * tan(0.5e0 * (t.s - t.sb)) * tan(0.5e0 * (t.s - t.sc)))))`;
+  // One lambda binds the side lengths (DuckDB's binding time grows exponentially with lambda nesting depth).
+  const sides = `[${angleBetween(b, c)}, ${angleBetween(c, a)}, ${angleBetween(a, b)}]`;
+  const sum = 't[1] + t[2] + t[3]';
+  const half = `(0.5e0 * (${sum}))`;
+  const lhuilier = `4 * atan(sqrt(greatest(0.0e0, tan(0.5e0 * ${half}) * tan(0.5e0 * (${half} - t[1])) * tan(0.5e0 * (${half} - t[2])) * tan(0.5e0 * (${half} - t[3])))))`;
+  const girard = `greatest(0.0e0, ${angleBetween(crossA(a, b), crossA(a, c))} - ${angleBetween(crossA(a, b), crossA(b, c))} + ${angleBetween(crossA(b, c), crossA(a, c))})`;
+  const dmin = `(${half} - greatest(t[1], t[2], t[3]))`;
   const area = !useGirard
     ? lhuilier
-    : `CASE WHEN t.s >= 3e-4 AND t.s - greatest(t.sa, t.sb, t.sc) < 1e-2 * power(t.s, 5) THEN list_transform([${girard}], lambda ga: CASE WHEN t.s - greatest(t.sa, t.sb, t.sc) < t.s * (0.1e0 * (ga + 5e-15)) THEN ga ELSE ${lhuilier} END)[1] ELSE ${lhuilier} END`;
-  const sides = `list_transform([{'sa': ${angleBetween(b, c)}, 'sb': ${angleBetween(c, a)}, 'sc': ${angleBetween(a, b)}}], lambda q: {'sa': q.sa, 'sb': q.sb, 'sc': q.sc, 's': 0.5e0 * (q.sa + q.sb + q.sc)})[1]`;
+    : `CASE WHEN ${half} >= 3e-4 AND ${dmin} < 1e-2 * power(${half}, 5) AND ${dmin} < ${half} * (0.1e0 * (${girard} + 5e-15)) THEN ${girard} ELSE ${lhuilier} END`;
   return `list_transform([${sides}], lambda t: (${area}) * sign(${dotA(a, crossA(b, c))}))[1]`;
 }
 
@@ -106,14 +110,16 @@ function triangleArea(a: string, b: string, c: string, useGirard = true): string
  */
 function trueCentroid(a: string, b: string, c: string): string {
   const r = (u: string, v: string) =>
-    `list_transform([${angleBetween(u, v)}], lambda sd: CASE WHEN sd = 0 THEN 1.0e0 ELSE sd / sin(sd) END)[1]`;
+    `CASE WHEN ${angleBetween(u, v)} = 0 THEN 1.0e0 ELSE ${angleBetween(u, v)} / sin(${angleBetween(u, v)}) END`;
   const row = (k: number) => `[${a}[${k}], ${b}[${k}] - ${a}[${k}], ${c}[${k}] - ${a}[${k}]]::DOUBLE[3]`;
-  return `list_transform([{'x': ${row(1)}, 'y': ${row(2)}, 'z': ${row(3)}, 'ra': ${r(b, c)}, 'rb': ${r(c, a)}, 'rc': ${r(a, b)}}], lambda m: list_transform([[m.ra, m.rb - m.ra, m.rc - m.ra]::DOUBLE[3]], lambda rr: ${arr(`0.5e0 * ${dotA(crossA('m.y', 'm.z'), 'rr')}`, `0.5e0 * ${dotA(crossA('m.z', 'm.x'), 'rr')}`, `0.5e0 * ${dotA(crossA('m.x', 'm.y'), 'rr')}`)})[1])[1]`;
+  const rr = '[m.ra, m.rb - m.ra, m.rc - m.ra]::DOUBLE[3]';
+  return `list_transform([{'x': ${row(1)}, 'y': ${row(2)}, 'z': ${row(3)}, 'ra': ${r(b, c)}, 'rb': ${r(c, a)}, 'rc': ${r(a, b)}}], lambda m: ${arr(`0.5e0 * ${dotA(crossA('m.y', 'm.z'), rr)}`, `0.5e0 * ${dotA(crossA('m.z', 'm.x'), rr)}`, `0.5e0 * ${dotA(crossA('m.x', 'm.y'), rr)}`)})[1]`;
 }
 
 /** The true centroid of an edge times its length (S2::TrueCentroid(a, b)); antipodal edges count 0. */
 function edgeCentroid(a: string, b: string): string {
-  return `list_transform([{'s2': ${dist2(a, b)}, 'c2': power(${a}[1] + ${b}[1], 2) + power(${a}[2] + ${b}[2], 2) + power(${a}[3] + ${b}[3], 2)}], lambda q: list_transform([CASE WHEN q.c2 = 0 THEN 0.0e0 ELSE sqrt(q.s2 / q.c2) END], lambda k: ${arr(`k * (${a}[1] + ${b}[1])`, `k * (${a}[2] + ${b}[2])`, `k * (${a}[3] + ${b}[3])`)})[1])[1]`;
+  const c2 = `(power(${a}[1] + ${b}[1], 2) + power(${a}[2] + ${b}[2], 2) + power(${a}[3] + ${b}[3], 2))`;
+  return `list_transform([CASE WHEN ${c2} = 0 THEN 0.0e0 ELSE sqrt(${dist2(a, b)} / ${c2}) END], lambda k: ${arr(`k * (${a}[1] + ${b}[1])`, `k * (${a}[2] + ${b}[2])`, `k * (${a}[3] + ${b}[3])`)})[1]`;
 }
 
 /** The component-wise sum of a list of DOUBLE[3]. */
@@ -199,9 +205,11 @@ function prepareLines(p: Pipe, d: string, single: boolean): string {
  * (-2π, 2π]: positive when the smaller region is on the left. Keeping the small signed value (rather than
  * 4π minus it) keeps its precision.
  */
+/** The fan sum `sm` brought into (-2π, 2π]. */
+const SG = `(CASE WHEN sm > 2 * pi() THEN sm - ${FOUR_PI} WHEN sm <= -2 * pi() THEN sm + ${FOUR_PI} ELSE sm END)`;
+
 function signedRing(v: string): string {
-  const sum = `list_sum(list_transform(range(2, len(${v})), lambda i: ${triangleArea(`${v}[1]`, `${v}[i]`, `${v}[i + 1]`)}))`;
-  return `list_transform([${sum}], lambda sm: CASE WHEN sm > 2 * pi() THEN sm - ${FOUR_PI} WHEN sm <= -2 * pi() THEN sm + ${FOUR_PI} ELSE sm END)[1]`;
+  return `list_sum(list_transform(range(2, len(${v})), lambda i: ${triangleArea(`${v}[1]`, `${v}[i]`, `${v}[i + 1]`)}))`;
 }
 
 /**
@@ -217,8 +225,12 @@ function preparePolygons(p: Pipe, d: string): string {
   const structural = p.let(
     `len(${raw}) > 0 AND ${all(raw, 'pg', `len(pg) > 0 AND ${all('pg', 'r', `len(r) >= 4 AND r[1] = r[-1] AND ${all('r', 'c', VALID_LL('c'))}`)}`)}`,
   );
+  // Vertex vectors, then edges, each in a stage of its own (shallow lambdas bind fast).
+  const vs = p.let(
+    `CASE WHEN ${structural} THEN list_transform(${raw}, lambda pg: list_transform(pg, lambda r: list_transform(r[1:-2], lambda c: ${llToVec('c')}))) END`,
+  );
   const rings = p.let(
-    `CASE WHEN ${structural} THEN list_transform(${raw}, lambda pg: list_transform(pg, lambda r: list_transform([list_transform(r[1:-2], lambda c: ${llToVec('c')})], lambda v: {'v': v, 'edges': list_transform(range(1, len(v) + 1), lambda i: ${edge('v[i]', 'v[i % len(v) + 1]')})})[1])) END`,
+    `list_transform(${vs}, lambda pg: list_transform(pg, lambda v: {'v': v, 'edges': list_transform(range(1, len(v) + 1), lambda i: ${edge('v[i]', 'v[i % len(v) + 1]')})}))`,
   );
   // Distinct vertices, and no two edges of the same polygon crossing.
   const polyOk = (pg: string) =>
@@ -226,7 +238,7 @@ function preparePolygons(p: Pipe, d: string): string {
   const ok = p.let(`${structural} AND ${all(rings, 'pg', polyOk('pg'))}`);
   // Left-side area of each ring (fan from its first vertex, mod 4π); the ring's region is the smaller side.
   const polys = p.let(
-    `CASE WHEN ${ok} THEN list_transform(${rings}, lambda pg: list_transform(pg, lambda r: list_transform([${signedRing('r.v')}], lambda sg: {'v': r.v, 'edges': r.edges, 'inside_left': sg > 0, 'area': abs(sg)})[1])) END`,
+    `CASE WHEN ${ok} THEN list_transform(${rings}, lambda pg: list_transform(pg, lambda r: list_transform([${signedRing('r.v')}], lambda sm: {'v': r.v, 'edges': r.edges, 'inside_left': ${SG} > 0, 'area': abs(${SG})})[1])) END`,
   );
   const edges = p.let(`flatten(flatten(list_transform(${polys}, lambda pg: list_transform(pg, lambda r: r.edges))))`);
   return p.let(`{'ok': COALESCE(${ok}, false), 'polys': ${polys}, 'edges': ${edges}}`);
@@ -262,6 +274,29 @@ function inPolygons(x: string, polys: string): string {
 }
 
 // ───────────────────────────── templates ─────────────────────────────
+
+/**
+ * Which code a polygon argument needs: a constant Polygon (or one-polygon MultiPolygon) never needs the union of
+ * several polygons, whose SQL is large (DuckDB's planning time grows with it even where it is not evaluated).
+ */
+function polygonCount(a: SqlArg): 'one' | 'any' {
+  const v = a.literal?.value as unknown;
+  const parsed = typeof v === 'string' ? safeParse(v) : v;
+  if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) {
+    const o = parsed as { type?: unknown; coordinates?: unknown };
+    if (o.type === 'Polygon') return 'one';
+    if (o.type === 'MultiPolygon' && Array.isArray(o.coordinates) && o.coordinates.length <= 1) return 'one';
+  }
+  return 'any';
+}
+
+function safeParse(t: string): unknown {
+  try {
+    return JSON.parse(t);
+  } catch {
+    return null;
+  }
+}
 
 function dyn(a: SqlArg): string {
   return a.type === 'dynamic' ? a.sql : 'CAST(NULL AS JSON)';
@@ -333,9 +368,11 @@ const polygonArea: Template = (args, ctx) => {
   return piped(ids, (p) => {
     const s = p.input(prepared(ids, arg(args, 0, ctx), 'polygons'));
     const single = `list_sum(list_transform(${s}.polys, lambda pg: pg[1].area - COALESCE(list_sum(list_transform(pg[2:], lambda h: h.area)), 0)))`;
+    const union =
+      polygonCount(arg(args, 0, ctx)) === 'one' ? 'NULL' : lazy(`len(${s}.polys) > 1`, unionArea(s, unionBoundary(s)));
     return when(
       `${s}.ok`,
-      `COALESCE(${lazy(`len(${s}.polys) = 1`, single)}, ${lazy(`len(${s}.polys) > 1`, unionArea(s, unionBoundary(s)))}) * ${EARTH_RADIUS_M} * ${EARTH_RADIUS_M}`,
+      `COALESCE(${lazy(`len(${s}.polys) = 1`, single)}, ${union}) * ${EARTH_RADIUS_M} * ${EARTH_RADIUS_M}`,
     );
   });
 };
@@ -346,7 +383,7 @@ const polygonPerimeter: Template = (args, ctx) => {
     const s = p.input(prepared(ids, arg(args, 0, ctx), 'polygons'));
     return when(
       `${s}.ok`,
-      `COALESCE(${lazy(`len(${s}.polys) = 1`, `list_sum(list_transform(${s}.edges, lambda e: ${angleBetween('e.a', 'e.b')}))`)}, ${lazy(`len(${s}.polys) > 1`, `list_sum(list_transform(${unionBoundary(s)}, lambda pc: ${angleBetween('pc.p', 'pc.q')}))`)}) * ${EARTH_RADIUS_M}`,
+      `COALESCE(${lazy(`len(${s}.polys) = 1`, `list_sum(list_transform(${s}.edges, lambda e: ${angleBetween('e.a', 'e.b')}))`)}, ${polygonCount(arg(args, 0, ctx)) === 'one' ? 'NULL' : lazy(`len(${s}.polys) > 1`, `list_sum(list_transform(${unionBoundary(s)}, lambda pc: ${angleBetween('pc.p', 'pc.q')}))`)}) * ${EARTH_RADIUS_M}`,
     );
   });
 };
@@ -496,14 +533,20 @@ const polygonCentroid: Template = (args, ctx) => {
   return piped(ids, (p) => {
     const s = p.input(prepared(ids, arg(args, 0, ctx), 'polygons'));
     // A ring's region integral: its fan, negated when the region is on the right.
+    // A ring's region integral: its fan, negated when the region is on the right.
     const ring = (r: string) =>
-      `list_transform([${vecSum(`list_transform(range(2, len(${r}.v)), lambda i: ${trueCentroid(`${r}.v[1]`, `${r}.v[i]`, `${r}.v[i + 1]`)})`)}], lambda rc: list_transform([CASE WHEN ${r}.inside_left THEN 1.0e0 ELSE -1.0e0 END], lambda sg: ${arr('rc[1] * sg', 'rc[2] * sg', 'rc[3] * sg')})[1])[1]`;
-    const single = `list_transform([${s}.polys[1]], lambda pg: list_transform([list_transform(pg, lambda r: ${ring('r')})], lambda rs: list_transform([${vecSum('rs[2:]')}], lambda hs: ${arr('rs[1][1] - COALESCE(hs[1], 0)', 'rs[1][2] - COALESCE(hs[2], 0)', 'rs[1][3] - COALESCE(hs[3], 0)')})[1])[1])[1]`;
+      `list_transform(range(2, len(${r}.v)), lambda i: ${trueCentroid(`${r}.v[1]`, `${r}.v[i]`, `${r}.v[i + 1]`)})`;
+    // Shell triangles count positively, hole triangles negatively (each ring's sign folded in).
+    const terms = `flatten(list_transform(${s}.polys[1], lambda r: list_transform(${ring('r')}, lambda w: ${arr('w[1] * CASE WHEN r.inside_left = (r.v = ' + s + '.polys[1][1].v) THEN 1 ELSE -1 END', 'w[2] * CASE WHEN r.inside_left = (r.v = ' + s + '.polys[1][1].v) THEN 1 ELSE -1 END', 'w[3] * CASE WHEN r.inside_left = (r.v = ' + s + '.polys[1][1].v) THEN 1 ELSE -1 END')})))`;
+    const single = vecSum(terms);
     const rf = `${s}.polys[1][1].v[1]`;
     const union = vecSum(`list_transform(${unionBoundary(s)}, lambda pc: ${trueCentroid(rf, 'pc.p', 'pc.q')})`);
-    const c = p.let(
-      `list_filter([${lazy(`len(${s}.polys) = 1`, single)}, ${lazy(`len(${s}.polys) > 1`, union)}], lambda z: z IS NOT NULL)[1]`,
-    );
+    const c =
+      polygonCount(arg(args, 0, ctx)) === 'one'
+        ? p.let(single)
+        : p.let(
+            `list_filter([${lazy(`len(${s}.polys) = 1`, single)}, ${lazy(`len(${s}.polys) > 1`, union)}], lambda z: z IS NOT NULL)[1]`,
+          );
     return when(`${s}.ok AND ${normA(c)} > 0`, pointResult(c));
   });
 };

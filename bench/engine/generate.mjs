@@ -24,6 +24,7 @@ export const GENERATOR_VERSION = 4;
 export const END = '2026-01-01 00:00:00';
 export const END_MS = Date.UTC(2026, 0, 1);
 const SPAN_US = 30 * 86_400_000_000;
+const CHUNK = 1_000_000;
 
 const ROOT = new URL('../../', import.meta.url);
 
@@ -69,13 +70,18 @@ export async function generate({ dir, rows, seed = 7, log = () => {} }) {
 
   const db = await DuckDBInstance.create(join(dir, 'workspace.duckdb'), { threads: '2' });
   const c = await db.connect();
-  for (const [table, sql] of [
-    ['DeviceProcessEvents', processEventsSql(storage.DeviceProcessEvents, sizes.DeviceProcessEvents, ctx)],
-    ['DeviceNetworkEvents', networkEventsSql(storage.DeviceNetworkEvents, sizes.DeviceNetworkEvents, ctx)],
-    ['SigninLogs', signinLogsSql(storage.SigninLogs, sizes.SigninLogs, ctx)],
-  ]) {
+  const builders = {
+    DeviceProcessEvents: processEventsSql,
+    DeviceNetworkEvents: networkEventsSql,
+    SigninLogs: signinLogsSql,
+  };
+  for (const [table, build] of Object.entries(builders)) {
     const t0 = performance.now();
-    await c.run(sql);
+    // One INSERT per million rows: a single statement for 10M rows of command lines ran 20× longer (memory).
+    for (let from = 0; from < sizes[table]; from += CHUNK) {
+      const to = Math.min(sizes[table], from + CHUNK);
+      await c.run(build(storage[table], sizes[table], ctx, from, to));
+    }
     log(`  ${table}: ${sizes[table].toLocaleString()} rows in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   }
   await c.run('CHECKPOINT');
@@ -454,7 +460,7 @@ function folderSql(folder) {
   return `${s(folder.slice(0, at + 1))} || acct || ${s(folder.slice(at + 5))}`;
 }
 
-function processEventsSql(table, rows, { seed, devices, users }) {
+function processEventsSql(table, rows, { seed, devices, users }, from, to) {
   const catalog = processCatalog();
   const used = catalog.reduce((a, p) => a + p.w, 0);
   if (used > 10000) throw new Error(`process weights add up to ${used}`);
@@ -532,7 +538,7 @@ function processEventsSql(table, rows, { seed, devices, users }) {
             ${pick(URL_DOMAINS, H(seed, 8))} AS dom,
             '185.' || (${H(seed, 9)} % 200 + 10)::VARCHAR || '.' || (${H(seed, 10)} % 250)::VARCHAR || '.' || (${H(seed, 11)} % 250 + 1)::VARCHAR AS ip,
             ${H(seed, 12)} % 100 AS own
-          FROM range(${rows}) t(i)
+          FROM range(${from}, ${to}) t(i)
         ) base
       ))
     )`;
@@ -568,7 +574,7 @@ const REMOTE_URLS = [
   'cdn-update-check.top',
 ];
 
-function networkEventsSql(table, rows, { seed, devices, users }) {
+function networkEventsSql(table, rows, { seed, devices, users }, from, to) {
   const col = (n) => q(table.columns.find((c) => c.name === n).storageName);
   const u = userNames('u');
   const procs = [
@@ -620,14 +626,14 @@ function networkEventsSql(table, rows, { seed, devices, users }) {
           ${H(seed, 3)} % 100 AS r,
           ${H(seed, 4)} % 100 AS k,
           ${H(seed, 5)} AS n
-        FROM range(${rows}) t(i)
+        FROM range(${from}, ${to}) t(i)
       )
     )`;
 }
 
 // ───────────────────────────── SigninLogs ─────────────────────────────
 
-function signinLogsSql(table, rows, { seed, users }) {
+function signinLogsSql(table, rows, { seed, users }, from, to) {
   const col = (n) => q(table.columns.find((c) => c.name === n).storageName);
   const u = userNames('u');
   const apps = [
@@ -676,7 +682,7 @@ function signinLogsSql(table, rows, { seed, users }) {
         ${H(seed, 2)} % 100 AS r,
         ${H(seed, 3)} % 100 AS k,
         ${H(seed, 4)} AS n
-      FROM range(${rows}) t(i)
+      FROM range(${from}, ${to}) t(i)
     )`;
 }
 

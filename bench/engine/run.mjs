@@ -206,11 +206,20 @@ if (args.js) {
         ? `epoch_ms(${col(table, name)}) AS ${quote(name)}`
         : `${col(table, name)} AS ${quote(name)}`;
     });
+    // Read by column (cheaper than DuckDB's row objects), then build one plain object per row.
     const reader = await c.runAndReadAll(`SELECT ${select.join(', ')} FROM ${tab(table)}`);
-    rowsOf[table] = reader.getRowObjectsJS().map((r) => {
-      for (const k of Object.keys(r)) if (typeof r[k] === 'bigint') r[k] = Number(r[k]);
-      return r;
-    });
+    const columns = reader.getColumnsJS();
+    const n = columns[0]?.length ?? 0;
+    const rows = new Array(n);
+    for (let i = 0; i < n; i++) {
+      const r = {};
+      cols.forEach((name, j) => {
+        const v = columns[j][i];
+        r[name] = typeof v === 'bigint' ? Number(v) : v;
+      });
+      rows[i] = r;
+    }
+    rowsOf[table] = rows;
   }
   const loadMs = performance.now() - tLoad;
   const heapMb = process.memoryUsage().heapUsed / 1e6;

@@ -214,6 +214,30 @@ const mergeSketch =
     return jsonArray(distinct ? `list_distinct(${all})` : all);
   };
 
+/**
+ * buildschema(): DuckDB's merged JSON structure of the values, in Kusto's vocabulary — `int`, `long`, `double`,
+ * `string`, `bool`, bags as objects, arrays as `{"indexer": ...}`. Where values disagree on a type, DuckDB merges
+ * to JSON and Kusto lists the types (`["int","string"]`): that case reads `dynamic` here.
+ */
+function buildSchema(x: SqlArg): string {
+  let s = `CAST(json_group_structure(${x.type === 'dynamic' ? x.sql : asJson(x)}) AS VARCHAR)`;
+  const names: [string, string][] = [
+    ['UBIGINT', 'int'],
+    ['BIGINT', 'int'],
+    ['HUGEINT', 'long'],
+    ['UHUGEINT', 'long'],
+    ['DOUBLE', 'double'],
+    ['VARCHAR', 'string'],
+    ['BOOLEAN', 'bool'],
+    ['JSON', 'dynamic'],
+    ['NULL', 'dynamic'],
+  ];
+  for (const [from, to] of names) s = `replace(${s}, '"${from}"', '"${to}"')`;
+  // Arrays, innermost first (a few levels): [X] → {"indexer":X}.
+  for (let i = 0; i < 4; i++) s = `regexp_replace(${s}, '\\[([^\\[\\]]*)\\]', '{"indexer":\\1}', 'g')`;
+  return `CAST(${s} AS JSON)`;
+}
+
 export const AGGREGATES: Readonly<Record<string, Template>> = {
   count: () => 'count(*)',
   countif: (args, ctx) => `count(*)${ifArg(args, 0, ctx)}`,
@@ -281,6 +305,6 @@ export const AGGREGATES: Readonly<Record<string, Template>> = {
   tdigest,
   tdigest_merge: mergeSketch(false),
   merge_tdigest: mergeSketch(false),
-  buildschema: (_args, ctx) => ctx.unsupported('buildschema()'),
+  buildschema: (args, ctx) => buildSchema(arg(args, 0, ctx)),
   __string_agg: (args, ctx) => `string_agg(${arg(args, 0, ctx).sql}, ',')`,
 };

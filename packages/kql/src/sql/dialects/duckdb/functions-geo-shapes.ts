@@ -537,7 +537,8 @@ const polygonCentroid: Template = (args, ctx) => {
     const ring = (r: string) =>
       `list_transform(range(2, len(${r}.v)), lambda i: ${trueCentroid(`${r}.v[1]`, `${r}.v[i]`, `${r}.v[i + 1]`)})`;
     // Shell triangles count positively, hole triangles negatively (each ring's sign folded in).
-    const terms = `flatten(list_transform(${s}.polys[1], lambda r: list_transform(${ring('r')}, lambda w: ${arr('w[1] * CASE WHEN r.inside_left = (r.v = ' + s + '.polys[1][1].v) THEN 1 ELSE -1 END', 'w[2] * CASE WHEN r.inside_left = (r.v = ' + s + '.polys[1][1].v) THEN 1 ELSE -1 END', 'w[3] * CASE WHEN r.inside_left = (r.v = ' + s + '.polys[1][1].v) THEN 1 ELSE -1 END')})))`;
+    const sign = `CASE WHEN r.inside_left = (r.v = ${s}.polys[1][1].v) THEN 1 ELSE -1 END`;
+    const terms = `flatten(list_transform(${s}.polys[1], lambda r: list_transform(${ring('r')}, lambda w: ${arr(`w[1] * ${sign}`, `w[2] * ${sign}`, `w[3] * ${sign}`)})))`;
     const single = vecSum(terms);
     const rf = `${s}.polys[1][1].v[1]`;
     const union = vecSum(`list_transform(${unionBoundary(s)}, lambda pc: ${trueCentroid(rf, 'pc.p', 'pc.q')})`);

@@ -22,7 +22,7 @@ const BUFFER = 'it builds an S2BufferOperation polygon, which Vigil does not rep
 const SIMPLIFY =
   "it simplifies with S2Builder's snapping and edge-chain simplification, which Vigil does not reproduce";
 const DENSIFY = "it tessellates planar edges with S2EdgeTessellator's error estimates, which Vigil does not reproduce";
-const COVERING = 'computes an S2RegionCoverer / H3 polyfill covering, which is not reproduced';
+const COVERING = 'it computes an S2RegionCoverer or H3 polyfill covering, which Vigil does not reproduce';
 
 const GEO_REFUSED: Readonly<Record<string, Template>> = {
   geo_intersection_2lines: refuse(`geo_intersection_2lines() (${BOOLEAN_OPERATION})`),

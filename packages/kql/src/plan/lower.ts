@@ -622,7 +622,8 @@ class Lowerer {
   private projection(op: QueryOperator, src: Rel): Rel {
     // A column the binder passes through but the input does not have (scan's match id without with_match_id).
     const entries = this.projectionOf(op).entries.filter(
-      (en) => en.source.kind !== 'input' || src.columns.some((c) => c.name === en.column.name),
+      (en) =>
+        en.source.kind !== 'input' || src.columns.some((c) => c.name === (en.source as { column: Column }).column.name),
     );
     const frame: Frame = { input: src.columns };
     const exprs = entries.map((en) => this.fromSource(en, frame));

@@ -404,3 +404,38 @@ export function keyType(key: string): string {
   const bar = key.indexOf('|');
   return bar < 0 ? key : key.slice(0, bar);
 }
+
+/**
+ * The identity keys an identifier typed by an analyst may stand for (`ws01`, `ws01.contoso.com`, `alice@contoso.com`,
+ * `CONTOSO\\alice`, an address, a hash, a URL, a SID, a device or object id), for finding incidents by entity.
+ */
+export function entityFilterKeys(value: string): string[] {
+  const v = value.trim().toLowerCase();
+  if (!v) return [];
+  const out = [
+    `host|name|${v}`,
+    `host|mde|${v}`,
+    `host|azure|${v}`,
+    `account|upn|${v}`,
+    `account|aad|${v}`,
+    `account|sid|${v}`,
+    `account|name|${v}`,
+    `account|objectguid|${v}`,
+    `ip|${v}`,
+    `url|${v.replace(/\/+$/, '')}`,
+    `dns|${v.replace(/\.$/, '')}`,
+    `filehash|${v}`,
+    `file|${v}`,
+    `file|name|${v}`,
+    `mailbox|${v}`,
+    `cloud-application|id|${v}`,
+    `cloud-application|name|${v}`,
+    `azure-resource|${v}`,
+    `registry-key|${v}`,
+    `security-group|${v}`,
+  ];
+  if (v.includes('\\')) out.push(`account|nt|${v}`);
+  const dot = v.indexOf('.');
+  if (dot > 0 && !/^\d+\.\d+\.\d+\.\d+$/.test(v)) out.push(`host|name|${v.slice(0, dot)}`);
+  return out;
+}

@@ -257,7 +257,10 @@ export interface IncidentEvent {
   readonly actor: Actor;
   /** Changed fields (IncidentUpdated). */
   readonly changes: readonly string[];
-  /** The incident after the change (IncidentCreated / IncidentUpdated, and AlertCreated when attached). */
+  /**
+   * The incident after the change (IncidentCreated / IncidentUpdated). AlertCreated carries only `incidentId`: the
+   * same transaction's IncidentCreated / IncidentUpdated event holds the incident.
+   */
   readonly incident: Incident | null;
   /** The alert (AlertCreated). */
   readonly alert: IncidentAlertSummary | null;

@@ -2,8 +2,10 @@
  * The incident queue's list query: filters (status, severity, owner, tags, provider, product, tactic, technique,
  * entity, rule, classification, time ranges, text), sorting on one column, and keyset ("cursor") paging that stays
  * stable while incidents are added. Multi-valued attributes (tags, products, tactics, entity identifiers, ...) are
- * matched through `inc_facets` (kind, value, incident), lower-cased, so a filter is one index lookup.
+ * matched through `inc_facets` (kind, value, incident), lower-cased, so a filter is one index lookup; entities through
+ * the correlation engine's key index (`inc_entity_keys`).
  */
+import { entityFilterKeys } from './entities.js';
 import type { Classification, IncidentStatus, Severity } from './model.js';
 import { SEVERITY_RANK } from './model.js';
 
@@ -158,12 +160,22 @@ export function listSql(q: IncidentQuery): {
     params.push(kind, ...values.map((v) => v.toLowerCase()));
   };
   facet('tag', q.tags);
-  facet('provider', q.provider);
   facet('product', q.product);
   facet('tactic', q.tactic);
   facet('technique', q.technique);
-  facet('entity', q.entity);
   facet('rule', q.ruleId);
+  if (q.provider?.length) {
+    where.push(`lower(provider_name) IN (${q.provider.map(() => '?').join(', ')})`);
+    params.push(...q.provider.map((p) => p.toLowerCase()));
+  }
+  if (q.entity?.length) {
+    // Entities are found through the correlation index: the identifier, in each key form it can take.
+    const keys = [...new Set(q.entity.flatMap(entityFilterKeys))];
+    where.push(
+      `id IN (SELECT incident_id FROM inc_entity_keys WHERE entity_key IN (${keys.map(() => '?').join(', ')}))`,
+    );
+    params.push(...keys);
+  }
   const range = (column: string, op: '>=' | '<=', value: string | undefined) => {
     if (value === undefined || value === '') return;
     const ms = Date.parse(value);

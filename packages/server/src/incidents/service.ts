@@ -22,6 +22,7 @@ import {
 } from '../state/incidents-repo.js';
 import { migrate } from '../state/migrations.js';
 import type { SqlDriver } from '../state/sql-driver.js';
+import { CommonEntityStats } from './common-entities.js';
 import { type Candidate, type KeyHit, planCorrelation } from './correlate.js';
 import { keyValue, mergeEntities, type NormalizedEntity, normalizeEntities } from './entities.js';
 import { groupingConfig, groupKey } from './grouping.js';
@@ -84,6 +85,8 @@ export interface IncidentServiceOptions {
   /** Base of incident links in `SecurityIncident.IncidentUrl` (default `/incidents/`). */
   readonly incidentUrlBase?: string;
   readonly log?: (message: string) => void;
+  /** Called after each committed batch of alerts. */
+  readonly onBatch?: (info: BatchInfo) => void;
 }
 
 /** A user mistake or a conflict: the API answers it with `status`. */
@@ -109,6 +112,17 @@ export interface AlertOutcome {
   readonly outcome: 'created' | 'joined' | 'updated' | 'unattached';
   /** Incidents merged into this one because of the alert. */
   readonly merged: readonly number[];
+  /** Time the engine spent on this alert inside its transaction (decision and writes, without the commit). */
+  readonly processingMs?: number;
+}
+
+/** One group-committed transaction of alerts (for metrics and benchmarks). */
+export interface BatchInfo {
+  readonly alerts: number;
+  /** Correlation and writes of all the alerts, then the end-of-transaction work (events, outbox rows). */
+  readonly workMs: number;
+  /** From the end of the work to the commit being durable. */
+  readonly commitMs: number;
 }
 
 export interface ProductIngestResult {
@@ -181,8 +195,12 @@ class Deferred<T> {
 const deferred = <T>(get: () => T) => new Deferred(get);
 
 /** An incident row being changed in a transaction; columns written once at the end. */
+type ListColumn = 'tags' | 'tactics' | 'techniques' | 'product_names' | 'rule_ids' | 'sources' | 'alert_titles';
+
 class Working {
   readonly dirty = new Set<keyof IncidentRow>();
+  /** Parsed JSON list columns (read-only arrays; replaced by setList). */
+  private readonly lists = new Map<string, readonly string[]>();
   constructor(
     readonly row: IncidentRow,
     readonly created: boolean,
@@ -191,15 +209,21 @@ class Working {
     if (this.row[k] === v) return;
     this.row[k] = v;
     this.dirty.add(k);
+    this.lists.delete(k);
   }
-  list(k: 'tags' | 'tactics' | 'techniques' | 'product_names' | 'rule_ids' | 'sources' | 'alert_titles'): string[] {
-    return parseList(this.row[k]);
+  list(k: ListColumn): readonly string[] {
+    let v = this.lists.get(k);
+    if (!v) {
+      v = parseList(this.row[k]);
+      this.lists.set(k, v);
+    }
+    return v;
   }
-  setList(
-    k: 'tags' | 'tactics' | 'techniques' | 'product_names' | 'rule_ids' | 'sources' | 'alert_titles',
-    v: readonly string[],
-  ) {
-    this.set(k, JSON.stringify(v));
+  setList(k: ListColumn, v: readonly string[]) {
+    const text = JSON.stringify(v);
+    if (text === this.row[k]) return;
+    this.set(k, text);
+    this.lists.set(k, [...v]);
   }
 }
 
@@ -216,6 +240,13 @@ class Batch {
   readonly alertEvents: { alert: AlertRow; actor: Actor }[] = [];
   readonly outbox: { table: string; row: Record<string, unknown> }[] = [];
   readonly events: IncidentEvent[] = [];
+  /** Linking keys of the alerts of this transaction, counted into the statistics once it commits. */
+  readonly statKeys: string[][] = [];
+  readonly statOverlay = new Map<string, number>();
+  /** Alerts processed in this transaction (for `onBatch`). */
+  alertCount = 0;
+  workStartMs = 0;
+  workEndMs = 0;
   readonly now: string;
   constructor(
     readonly tx: SqlDriver,
@@ -224,8 +255,6 @@ class Batch {
     this.now = iso(nowMs);
   }
 }
-
-const STATS_BUCKETS = 24;
 
 export class IncidentService {
   readonly store = new IncidentStore();
@@ -242,6 +271,8 @@ export class IncidentService {
   private draining: Promise<void> | null = null;
   private delivering: Promise<void> = Promise.resolve();
   private lastPruneMs = 0;
+  private lastStatsSaveMs = 0;
+  private stats: CommonEntityStats;
   private closed = false;
 
   private constructor(private readonly options: IncidentServiceOptions) {
@@ -250,6 +281,7 @@ export class IncidentService {
     this.tenantId = options.tenantId ?? options.eventStore?.engine.workspaceId ?? '';
     this.maxBatch = Math.max(1, options.maxBatch ?? 256);
     this.current = mergeSettings(DEFAULT_SETTINGS, options.settings ?? {});
+    this.stats = new CommonEntityStats(CommonEntityStats.bucketMsFor(this.current.commonEntities.windowMs));
     this.outbox = options.eventStore
       ? new OutboxDrainer(this.state, this.store, options.eventStore, (m) => this.log(m))
       : null;
@@ -261,6 +293,9 @@ export class IncidentService {
     const s = new IncidentService(options);
     const stored = await s.store.getSetting(options.state, 'settings');
     if (stored) s.current = mergeSettings(s.current, JSON.parse(stored) as Partial<IncidentSettings>);
+    s.stats = new CommonEntityStats(CommonEntityStats.bucketMsFor(s.current.commonEntities.windowMs));
+    await s.stats.load(options.state, s.clock());
+    s.lastStatsSaveMs = s.clock();
     s.outbox?.kick();
     return s;
   }
@@ -289,6 +324,9 @@ export class IncidentService {
         this.store.putSetting(tx, 'settings', JSON.stringify(next), iso(this.clock()), actor),
       ),
     );
+    // Statistics over another window start afresh.
+    if (next.commonEntities.windowMs !== this.current.commonEntities.windowMs)
+      this.stats = new CommonEntityStats(CommonEntityStats.bucketMsFor(next.commonEntities.windowMs));
     this.current = next;
     return next;
   }
@@ -339,7 +377,12 @@ export class IncidentService {
         try {
           const outcomes = await this.mutate(SYSTEM_ACTOR, async (b) => {
             const out: AlertOutcome[] = [];
-            for (const p of batch) out.push(await this.processAlert(b, p.alert));
+            for (const p of batch) {
+              const t0 = performance.now();
+              const o = await this.processAlert(b, p.alert);
+              out.push({ ...o, processingMs: performance.now() - t0 });
+            }
+            b.alertCount = batch.length;
             return out;
           });
           for (const [i, p] of batch.entries()) p.resolve(outcomes[i] as AlertOutcome);
@@ -374,17 +417,28 @@ export class IncidentService {
 
   /** Runs a change in one transaction, then tells listeners and the outbox. */
   private async mutate<T>(actor: Actor, fn: (b: Batch) => Promise<T | Deferred<T>>): Promise<T> {
-    const { result, events } = await this.serial(() =>
+    const { result, events, batch } = await this.serial(() =>
       this.state.transaction(async (tx) => {
         const b = new Batch(tx, this.clock());
+        const t0 = performance.now();
         const value = await fn(b);
         await this.finish(b, actor);
-        return { result: value instanceof Deferred ? value.get() : value, events: b.events };
+        b.workEndMs = performance.now();
+        b.workStartMs = t0;
+        return { result: value instanceof Deferred ? value.get() : value, events: b.events, batch: b };
       }),
     );
+    if (batch.alertCount > 0 && this.options.onBatch) {
+      this.options.onBatch({
+        alerts: batch.alertCount,
+        workMs: batch.workEndMs - batch.workStartMs,
+        commitMs: performance.now() - batch.workEndMs,
+      });
+    }
+    for (const keys of batch.statKeys) this.stats.add(keys, batch.nowMs);
     if (events.length > 0) this.deliver(events);
     this.outbox?.kick();
-    this.maybePrune();
+    this.housekeeping();
     return result;
   }
 
@@ -403,14 +457,19 @@ export class IncidentService {
     });
   }
 
-  private maybePrune(): void {
+  /** Saves the entity statistics every minute; prunes old change events every hour. */
+  private housekeeping(): void {
     const now = this.clock();
+    if (now - this.lastStatsSaveMs >= 60_000) {
+      this.lastStatsSaveMs = now;
+      void this.serial(() => this.state.transaction((tx) => this.stats.save(tx, now))).catch((e: unknown) =>
+        this.log(`entity statistics: ${e instanceof Error ? e.message : String(e)}`),
+      );
+    }
     if (now - this.lastPruneMs < 3600_000) return;
     this.lastPruneMs = now;
-    const bucketMs = this.current.commonEntities.windowMs / STATS_BUCKETS;
     void this.serial(() =>
       this.state.transaction(async (tx) => {
-        await this.store.pruneStats(tx, Math.floor(now / bucketMs) - STATS_BUCKETS * 2);
         await this.store.pruneEvents(tx, iso(now - (this.options.eventRetentionMs ?? 30 * 86_400_000)));
       }),
     ).catch((e: unknown) => this.log(`incident pruning: ${e instanceof Error ? e.message : String(e)}`));
@@ -496,14 +555,6 @@ export class IncidentService {
       }
       w.dirty.clear();
     }
-    // Facets after the rows exist (provider may have changed).
-    for (const t of b.touched.values()) {
-      const r = t.w.row;
-      if (t.changes.has('providerName') || t.w.created) {
-        await this.store.removeFacets(b.tx, r.id, 'provider');
-        await this.store.addFacets(b.tx, r.id, [['provider', r.provider_name.toLowerCase()]]);
-      }
-    }
     for (const { alert, actor } of b.alertEvents) {
       // The alert's incident may have merged into another one later in the same transaction.
       let incident = alert.incident_id ? b.incidents.get(alert.incident_id) : undefined;
@@ -518,7 +569,8 @@ export class IncidentService {
           alertId: alert.alert_id,
           actor,
           changes: [],
-          incident: incident ? incidentFromRow(incident.row) : null,
+          // The incident's state is in the IncidentCreated / IncidentUpdated event of the same transaction.
+          incident: null,
           alert: alertSummaryFromRow(alert),
         }),
       );
@@ -569,24 +621,24 @@ export class IncidentService {
     const linkKeys = [...new Set(entities.flatMap((e) => e.linkKeys))].filter(
       (k) => !excluded.has(k) && !excluded.has(keyValue(k)),
     );
-    // Common entities: judged on the alerts received before this one.
-    const bucketMs = settings.commonEntities.windowMs / STATS_BUCKETS;
-    const bucket = Math.floor(b.nowMs / bucketMs);
-    const counts = await this.store.keyCounts(b.tx, [...linkKeys, '*'], bucket - STATS_BUCKETS + 1);
-    const total = counts.get('*') ?? 0;
+    // Common entities: judged on the alerts received before this one (earlier alerts of this transaction too).
+    const seen = this.stats.counts(linkKeys, b.nowMs);
+    const total = seen.total + b.statKeys.length;
+    const counts = new Map(linkKeys.map((k) => [k, (seen.counts.get(k) ?? 0) + (b.statOverlay.get(k) ?? 0)] as const));
     const common =
       total >= settings.commonEntities.minAlerts && total > 0
         ? linkKeys.filter((k) => (counts.get(k) ?? 0) / total >= settings.commonEntities.share)
         : [];
-    await this.store.countKeys(b.tx, [...linkKeys, '*'], bucket);
+    b.statKeys.push(linkKeys);
+    for (const k of linkKeys) b.statOverlay.set(k, (b.statOverlay.get(k) ?? 0) + 1);
     const usable = linkKeys.filter((k) => !common.includes(k));
     const seq = await this.store.next(b.tx, 'alert');
     const row = alertRowOf(alert, seq, b.now);
-    await this.store.insertAlert(b.tx, row);
     if (alert.source === 'AlertInfo' && this.outbox) {
       b.outbox.push({ table: 'SecurityAlert', row: securityAlertRowOf(alert, this.tenantId, alert.entities) });
     }
     if (!alert.createIncident) {
+      await this.store.insertAlert(b.tx, row);
       b.alertEvents.push({ alert: row, actor: SYSTEM_ACTOR });
       return { alertId: alert.alertId, incidentId: null, incidentNumber: null, outcome: 'unattached', merged: [] };
     }
@@ -865,11 +917,7 @@ export class IncidentService {
   }
 
   private async relatedAlerts(b: Batch, incidentId: string, entityIds: readonly number[]): Promise<string[]> {
-    const out = new Set<string>();
-    for (const e of entityIds.slice(0, 3)) {
-      for (const a of await this.store.alertsWithEntity(b.tx, incidentId, e, 5)) out.add(a);
-    }
-    return [...out].slice(0, 10);
+    return this.store.alertsWithEntities(b.tx, incidentId, entityIds.slice(0, 20), 10);
   }
 
   private async createIncident(b: Batch, alert: NormalizedAlert | null, actor: Actor): Promise<Working> {
@@ -954,6 +1002,7 @@ export class IncidentService {
     entities: readonly NormalizedEntity[],
     startTime: string,
     endTime: string,
+    extraFacets: readonly (readonly [string, string])[] = [],
   ): Promise<{ ids: number[]; added: number }> {
     const incidentId = w.row.id;
     const ids: number[] = [];
@@ -961,10 +1010,12 @@ export class IncidentService {
     let hosts = 0;
     let users = 0;
     const keyRows: Parameters<IncidentStore['upsertKeys']>[1][number][] = [];
-    const facets: [string, string][] = [];
+    const facets: (readonly [string, string])[] = [...extraFacets];
+    // A new incident's first alert cannot match entities (the alert's own are de-duplicated already).
+    const empty = w.created && Number(w.row.entity_count) === 0;
     for (const e of entities) {
       const own = e.keys.filter((k) => k.startsWith(`${e.type}|`));
-      const matches = await this.store.matchingEntities(b.tx, incidentId, e.type, own);
+      const matches = empty ? [] : await this.store.matchingEntities(b.tx, incidentId, e.type, own);
       let id: number;
       if (matches.length === 0) {
         id = await this.store.next(b.tx, 'entity');
@@ -1030,7 +1081,6 @@ export class IncidentService {
           first: startTime,
           last: endTime,
         });
-        if (!k.includes('|fields|')) facets.push(['entity', keyValue(k)]);
       }
     }
     await this.store.upsertKeys(b.tx, keyRows);
@@ -1054,15 +1104,19 @@ export class IncidentService {
   ): Promise<void> {
     const before = { severity: w.row.severity, tactics: w.row.tactics, provider: w.row.provider_name };
     row.incident_id = w.row.id;
-    await this.store.updateAlert(b.tx, row.alert_id, { incident_id: w.row.id });
-    const { added } = await this.addEntities(b, w, row.alert_id, entities, alert.startTime, alert.endTime);
+    await this.store.insertAlert(b.tx, row);
+    // Facet rows only for values the incident does not have yet.
+    const has = (k: 'tactics' | 'techniques' | 'product_names' | 'rule_ids', v: string) => w.list(k).includes(v);
+    const facets: (readonly [string, string])[] = [
+      ...alert.tactics.filter((t) => !has('tactics', t)).map((t) => ['tactic', t.toLowerCase()] as const),
+      ...alert.techniques.filter((t) => !has('techniques', t)).map((t) => ['technique', t.toLowerCase()] as const),
+    ];
+    if (alert.productName && !has('product_names', alert.productName))
+      facets.push(['product', alert.productName.toLowerCase()]);
+    if (alert.ruleId && alert.source === 'rule' && !has('rule_ids', alert.ruleId))
+      facets.push(['rule', alert.ruleId.toLowerCase()]);
+    const { added } = await this.addEntities(b, w, row.alert_id, entities, alert.startTime, alert.endTime, facets);
     this.absorbAlert(w, alert, true);
-    await this.store.addFacets(b.tx, w.row.id, [
-      ...alert.tactics.map((t) => ['tactic', t.toLowerCase()] as [string, string]),
-      ...alert.techniques.map((t) => ['technique', t.toLowerCase()] as [string, string]),
-      ['product', alert.productName.toLowerCase()],
-      ...(alert.ruleId && alert.source === 'rule' ? [['rule', alert.ruleId.toLowerCase()] as [string, string]] : []),
-    ]);
     await this.store.addLink(b.tx, { incidentId: w.row.id, alertId: row.alert_id, at: b.now, actor, reason });
     const changes = ['alerts'];
     if (added > 0) changes.push('entities');
@@ -1218,8 +1272,19 @@ export class IncidentService {
     other.set('entity_count', 0);
     other.set('host_count', 0);
     other.set('user_count', 0);
-    await this.rebuildFacets(b, survivor);
-    await this.rebuildFacets(b, other);
+    // Facets: the survivor gains the other's; the other keeps its tags.
+    await tx.run(
+      `INSERT INTO inc_facets (kind, value, incident_id)
+        SELECT kind, value, ? FROM inc_facets WHERE incident_id = ?
+        ON CONFLICT (kind, value, incident_id) DO NOTHING`,
+      [s.id, o.id],
+    );
+    await this.store.clearFacets(tx, o.id);
+    await this.store.addFacets(
+      tx,
+      o.id,
+      other.list('tags').map((t) => ['tag', t.toLowerCase()] as const),
+    );
     const sChanges: FieldChange[] = [
       { field: 'alerts', from: before.alerts, to: Number(survivor.row.alert_count) },
       { field: 'mergedFrom', from: null, to: Number(o.number) },
@@ -1251,25 +1316,14 @@ export class IncidentService {
 
   /** Rewrites an incident's facet rows from its current state. */
   private async rebuildFacets(b: Batch, w: Working): Promise<void> {
-    const r = w.row;
-    await this.store.clearFacets(b.tx, r.id);
-    const facets: [string, string][] = [
-      ['provider', r.provider_name.toLowerCase()],
-      ...w.list('tags').map((t) => ['tag', t.toLowerCase()] as [string, string]),
-      ...w.list('tactics').map((t) => ['tactic', t.toLowerCase()] as [string, string]),
-      ...w.list('techniques').map((t) => ['technique', t.toLowerCase()] as [string, string]),
-      ...w.list('product_names').map((t) => ['product', t.toLowerCase()] as [string, string]),
-      ...w.list('rule_ids').map((t) => ['rule', t.toLowerCase()] as [string, string]),
-    ];
-    for (let after = 0; ; ) {
-      const rows = await this.store.entitiesOf(b.tx, r.id, after, 1000);
-      for (const e of rows) {
-        for (const k of parseList(e.keys)) if (!k.includes('|fields|')) facets.push(['entity', keyValue(k)]);
-      }
-      if (rows.length < 1000) break;
-      after = Number(rows[rows.length - 1]?.entity_id);
-    }
-    await this.store.addFacets(b.tx, r.id, facets);
+    await this.store.clearFacets(b.tx, w.row.id);
+    await this.store.addFacets(b.tx, w.row.id, [
+      ...w.list('tags').map((t) => ['tag', t.toLowerCase()] as const),
+      ...w.list('tactics').map((t) => ['tactic', t.toLowerCase()] as const),
+      ...w.list('techniques').map((t) => ['technique', t.toLowerCase()] as const),
+      ...w.list('product_names').map((t) => ['product', t.toLowerCase()] as const),
+      ...w.list('rule_ids').map((t) => ['rule', t.toLowerCase()] as const),
+    ]);
   }
 
   /** Recomputes an incident's alert-derived state from its alerts (after a split). */
@@ -1932,6 +1986,7 @@ export class IncidentService {
 
   async close(): Promise<void> {
     await this.flush();
+    await this.serial(() => this.state.transaction((tx) => this.stats.save(tx, this.clock())));
     this.closed = true;
     this.listeners.clear();
   }

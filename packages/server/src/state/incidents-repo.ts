@@ -139,9 +139,9 @@ export const INCIDENT_MIGRATIONS: readonly Migration[] = [
         PRIMARY KEY (incident_id, alert_id, entity_id)
       )`,
       'CREATE INDEX inc_alert_entities_entity ON inc_alert_entities (entity_id)',
+      // Misra–Gries summaries of recent linking keys per time bucket (see incidents/common-entities.ts).
       `CREATE TABLE inc_entity_stats (entity_key TEXT NOT NULL, bucket INTEGER NOT NULL, n INTEGER NOT NULL,
-        PRIMARY KEY (entity_key, bucket))`,
-      'CREATE INDEX inc_entity_stats_bucket ON inc_entity_stats (bucket)',
+        PRIMARY KEY (bucket, entity_key))`,
       `CREATE TABLE inc_groups (group_key TEXT PRIMARY KEY, incident_id TEXT NOT NULL, rule_id TEXT NOT NULL,
         first_alert_at TEXT NOT NULL)`,
       'CREATE INDEX inc_groups_incident ON inc_groups (incident_id)',
@@ -727,11 +727,18 @@ export class IncidentStore {
     );
   }
 
-  /** Up to `limit` alerts of an incident that carry an entity. */
-  async alertsWithEntity(db: SqlDriver, incidentId: string, entityId: number, limit: number): Promise<string[]> {
+  /** Up to `limit` alerts of an incident that carry one of these entities. */
+  async alertsWithEntities(
+    db: SqlDriver,
+    incidentId: string,
+    entityIds: readonly number[],
+    limit: number,
+  ): Promise<string[]> {
+    if (entityIds.length === 0) return [];
     const rows = await db.all<{ alert_id: string }>(
-      'SELECT alert_id FROM inc_alert_entities WHERE incident_id = ? AND entity_id = ? LIMIT ?',
-      [incidentId, entityId, limit],
+      `SELECT DISTINCT alert_id FROM inc_alert_entities WHERE entity_id IN (${marks(entityIds.length)})
+        AND incident_id = ? LIMIT ?`,
+      [...entityIds, incidentId, limit],
     );
     return rows.map((r) => r.alert_id);
   }
@@ -776,36 +783,6 @@ export class IncidentStore {
         WHERE entity_key IN (${marks(keys.length)}) AND link = 1 AND last_seen >= ? AND first_seen <= ?`,
       [...keys, earliestIso, latestIso],
     );
-  }
-
-  // ── recent-entity statistics (common entities) ──
-
-  /** Alerts per key over buckets >= `fromBucket` (key `*` counts all alerts). */
-  async keyCounts(db: SqlDriver, keys: readonly string[], fromBucket: number): Promise<Map<string, number>> {
-    const out = new Map<string, number>();
-    if (keys.length === 0) return out;
-    const rows = await db.all<{ entity_key: string; n: number }>(
-      `SELECT entity_key, SUM(n) AS n FROM inc_entity_stats WHERE entity_key IN (${marks(keys.length)})
-        AND bucket >= ? GROUP BY entity_key`,
-      [...keys, fromBucket],
-    );
-    for (const r of rows) out.set(r.entity_key, Number(r.n));
-    return out;
-  }
-
-  async countKeys(db: SqlDriver, keys: readonly string[], bucket: number): Promise<void> {
-    for (let i = 0; i < keys.length; i += 200) {
-      const part = keys.slice(i, i + 200);
-      await db.run(
-        `INSERT INTO inc_entity_stats (entity_key, bucket, n) VALUES ${part.map(() => '(?, ?, 1)').join(', ')}
-          ON CONFLICT (entity_key, bucket) DO UPDATE SET n = inc_entity_stats.n + 1`,
-        part.flatMap((k) => [k, bucket]),
-      );
-    }
-  }
-
-  async pruneStats(db: SqlDriver, beforeBucket: number): Promise<number> {
-    return db.run('DELETE FROM inc_entity_stats WHERE bucket < ?', [beforeBucket]);
   }
 
   // ── groups ──

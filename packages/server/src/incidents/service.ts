@@ -272,6 +272,7 @@ export class IncidentService {
   private delivering: Promise<void> = Promise.resolve();
   private lastPruneMs = 0;
   private lastStatsSaveMs = 0;
+  private lastRowMs = 0;
   private stats: CommonEntityStats;
   private closed = false;
 
@@ -457,6 +458,15 @@ export class IncidentService {
     });
   }
 
+  /**
+   * `TimeGenerated` of a `SecurityIncident` row: the change time, moved 1 ms past the previous row when several
+   * changes share a millisecond, so `summarize arg_max(TimeGenerated, *) by IncidentNumber` finds the last one.
+   */
+  private rowTime(nowMs: number): string {
+    this.lastRowMs = Math.max(nowMs, this.lastRowMs + 1);
+    return iso(this.lastRowMs);
+  }
+
   /** Saves the entity statistics every minute; prunes old change events every hour. */
   private housekeeping(): void {
     const now = this.clock();
@@ -597,7 +607,7 @@ export class IncidentService {
           table: 'SecurityIncident',
           row: securityIncidentRow(incident, {
             tenantId: this.tenantId,
-            at: b.now,
+            at: this.rowTime(b.nowMs),
             alertIds,
             comments,
             tasks,

@@ -663,8 +663,9 @@ class Lowerer {
     const leftOnly = joinKind === 'leftsemi' || joinKind === 'leftanti';
     const rightOnly = joinKind === 'rightsemi' || joinKind === 'rightanti';
     const output: { side: 'left' | 'right'; name: string }[] = [];
-    if (!rightOnly) for (const c of left.columns) output.push({ side: 'left', name: c.name });
-    if (!leftOnly) for (const c of right.columns) output.push({ side: 'right', name: c.name });
+    // Hidden columns (an open bag, row numbers) do not take part in a join's output.
+    if (!rightOnly) for (const c of visibleColumns(left.columns)) output.push({ side: 'left', name: c.name });
+    if (!leftOnly) for (const c of visibleColumns(right.columns)) output.push({ side: 'right', name: c.name });
     return { kind: 'join', joinKind, left, right, on, where, output, columns: this.tableColumns(op) };
   }
 
@@ -720,8 +721,10 @@ class Lowerer {
     const on = this.joinKeys(op.on, left, right);
     const rightKeys = new Set(on.map((k) => (k.right.kind === 'col' ? k.right.name : '')));
     const output: { side: 'left' | 'right'; name: string }[] = [
-      ...left.columns.map((c) => ({ side: 'left' as const, name: c.name })),
-      ...right.columns.filter((c) => !rightKeys.has(c.name)).map((c) => ({ side: 'right' as const, name: c.name })),
+      ...visibleColumns(left.columns).map((c) => ({ side: 'left' as const, name: c.name })),
+      ...visibleColumns(right.columns)
+        .filter((c) => !rightKeys.has(c.name))
+        .map((c) => ({ side: 'right' as const, name: c.name })),
     ];
     // Kusto's lookup keeps every left row and takes one matching right row (the right side is a dimension table).
     return { kind: 'join', joinKind, left, right, on, where: null, output, columns: this.tableColumns(op) };
@@ -1265,8 +1268,8 @@ class Lowerer {
     const keyNames = new Set(on.map((k) => (k.right.kind === 'col' ? k.right.name : '')));
     const rightCols = right.columns.filter((c) => !keyNames.has(c.name));
     const output = [
-      ...src.columns.map((c) => ({ side: 'left' as const, name: c.name })),
-      ...rightCols.map((c) => ({ side: 'right' as const, name: c.name })),
+      ...visibleColumns(src.columns).map((c) => ({ side: 'left' as const, name: c.name })),
+      ...visibleColumns(rightCols).map((c) => ({ side: 'right' as const, name: c.name })),
     ];
     return {
       kind: 'join',

@@ -128,8 +128,11 @@ export function cellMatches(expectedText: string, actual: KqlValue, type: string
       }
       return numbersEqual(n, a, e);
     }
-    case 'bool':
-      return e.toLowerCase() === String(actual).toLowerCase();
+    case 'bool': {
+      // The docs print booleans as true/false, True/False or 1/0.
+      const shown = e.toLowerCase() === '1' ? 'true' : e.toLowerCase() === '0' ? 'false' : e.toLowerCase();
+      return shown === String(actual).toLowerCase();
+    }
     case 'datetime': {
       const x = parseDatetimeTicks(e);
       const y = typeof actual === 'string' ? parseDatetimeTicks(actual) : null;

@@ -589,9 +589,11 @@ class Lowerer {
     const type = col?.type ?? 'unknown';
     const group = `${fn}@${call.start}`;
     const element = (): ScalarExpr => {
-      if (!col || col.sourceArg === undefined) return this.unsupported(call, `This use of '${fn}'`);
-      if (col.sourceColumn !== undefined) return { kind: 'col', name: col.sourceColumn, type: col.type };
-      const a = args[col.sourceArg] as Expr;
+      if (col?.sourceColumn !== undefined) return { kind: 'col', name: col.sourceColumn, type: col.type };
+      // Without a recorded source (the obsolete argmax/argmin/any), element i is argument i.
+      const source = col?.sourceArg ?? (index < args.length && args[index]?.kind !== 'Star' ? index : undefined);
+      if (source === undefined) return this.unsupported(call, `This use of '${fn}'`);
+      const a = args[source] as Expr;
       return this.scalar(a.kind === 'NamedArg' ? a.value : a, frame);
     };
     if (fn === 'arg_max' || fn === 'arg_min') {

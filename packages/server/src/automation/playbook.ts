@@ -405,10 +405,19 @@ interface Scope {
 class Checker {
   readonly secrets = new Set<string>();
   private readonly ids = new Map<string, PathPart[]>();
+  /** Every step id of the playbook (to tell "later" from "unknown"). */
+  private readonly allIds = new Set<string>();
 
   constructor(private readonly src: Source) {}
 
   run(p: PlaybookDefinition): void {
+    const collect = (steps: readonly StepDefinition[]) => {
+      for (const s of steps) {
+        this.allIds.add(s.id);
+        if (Array.isArray(s.steps)) collect(s.steps);
+      }
+    };
+    collect(p.steps);
     this.block(p.steps, ['steps'], { steps: new Set(), loopVars: new Set() });
     if (p.trigger.kind !== 'entity' && p.trigger.entityTypes)
       this.src.error('playbook.trigger', 'entityTypes applies to the entity trigger', ['trigger', 'entityTypes']);
@@ -469,7 +478,11 @@ class Checker {
     }
     if (s.type === 'forEach' && Array.isArray(s.steps)) {
       const loopVar = typeof s.as === 'string' ? s.as : 'item';
-      this.block(s.steps, [...path, 'steps'], { steps: scope.steps, loopVars: new Set([...scope.loopVars, loopVar]) });
+      // `index` is the position of the item in the loop.
+      this.block(s.steps, [...path, 'steps'], {
+        steps: scope.steps,
+        loopVars: new Set([...scope.loopVars, loopVar, 'index']),
+      });
     }
   }
 
@@ -534,9 +547,9 @@ class Checker {
       if (root === 'steps' && second !== undefined && !scope.steps.has(second)) {
         this.src.error(
           'expression.step',
-          this.ids.has(second)
+          this.allIds.has(second)
             ? `step '${second}' has not run yet at this point`
-            : `no step '${second}' before this one`,
+            : `no step '${second}' in this playbook`,
           path,
         );
       }

@@ -245,6 +245,7 @@ if (opt['event-store']) {
   eventStore = { engine, definitions: defs, scratchDir: join(work, 'scratch') };
 }
 if (process.env.SYNC_OFF) await state.run('PRAGMA synchronous=OFF');
+if (process.env.CACHE_MB) await state.run(`PRAGMA cache_size=-${Number(process.env.CACHE_MB) * 1024}`);
 const batches = [];
 const service = await IncidentService.open({
   state,

@@ -107,8 +107,43 @@ export class QueryError extends Error {
   override readonly name = 'QueryError';
 }
 
+/**
+ * How a page is found. `sort`: walk the sort column's index in order and check the filters on each row, stopping
+ * after one page — right when the filters keep a fair share of incidents. `filters`: let the database start from a
+ * selective filter (an entity, a rare tag, an owner) and sort what it finds. The filter columns are written so
+ * that the database cannot use their indexes in `sort` mode (`status || ''`, `severity_rank + 0`): portable SQL
+ * that SQLite's planner and PostgreSQL's both read as "not indexable".
+ */
+export type ListPlan = 'sort' | 'filters';
+
+/** Filters that usually select few incidents (a page is then cheaper to find from them than by scanning in order). */
+export function selectiveFilters(q: IncidentQuery): boolean {
+  return (
+    !!q.entity?.length ||
+    (q.owner?.some((o) => o.toLowerCase() !== 'unassigned') ?? false) ||
+    /^#?\d+$/.test(q.text?.trim() ?? '')
+  );
+}
+
+/** The facet filters of a query, for estimating how many incidents they keep. */
+export function facetFilters(q: IncidentQuery): { kind: string; values: string[] }[] {
+  const out: { kind: string; values: string[] }[] = [];
+  const add = (kind: string, values: readonly string[] | undefined) => {
+    if (values?.length) out.push({ kind, values: values.map((v) => v.toLowerCase()) });
+  };
+  add('tag', q.tags);
+  add('product', q.product);
+  add('tactic', q.tactic);
+  add('technique', q.technique);
+  add('rule', q.ruleId);
+  return out;
+}
+
 /** The SQL of one page (`limit + 1` rows are asked for, to know whether there is a next page). */
-export function listSql(q: IncidentQuery): {
+export function listSql(
+  q: IncidentQuery,
+  plan: ListPlan = 'filters',
+): {
   sql: string;
   params: (string | number)[];
   limit: number;
@@ -121,16 +156,20 @@ export function listSql(q: IncidentQuery): {
   const limit = Math.min(500, Math.max(1, Math.floor(q.limit ?? 50)));
   const where: string[] = [];
   const params: (string | number)[] = [];
+  const bySort = plan === 'sort';
+  // In `sort` mode a filter column is an expression, so no index of it competes with the sort column's.
+  const text = (column: string) => (bySort ? `${column} || ''` : column);
+  const num = (column: string) => (bySort ? `${column} + 0` : column);
   const inList = (column: string, values: readonly (string | number)[]) => {
     where.push(`${column} IN (${values.map(() => '?').join(', ')})`);
     params.push(...values);
   };
   if (!q.includeRedirected) where.push('redirected_to IS NULL');
-  if (q.status?.length) inList('status', q.status);
+  if (q.status?.length) inList(text('status'), q.status);
   if (q.severity?.length) {
     const ranks = q.severity.map((s) => SEVERITY_RANK[s]);
     if (ranks.some((r) => r === undefined)) throw new QueryError(`unknown severity in ${q.severity.join(', ')}`);
-    inList('severity_rank', ranks);
+    inList(num('severity_rank'), ranks);
   }
   if (q.owner?.length) {
     const named = q.owner.filter((o) => o.toLowerCase() !== 'unassigned').map((o) => o.toLowerCase());
@@ -139,31 +178,25 @@ export function listSql(q: IncidentQuery): {
       parts.push(`owner_key IN (${named.map(() => '?').join(', ')})`);
       params.push(...named);
     }
-    if (named.length < q.owner.length) parts.push('owner_key IS NULL');
+    if (named.length < q.owner.length) parts.push(`${text('owner_key')} IS NULL`);
     where.push(`(${parts.join(' OR ')})`);
   }
   if (q.classification?.length) {
     const named = q.classification.filter((c) => c !== 'none');
     const parts: string[] = [];
     if (named.length) {
-      parts.push(`classification IN (${named.map(() => '?').join(', ')})`);
+      parts.push(`${text('classification')} IN (${named.map(() => '?').join(', ')})`);
       params.push(...named);
     }
     if (named.length < q.classification.length) parts.push('classification IS NULL');
     where.push(`(${parts.join(' OR ')})`);
   }
-  const facet = (kind: string, values: readonly string[] | undefined) => {
-    if (!values?.length) return;
+  for (const f of facetFilters(q)) {
     where.push(
-      `id IN (SELECT incident_id FROM inc_facets WHERE kind = ? AND value IN (${values.map(() => '?').join(', ')}))`,
+      `${text('id')} IN (SELECT incident_id FROM inc_facets WHERE kind = ? AND value IN (${f.values.map(() => '?').join(', ')}))`,
     );
-    params.push(kind, ...values.map((v) => v.toLowerCase()));
-  };
-  facet('tag', q.tags);
-  facet('product', q.product);
-  facet('tactic', q.tactic);
-  facet('technique', q.technique);
-  facet('rule', q.ruleId);
+    params.push(f.kind, ...f.values);
+  }
   if (q.provider?.length) {
     where.push(`lower(provider_name) IN (${q.provider.map(() => '?').join(', ')})`);
     params.push(...q.provider.map((p) => p.toLowerCase()));
@@ -189,10 +222,10 @@ export function listSql(q: IncidentQuery): {
   range('updated_at', '<=', q.updatedTo);
   range('last_activity', '>=', q.activityFrom);
   range('first_activity', '<=', q.activityTo);
-  const text = q.text?.trim().toLowerCase();
-  if (text) {
-    const asNumber = /^#?\d+$/.test(text) ? Number(text.replace('#', '')) : null;
-    const like = `%${text.replace(/[\\%_]/g, (m) => `\\${m}`)}%`;
+  const words = q.text?.trim().toLowerCase();
+  if (words) {
+    const asNumber = /^#?\d+$/.test(words) ? Number(words.replace('#', '')) : null;
+    const like = `%${words.replace(/[\\%_]/g, (m) => `\\${m}`)}%`;
     if (asNumber !== null) {
       where.push("(title_lower LIKE ? ESCAPE '\\' OR number = ?)");
       params.push(like, asNumber);

@@ -66,7 +66,7 @@ import {
   sourceOf,
 } from './normalize.js';
 import { type EventStoreTarget, OutboxDrainer } from './outbox.js';
-import { cursorAfter, type IncidentQuery, listSql } from './queue.js';
+import { cursorAfter, facetFilters, type IncidentQuery, type ListPlan, listSql, selectiveFilters } from './queue.js';
 import { SENTINEL_ALERT_CAP, securityAlertRowOf, securityIncidentRow } from './sentinel-view.js';
 
 export interface IncidentServiceOptions {
@@ -185,6 +185,8 @@ const ownerKeyOf = (o: Owner | null): string | null => {
   return k ? k.toLowerCase() : null;
 };
 const SENTINEL_PRODUCT = 'Azure Sentinel';
+/** A facet filter keeping at most this many incidents is a better starting point than the sort order. */
+const SELECTIVE_ROWS = 2000;
 const providerFor = (products: readonly string[]) =>
   products.length > 0 && products.every((p) => p === SENTINEL_PRODUCT) ? 'Azure Sentinel' : 'Microsoft XDR';
 
@@ -1366,11 +1368,11 @@ export class IncidentService {
 
   // ───────────────────────────── the queue ─────────────────────────────
 
-  /** A page of the queue. */
-  async list(query: IncidentQuery = {}): Promise<Page<Incident>> {
+  /** A page of the queue (`plan` forces how the page is found; by default it is chosen from the filters). */
+  async list(query: IncidentQuery = {}, options: { plan?: ListPlan } = {}): Promise<Page<Incident>> {
     let q: ReturnType<typeof listSql>;
     try {
-      q = listSql(query);
+      q = listSql(query, options.plan ?? (await this.listPlan(query)));
     } catch (e) {
       throw new IncidentError('invalid', e instanceof Error ? e.message : String(e));
     }
@@ -1384,6 +1386,22 @@ export class IncidentService {
           ? cursorAfter(last as unknown as IncidentRow & Record<string, unknown>, q.sort, q.order)
           : null,
     };
+  }
+
+  /**
+   * Scan in sort order unless a filter keeps few incidents: entities, named owners, an incident number, or a facet
+   * (tag, product, tactic, technique, rule) whose matches, counted on its index, are at most a few thousand.
+   */
+  private async listPlan(query: IncidentQuery): Promise<ListPlan> {
+    if (selectiveFilters(query)) return 'filters';
+    for (const f of facetFilters(query)) {
+      const row = await this.state.get<{ n: number }>(
+        `SELECT COUNT(*) AS n FROM (SELECT 1 FROM inc_facets WHERE kind = ? AND value IN (${f.values.map(() => '?').join(', ')}) LIMIT ${SELECTIVE_ROWS + 1}) AS hits`,
+        [f.kind, ...f.values],
+      );
+      if (Number(row?.n ?? 0) <= SELECTIVE_ROWS) return 'filters';
+    }
+    return 'sort';
   }
 
   private async resolveId(idOrNumber: string | number): Promise<IncidentRow | undefined> {

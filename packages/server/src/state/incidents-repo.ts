@@ -86,6 +86,9 @@ export const INCIDENT_MIGRATIONS: readonly Migration[] = [
       'CREATE INDEX inc_incidents_updated ON inc_incidents (updated_at, number)',
       'CREATE INDEX inc_incidents_created ON inc_incidents (created_at, number)',
       'CREATE INDEX inc_incidents_severity ON inc_incidents (severity_rank, number)',
+      'CREATE INDEX inc_incidents_first_activity ON inc_incidents (first_activity, number)',
+      'CREATE INDEX inc_incidents_alert_count ON inc_incidents (alert_count, number)',
+      'CREATE INDEX inc_incidents_title ON inc_incidents (title_lower, number)',
       'CREATE INDEX inc_incidents_owner ON inc_incidents (owner_key, number)',
       'CREATE INDEX inc_incidents_redirected ON inc_incidents (redirected_to)',
       `CREATE TABLE inc_alerts (

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Incident } from '../../src/incidents/model.js';
-import { type IncidentQuery, SORT_FIELDS } from '../../src/incidents/queue.js';
+import { type IncidentQuery, type ListPlan, SORT_FIELDS } from '../../src/incidents/queue.js';
 import { IncidentError } from '../../src/incidents/service.js';
 import {
   account,
@@ -73,11 +73,11 @@ afterAll(async () => {
 });
 
 /** All pages of a query, following cursors. */
-async function everything(q: IncidentQuery, limit = 7): Promise<number[]> {
+async function everything(q: IncidentQuery, limit = 7, plan?: ListPlan): Promise<number[]> {
   const out: number[] = [];
   let cursor: string | null = null;
   for (let pages = 0; pages < 200; pages++) {
-    const page = await s.service.list({ ...q, limit, cursor });
+    const page = await s.service.list({ ...q, limit, cursor }, plan ? { plan } : {});
     out.push(...page.items.map((i) => i.number));
     cursor = page.nextCursor;
     if (!cursor) return out;
@@ -139,6 +139,9 @@ describe('filters', () => {
       const expected = numbers(all.filter(pred)).sort((a, b) => b - a);
       expect(expected.length).toBeGreaterThan(0);
       expect(await everything(q)).toEqual(expected);
+      // Both ways of finding a page give the same pages.
+      expect(await everything(q, 7, 'sort')).toEqual(expected);
+      expect(await everything(q, 7, 'filters')).toEqual(expected);
     });
   }
 
@@ -202,6 +205,7 @@ describe('sorting and cursor paging', () => {
           })
           .map((i) => i.number);
         expect(await everything({ sort, order }, 11)).toEqual(expected);
+        expect(await everything({ sort, order, status: ['New', 'Active', 'Closed'] }, 13, 'filters')).toEqual(expected);
       });
     }
   }

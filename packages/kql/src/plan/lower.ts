@@ -1071,6 +1071,19 @@ class Lowerer {
         return this.bagUnpack(op, this.need(input, op));
       case 'pivot':
         return this.pivot(op, this.need(input, op));
+      case 'rows_near':
+        return this.rowsNear(op, this.need(input, op));
+      case 'dcount_intersect': {
+        const src = this.need(input, op);
+        const out = this.tableColumns(op);
+        const sketches = this.pluginArgs(op.call).positional.map((a) => this.scalar(a, { input: src.columns }));
+        const exprs = out.map((c, i): ScalarExpr => {
+          if (i < src.columns.length) return colRef(c);
+          const k = i - src.columns.length;
+          return call('__hll_intersect_count', sketches.slice(0, k + 1), 'long');
+        });
+        return { kind: 'project', input: src, exprs, columns: out };
+      }
       case 'ipv4_lookup':
       case 'ipv6_lookup':
         return this.ipLookup(
@@ -1081,6 +1094,35 @@ class Lowerer {
       default:
         return this.unsupported(op.call, `The '${name}' plugin`);
     }
+  }
+
+  /** `rows_near(condition, before [, after])`: the rows within that many rows of a row where the condition holds. */
+  private rowsNear(op: QueryOperator & { kind: 'Evaluate' }, src: Rel): Rel {
+    const { positional } = this.pluginArgs(op.call);
+    const [cond, before, after] = positional;
+    if (!cond || !before) return this.unsupported(op.call, 'rows_near without a condition and a row count');
+    const f: Frame = { input: null };
+    const nBefore = this.scalar(before, f);
+    const nAfter =
+      after && !(after.kind === 'Literal' && typeof after.value === 'boolean') ? this.scalar(after, f) : nBefore;
+    const near: PlanColumn = { name: this.hiddenName('near'), type: 'bool' };
+    // A row is kept when a matching row is at most `after` rows before it or `before` rows after it.
+    const flagged: Rel = {
+      kind: 'window',
+      input: src,
+      exprs: [
+        ...src.columns.map(colRef),
+        {
+          kind: 'win',
+          fn: '$any_in_frame',
+          args: [this.scalar(cond, { input: src.columns }), nAfter, nBefore],
+          type: 'bool',
+        },
+      ],
+      columns: [...src.columns, near],
+    };
+    const kept: Rel = { kind: 'filter', input: flagged, predicate: colRef(near), columns: flagged.columns };
+    return { kind: 'project', input: kept, exprs: src.columns.map(colRef), columns: src.columns };
   }
 
   /** The positional and named arguments of a plugin call. */

@@ -224,6 +224,19 @@ describe('plugins', () => {
   });
 });
 
+describe('row-window plugins', () => {
+  it('rows_near keeps the rows around a match; dcount_intersect counts the values common to sketches', async () => {
+    expect(
+      await r.column('range x from 1 to 10 step 1 | sort by x asc | evaluate rows_near(x == 5, 2, 1) | project x'),
+    ).toEqual([3, 4, 5, 6]);
+    expect(
+      await r.rows(
+        'range x from 1 to 30 step 1 | summarize a = hll(iif(x % 2 == 0, x, 0)), b = hll(iif(x % 3 == 0, x, 0)) | evaluate dcount_intersect(a, b) | project s0, s1',
+      ),
+    ).toEqual([[16, 6]]);
+  });
+});
+
 describe('other operators', () => {
   it('invoke, getschema, consume, assert-schema', async () => {
     expect(

@@ -1,0 +1,176 @@
+/**
+ * One workspace (a tenant of an MSSP): its own folder, engine (event data), state store (rules, incidents,
+ * automation, audit, content) and services. Nothing is shared between workspaces but the process: a query compiles
+ * against this workspace's tables and functions only, and every service reads and writes this workspace's stores.
+ *
+ * Folder: `<dataDir>/workspaces/<name>/` holding the engine's files (`workspace.duckdb`, `spool/`), `state.sqlite`
+ * and the ingestion service's `dcr/`.
+ */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { IngestionTracker } from '../detect/ingestion-tracker.js';
+import { DetectionService, type DetectionServiceOptions } from '../detect/service.js';
+import type { Engine, TableDefinition } from '../engine/engine.js';
+import { openWorkspace, type WorkspaceOptions } from '../engine/workspace.js';
+import { IncidentService, type IncidentServiceOptions } from '../incidents/service.js';
+import { IngestService } from '../ingest/service.js';
+import type { QueryWorkspace } from '../query/query-service.js';
+import { migrate } from '../state/migrations.js';
+import { SqliteDriver } from '../state/sql-driver.js';
+import { AUDIT_MIGRATIONS, AuditLog } from './audit.js';
+import { CONTENT_MIGRATIONS, ConnectorStore, FunctionStore, SavedQueryStore } from './content.js';
+
+export const STATE_FILE = 'state.sqlite';
+
+export interface WorkspaceRecord {
+  /** The engine's GUID: rows' `TenantId`, the Log Analytics workspace id. */
+  readonly id: string;
+  /** URL-safe name: the Kusto database name and the REST path segment. */
+  readonly name: string;
+  readonly displayName: string;
+  readonly createdAt: string;
+  readonly createdBy: string;
+}
+
+export interface WorkspaceServicesOptions {
+  /** The workspace schema (content/schema/tables.json). */
+  readonly schema: readonly TableDefinition[];
+  readonly engine?: WorkspaceOptions;
+  readonly maxPendingBytes?: number;
+  /** Run the rule scheduler (default true). */
+  readonly scheduler?: boolean;
+  readonly detection?: Partial<
+    Pick<DetectionServiceOptions, 'tickMs' | 'minFrequencyMs' | 'scheduledConcurrency' | 'nrtConcurrency' | 'clock'>
+  >;
+  readonly incidents?: Partial<Pick<IncidentServiceOptions, 'settings' | 'clock' | 'maxBatch'>>;
+  readonly log?: (message: string) => void;
+}
+
+/** Extra per-workspace services plugged in by the server (automation). */
+export interface WorkspaceExtension {
+  close(): Promise<void>;
+}
+
+export class Workspace {
+  /** Set by the server after opening (automation runtime); null until then. */
+  automation: unknown = null;
+  private readonly extensions: WorkspaceExtension[] = [];
+  readonly query: QueryWorkspace;
+
+  private constructor(
+    readonly record: WorkspaceRecord,
+    readonly dir: string,
+    readonly engine: Engine,
+    readonly state: SqliteDriver,
+    readonly tracker: IngestionTracker,
+    readonly ingest: IngestService,
+    readonly detection: DetectionService,
+    readonly incidents: IncidentService,
+    readonly functions: FunctionStore,
+    readonly savedQueries: SavedQueryStore,
+    readonly connectors: ConnectorStore,
+    readonly audit: AuditLog,
+  ) {
+    const ws = this;
+    // Live: custom tables and stored functions added later are seen by the next query.
+    this.query = {
+      engine,
+      get definitions() {
+        return ws.ingest.definitions();
+      },
+      get functions() {
+        return ws.functions.list();
+      },
+      databaseName: record.name,
+    };
+  }
+
+  get id(): string {
+    return this.record.id;
+  }
+
+  get name(): string {
+    return this.record.name;
+  }
+
+  static async open(
+    dir: string,
+    record: Omit<WorkspaceRecord, 'id'>,
+    options: WorkspaceServicesOptions,
+  ): Promise<Workspace> {
+    await mkdir(dir, { recursive: true });
+    const engine = await openWorkspace(dir, { checkpointThreshold: '512MB', ...options.engine });
+    const state = new SqliteDriver(join(dir, STATE_FILE));
+    const opened: { close(): Promise<void> }[] = [engine, state];
+    try {
+      await migrate(state, [...CONTENT_MIGRATIONS, ...AUDIT_MIGRATIONS]);
+      const connectors = await ConnectorStore.open(state);
+      const functions = await FunctionStore.open(state);
+      const tracker = new IngestionTracker();
+      const tracked = tracker.wrap(engine);
+      const ingest = await IngestService.start({
+        engine: tracked,
+        dataDir: dir,
+        schemaTables: options.schema,
+        policy: (table) => connectors.tableEnabled(table),
+        ...(options.maxPendingBytes !== undefined ? { maxPendingBytes: options.maxPendingBytes } : {}),
+        ...(options.log ? { onWarning: options.log } : {}),
+      });
+      opened.unshift(ingest);
+      const log = options.log ?? (() => undefined);
+      const detection = await DetectionService.open({
+        engine: tracked,
+        definitions: ingest.definitions(),
+        state,
+        tracker,
+        tenantId: engine.workspaceId,
+        scratchDir: join(dir, 'spool', 'detect'),
+        log: (m) => log(`${record.name}: detections: ${m}`),
+        ...options.detection,
+      });
+      opened.unshift({ close: () => detection.stop() });
+      const incidents = await IncidentService.open({
+        state,
+        eventStore: { engine: tracked, definitions: ingest.definitions(), scratchDir: join(dir, 'spool', 'incidents') },
+        tenantId: engine.workspaceId,
+        log: (m) => log(`${record.name}: incidents: ${m}`),
+        ...options.incidents,
+      });
+      incidents.attach(detection);
+      if (options.scheduler !== false) detection.start();
+      return new Workspace(
+        { ...record, id: engine.workspaceId },
+        dir,
+        engine,
+        state,
+        tracker,
+        ingest,
+        detection,
+        incidents,
+        functions,
+        new SavedQueryStore(state),
+        connectors,
+        new AuditLog(state),
+      );
+    } catch (e) {
+      for (const o of opened) await o.close().catch(() => undefined);
+      throw e;
+    }
+  }
+
+  /** Registers a service closed with the workspace (before the core services). */
+  extend(extension: WorkspaceExtension): void {
+    this.extensions.push(extension);
+  }
+
+  /** Stops the scheduler, lets running work finish, commits what is buffered, closes the stores. */
+  async close(): Promise<void> {
+    for (const x of this.extensions.reverse()) await x.close().catch(() => undefined);
+    await this.detection.stop();
+    await this.incidents.close();
+    await this.ingest.close();
+    await this.audit.flush();
+    await this.engine.close();
+    await this.state.close();
+  }
+}

@@ -66,11 +66,33 @@ const WINDOW_FUNCTIONS = new Set([
 export interface LoweringResult {
   readonly plan: QueryPlan | null;
   readonly diagnostics: readonly Diagnostic[];
+  /**
+   * Columns known only at run time (`bag_unpack`/`pivot` without an output schema) that the plan reads from an
+   * open bag: run each probe (generate.ts `generateProbeSql`) and lower again with the answers in
+   * `LowerOptions.dynamicSchemas` to get Kusto's exact columns. Absent when there is nothing to probe.
+   */
+  readonly probes?: readonly SchemaProbe[];
+}
+
+/**
+ * A question about the data whose answer is part of the query's schema. `bag-keys`: the properties of the bags
+ * `expr` takes over `rel` (in order of first appearance) and the KQL type of their values; `pivot-values`: the
+ * distinct values of `expr` over `rel` (text), each becoming a column of `valueType`.
+ */
+export interface SchemaProbe {
+  /** Identifies the plugin call (its offset in the query text); the key of `dynamicSchemas`. */
+  readonly key: string;
+  readonly kind: 'bag-keys' | 'pivot-values';
+  readonly rel: Rel;
+  readonly expr: ScalarExpr;
+  readonly valueType?: ColumnType;
 }
 
 export interface LowerOptions {
   /** The query's `now()` in ticks since 1970 (fixed for the whole query, as in Kusto). */
   readonly now: bigint;
+  /** Answers to earlier probes (see LoweringResult.probes), by probe key: the columns each probe found. */
+  readonly dynamicSchemas?: ReadonlyMap<string, readonly PlanColumn[]>;
 }
 
 export function lower(analysis: Analysis, options: LowerOptions): LoweringResult {
@@ -99,6 +121,8 @@ class Lowerer {
     readonly declared: ReadonlyMap<string, ScalarExpr>;
     readonly columns: readonly PlanColumn[];
   } | null = null;
+  /** Schema questions for the data (see LoweringResult.probes). */
+  private readonly probes: SchemaProbe[] = [];
   /** The inputs of the sub-queries being lowered (mv-apply, partition): what a leading operator reads. */
   private readonly implicitInputs: Rel[] = [];
   private nameCounter = 0;
@@ -126,7 +150,11 @@ class Lowerer {
       if (this.bindings.length > 0) {
         rel = { kind: 'with', bindings: this.bindings, body: rel, columns: rel.columns };
       }
-      return { plan: { rel, visualization: this.visualization }, diagnostics: this.diagnostics };
+      return {
+        plan: { rel, visualization: this.visualization },
+        diagnostics: this.diagnostics,
+        ...(this.probes.length ? { probes: this.probes } : {}),
+      };
     } catch (e) {
       if (e instanceof Unsupported) {
         this.diagnostics.push({
@@ -1216,13 +1244,39 @@ class Lowerer {
         columns: [...base, ...columns],
       };
     }
-    // No schema: the bag travels as an open column (its name carries the prefix).
+    // A schema found by a probe: the properties as typed columns (a property named like a kept column replaces
+    // it unless columnsConflict='keep_source').
+    const key = String(op.call.start);
+    const probed = this.options.dynamicSchemas?.get(key);
+    if (probed) {
+      const ignored = this.ignoredProperties(named.get('ignoredProperties'));
+      const props = probed
+        .filter((c) => !ignored.has(c.name))
+        .map((c) => ({ name: `${prefix}${c.name}`, key: c.name, type: c.type }))
+        .filter((c) => !(keepSource && kept.some((k) => k.name === c.name)));
+      const base = kept.filter((c) => !props.some((x) => x.name === c.name));
+      return {
+        kind: 'project',
+        input: src,
+        exprs: [...base.map(colRef), ...props.map((c) => property(c.key, c.type))],
+        columns: [...base, ...props.map((c) => ({ name: c.name, type: c.type }))],
+      };
+    }
+    this.probes.push({ key, kind: 'bag-keys', rel: src, expr: bag });
+    // No schema yet: the bag travels as an open column (its name carries the prefix).
     return {
       kind: 'project',
       input: src,
       exprs: [...kept.map(colRef), bag],
       columns: [...kept, { name: `${OPEN_BAG}${prefix}`, type: 'dynamic' }],
     };
+  }
+
+  /** bag_unpack's `ignoredProperties=dynamic([...])`. */
+  private ignoredProperties(e: Expr | undefined): Set<string> {
+    const v = e ? this.scalar(e, { input: null }) : null;
+    const list = v?.kind === 'lit' && Array.isArray(v.value) ? v.value : [];
+    return new Set(list.filter((x): x is string => typeof x === 'string'));
   }
 
   /** A type written in a schema (`long`, `string`, ...). */
@@ -1271,6 +1325,27 @@ class Lowerer {
       aggregates: [{ name: valueCol.name, expr: agg }],
       columns: [...out, keyCol, valueCol],
     };
+    const key = String(op.call.start);
+    const probed = this.options.dynamicSchemas?.get(key);
+    if (probed) {
+      // One column per value found by the probe: the aggregate of the group's rows with that value.
+      return {
+        kind: 'aggregate',
+        input: perKey,
+        keys: groups,
+        aggregates: probed.map((c) => ({
+          name: c.name,
+          expr: {
+            kind: 'agg',
+            fn: 'take_anyif',
+            args: [colRef(valueCol), { kind: 'op', op: 'Equal', args: [colRef(keyCol), str(c.name)], type: 'bool' }],
+            type: valueCol.type,
+          },
+        })),
+        columns: [...out, ...probed.map((c) => ({ name: c.name, type: valueCol.type }))],
+      };
+    }
+    this.probes.push({ key, kind: 'pivot-values', rel: src, expr: pivotKey, valueType: agg.type });
     const bagCol: PlanColumn = { name: OPEN_BAG, type: 'dynamic' };
     return {
       kind: 'aggregate',
@@ -1765,7 +1840,9 @@ class Lowerer {
         if (!e.name.startsWith(prefix)) continue;
         return { kind: 'path', expr: colRef(c), path: [e.name.slice(prefix.length)], type: 'dynamic' };
       }
-      return { kind: 'col', name: e.name, type: toColumnType(info.type) };
+      // A column the binder could not type (an open schema) has the type of the column the relation has.
+      const actual = frame.input.find((c) => c.name === e.name);
+      return { kind: 'col', name: e.name, type: actual?.type ?? toColumnType(info.type) };
     }
     if (!sym) return this.unsupported(e, `The name '${e.name}'`);
     switch (sym.kind) {

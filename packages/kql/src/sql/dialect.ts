@@ -67,6 +67,12 @@ export interface RelationalTemplates {
    * tuple's columns (Kusto's default names), and lowering reads each element through this.
    */
   tupleElement(sql: string, name: string, index: number): string;
+  /**
+   * A schema probe's SELECT over `input` (see plan/lower.ts SchemaProbe): rows `(name, type)` in column order —
+   * `bag-keys`: the properties of the JSON bags `value` takes, typed by their values (KQL type names);
+   * `pivot-values`: the distinct texts of `value`, each typed `valueType`.
+   */
+  probe?(kind: 'bag-keys' | 'pivot-values', value: string, input: string, valueType: string): string;
   /** The SELECT of a `make-series` over `spec.input` (see MakeSeriesSpec); absent when unsupported. */
   makeSeries?(spec: MakeSeriesSpec, ctx: TemplateContext): string;
 }

@@ -24,6 +24,7 @@
  * calls made by lowering) returns a struct and each element is read by position (dialect `tupleElement`).
  */
 import type { ColumnType, ScalarTypeName } from '../binder/types.js';
+import type { SchemaProbe } from '../plan/lower.js';
 import type { NamedScalar, PlanColumn, PlanValue, Rel, ScalarExpr, SortKey, SourceSpan } from '../plan/nodes.js';
 import { INGESTION_TIME, OPEN_BAG } from '../plan/nodes.js';
 import type { Dialect, SqlArg, TemplateContext, WindowSpec } from './dialect.js';
@@ -91,6 +92,40 @@ export function generateSql(rel: Rel, dialect: Dialect, options: GenerateOptions
   const g = new Generator(dialect, options);
   const src = g.relation(rel);
   return { sql: g.finish(src), columns: src.columns };
+}
+
+/**
+ * The SQL answering a schema probe (plan/lower.ts SchemaProbe): rows `(name, type)` — the columns to lower the
+ * query again with (`LowerOptions.dynamicSchemas`). `probeColumns` reads those rows back.
+ */
+export function generateProbeSql(probe: SchemaProbe, dialect: Dialect, options: GenerateOptions): string {
+  const build = dialect.relational.probe;
+  if (!build) throw new SqlUnsupported('discovering columns at run time');
+  const g = new Generator(dialect, options);
+  const src = g.relation(probe.rel);
+  const value = g.scalar(probe.expr, { input: src });
+  return g.finishWith(build(probe.kind, value.sql, dialect.quoteIdentifier(src.name), probe.valueType ?? 'dynamic'));
+}
+
+const KQL_TYPES = new Set([
+  'bool',
+  'int',
+  'long',
+  'real',
+  'decimal',
+  'string',
+  'datetime',
+  'timespan',
+  'guid',
+  'dynamic',
+]);
+
+/** A probe's result rows as plan columns. */
+export function probeColumns(rows: readonly (readonly unknown[])[]): PlanColumn[] {
+  return rows.map((r) => {
+    const type = String(r[1]);
+    return { name: String(r[0]), type: (KQL_TYPES.has(type) ? type : 'dynamic') as ColumnType };
+  });
 }
 
 /** An open bag column (see OPEN_BAG) travels hidden, as a carried column, never as a result column. */
@@ -323,6 +358,11 @@ class Generator {
     if (src.order) sql += ` ORDER BY ${this.orderBy(src.order)}`;
     if (this.options.rowLimit !== undefined) sql += ` LIMIT ${this.options.rowLimit}`;
     return this.ctes.length ? `WITH ${this.recursive ? 'RECURSIVE ' : ''}${this.ctes.join(',\n')}\n${sql}` : sql;
+  }
+
+  /** The statement: the CTEs so far and a final SELECT over them. */
+  finishWith(select: string): string {
+    return this.ctes.length ? `WITH ${this.recursive ? 'RECURSIVE ' : ''}${this.ctes.join(',\n')}\n${select}` : select;
   }
 
   private orderBy(keys: readonly OrderKey[], alias?: string): string {

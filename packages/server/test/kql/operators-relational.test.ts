@@ -224,6 +224,42 @@ describe('plugins', () => {
   });
 });
 
+describe('columns known at run time (schema probes)', () => {
+  it("bag_unpack: the bags' properties typed by their values, with a prefix", async () => {
+    const res = await r.runProbing(
+      'datatable(d:dynamic, x:long)[dynamic({"a":1,"b":"two"}), 7, dynamic({"a":3,"c":[1]}), 8] | evaluate bag_unpack(d, "p_")',
+    );
+    expect(res.columns).toEqual(['x', 'p_a', 'p_b', 'p_c']);
+    expect(res.types).toEqual(['long', 'long', 'string', 'dynamic']);
+    expect(res.rows).toEqual([
+      [7, 1, 'two', null],
+      [8, 3, '', [1]],
+    ]);
+  });
+
+  it("bag_unpack then summarize keeps Kusto's types", async () => {
+    const res = await r.runProbing(
+      'datatable(d:dynamic)[dynamic({"type":"A","v":1}), dynamic({"type":"B","v":2}), dynamic({"type":"A","v":3})] | evaluate bag_unpack(d) | summarize sum(v) by type | sort by type asc',
+    );
+    expect(res.types).toEqual(['string', 'long']);
+    expect(res.rows).toEqual([
+      ['A', 4],
+      ['B', 2],
+    ]);
+  });
+
+  it('pivot: one column per value', async () => {
+    const res = await r.runProbing(
+      'datatable(k:string, v:long, g:string)["a",1,"x", "b",2,"x", "a",5,"y"] | evaluate pivot(k, sum(v), g) | sort by g asc',
+    );
+    expect(res.columns).toEqual(['g', 'a', 'b']);
+    expect(res.rows).toEqual([
+      ['x', 1, 2],
+      ['y', 5, null],
+    ]);
+  });
+});
+
 describe('row-window plugins', () => {
   it('rows_near keeps the rows around a match; dcount_intersect counts the values common to sketches', async () => {
     expect(

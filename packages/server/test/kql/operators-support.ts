@@ -6,10 +6,14 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { analyze, duckdb } from '@vigil/kql';
+import { lower } from '../../../kql/src/plan/lower.js';
+import type { PlanColumn } from '../../../kql/src/plan/nodes.js';
+import { generateProbeSql, generateSql, probeColumns } from '../../../kql/src/sql/generate.js';
 import type { Engine, TableDefinition } from '../../src/engine/engine.js';
 import type { KqlValue } from '../../src/engine/values.js';
 import { openWorkspace } from '../../src/engine/workspace.js';
-import { runKql } from '../../src/query/query-service.js';
+import { compilerWorkspace, runKql } from '../../src/query/query-service.js';
 import { workspaceDefinitions } from '../conformance/runner.js';
 
 export const NOW_MS = Date.UTC(2026, 0, 1);
@@ -67,6 +71,44 @@ export class OperatorRunner {
   /** The one column of a query's rows. */
   async column(query: string): Promise<KqlValue[]> {
     return (await this.rows(query)).map((r) => r[0] as KqlValue);
+  }
+
+  /**
+   * Runs a query the way a schema-probing caller does (see plan/lower.ts SchemaProbe): lower, answer each probe
+   * with its SQL, lower again with the found columns, run. (Over datatables only: storage names are the KQL names.)
+   */
+  async runProbing(query: string): Promise<Result> {
+    const analysis = analyze(query, compilerWorkspace({ engine: this.engine, definitions: this.definitions }));
+    const now = BigInt(NOW_MS) * 10000n;
+    const storage = { table: (t: string) => t, column: (_t: string, c: string) => c };
+    const first = lower(analysis, { now });
+    const schemas = new Map<string, readonly PlanColumn[]>();
+    for (const probe of first.probes ?? []) {
+      const res = await this.engine.query(generateProbeSql(probe, duckdb, { storage }), {
+        columns: [
+          { name: 'name', type: 'string' },
+          { name: 'type', type: 'string' },
+        ],
+      });
+      try {
+        schemas.set(probe.key, probeColumns(await res.rows()));
+      } finally {
+        await res.close();
+      }
+    }
+    const lowered = lower(analysis, { now, dynamicSchemas: schemas });
+    if (!lowered.plan) throw new Error(lowered.diagnostics.map((d) => d.message).join('; '));
+    const gen = generateSql(lowered.plan.rel, duckdb, { storage });
+    const res = await this.engine.query(gen.sql, { columns: gen.columns });
+    try {
+      return {
+        columns: res.columns.map((c) => c.name),
+        types: res.columns.map((c) => c.type),
+        rows: (await res.rows()) as KqlValue[][],
+      };
+    } finally {
+      await res.close();
+    }
   }
 
   /** The diagnostic (message and span text) of a query the compiler refuses; null when it compiled. */

@@ -170,7 +170,21 @@ function makeSeries(spec: MakeSeriesSpec, ctx: TemplateContext): string {
   )} FROM g CROSS JOIN b LEFT JOIN a ON ${join} AND a."__i" = g."__i" GROUP BY ${k.map((c) => `g.${c}`).join(', ')}`;
 }
 
+/** The KQL type of a bag property from the JSON types of its non-null values (one type, or dynamic). */
+const JSON_TO_KQL = `CASE WHEN len(types) = 1 THEN CASE types[1] WHEN 'BIGINT' THEN 'long' WHEN 'UBIGINT' THEN 'long' WHEN 'DOUBLE' THEN 'real' WHEN 'VARCHAR' THEN 'string' WHEN 'BOOLEAN' THEN 'bool' ELSE 'dynamic' END ELSE 'dynamic' END`;
+
+function probe(kind: 'bag-keys' | 'pivot-values', value: string, input: string, valueType: string): string {
+  if (kind === 'pivot-values') {
+    return `SELECT DISTINCT v AS name, '${valueType.replace(/'/g, "''")}' AS type FROM (SELECT ${value} AS v FROM ${input}) WHERE v IS NOT NULL ORDER BY name`;
+  }
+  // Properties in order of first appearance (row, then position in the bag).
+  const entries = `SELECT unnest(m) AS e, generate_subscripts(m, 1) AS i, r FROM (SELECT map_entries(TRY_CAST(v AS MAP(VARCHAR, JSON))) AS m, row_number() OVER () AS r FROM (SELECT ${value} AS v FROM ${input}) WHERE json_type(v) = 'OBJECT')`;
+  const keys = `SELECT e.key AS k, list(DISTINCT json_type(e.value)) FILTER (WHERE json_type(e.value) <> 'NULL') AS types, min(r * 1000000 + i) AS first FROM (${entries}) GROUP BY e.key`;
+  return `SELECT k AS name, ${JSON_TO_KQL} AS type FROM (${keys}) ORDER BY first`;
+}
+
 export const RELATIONAL: RelationalTemplates = {
+  probe,
   makeSeries,
   windows: WINDOWS,
   struct(fields) {

@@ -1,0 +1,319 @@
+/**
+ * The console's typed client of Vigil's REST API. Every call goes through `request`: JSON in and out, the session
+ * cookie of the same origin, errors `{error: {code, message, details?}}` turned into `ApiError`. Workspace resources
+ * live under `/api/workspaces/{name}`; `paths` is the one place that spells the API's routes.
+ */
+import type {
+  Approval,
+  AutomationRule,
+  Comment,
+  Connector,
+  HealthStep,
+  Incident,
+  IncidentDetail,
+  IncidentEvent,
+  IncidentGraph,
+  IncidentLink,
+  IncidentPatch,
+  Me,
+  Member,
+  Page,
+  PlaybookDetail,
+  PlaybookRun,
+  PlaybookSummary,
+  QueryDiagnostic,
+  QueryResult,
+  Role,
+  RuleDiagnostic,
+  RuleImportResult,
+  RuleRun,
+  RunDetail,
+  SavedQuery,
+  SaveResult,
+  SimulatedAlert,
+  StoredRule,
+  TableInfo,
+  Task,
+  UsageReport,
+  Workspace,
+} from './types.js';
+
+export class ApiError extends Error {
+  override readonly name = 'ApiError';
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+  }
+
+  /** Query diagnostics carried by a 400 answer to a query (`details.diagnostics`). */
+  get diagnostics(): QueryDiagnostic[] {
+    const d = (this.details as { diagnostics?: unknown } | undefined)?.diagnostics;
+    return Array.isArray(d) ? (d as QueryDiagnostic[]) : [];
+  }
+}
+
+export type Fetch = (input: string, init?: RequestInit) => Promise<Response>;
+
+/** Query-string parameters: arrays repeat the key; undefined and empty values are left out. */
+export function queryString(
+  params: Readonly<Record<string, string | number | boolean | readonly string[] | undefined>>,
+) {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) {
+    if (v === undefined || v === '') continue;
+    if (Array.isArray(v)) for (const x of v) q.append(k, String(x));
+    else q.append(k, String(v));
+  }
+  const s = q.toString();
+  return s ? `?${s}` : '';
+}
+
+const enc = encodeURIComponent;
+
+export class ApiClient {
+  /** The workspace every workspace-scoped call addresses (its URL name). */
+  workspace = 'default';
+  /** Called when the server answers 401: the console shows the sign-in page. */
+  onUnauthorized: (() => void) | null = null;
+
+  constructor(
+    private readonly base = '',
+    private readonly fetcher: Fetch = (input, init) => fetch(input, init),
+  ) {}
+
+  private ws(path: string): string {
+    return `/api/workspaces/${enc(this.workspace)}${path}`;
+  }
+
+  async request<T>(method: string, path: string, body?: unknown, init: RequestInit = {}): Promise<T> {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (body !== undefined) headers['content-type'] = typeof body === 'string' ? 'text/plain' : 'application/json';
+    const response = await this.fetcher(`${this.base}${path}`, {
+      method,
+      credentials: 'same-origin',
+      ...init,
+      headers: { ...headers, ...(init.headers as Record<string, string> | undefined) },
+      ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
+    });
+    if (response.status === 204) return undefined as T;
+    const text = await response.text();
+    let json: unknown = null;
+    if (text) {
+      try {
+        json = JSON.parse(text);
+      } catch {
+        json = null;
+      }
+    }
+    if (!response.ok) {
+      if (response.status === 401) this.onUnauthorized?.();
+      const e = (json as { error?: { code?: string; message?: string; details?: unknown } } | null)?.error;
+      throw new ApiError(
+        response.status,
+        e?.code ?? `http_${response.status}`,
+        e?.message ?? (text.slice(0, 300) || response.statusText),
+        e?.details,
+      );
+    }
+    return json as T;
+  }
+
+  // ───────────── session ─────────────
+  login(name: string, password: string) {
+    return this.request<{ token: string; expiresAt: string; user: Me['user'] }>('POST', '/api/auth/login', {
+      name,
+      password,
+    });
+  }
+  logout() {
+    return this.request<void>('POST', '/api/auth/logout');
+  }
+  me() {
+    return this.request<Me>('GET', '/api/auth/me');
+  }
+  workspaces() {
+    return this.request<Page<Workspace>>('GET', '/api/workspaces');
+  }
+
+  // ───────────── incidents ─────────────
+  incidents(params: Readonly<Record<string, string | number | boolean | readonly string[] | undefined>>) {
+    return this.request<Page<Incident>>('GET', this.ws(`/incidents${queryString(params)}`));
+  }
+  incident(id: string | number) {
+    return this.request<IncidentDetail>('GET', this.ws(`/incidents/${enc(String(id))}`));
+  }
+  graph(id: string) {
+    return this.request<IncidentGraph>('GET', this.ws(`/incidents/${enc(id)}/graph?limit=300`));
+  }
+  links(id: string, cursor: string | null = null) {
+    return this.request<Page<IncidentLink>>(
+      'GET',
+      this.ws(`/incidents/${enc(id)}/links${queryString({ cursor: cursor ?? undefined, limit: 200 })}`),
+    );
+  }
+  updateIncident(id: string, patch: IncidentPatch, version?: number) {
+    return this.request<Incident>(
+      'PATCH',
+      this.ws(`/incidents/${enc(id)}`),
+      patch,
+      version !== undefined ? { headers: { 'if-match': `"${version}"` } } : {},
+    );
+  }
+  bulkUpdate(ids: readonly string[], patch: IncidentPatch) {
+    return this.request<{ results: { id: string; ok: boolean; error?: string }[] }>(
+      'POST',
+      this.ws('/incidents/bulk'),
+      { ids, patch },
+    );
+  }
+  addComment(id: string, message: string) {
+    return this.request<Comment>('POST', this.ws(`/incidents/${enc(id)}/comments`), { message });
+  }
+  addTask(id: string, title: string) {
+    return this.request<Task>('POST', this.ws(`/incidents/${enc(id)}/tasks`), { title });
+  }
+  updateTask(id: string, taskId: string, patch: { status?: 'New' | 'Completed' }) {
+    return this.request<Task>('PATCH', this.ws(`/incidents/${enc(id)}/tasks/${enc(taskId)}`), patch);
+  }
+  incidentEvents(after: number) {
+    return this.request<{ items: IncidentEvent[]; last?: number }>(
+      'GET',
+      this.ws(`/incident-events${queryString({ after, limit: 500 })}`),
+    );
+  }
+
+  // ───────────── hunting ─────────────
+  query(text: string, signal?: AbortSignal, options: { maxRows?: number; timespan?: string } = {}) {
+    return this.request<QueryResult>(
+      'POST',
+      this.ws('/queries'),
+      { query: text, ...options },
+      signal ? { signal } : {},
+    );
+  }
+  /** Every table (the API pages; a workspace has a few hundred at most). */
+  async tables(): Promise<TableInfo[]> {
+    const out: TableInfo[] = [];
+    let cursor: string | null = null;
+    do {
+      const p: Page<TableInfo> = await this.request(
+        'GET',
+        this.ws(`/tables${queryString({ limit: 500, cursor: cursor ?? undefined })}`),
+      );
+      out.push(...p.items);
+      cursor = p.nextCursor;
+    } while (cursor);
+    return out;
+  }
+  savedQueries() {
+    return this.request<Page<SavedQuery>>('GET', this.ws('/saved-queries?limit=500'));
+  }
+  saveQuery(q: { name: string; query: string; description?: string; visibility?: 'shared' | 'private' }) {
+    return this.request<SavedQuery>('POST', this.ws('/saved-queries'), q);
+  }
+  deleteSavedQuery(id: string) {
+    return this.request<void>('DELETE', this.ws(`/saved-queries/${enc(id)}`));
+  }
+
+  // ───────────── analytics rules ─────────────
+  rules() {
+    return this.request<Page<StoredRule>>('GET', this.ws('/rules?limit=1000'));
+  }
+  rule(id: string) {
+    return this.request<StoredRule>('GET', this.ws(`/rules/${enc(id)}`));
+  }
+  importRules(yaml: string, options: { enabled?: boolean } = {}) {
+    return this.request<{ results: RuleImportResult[] }>('POST', this.ws('/rules'), { yaml, ...options });
+  }
+  validateRules(yaml: string) {
+    return this.request<{
+      rules: { ruleId: string | null; ok: boolean; mode: string | null; diagnostics: RuleDiagnostic[] }[];
+    }>('POST', this.ws('/rules/validate'), { yaml });
+  }
+  ruleRuns(id: string) {
+    return this.request<Page<RuleRun>>('GET', this.ws(`/rules/${enc(id)}/runs?limit=20`));
+  }
+  setRuleEnabled(id: string, enabled: boolean) {
+    return this.request<StoredRule>('PATCH', this.ws(`/rules/${enc(id)}`), { enabled });
+  }
+  simulateRule(yaml: string, lookbackMs: number) {
+    return this.request<{ alerts: SimulatedAlert[]; runs: number; problems?: { message: string }[] }>(
+      'POST',
+      this.ws('/rules/simulate'),
+      { yaml, lookbackMs },
+    );
+  }
+
+  // ───────────── automation ─────────────
+  automationRules() {
+    return this.request<Page<AutomationRule>>('GET', this.ws('/automation-rules?limit=500'));
+  }
+  putAutomationRule(rule: AutomationRule) {
+    return this.request<SaveResult<AutomationRule>>('PUT', this.ws(`/automation-rules/${enc(rule.id)}`), rule);
+  }
+  playbooks() {
+    return this.request<Page<PlaybookSummary>>('GET', this.ws('/playbooks?limit=500'));
+  }
+  playbook(id: string) {
+    return this.request<PlaybookDetail>('GET', this.ws(`/playbooks/${enc(id)}`));
+  }
+  validatePlaybook(text: string) {
+    return this.request<SaveResult<string>>('POST', this.ws('/playbooks/validate'), text);
+  }
+  putPlaybook(text: string) {
+    return this.request<SaveResult<PlaybookDetail>>('POST', this.ws('/playbooks'), text);
+  }
+  runPlaybook(id: string, incidentId: string) {
+    return this.request<PlaybookRun>('POST', this.ws(`/playbooks/${enc(id)}/runs`), { incidentId });
+  }
+  runs(params: { incidentId?: string; playbookId?: string; limit?: number } = {}) {
+    return this.request<Page<PlaybookRun>>('GET', this.ws(`/runs${queryString({ limit: 200, ...params })}`));
+  }
+  run(id: string) {
+    return this.request<RunDetail>('GET', this.ws(`/runs/${enc(id)}`));
+  }
+  approvals(params: { status?: string; incidentId?: string } = {}) {
+    return this.request<Page<Approval>>('GET', this.ws(`/approvals${queryString({ limit: 200, ...params })}`));
+  }
+  decide(id: string, decision: 'approve' | 'reject', comment?: string) {
+    return this.request<Approval>('POST', this.ws(`/approvals/${enc(id)}/${decision}`), {
+      ...(comment ? { comment } : {}),
+    });
+  }
+
+  // ───────────── connectors, usage, health ─────────────
+  connectors() {
+    return this.request<Page<Connector>>('GET', this.ws('/connectors?limit=500'));
+  }
+  setConnector(connectorId: string, enabled: boolean) {
+    return this.request<Connector>('PATCH', this.ws(`/connectors/${enc(connectorId)}`), { enabled });
+  }
+  setConnectorTable(connectorId: string, table: string, enabled: boolean) {
+    return this.request<Connector>('PATCH', this.ws(`/connectors/${enc(connectorId)}`), {
+      tables: { [table]: enabled },
+    });
+  }
+  usage(days = 30) {
+    return this.request<UsageReport>('GET', this.ws(`/usage${queryString({ days })}`));
+  }
+  healthChecklist() {
+    return this.request<{ steps: HealthStep[]; ok: boolean; at: string }>('POST', this.ws('/health/checklist'));
+  }
+
+  // ───────────── users ─────────────
+  members() {
+    return this.request<Page<Member>>('GET', this.ws('/users?limit=1000'));
+  }
+  setMember(userId: string, patch: { role?: Role; approver?: boolean; disabled?: boolean }) {
+    return this.request<Member>('PATCH', this.ws(`/users/${enc(userId)}`), patch);
+  }
+  createUser(input: { name: string; displayName?: string; email?: string; role: Role; approver: boolean }) {
+    return this.request<Member>('POST', this.ws('/users'), input);
+  }
+}
+
+export const api = new ApiClient();

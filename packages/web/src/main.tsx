@@ -1,0 +1,20 @@
+import '@fontsource-variable/inter';
+import './styles/app.css';
+import { createRoot } from 'react-dom/client';
+import { ApiError, api } from './api/client.js';
+import type { Me } from './api/types.js';
+import { App } from './app/App.js';
+
+async function start() {
+  let me: Me | null = null;
+  try {
+    me = await api.me();
+  } catch (e) {
+    // 401: not signed in (the sign-in page shows); anything else is shown by the pages that fail.
+    if (!(e instanceof ApiError && e.status === 401)) console.warn('vigil: /api/auth/me failed', e);
+  }
+  const root = document.getElementById('root');
+  if (root) createRoot(root).render(<App initialMe={me} />);
+}
+
+void start();

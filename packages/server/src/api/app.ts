@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { type ConsoleStaticOptions, consoleStatic } from '../server/static.js';
 import { kustoRoutes } from './kusto.js';
 import { logAnalyticsRoutes } from './loganalytics.js';
 import {
@@ -29,6 +30,8 @@ export interface ApiAppOptions {
   readonly https?: { readonly key: string | Buffer; readonly cert: string | Buffer };
   /** Routes added by other modules (automation), mounted in the JSON context. */
   readonly extraRoutes?: readonly AnyRoute[];
+  /** The web console's static files (default: packages/web/dist; false: not served). */
+  readonly console?: false | ConsoleStaticOptions;
 }
 
 /** Every route of the API, split by how bodies are read. */
@@ -98,5 +101,6 @@ export async function buildApiApp(
     raw.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit }, (_req, body, done) => done(null, body));
     registerRoutes(raw, full, routes.raw);
   });
+  if (options.console !== false) await app.register(consoleStatic, options.console ?? {});
   return app;
 }

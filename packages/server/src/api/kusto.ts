@@ -285,7 +285,7 @@ const COMPLETION_COLUMNS = [
 ].map(([n, t]) => ({ ColumnName: n, ColumnType: t }));
 
 function visualizationOf(outcome: QueryOutcome): Record<string, unknown> {
-  const v = outcome.compiled.visualization as unknown as Record<string, unknown> | null;
+  const v = outcome.compiled.visualization;
   const base: Record<string, unknown> = {
     Visualization: null,
     Title: null,
@@ -308,8 +308,11 @@ function visualizationOf(outcome: QueryOutcome): Record<string, unknown> {
     Xmax: null,
   };
   if (!v) return base;
-  const kind = (v.kind ?? v.visualization ?? v.Visualization) as string | undefined;
-  return { ...base, Visualization: kind ?? null, ...(v.properties as Record<string, unknown> | undefined) };
+  // Kusto's property names are capitalized (`Title`, `XColumn`, ...).
+  const props = Object.fromEntries(
+    Object.entries(v.properties).map(([k, x]) => [k.charAt(0).toUpperCase() + k.slice(1), x]),
+  );
+  return { ...base, ...props, Visualization: v.type };
 }
 
 /** Writes a v2 response, streaming the primary result's rows. */

@@ -147,10 +147,8 @@ async function answer(ctx: Ctx<{ workspaceId: string }, unknown, unknown>, body:
         },
       };
     if (prefs.render) {
-      const v = o.compiled.visualization as unknown as Record<string, unknown> | null;
-      out.render = v
-        ? { visualization: v.kind ?? v.visualization ?? null, ...(v.properties as object | undefined) }
-        : {};
+      const v = o.compiled.visualization;
+      out.render = v ? { visualization: v.type, ...v.properties } : {};
     }
     if (result.truncated) {
       out.error = {

@@ -7,6 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { QueryPlan, Rel, ScalarExpr, ScanRel } from '../../src/plan/nodes.js';
 import {
+  collapseProjections,
   extractTimeFilters,
   foldConstants,
   foldScalar,
@@ -379,6 +380,34 @@ describe('projection pruning', () => {
   it('keeps mv-expand items and the columns they read', () => {
     const rel = pruned('T | mv-expand f | project f');
     expect(scans(rel)[0]?.columns.map((c) => c.name)).toEqual(['f']);
+  });
+});
+
+describe('projection collapsing', () => {
+  const collapsed = (q: string) => collapseProjections(pruneColumns(relOf(q)));
+
+  it('removes an identity projection and folds plain columns into the scan, in the projection order', () => {
+    const rel = collapsed('T | where a > 1 | project d, a, b');
+    expect(kinds(rel)).toEqual(['filter', 'scan']);
+    expect(rel.columns.map((c) => c.name)).toEqual(['d', 'a', 'b']);
+    expect(kinds(collapsed('T | project a, b, c, d, e, f'))).toEqual(['scan']);
+  });
+
+  it('keeps renames, computed columns, and projections over other relations', () => {
+    expect(kinds(collapsed('T | project z = a, b'))).toEqual(['project', 'scan']);
+    expect(kinds(collapsed('T | project a, n = a + 1'))).toEqual(['project', 'scan']);
+    expect(kinds(collapsed('T | summarize n = count() by b | project n'))).toEqual(['project', 'aggregate', 'scan']);
+    // The filter reads a column the projection drops: the scan cannot take the projection's column list.
+    expect(kinds(collapsed('T | where c > 1 | project a, b'))).toEqual(['project', 'filter', 'scan']);
+  });
+
+  it('drops projections that only drop or reorder columns below joins, summarize, unions and projections', () => {
+    const join = collapsed('T | where c > 1 | project a, b | join kind=inner (U | project x, a) on a');
+    expect(kinds(join)).toEqual(['join', 'filter', 'scan', 'scan']);
+    const agg = collapsed('T | where c > 1 | project b, a | summarize sum(a) by b');
+    expect(kinds(agg)).toEqual(['aggregate', 'filter', 'scan']);
+    const union = collapsed('union (T | where c > 1 | project a), (U | project a)');
+    expect(kinds(union)).toEqual(['union', 'filter', 'scan', 'scan']);
   });
 });
 

@@ -3,12 +3,14 @@
  * runs `optimize` between lowering and SQL generation. See CONTEXT.md for each pass's rules.
  */
 import type { QueryPlan, Rel } from '../nodes.js';
+import { collapseProjections } from './collapse.js';
 import { foldConstants } from './fold.js';
 import { inlineLets } from './inline.js';
 import { pruneColumns } from './prune.js';
 import { pushDownFilters } from './pushdown.js';
 import { extractTimeFilters } from './time-filter.js';
 
+export { collapseProjections } from './collapse.js';
 export { foldConstants, foldScalar } from './fold.js';
 export { inlineLets } from './inline.js';
 export { pruneColumns } from './prune.js';
@@ -26,12 +28,17 @@ export const PASSES = {
   'time-filter': extractTimeFilters,
   /** Columns nobody reads dropped, down to the scans. */
   prune: pruneColumns,
+  /** Pass-through projections removed (identity, or plain columns folded into the scan's column list). */
+  collapse: collapseProjections,
 } as const satisfies Record<string, (rel: Rel) => Rel>;
 
 export type PassName = keyof typeof PASSES;
 
-/** The order compile() uses: folding first (so time bounds are literals), pruning last (it sees the final shape). */
-export const DEFAULT_PASSES: readonly PassName[] = ['inline', 'fold', 'pushdown', 'time-filter', 'prune'];
+/**
+ * The order compile() uses: folding first (so time bounds are literals), then pushdown (so time conditions sit on
+ * the scans), pruning on the final shape, and collapsing the projections pruning left as pass-throughs.
+ */
+export const DEFAULT_PASSES: readonly PassName[] = ['inline', 'fold', 'pushdown', 'time-filter', 'prune', 'collapse'];
 
 export function optimize(plan: QueryPlan, passes: readonly PassName[] = DEFAULT_PASSES): QueryPlan {
   let rel = plan.rel;

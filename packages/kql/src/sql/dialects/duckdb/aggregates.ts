@@ -15,7 +15,7 @@
  * rank); the scalar functions over them are in functions-sketches.ts.
  */
 import type { SqlArg, Template, TemplateContext } from '../../dialect.js';
-import { arg, asJson, literalNumber } from './base.js';
+import { arg, asJson, decimalText, literalNumber } from './base.js';
 
 const ord = (ctx: TemplateContext): string => (ctx.withinOrder ? ` ORDER BY ${ctx.withinOrder}` : '');
 
@@ -27,6 +27,8 @@ export function jsonValue(a: SqlArg): string {
   if (a.type === 'real') {
     return `(CASE WHEN isnan(${a.sql}) THEN '"NaN"'::JSON WHEN ${a.sql} = 'Infinity'::DOUBLE THEN '"Infinity"'::JSON WHEN ${a.sql} = '-Infinity'::DOUBLE THEN '"-Infinity"'::JSON ELSE to_json(${a.sql}) END)`;
   }
+  // Kusto keeps decimals in dynamic values as their text.
+  if (a.type === 'decimal') return `to_json(${decimalText(a.sql)})`;
   return asJson(a);
 }
 

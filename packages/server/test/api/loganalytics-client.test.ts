@@ -118,7 +118,7 @@ describe('@azure/monitor-query-logs against Vigil over https', () => {
     const all = out.all as Out;
     expect(all.tables?.[0]?.rows[0]?.[0]).toBe(12);
     expect(all.tables?.[0]?.columns[1]).toEqual({ name: 'd', type: 'dynamic' });
-    expect([...(all.tables?.[0]?.rows[0]?.[1] as string[])].sort()).toEqual(['host-0', 'host-1']);
+    expect([...((all.tables?.[0]?.rows[0]?.[1] ?? []) as string[])].sort()).toEqual(['host-0', 'host-1']);
     expect(all.statistics?.query?.datasetStatistics?.[0]?.tableRowCount).toBe(1);
 
     expect(out.render?.visualization).toMatchObject({ visualization: 'barchart' });

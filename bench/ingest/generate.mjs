@@ -1,9 +1,9 @@
 /**
- * Seeded generator of DeviceProcessEvents-shaped NDJSON (the Defender advanced-hunting columns as the streaming
- * API sends them, ~1.2 KB per row, realistic command lines, hashes and accounts), for the ingestion benchmark.
+ * Seeded generator of DeviceProcessEvents-shaped NDJSON (Defender advanced-hunting columns as the streaming API
+ * sends them, with realistic command lines, hashes and accounts), for the ingestion benchmark.
  * The same seed gives the same bytes. Lines are built from templates (no per-row JSON.stringify of objects).
  *
- *   node bench/ingest/generate.mjs --rows 1000000 --out FILE [--seed 7]
+ *   node bench/ingest/generate.mjs --rows 1000000 --out FILE [--seed 7] [--shape compact|full]
  */
 import { createWriteStream } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -80,8 +80,38 @@ const hex = (i, k, seed, len) => {
 };
 const esc = (s) => s.replace(/\\/g, '\\\\').replace(/"/g, '\\"');
 
-/** One NDJSON line (with its newline) for row i; times start at `startMs` and advance ~1 ms per row. */
-export function row(i, seed = 7, startMs = Date.UTC(2026, 0, 1)) {
+/**
+ * One NDJSON line (with its newline) for row i; times start at `startMs` and advance 1 ms per row. `compact` keeps
+ * the 26 columns hunting queries use most (~1.2 KB per row, the size the issue measured: 1.16 GB per million rows);
+ * `full` has every Defender column (~3.2 KB, what the streaming API sends).
+ */
+export function row(i, seed = 7, startMs = Date.UTC(2026, 0, 1), shape = 'compact') {
+  return shape === 'full' ? fullRow(i, seed, startMs) : compactRow(i, seed, startMs);
+}
+
+function compactRow(i, seed, startMs) {
+  const [file, folder, cmd] = COMMANDS[h(i, 1, seed) % COMMANDS.length];
+  const [pfile, pfolder, pcmd] = PARENTS[h(i, 2, seed) % PARENTS.length];
+  const dev = h(i, 3, seed) % 500;
+  const user = h(i, 4, seed) % 2000;
+  const t = new Date(startMs + i).toISOString();
+  const created = new Date(startMs + i - (h(i, 5, seed) % 60000)).toISOString();
+  return (
+    `{"Timestamp":"${t}","DeviceId":"${hex(dev, 6, seed, 40)}","DeviceName":"ws-${dev}.contoso.com",` +
+    `"ActionType":"ProcessCreated","FileName":"${file}","FolderPath":"${esc(folder)}",` +
+    `"SHA1":"${hex(i % 5000, 7, seed, 40)}","SHA256":"${hex(i % 5000, 8, seed, 64)}",` +
+    `"FileSize":${h(i, 10, seed) % 5000000},"ProcessId":${h(i, 11, seed) % 65536},` +
+    `"ProcessCommandLine":"${esc(cmd)}","ProcessCreationTime":"${t}","AccountDomain":"contoso",` +
+    `"AccountName":"user${user}","AccountSid":"S-1-5-21-1004336348-1177238915-682003330-${1000 + user}",` +
+    `"AccountUpn":"user${user}@contoso.com","LogonId":${h(i, 17, seed) % 1000000},` +
+    `"InitiatingProcessAccountName":"user${user}","InitiatingProcessFileName":"${pfile}",` +
+    `"InitiatingProcessId":${h(i, 23, seed) % 65536},"InitiatingProcessCommandLine":"${esc(pcmd)}",` +
+    `"InitiatingProcessCreationTime":"${created}","InitiatingProcessFolderPath":"${esc(pfolder)}",` +
+    `"InitiatingProcessParentFileName":"userinit.exe","ReportId":${i},"IsProcessRemoteSession":false}\n`
+  );
+}
+
+function fullRow(i, seed, startMs) {
   const [file, folder, cmd] = COMMANDS[h(i, 1, seed) % COMMANDS.length];
   const [pfile, pfolder, pcmd] = PARENTS[h(i, 2, seed) % PARENTS.length];
   const dev = h(i, 3, seed) % 500;

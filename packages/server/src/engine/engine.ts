@@ -66,6 +66,11 @@ export interface LoadOptions {
   readonly oneRecordPerLine?: boolean;
   /** The records' field names (all of them, or a sample): the engine does not sample the file for them. */
   readonly fields?: readonly string[];
+  /**
+   * `fields` lists every top-level key of every record, not a sample: the reader then declares only those (a
+   * declared key that no record has still costs the reader and the storage a column of nulls).
+   */
+  readonly fieldsComplete?: boolean;
   /** How many records the file holds: when all of them load, the engine skips counting them. */
   readonly records?: number;
 
@@ -287,6 +292,11 @@ export interface Engine {
   receipts(keys: readonly string[]): Promise<ReadonlyMap<string, string>>;
   /** Deletes receipts stored before `before`; returns how many. */
   purgeReceipts(before: Date): Promise<number>;
+  /**
+   * Folds the write-ahead log into the database file now (writers that commit small batches with
+   * `checkpoint: false` call it when idle). False when the engine could not (e.g. a transaction was open).
+   */
+  checkpoint(): Promise<boolean>;
   /** Runs one read-only SELECT and keeps its rows encoded; see ResultSet. */
   query(sql: string, options?: ExecuteOptions): Promise<ResultSet>;
   /** `query` + `rows()` + `close()`: for small in-process results (rules, tests). */

@@ -11,6 +11,8 @@ export interface WorkspaceOptions {
   readonly threads?: number;
   readonly memoryLimit?: string;
   readonly connections?: number;
+  /** WAL size that triggers an automatic checkpoint, e.g. `256MB` (see DuckDBEngineOptions). */
+  readonly checkpointThreshold?: string;
 }
 
 export const WORKSPACE_LAYOUT = {

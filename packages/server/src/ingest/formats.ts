@@ -29,6 +29,8 @@ export function parseRecords(body: Uint8Array, compressed = false): RecordsInput
     ends: scan.ends,
     multiline: scan.multiline,
     lineSeparated: scan.lineSeparated,
+    // A sample: the engine also declares the table's other columns, stores them as constants while they stay
+    // empty, and falls back to reading them for real if a later record has one (LoadSource `sampled`).
     fields: sampleFields(body, scan.starts, scan.ends),
   };
 }
@@ -124,6 +126,6 @@ export function rowsToRecords(rows: readonly Readonly<Record<string, unknown>>[]
     at += n + 1;
   }
   const fields = new Set<string>();
-  for (const r of rows.slice(0, FIELD_SAMPLE)) for (const k of Object.keys(r)) fields.add(k);
-  return { kind: 'records', body, starts, ends, lineSeparated: true, fields: [...fields] };
+  for (const r of rows) for (const k of Object.keys(r)) fields.add(k);
+  return { kind: 'records', body, starts, ends, lineSeparated: true, fields: [...fields], fieldsComplete: true };
 }

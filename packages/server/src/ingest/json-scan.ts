@@ -268,10 +268,49 @@ export function scanRecords(body: Uint8Array): ScanResult {
     return i;
   };
   const failed = (): ScanResult => ({ ok: false, offset: errorAt, record: starts.length, message: error });
+  /**
+   * A record: most are flat objects of scalars, scanned here in one tight loop (member after member, no container
+   * stack); a nested value is handed to `value`. Same grammar, same errors as `value`.
+   */
+  const object = (at: number): number => {
+    let i = at + 1;
+    for (let w = WS[b[i] as number] as number; w !== 0 && i < end; w = WS[b[++i] as number] as number) newline |= w;
+    if (b[i] === RBRACE) return i + 1;
+    for (;;) {
+      if (b[i] !== QUOTE) return fail(i, i >= end ? 'unexpected end of data' : 'expected a string key');
+      i = str(i);
+      if (i < 0) return -1;
+      if (b[i] !== COLON) {
+        for (let w = WS[b[i] as number] as number; w !== 0 && i < end; w = WS[b[++i] as number] as number) newline |= w;
+        if (b[i] !== COLON) return fail(i, "expected ':'");
+      }
+      i++;
+      for (let w = WS[b[i] as number] as number; w !== 0 && i < end; w = WS[b[++i] as number] as number) newline |= w;
+      const c = b[i] as number;
+      if (c === QUOTE) i = str(i);
+      else if (c === MINUS || (c >= ZERO && c <= NINE)) i = num(i);
+      else if (c === LBRACE || c === LBRACKET) i = value(i);
+      else if (c === 0x74) i = literal(i, 'true');
+      else if (c === 0x66) i = literal(i, 'false');
+      else if (c === 0x6e) i = literal(i, 'null');
+      else return fail(i, i >= end ? 'unexpected end of data' : 'unexpected character');
+      if (i < 0) return -1;
+      for (let w = WS[b[i] as number] as number; w !== 0 && i < end; w = WS[b[++i] as number] as number) newline |= w;
+      const d = b[i];
+      if (d === COMMA) {
+        i++;
+        for (let w = WS[b[i] as number] as number; w !== 0 && i < end; w = WS[b[++i] as number] as number) newline |= w;
+        continue;
+      }
+      if (d === RBRACE) return i + 1;
+      return fail(i, i >= end ? 'unexpected end of data' : "expected ',' or '}'");
+    }
+  };
+
   const record = (at: number): number => {
     if (b[at] !== LBRACE) return fail(at, `record ${starts.length} is not a JSON object`);
     newline = 0;
-    const next = value(at);
+    const next = object(at);
     if (next < 0) return -1;
     if (newline & 2) multiline.push(starts.length);
     starts.push(at);
@@ -314,7 +353,14 @@ export function scanRecords(body: Uint8Array): ScanResult {
     i = skip(i);
     if (!skippedLine && i < end) lineSeparated = false;
   }
-  return { ok: true, form: 'ndjson', starts, ends, multiline, lineSeparated: lineSeparated && multiline.length === 0 };
+  return {
+    ok: true,
+    form: 'ndjson',
+    starts,
+    ends,
+    multiline,
+    lineSeparated: lineSeparated && multiline.length === 0,
+  };
 }
 
 function hex4(b: Uint8Array, i: number, end: number): number {

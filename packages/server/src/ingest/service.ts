@@ -40,6 +40,8 @@ export interface RequestContext {
   readonly source: string;
   /** The body was gzip-compressed (error offsets then refer to the decompressed bytes). */
   readonly compressed?: boolean;
+  /** From `arriving()`: released once the request's records are queued (or it failed). */
+  readonly arrival?: () => void;
 }
 
 export interface TableAnswer extends PartResult {
@@ -104,6 +106,11 @@ export class IngestService {
   /** Refuses work when the writer is behind (`writer_busy`, 429) or closing. */
   admit(bytes: number): void {
     this.writer.admit(bytes);
+  }
+
+  /** Announces a request whose body is on its way (see GroupCommitWriter.arriving). */
+  arriving(): () => void {
+    return this.writer.arriving();
   }
 
   /** Every table a KQL query can name (schema, custom and dead-letter tables). */
@@ -228,7 +235,9 @@ export class IngestService {
       duplicate,
     });
     if (!ctx.clientBatchId) {
-      return answer(await this.writer.write(this.request(table, input, bytes, ctx, undefined, transform)), false);
+      const written = this.writer.write(this.request(table, input, bytes, ctx, undefined, transform));
+      ctx.arrival?.();
+      return answer(await written, false);
     }
     const key = `batch:${scope}:${table}:${ctx.clientBatchId}`;
     const conflict = (first: number) =>
@@ -245,8 +254,9 @@ export class IngestService {
     const promise = (async () => {
       const stored = (await this.engine.receipts([key])).get(key);
       if (stored !== undefined) return { ...(JSON.parse(stored) as Receipted), stored: true };
-      const result = await this.writer.write(this.request(table, input, bytes, ctx, key, transform));
-      return { bytes, result, stored: false };
+      const written = this.writer.write(this.request(table, input, bytes, ctx, key, transform));
+      ctx.arrival?.();
+      return { bytes, result: await written, stored: false };
     })();
     this.inflight.set(key, { bytes, promise });
     try {

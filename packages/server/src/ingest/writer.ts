@@ -32,8 +32,10 @@ export interface RecordsInput {
   readonly multiline?: readonly number[];
   /** The records are already one per line between the first start and the last end (written as one slice). */
   readonly lineSeparated?: boolean;
-  /** Field names seen in the records (a sample is enough; the table's column names are always read). */
+  /** Field names seen in the records (a sample is enough; the table's column names are then always read). */
   readonly fields: readonly string[];
+  /** `fields` holds every top-level key of every record (the engine then reads only those). */
+  readonly fieldsComplete?: boolean;
 }
 
 /** A whole body the engine reads on its own (CSV): loaded alone, not grouped. */
@@ -93,6 +95,18 @@ export interface WriterOptions {
   readonly maxRejectedDetails?: number;
   /** Called after each commit (for metrics and tests). */
   readonly onCommit?: (info: CommitInfo) => void;
+  /**
+   * While requests are still arriving (announced with `arriving()`, body not yet queued), wait up to this long
+   * before starting the next commit, so that they join it instead of each paying for a commit of its own.
+   * Default 25 ms.
+   */
+  readonly lingerMs?: number;
+  /**
+   * Loads do not checkpoint (each checkpoint rewrites the table's last row group, which made many small commits
+   * quadratic); the writer folds the WAL into the database once nothing has been written for this long.
+   * Default 2 s.
+   */
+  readonly idleCheckpointMs?: number;
 }
 
 export interface CommitInfo {
@@ -116,6 +130,9 @@ export class GroupCommitWriter {
   private readonly order: string[] = [];
   private pending = 0;
   private waiting = 0;
+  /** Requests announced by `arriving()` and not yet queued or given up. */
+  private incoming = 0;
+  private onArrival: (() => void) | undefined;
   private running: Promise<void> | null = null;
   private closing = false;
   private readonly maxPendingBytes: number;
@@ -123,6 +140,9 @@ export class GroupCommitWriter {
   /** Recent commit throughput (bytes/s, smoothed), for Retry-After. */
   private throughput = 50e6;
   private spoolReady: Promise<void>;
+  private idleTimer: NodeJS.Timeout | undefined;
+  /** Something was committed since the last checkpoint. */
+  private dirty = false;
 
   constructor(
     private readonly engine: Engine,
@@ -160,6 +180,21 @@ export class GroupCommitWriter {
     }
   }
 
+  /**
+   * Announces a request whose body is still being received: the next commit may wait for it (see `lingerMs`).
+   * Call the returned function once the request was queued with `write` or failed; calling it again is harmless.
+   */
+  arriving(): () => void {
+    this.incoming++;
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      this.incoming--;
+      this.onArrival?.();
+    };
+  }
+
   /** Queues a request's records; resolves after the commit that holds them. */
   write(request: WriteRequest): Promise<PartResult> {
     if (this.closing) return Promise.reject(new IngestError('shutting_down', 'the server is shutting down'));
@@ -174,6 +209,7 @@ export class GroupCommitWriter {
       queue.push({ request, records, resolve, reject });
       this.pending += request.bytes;
       this.waiting++;
+      this.onArrival?.();
       this.kick();
     });
   }
@@ -182,19 +218,43 @@ export class GroupCommitWriter {
   async close(): Promise<void> {
     this.closing = true;
     while (this.running) await this.running;
+    if (this.idleTimer) clearTimeout(this.idleTimer);
   }
 
   private kick(): void {
     if (this.running) return;
+    if (this.idleTimer) clearTimeout(this.idleTimer);
     this.running = this.drain().finally(() => {
       this.running = null;
       if (this.order.length > 0) this.kick();
+      else this.scheduleCheckpoint();
     });
+  }
+
+  private scheduleCheckpoint(): void {
+    if (!this.dirty || this.closing) return;
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => {
+      if (this.running || this.order.length > 0 || this.closing) return;
+      this.dirty = false;
+      this.engine.checkpoint().then(
+        (done) => {
+          // Refused (queries were running): try again after another idle period.
+          if (!done) {
+            this.dirty = true;
+            this.scheduleCheckpoint();
+          }
+        },
+        () => undefined,
+      );
+    }, this.options.idleCheckpointMs ?? 2000);
+    this.idleTimer.unref();
   }
 
   private async drain(): Promise<void> {
     await this.spoolReady;
     for (;;) {
+      await this.linger();
       const table = this.order.shift();
       if (table === undefined) return;
       const queue = this.queues.get(table) ?? [];
@@ -206,6 +266,25 @@ export class GroupCommitWriter {
         for (const p of group) this.pending -= p.request.bytes;
         this.waiting -= group.length;
       }
+    }
+  }
+
+  /** Waits, up to `lingerMs`, while announced requests are still on their way. */
+  private async linger(): Promise<void> {
+    const limit = this.options.lingerMs ?? 25;
+    if (this.incoming === 0 || limit <= 0 || this.pending >= this.maxGroupBytes) return;
+    const deadline = performance.now() + limit;
+    while (this.incoming > 0 && this.pending < this.maxGroupBytes) {
+      const left = deadline - performance.now();
+      if (left <= 0) return;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.onArrival = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.onArrival = undefined;
     }
   }
 
@@ -239,6 +318,7 @@ export class GroupCommitWriter {
       const fields = new Set<string>();
       for (const p of group)
         if (p.request.input.kind === 'records') for (const f of p.request.input.fields) fields.add(f);
+      const fieldsComplete = group.every((p) => p.request.input.kind === 'records' && p.request.input.fieldsComplete);
       const parts: LoadPart[] | undefined =
         records === undefined
           ? undefined
@@ -253,7 +333,7 @@ export class GroupCommitWriter {
       const report = await this.engine.loadFile(table, file, {
         ...(first.request.input.kind === 'file'
           ? { format: first.request.input.format }
-          : { oneRecordPerLine: true, fields: [...fields] }),
+          : { oneRecordPerLine: true, fields: [...fields], fieldsComplete }),
         ...(records !== undefined ? { records } : {}),
         ...(parts ? { parts } : {}),
         set: first.request.set,
@@ -267,6 +347,7 @@ export class GroupCommitWriter {
         },
       });
       if (results.length === 0) results = partResults(report, group);
+      this.dirty = true;
       const ms = performance.now() - started;
       if (ms > 0) this.throughput = 0.7 * this.throughput + 0.3 * (bytes / (ms / 1000));
       this.options.onCommit?.({ table, requests: group.length, records: report.rowsRead, bytes, ms });

@@ -81,20 +81,28 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     reply.status(404).send(errorBody('not_found', `no route ${request.method} ${request.url.split('?')[0]}`)),
   );
 
-  // Refuse before reading the body when the writer is behind: the client retries after Retry-After.
+  // Refuse before reading the body when the writer is behind: the client retries after Retry-After. An admitted
+  // request is announced to the writer, which may wait a moment for it to join the next commit.
+  const arrivals = new WeakMap<FastifyRequest, () => void>();
   const admitEarly = async (request: FastifyRequest) => {
     const length = Number(request.headers['content-length'] ?? 0);
     ingest.admit(Number.isFinite(length) ? length : 0);
+    arrivals.set(request, ingest.arriving());
   };
-
-  const ingestRoute = { bodyLimit, onRequest: admitEarly };
+  const released = async (request: FastifyRequest) => {
+    arrivals.get(request)?.();
+  };
+  const ingestRoute = { bodyLimit, onRequest: admitEarly, onResponse: released, onRequestAbort: released };
+  const arrival = (request: FastifyRequest) => arrivals.get(request);
 
   // Defender's streaming API: Event Hubs messages `{"records": [...]}` or blob lines, routed by category.
   app.post('/api/ingest/defender', ingestRoute, async (request, reply) => {
     const type = mediaType(request);
     if (!JSON_TYPES.has(type)) throw unsupportedType(type);
     const body = await readBody(request, bodyLimit);
-    return reply.send(await ingest.ingestDefender(body, context(request, 'POST /api/ingest/defender')));
+    return reply.send(
+      await ingest.ingestDefender(body, context(request, 'POST /api/ingest/defender', arrival(request))),
+    );
   });
 
   app.post<{ Params: { table: string }; Querystring: { batchId?: string } }>(
@@ -106,7 +114,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       const format = type === 'text/csv' || type === 'application/csv' ? 'csv' : 'json';
       if (format === 'json' && !JSON_TYPES.has(type)) throw unsupportedType(type);
       const body = await readBody(request, bodyLimit);
-      return reply.send(await ingest.ingestTable(table, body, format, context(request, `POST /api/ingest/${table}`)));
+      return reply.send(
+        await ingest.ingestTable(table, body, format, context(request, `POST /api/ingest/${table}`, arrival(request))),
+      );
     },
   );
 
@@ -123,7 +133,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         id,
         stream,
         body,
-        context(request, `POST /dataCollectionRules/${id}/streams/${stream}`),
+        context(request, `POST /dataCollectionRules/${id}/streams/${stream}`, arrival(request)),
       );
       if (answer.rowsRejected === 0) return reply.status(204).send();
       return reply.send(answer);
@@ -258,7 +268,11 @@ function jsonBody(request: FastifyRequest): unknown {
   }
 }
 
-function context(request: FastifyRequest, source: string): RequestContext & { compressed: boolean } {
+function context(
+  request: FastifyRequest,
+  source: string,
+  arrival?: () => void,
+): RequestContext & { compressed: boolean } {
   const header = request.headers['x-ms-client-request-id'];
   const query = (request.query as { batchId?: string } | undefined)?.batchId;
   const batch = (Array.isArray(header) ? header[0] : header) ?? query;
@@ -268,6 +282,7 @@ function context(request: FastifyRequest, source: string): RequestContext & { co
     ...(batch ? { clientBatchId: batch.slice(0, 256) } : {}),
     source,
     compressed: encoding.includes('gzip'),
+    ...(arrival ? { arrival } : {}),
   };
 }
 

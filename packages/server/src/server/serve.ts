@@ -57,7 +57,9 @@ export async function readSchema(path: string | URL = DEFAULT_SCHEMA): Promise<T
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
   const schema = await readSchema(options.schemaPath ?? DEFAULT_SCHEMA);
   const dataDir = resolve(options.dataDir);
-  const engine = await openWorkspace(dataDir, options.engine ?? {});
+  // Batches commit without a checkpoint each (see GroupCommitWriter): a larger WAL before DuckDB checkpoints on
+  // its own; the writer also checkpoints when idle, and close() does.
+  const engine = await openWorkspace(dataDir, { checkpointThreshold: '512MB', ...options.engine });
   const disabled = new Set(options.disabledTables ?? []);
   const policy: TablePolicy = (table) =>
     disabled.has(table) ? { enabled: false, reason: 'its data connector is turned off' } : { enabled: true };

@@ -169,6 +169,29 @@ describe('loading on behalf of several requests', () => {
     expect(await rows(engine, 'Events', ['Count'], `WHERE "Name" = 'f1'`)).toEqual([[7]]);
   });
 
+  it('with every key announced, reads only those; the other columns get their defaults', async () => {
+    const r = await engine.loadFile('Events', await file(['{"Name":"fc","Count":3}']), {
+      fields: ['Name', 'Count'],
+      fieldsComplete: true,
+      oneRecordPerLine: true,
+    });
+    expect(r).toMatchObject({ rowsLoaded: 1, ignored: [] });
+    expect(await rows(engine, 'Events', ['Count', 'Type', 'TenantId', 'Bag'], `WHERE "Name" = 'fc'`)).toEqual([
+      [3, 'Events', '', null],
+    ]);
+  });
+
+  it('a key the sample missed still loads, also when its value must be rejected', async () => {
+    const lines = ['{"Name":"late"}', '{"Name":"late","Count":4}', '{"Name":"late","Count":"four"}'];
+    const r = await engine.loadFile('Events', await file(lines), {
+      fields: ['Name'],
+      records: 3,
+      oneRecordPerLine: true,
+    });
+    expect(r).toMatchObject({ rowsRead: 3, rowsLoaded: 2, rowsRejected: 1 });
+    expect(await rows(engine, 'Events', ['Count'], `WHERE "Name" = 'late' ORDER BY "Count"`)).toEqual([[4], [null]]);
+  });
+
   it('fails a one-record-per-line file whose record spans lines (the caller broke its promise)', async () => {
     await expect(
       engine.loadFile('Events', await file(['{"Name":', '"x"}']), { oneRecordPerLine: true }),

@@ -41,6 +41,7 @@ import {
   type LoadSource,
   rawRecordsSql,
   rejectsSql,
+  STRICT_REJECT,
   sampleKeysSql,
 } from './load-sql.js';
 import { instanceConfig, lockDown } from './lockdown.js';
@@ -59,6 +60,11 @@ export interface DuckDBEngineOptions {
   readonly memoryLimit?: string;
   /** Connections in the query pool (default 4): how many queries run at the same time. */
   readonly connections?: number;
+  /**
+   * WAL size that triggers an automatic checkpoint (default DuckDB's 16MB). Each checkpoint rewrites the table's
+   * last, partly filled row group, so a writer committing many small batches wants a larger threshold.
+   */
+  readonly checkpointThreshold?: string;
   /**
    * How far past the byte limit a result file may grow before the query is stopped and its cut recomputed
    * exactly (default 16 MB). Tests set 0 to exercise that path.
@@ -267,8 +273,10 @@ export class DuckDBEngine implements Engine {
         const collide = hasCaseCollision(sampled);
         const fields = [...sampled];
         const lower = new Set(sampled.map((k) => k.toLowerCase()));
-        // Declare every column name too, so that a key first seen after the sample still loads.
-        for (const c of table.columns) {
+        // Declare every column name too, so that a key first seen after the sample still loads (not needed when
+        // the caller knows every key).
+        const complete = options.fields !== undefined && options.fieldsComplete === true && !collide;
+        for (const c of complete ? [] : table.columns) {
           if (collide || envelope || !lower.has(c.name.toLowerCase())) {
             if (!fields.includes(c.name)) fields.push(c.name);
             lower.add(c.name.toLowerCase());
@@ -280,120 +288,137 @@ export class DuckDBEngine implements Engine {
           kind: 'json',
           path: staged,
           fields,
+          sampled: sampled.length,
           mode,
           ...(envelope ? { envelope } : {}),
           ...(lines ? { lines } : {}),
         };
       }
       const mapping = mapSourceFields(source.fields, table);
-      const ingestionDate = new Date();
-      await conn.run('BEGIN TRANSACTION');
-      try {
-        const batchId = Number(
-          (await conn.runAndReadAll('SELECT coalesce(max(batch_id), 0) + 1 FROM vigil_meta.loads')).getRowsJS()[0]?.[0],
-        );
-        if (options.transform) await conn.run(scratchDdl(table));
-        const plan: LoadPlan = {
-          table,
-          source,
-          mapping,
-          ingestionTime: timestampLiteral(ingestionDate),
-          batchId,
-          ...(options.set && !options.transform ? { set: options.set } : {}),
-        };
-        let shown = 0; // DuckDB's figure covers the read; keep the display monotonic
-        const progress = options.onProgress
-          ? setInterval(() => {
-              const p = conn.progress.percentage;
-              shown = Math.max(shown, p > 0 ? Math.min(1, p / 100) : 0);
-              options.onProgress?.({
-                table: target.name,
-                file,
-                bytes,
-                fraction: shown,
-                ...(rowsPerByte ? { estimatedRows: Math.round(shown * bytes * rowsPerByte) } : {}),
-                elapsedMs: performance.now() - started,
-              });
-            }, 250)
-          : undefined;
-        let loaded: number;
+      // First the strict insert (each value converted once; the first value that cannot be coerced fails the
+      // statement), then, only if a value failed, the checked insert that rejects rows (see insertSql).
+      let strict = true;
+      for (;;) {
+        const ingestionDate = new Date();
+        await conn.run('BEGIN TRANSACTION');
         try {
-          loaded = (await conn.run(insertSql(plan))).rowsChanged;
-        } finally {
-          if (progress) clearInterval(progress);
-        }
-        // The caller's record count spares a second pass over the file (the usual case: nothing rejected).
-        const read =
-          options.records !== undefined && loaded <= options.records
-            ? options.records
-            : Number((await conn.runAndReadAll(countSql(plan))).getRowsJS()[0]?.[0]);
-        let rejected: RejectedRow[] = [];
-        let rejectsPerPart: Map<number, { count: number; rows: RejectedRow[] }> | undefined;
-        if (read > loaded) {
-          if (options.deadLetter || options.parts) {
-            const found = await this.collectRejects(plan, target.name, file, options, maxDetails);
-            rejected = found.rejected;
-            rejectsPerPart = found.perPart;
-          } else {
-            rejected = await this.describeRejects(plan, maxDetails);
-          }
-        }
-        let rowsLoaded = loaded;
-        let transformed: LoadReport['transformed'];
-        if (options.transform) {
-          const out = options.transform.select(table);
-          await this.describe(conn, out.sql, undefined);
-          const relation: LoadPlan = {
-            table: target,
-            source: { kind: 'relation', sql: out.sql, columns: out.columns },
-            mapping: mapSourceFields(out.columns, target),
-            ingestionTime: plan.ingestionTime,
+          const batchId = Number(
+            (
+              await conn.runAndReadAll('SELECT coalesce(max(batch_id), 0) + 1 FROM vigil_meta.loads')
+            ).getRowsJS()[0]?.[0],
+          );
+          if (options.transform) await conn.run(scratchDdl(table));
+          const plan: LoadPlan = {
+            table,
+            source,
+            mapping,
+            ingestionTime: timestampLiteral(ingestionDate),
             batchId,
-            ...(options.set ? { set: options.set } : {}),
+            ...(options.set && !options.transform ? { set: options.set } : {}),
           };
-          rowsLoaded = (await conn.run(insertSql(relation))).rowsChanged;
-          transformed = { rowsIn: loaded, rowsOut: rowsLoaded };
-          await conn.run(`DROP TABLE ${ident(table.storageName)}`);
+          let shown = 0; // DuckDB's figure covers the read; keep the display monotonic
+          const progress = options.onProgress
+            ? setInterval(() => {
+                const p = conn.progress.percentage;
+                shown = Math.max(shown, p > 0 ? Math.min(1, p / 100) : 0);
+                options.onProgress?.({
+                  table: target.name,
+                  file,
+                  bytes,
+                  fraction: shown,
+                  ...(rowsPerByte ? { estimatedRows: Math.round(shown * bytes * rowsPerByte) } : {}),
+                  elapsedMs: performance.now() - started,
+                });
+              }, 250)
+            : undefined;
+          let loaded: number;
+          try {
+            loaded = (await conn.run(insertSql(plan, strict))).rowsChanged;
+          } catch (e) {
+            if (strict && engineMessage(e).includes(STRICT_REJECT)) {
+              await conn.run('ROLLBACK');
+              strict = false;
+              continue;
+            }
+            throw e;
+          } finally {
+            if (progress) clearInterval(progress);
+          }
+          // A strict insert loaded every record; otherwise the caller's record count spares a second pass over the
+          // file, and only without one are the records counted.
+          const read = strict
+            ? loaded
+            : options.records !== undefined && loaded <= options.records
+              ? options.records
+              : Number((await conn.runAndReadAll(countSql(plan))).getRowsJS()[0]?.[0]);
+          let rejected: RejectedRow[] = [];
+          let rejectsPerPart: Map<number, { count: number; rows: RejectedRow[] }> | undefined;
+          if (read > loaded) {
+            if (options.deadLetter || options.parts) {
+              const found = await this.collectRejects(plan, target.name, file, options, maxDetails);
+              rejected = found.rejected;
+              rejectsPerPart = found.perPart;
+            } else {
+              rejected = await this.describeRejects(plan, maxDetails);
+            }
+          }
+          let rowsLoaded = loaded;
+          let transformed: LoadReport['transformed'];
+          if (options.transform) {
+            const out = options.transform.select(table);
+            await this.describe(conn, out.sql, undefined);
+            const relation: LoadPlan = {
+              table: target,
+              source: { kind: 'relation', sql: out.sql, columns: out.columns },
+              mapping: mapSourceFields(out.columns, target),
+              ingestionTime: plan.ingestionTime,
+              batchId,
+              ...(options.set ? { set: options.set } : {}),
+            };
+            rowsLoaded = (await conn.run(insertSql(relation))).rowsChanged;
+            transformed = { rowsIn: loaded, rowsOut: rowsLoaded };
+            await conn.run(`DROP TABLE ${ident(table.storageName)}`);
+          }
+          const ms = performance.now() - started;
+          const formatName = format === 'csv' ? 'csv' : options.oneRecordPerLine ? 'ndjson' : jsonFormatName(head.text);
+          await conn.run(
+            `INSERT INTO vigil_meta.loads VALUES (${batchId}, ${str(target.name)}, ${str(file)}, ${str(formatName)}, ` +
+              `${bytes}, ${read}, ${rowsLoaded}, ${read - loaded}, ${plan.ingestionTime}, ${ms})`,
+          );
+          const parts = options.parts ? partReports(options.parts, rejectsPerPart) : undefined;
+          const report: LoadReport = {
+            table: target.name,
+            file,
+            format: formatName,
+            ...(envelope ? { envelope } : {}),
+            batchId,
+            bytes,
+            rowsRead: read,
+            rowsLoaded,
+            rowsRejected: read - loaded,
+            rejected,
+            ...(parts ? { parts } : {}),
+            ...(transformed ? { transformed } : {}),
+            renamed: mapping.renamed,
+            ignored: mapping.ignored,
+            ingestionTime: ingestionDate.toISOString(),
+            ms,
+          };
+          const receipts = options.receipts?.(report) ?? [];
+          if (receipts.length > 0) {
+            const values = receipts.map((r) => `(${str(r.key)}, ${str(r.value)}, ${plan.ingestionTime})`);
+            await conn.run(`INSERT INTO vigil_meta.receipts VALUES ${values.join(', ')} ON CONFLICT DO NOTHING`);
+          }
+          await conn.run('COMMIT');
+          // Move the rows from the WAL into the database file now (cheap right after a bulk insert); if another
+          // transaction is open DuckDB refuses, and its automatic checkpoint does it later.
+          if (options.checkpoint !== false) await conn.run('CHECKPOINT').catch(() => undefined);
+          options.onProgress?.({ table: target.name, file, bytes, fraction: 1, estimatedRows: read, elapsedMs: ms });
+          return report;
+        } catch (e) {
+          await conn.run('ROLLBACK').catch(() => undefined);
+          throw e;
         }
-        const ms = performance.now() - started;
-        const formatName = format === 'csv' ? 'csv' : options.oneRecordPerLine ? 'ndjson' : jsonFormatName(head.text);
-        await conn.run(
-          `INSERT INTO vigil_meta.loads VALUES (${batchId}, ${str(target.name)}, ${str(file)}, ${str(formatName)}, ` +
-            `${bytes}, ${read}, ${rowsLoaded}, ${read - loaded}, ${plan.ingestionTime}, ${ms})`,
-        );
-        const parts = options.parts ? partReports(options.parts, rejectsPerPart) : undefined;
-        const report: LoadReport = {
-          table: target.name,
-          file,
-          format: formatName,
-          ...(envelope ? { envelope } : {}),
-          batchId,
-          bytes,
-          rowsRead: read,
-          rowsLoaded,
-          rowsRejected: read - loaded,
-          rejected,
-          ...(parts ? { parts } : {}),
-          ...(transformed ? { transformed } : {}),
-          renamed: mapping.renamed,
-          ignored: mapping.ignored,
-          ingestionTime: ingestionDate.toISOString(),
-          ms,
-        };
-        const receipts = options.receipts?.(report) ?? [];
-        if (receipts.length > 0) {
-          const values = receipts.map((r) => `(${str(r.key)}, ${str(r.value)}, ${plan.ingestionTime})`);
-          await conn.run(`INSERT INTO vigil_meta.receipts VALUES ${values.join(', ')} ON CONFLICT DO NOTHING`);
-        }
-        await conn.run('COMMIT');
-        // Move the rows from the WAL into the database file now (cheap right after a bulk insert); if another
-        // transaction is open DuckDB refuses, and its automatic checkpoint does it later.
-        if (options.checkpoint !== false) await conn.run('CHECKPOINT').catch(() => undefined);
-        options.onProgress?.({ table: target.name, file, bytes, fraction: 1, estimatedRows: read, elapsedMs: ms });
-        return report;
-      } catch (e) {
-        await conn.run('ROLLBACK').catch(() => undefined);
-        throw e;
       }
     } catch (e) {
       if (e instanceof EngineError) throw e;
@@ -547,6 +572,16 @@ export class DuckDBEngine implements Engine {
     } finally {
       this.pool.release(conn);
     }
+  }
+
+  async checkpoint(): Promise<boolean> {
+    this.assertOpen();
+    return this.writer.run(() =>
+      this.writeConn.run('CHECKPOINT').then(
+        () => true,
+        () => false,
+      ),
+    );
   }
 
   async purgeReceipts(before: Date): Promise<number> {

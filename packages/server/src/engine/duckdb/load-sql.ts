@@ -8,7 +8,7 @@
  * that nested objects keep their structure.
  */
 import type { ScalarTypeName } from '@vigil/kql';
-import type { TableStorage } from '../engine.js';
+import type { StorageColumn, TableStorage } from '../engine.js';
 import type { FieldMapping } from '../load/mapping.js';
 import { ident, str } from './sql.js';
 
@@ -24,6 +24,12 @@ export type LoadSource =
       readonly envelope?: 'records' | 'properties';
       /** Exactly one record per line: DuckDB then splits the file by lines and reads it in parallel. */
       readonly lines?: boolean;
+      /**
+       * `fields[0, sampled)` were seen in the records; the others are column names declared only to catch keys
+       * first seen later. The strict insert stores constants for columns fed by those alone (much cheaper to
+       * store than a column of values) and fails, falling back to the checked insert, if one of them holds a value.
+       */
+      readonly sampled?: number;
     }
   | {
       /** Rows of a SELECT whose column i feeds the table column named `columns[i]`, already typed. */
@@ -138,9 +144,11 @@ function convert(type: ScalarTypeName, s: string): string {
     case 'datetime': {
       // Some exports write a 24-hour time with an AM/PM suffix ("3/31/2022, 14:51:35.857 PM"): unambiguous, so
       // read it without the suffix.
+      // (Each fallback mentions the raw text in its own way: DuckDB hoists a repeated subexpression such as
+      // trim(x) out of the coalesce and computes it for every row, even where the first cast succeeded.)
       const pm24 =
-        `CASE WHEN regexp_matches(${t}, ' (1[3-9]|2[0-3]):[0-9]{2}:[0-9]{2}(\\.[0-9]+)? PM$') ` +
-        `THEN try_strptime(regexp_replace(${t}, ' PM$', ''), ['%m/%d/%Y, %H:%M:%S.%g', '%m/%d/%Y, %H:%M:%S']) END`;
+        `CASE WHEN regexp_matches(${s}, '^\\s*[0-9/]+, (1[3-9]|2[0-3]):[0-9]{2}:[0-9]{2}(\\.[0-9]+)? PM\\s*$') ` +
+        `THEN try_strptime(regexp_extract(${s}, '^\\s*(.*) PM\\s*$', 1), ['%m/%d/%Y, %H:%M:%S.%g', '%m/%d/%Y, %H:%M:%S']) END`;
       // Most event times are ISO 8601 in UTC (`...Z`): the plain TIMESTAMP cast reads those exactly and is much
       // cheaper than the time-zone-aware one, which handles explicit offsets (the plain cast would drop them).
       const utc = `CASE WHEN ends_with(${s}, 'Z') THEN TRY_CAST(${s} AS TIMESTAMP) END`;
@@ -211,14 +219,23 @@ function columnExprs(plan: LoadPlan, name: string, type: ScalarTypeName): Column
  * The converted relation: `v<j>` per table column, `r<j>` raw text for columns that can fail, `__ok` (all values
  * converted), and when asked `__row` (record number) and `__err` listing the indexes of the failed columns.
  */
-function convertedSql(plan: LoadPlan, withRowNumber: boolean, withErrors = false): string {
+function convertedSql(plan: LoadPlan, withRowNumber: boolean, withErrors = false, strict = false): string {
   const cols = plan.table.columns;
   const exprs = cols.map((c) => columnExprs(plan, c.name, c.type));
-  const level1 = [
-    ...(withRowNumber ? ['row_number() OVER () AS __row'] : []),
-    ...exprs.map((e, j) => `${e.value} AS v${j}`),
-    ...exprs.flatMap((e, j) => (e.raw ? [`${e.raw} AS r${j}`] : [])),
-  ];
+  const unseen = strict ? unseenColumns(plan) : new Set<number>();
+  const level1 = strict
+    ? exprs.map((e, j) => {
+        if (unseen.has(j)) return `${(cols[j] as StorageColumn).type === 'string' ? "''" : 'NULL'} AS v${j}`;
+        return e.raw
+          ? // The raw text appears once here, so that DuckDB does not hoist it out of the (lazy) coalesce.
+            `coalesce(${e.value}, CASE WHEN regexp_matches(${e.raw}, '\\S') THEN error(${str(STRICT_REJECT)}) END) AS v${j}`
+          : `${e.value} AS v${j}`;
+      })
+    : [
+        ...(withRowNumber ? ['row_number() OVER () AS __row'] : []),
+        ...exprs.map((e, j) => `${e.value} AS v${j}`),
+        ...exprs.flatMap((e, j) => (e.raw ? [`${e.raw} AS r${j}`] : [])),
+      ];
   const index = (name: string, type: ScalarTypeName) => cols.findIndex((c) => c.name === name && c.type === type);
   const typeCol = index('Type', 'string');
   const generated = index('TimeGenerated', 'datetime');
@@ -263,18 +280,48 @@ function convertedSql(plan: LoadPlan, withRowNumber: boolean, withErrors = false
         ]
       : [`'[]' AS __errors`, `'' AS __reason`];
   };
-  const level2 = [
-    ...(withRowNumber ? ['__row'] : []),
-    ...final,
-    ...rawCols,
-    `${ok} AS __ok`,
-    ...(withRowNumber ? [`${err} AS __err`] : []),
-    ...(withErrors ? errors() : []),
-  ];
-  return `SELECT ${level2.join(', ')} FROM (SELECT ${level1.join(', ')} FROM (${sourceSql(plan)}) AS __src)`;
+  const level2 = strict
+    ? final
+    : [
+        ...(withRowNumber ? ['__row'] : []),
+        ...final,
+        ...rawCols,
+        `${ok} AS __ok`,
+        ...(withRowNumber ? [`${err} AS __err`] : []),
+        ...(withErrors ? errors() : []),
+      ];
+  // The strict insert stores constants for unseen columns: a value in one of their fields must stop it.
+  const unseenFields = [...unseen].flatMap((j) => plan.mapping.sources.get((cols[j] as StorageColumn).name) ?? []);
+  const guard = unseenFields.length
+    ? ` WHERE ${unseenFields.map((i) => `(CASE WHEN f${i} IS NOT NULL THEN error(${str(STRICT_REJECT)}) ELSE true END)`).join(' AND ')}`
+    : '';
+  return `SELECT ${level2.join(', ')} FROM (SELECT ${level1.join(', ')} FROM (${sourceSql(plan)}) AS __src${guard})`;
 }
 
-export function insertSql(plan: LoadPlan): string {
+/** Columns fed only by fields that were not seen in the records' sample (see LoadSource `sampled`). */
+function unseenColumns(plan: LoadPlan): Set<number> {
+  const out = new Set<number>();
+  const { source } = plan;
+  if (source.kind !== 'json' || source.sampled === undefined) return out;
+  const sampled = source.sampled;
+  plan.table.columns.forEach((c, j) => {
+    if (plan.set?.[c.name] !== undefined && c.type === 'string') return; // a constant already
+    const sources = plan.mapping.sources.get(c.name) ?? [];
+    if (sources.length > 0 && sources.every((i) => i >= sampled)) out.add(j);
+  });
+  return out;
+}
+
+/** The message of the error a strict insert raises when it cannot load the file (the checked insert can). */
+export const STRICT_REJECT = 'vigil: a value cannot be coerced to its column type';
+
+/**
+ * The insert. `strict` is the fast path for the usual case, a file without bad values: each value is converted
+ * once and a value that cannot be coerced raises STRICT_REJECT, failing the statement (the caller then rolls back
+ * and loads with `strict = false`). The checked form filters rows on `__ok` instead, which DuckDB pushes down
+ * into the scan, converting the fallible columns twice; it is only needed when some rows are rejected.
+ */
+export function insertSql(plan: LoadPlan, strict = false): string {
   const t = plan.table;
   const target = [
     ...t.columns.map((c) => ident(c.storageName)),
@@ -284,7 +331,7 @@ export function insertSql(plan: LoadPlan): string {
   const values = [...t.columns.map((_, j) => `v${j}`), plan.ingestionTime, String(plan.batchId)];
   return (
     `INSERT INTO ${ident(t.storageName)} (${target.join(', ')}) ` +
-    `SELECT ${values.join(', ')} FROM (${convertedSql(plan, false)}) WHERE __ok`
+    `SELECT ${values.join(', ')} FROM (${convertedSql(plan, false, false, strict)})${strict ? '' : ' WHERE __ok'}`
   );
 }
 

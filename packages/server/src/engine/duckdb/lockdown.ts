@@ -9,6 +9,8 @@ import { str } from './sql.js';
 export interface LockdownSettings {
   readonly threads?: number;
   readonly memoryLimit?: string;
+  /** WAL size that triggers an automatic checkpoint (DuckDB's `checkpoint_threshold`, default 16MB). */
+  readonly checkpointThreshold?: string;
 }
 
 /** Options for DuckDBInstance.create: settings that must hold from the first statement on. */
@@ -19,6 +21,7 @@ export function instanceConfig(settings: LockdownSettings): Record<string, strin
   };
   if (settings.threads) config.threads = String(settings.threads);
   if (settings.memoryLimit) config.memory_limit = settings.memoryLimit;
+  if (settings.checkpointThreshold) config.checkpoint_threshold = settings.checkpointThreshold;
   return config;
 }
 

@@ -1,0 +1,325 @@
+/**
+ * Ingestion benchmark (issue 4): `vigil serve` as a separate process, loaded over HTTP with durability on (a 2xx
+ * answer means committed), against DuckDB bulk-loading the same rows itself (`read_json` with declared columns
+ * into the same table shape, in a fresh database file, then CHECKPOINT), in the same run, interleaved by round.
+ *
+ * 1. Throughput: DeviceProcessEvents-shaped NDJSON (bench/ingest/generate.mjs) sent in batches of `--batch` rows by
+ *    `--concurrency` keep-alive clients; rows/s from the first request to the last answer.
+ * 2. Freshness: rows sent at `--rate` rows/s for `--seconds`, in batches every 50 ms; after each answer a probe
+ *    queries the batch's last row with KQL until it is visible. Reports p50/p99 of answer→visible and of
+ *    send→visible.
+ *
+ * CPU seconds (server process and DuckDB baseline) are reported besides wall time: the machine is shared, and CPU
+ * time is less disturbed by other load than wall time.
+ *
+ *   npm run build
+ *   node bench/ingest/run.mjs --rows 1000000 --rounds 3 > bench/results/ingest.json
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { chunk, writeFile } from './generate.mjs';
+
+const ROOT = new URL('../../', import.meta.url);
+const MAIN = new URL('packages/server/dist/cli/main.js', ROOT).pathname;
+
+const { values: args } = parseArgs({
+  options: {
+    rows: { type: 'string', default: '200000' },
+    rounds: { type: 'string', default: '3' },
+    batch: { type: 'string', default: '10000' },
+    concurrency: { type: 'string', default: '4' },
+    rate: { type: 'string', default: '20000' },
+    seconds: { type: 'string', default: '20' },
+    shape: { type: 'string', default: 'compact' },
+    dir: { type: 'string' },
+    skip: { type: 'string', default: '' },
+  },
+});
+const ROWS = Number(args.rows);
+const ROUNDS = Number(args.rounds);
+const BATCH = Number(args.batch);
+const CONCURRENCY = Number(args.concurrency);
+const RATE = Number(args.rate);
+const SECONDS = Number(args.seconds);
+const SHAPE = args.shape;
+const SKIP = new Set(args.skip.split(',').filter(Boolean));
+const DIR = args.dir ?? join(tmpdir(), 'vigil-bench-ingest');
+const log = (m) => process.stderr.write(`${m}\n`);
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[Math.floor((s.length - 1) / 2)] : Number.NaN;
+};
+const percentile = (xs, p) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] : Number.NaN;
+};
+
+/** CPU seconds (user + system) of a process, from /proc. */
+function cpuOf(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (100/s on Linux)
+}
+
+/** The DeviceProcessEvents table in its workspace form, as the schema declares it. */
+function tableColumns() {
+  const t = JSON.parse(readFileSync(new URL('content/schema/tables.json', ROOT), 'utf8')).tables.DeviceProcessEvents;
+  const seen = new Map();
+  for (const c of [...t.columns, ...t.sentinelColumns]) if (!seen.has(c.name)) seen.set(c.name, c.type);
+  return seen;
+}
+
+const DUCK = {
+  string: 'VARCHAR',
+  long: 'BIGINT',
+  int: 'INTEGER',
+  bool: 'BOOLEAN',
+  datetime: 'TIMESTAMP',
+  dynamic: 'JSON',
+  real: 'DOUBLE',
+  guid: 'UUID',
+};
+
+async function dataFile() {
+  await mkdir(DIR, { recursive: true });
+  const file = join(DIR, `dpe-${SHAPE}-${ROWS}.ndjson`);
+  if (!existsSync(file)) {
+    log(`generating ${ROWS} rows (${SHAPE}) into ${file}`);
+    await writeFile(file, ROWS, { shape: SHAPE });
+  }
+  return file;
+}
+
+/** DuckDB alone: read_json with the declared columns into the same table, in a fresh database file. */
+async function baseline(file, fields) {
+  const db = join(DIR, 'baseline.duckdb');
+  await rm(db, { force: true });
+  await rm(`${db}.wal`, { force: true });
+  const instance = await DuckDBInstance.create(db, { threads: '2' });
+  const c = await instance.connect();
+  const columns = tableColumns();
+  await c.run(`CREATE TABLE t (${[...columns].map(([n, ty]) => `"${n}" ${DUCK[ty]}`).join(', ')})`);
+  const decl = fields.map((f) => `'${f}': '${DUCK[columns.get(f)]}'`).join(', ');
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const r = await c.run(
+    `INSERT INTO t BY NAME SELECT * FROM read_json('${file}', format = 'newline_delimited', columns = {${decl}})`,
+  );
+  await c.run('CHECKPOINT');
+  const ms = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  c.closeSync();
+  instance.closeSync();
+  await rm(db, { force: true });
+  return { rows: Number(r.rowsChanged), ms, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
+}
+
+async function startServer(dataDir) {
+  await rm(dataDir, { recursive: true, force: true });
+  const child = spawn(
+    process.execPath,
+    [MAIN, 'serve', '--data', dataDir, '--port', '0', '--threads', '2', '--max-pending', '1GB', '--body-limit', '64MB'],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const exited = new Promise((done) => child.once('exit', (code, signal) => done({ code, signal })));
+  const url = await new Promise((resolve, reject) => {
+    createInterface({ input: child.stdout }).once('line', (line) => resolve(JSON.parse(line).url));
+    exited.then(({ code }) => reject(new Error(`vigil serve exited with ${code}`)));
+  });
+  return {
+    url,
+    pid: child.pid,
+    async stop() {
+      child.kill('SIGTERM');
+      await exited;
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Byte ranges of consecutive batches of `size` lines. */
+function batches(buf, size) {
+  const out = [];
+  let start = 0;
+  let lines = 0;
+  for (let i = buf.indexOf(10); i !== -1; i = buf.indexOf(10, i + 1)) {
+    if (++lines === size) {
+      out.push([start, i + 1]);
+      start = i + 1;
+      lines = 0;
+    }
+  }
+  if (start < buf.length) out.push([start, buf.length]);
+  return out;
+}
+
+async function postBatch(url, body, headers = {}) {
+  for (;;) {
+    const res = await fetch(`${url}/api/ingest/DeviceProcessEvents`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-ndjson', ...headers },
+      body,
+    });
+    const json = await res.json();
+    if (res.status === 200) return json;
+    if (res.status === 429) {
+      await new Promise((r) => setTimeout(r, Number(res.headers.get('retry-after') ?? 1) * 1000));
+      continue;
+    }
+    throw new Error(`ingest failed: ${res.status} ${JSON.stringify(json)}`);
+  }
+}
+
+async function query(url, kql) {
+  const res = await fetch(`${url}/api/query`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query: kql }),
+  });
+  const json = await res.json();
+  if (res.status !== 200) throw new Error(`query failed: ${JSON.stringify(json)}`);
+  return json.rows;
+}
+
+async function throughput(file) {
+  const buf = await readFile(file);
+  const ranges = batches(buf, BATCH);
+  const server = await startServer(join(DIR, 'server-throughput'));
+  try {
+    const cpu0 = cpuOf(server.pid);
+    const client0 = process.cpuUsage();
+    const t0 = performance.now();
+    let next = 0;
+    let rows = 0;
+    const worker = async () => {
+      while (next < ranges.length) {
+        const [s, e] = ranges[next++];
+        const answer = await postBatch(server.url, buf.subarray(s, e));
+        if (answer.rowsRejected !== 0) throw new Error(`rejected rows: ${JSON.stringify(answer.rejected)}`);
+        rows += answer.rowsIngested;
+      }
+    };
+    await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+    const ms = performance.now() - t0;
+    const serverCpu = cpuOf(server.pid) - cpu0;
+    const client = process.cpuUsage(client0);
+    const stored = (await query(server.url, 'DeviceProcessEvents | count'))[0][0];
+    if (stored !== ROWS) throw new Error(`expected ${ROWS} rows stored, found ${stored}`);
+    return { rows, ms, cpuSeconds: serverCpu, clientCpuSeconds: (client.user + client.system) / 1e6 };
+  } finally {
+    await server.stop();
+  }
+}
+
+async function freshness() {
+  const server = await startServer(join(DIR, 'server-freshness'));
+  const perTick = Math.round(RATE / 20);
+  const ticks = SECONDS * 20;
+  const answerToVisible = [];
+  const sendToVisible = [];
+  const answerMs = [];
+  let behind = 0;
+  try {
+    const probes = [];
+    const t0 = performance.now();
+    const sends = [];
+    for (let k = 0; k < ticks; k++) {
+      const due = t0 + k * 50;
+      const wait = due - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      else if (wait < -50) behind++;
+      const first = 1e9 + k * perTick;
+      const body = chunk(first, first + perTick, { shape: SHAPE, startMs: Date.now() - first });
+      const sent = performance.now();
+      sends.push(
+        postBatch(server.url, body).then(() => {
+          const answered = performance.now();
+          answerMs.push(answered - sent);
+          // Probe the batch's last row until a KQL query sees it.
+          probes.push(
+            (async () => {
+              for (;;) {
+                const rows = await query(
+                  server.url,
+                  `DeviceProcessEvents | where ReportId == ${first + perTick - 1} | count`,
+                );
+                if (rows[0][0] === 1) break;
+              }
+              const visible = performance.now();
+              answerToVisible.push(visible - answered);
+              sendToVisible.push(visible - sent);
+            })(),
+          );
+        }),
+      );
+    }
+    await Promise.all(sends);
+    await Promise.all(probes);
+    const elapsed = (performance.now() - t0) / 1000;
+    return {
+      rate: RATE,
+      seconds: SECONDS,
+      achievedRowsPerSecond: Math.round((ticks * perTick) / elapsed),
+      ticksBehindSchedule: behind,
+      answerMs: { p50: median(answerMs), p99: percentile(answerMs, 99) },
+      answerToVisibleMs: { p50: median(answerToVisible), p99: percentile(answerToVisible, 99) },
+      sendToVisibleMs: { p50: median(sendToVisible), p99: percentile(sendToVisible, 99) },
+    };
+  } finally {
+    await server.stop();
+  }
+}
+
+if (!existsSync(MAIN)) throw new Error(`build first (npm run build): ${MAIN} is missing`);
+const file = await dataFile();
+const bytes = (await stat(file)).size;
+const fields = Object.keys(JSON.parse((await readFile(file, 'utf8')).slice(0, 4096).split('\n')[0]));
+const results = {
+  date: new Date().toISOString(),
+  rows: ROWS,
+  bytes,
+  shape: SHAPE,
+  batch: BATCH,
+  concurrency: CONCURRENCY,
+  rounds: [],
+};
+if (!SKIP.has('throughput')) {
+  for (let r = 0; r < ROUNDS; r++) {
+    const duck = await baseline(file, fields);
+    log(
+      `round ${r + 1}: read_json ${Math.round(duck.rows / (duck.ms / 1000))} rows/s (${(duck.ms / 1000).toFixed(1)} s, ${duck.cpuSeconds.toFixed(1)} CPU s)`,
+    );
+    const http = await throughput(file);
+    log(
+      `round ${r + 1}: HTTP    ${Math.round(http.rows / (http.ms / 1000))} rows/s (${(http.ms / 1000).toFixed(1)} s, server ${http.cpuSeconds.toFixed(1)} CPU s, client ${http.clientCpuSeconds.toFixed(1)} CPU s)`,
+    );
+    results.rounds.push({ readJson: duck, http });
+  }
+  const duckRate = median(results.rounds.map((r) => r.readJson.rows / (r.readJson.ms / 1000)));
+  const httpRate = median(results.rounds.map((r) => r.http.rows / (r.http.ms / 1000)));
+  const ratios = results.rounds.map(
+    (r) => r.http.rows / (r.http.ms / 1000) / (r.readJson.rows / (r.readJson.ms / 1000)),
+  );
+  const cpuRatio = median(results.rounds.map((r) => r.readJson.cpuSeconds / r.http.cpuSeconds));
+  results.throughput = {
+    readJsonRowsPerSecond: Math.round(duckRate),
+    httpRowsPerSecond: Math.round(httpRate),
+    ratioOfMedians: httpRate / duckRate,
+    medianRoundRatio: median(ratios),
+    cpuRatio,
+  };
+  log(
+    `throughput: HTTP ${Math.round(httpRate)} rows/s vs read_json ${Math.round(duckRate)} rows/s = ${(100 * median(ratios)).toFixed(0)}% (median of rounds); CPU efficiency ${(100 * cpuRatio).toFixed(0)}%`,
+  );
+}
+if (!SKIP.has('freshness')) {
+  results.freshness = await freshness();
+  log(`freshness: ${JSON.stringify(results.freshness)}`);
+}
+process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);

@@ -110,9 +110,9 @@ export class QueryError extends Error {
 /**
  * How a page is found. `sort`: walk the sort column's index in order and check the filters on each row, stopping
  * after one page — right when the filters keep a fair share of incidents. `filters`: let the database start from a
- * selective filter (an entity, a rare tag, an owner) and sort what it finds. The filter columns are written so
- * that the database cannot use their indexes in `sort` mode (`status || ''`, `severity_rank + 0`): portable SQL
- * that SQLite's planner and PostgreSQL's both read as "not indexable".
+ * selective filter (an entity, a rare tag, an owner, a narrow time range) and sort what it finds. Filters that must
+ * not drive are written as expressions (`status || ''`, `severity_rank + 0`): portable SQL that SQLite's planner
+ * and PostgreSQL's both read as "not indexable".
  */
 export type ListPlan = 'sort' | 'filters';
 
@@ -157,9 +157,11 @@ export function listSql(
   const where: string[] = [];
   const params: (string | number)[] = [];
   const bySort = plan === 'sort';
-  // In `sort` mode a filter column is an expression, so no index of it competes with the sort column's.
-  const text = (column: string) => (bySort ? `${column} || ''` : column);
-  const num = (column: string) => (bySort ? `${column} + 0` : column);
+  // Columns with few distinct values (status, severity, classification, unassigned) never make a good start: they
+  // are always written as expressions. Facets are in `sort` mode, so no index competes with the sort column's.
+  const text = (column: string) => `${column} || ''`;
+  const num = (column: string) => `${column} + 0`;
+  const facetColumn = bySort ? "id || ''" : 'id';
   const inList = (column: string, values: readonly (string | number)[]) => {
     where.push(`${column} IN (${values.map(() => '?').join(', ')})`);
     params.push(...values);
@@ -193,7 +195,7 @@ export function listSql(
   }
   for (const f of facetFilters(q)) {
     where.push(
-      `${text('id')} IN (SELECT incident_id FROM inc_facets WHERE kind = ? AND value IN (${f.values.map(() => '?').join(', ')}))`,
+      `${facetColumn} IN (SELECT incident_id FROM inc_facets WHERE kind = ? AND value IN (${f.values.map(() => '?').join(', ')}))`,
     );
     params.push(f.kind, ...f.values);
   }

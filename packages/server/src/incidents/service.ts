@@ -1389,11 +1389,29 @@ export class IncidentService {
   }
 
   /**
-   * Scan in sort order unless a filter keeps few incidents: entities, named owners, an incident number, or a facet
-   * (tag, product, tactic, technique, rule) whose matches, counted on its index, are at most a few thousand.
+   * Scan in sort order unless a filter keeps few incidents: entities, named owners, an incident number, or a time
+   * range or facet (tag, product, tactic, technique, rule) whose matches, counted on its index, are at most a few
+   * thousand.
    */
   private async listPlan(query: IncidentQuery): Promise<ListPlan> {
     if (selectiveFilters(query)) return 'filters';
+    // A narrow time range is a good start too (counted on its index).
+    for (const [column, op, value] of [
+      ['created_at', '>=', query.createdFrom],
+      ['created_at', '<=', query.createdTo],
+      ['updated_at', '>=', query.updatedFrom],
+      ['updated_at', '<=', query.updatedTo],
+      ['last_activity', '>=', query.activityFrom],
+      ['first_activity', '<=', query.activityTo],
+    ] as const) {
+      const ms = value ? Date.parse(value) : Number.NaN;
+      if (!Number.isFinite(ms)) continue;
+      const row = await this.state.get<{ n: number }>(
+        `SELECT COUNT(*) AS n FROM (SELECT 1 FROM inc_incidents WHERE ${column} ${op} ? LIMIT ${SELECTIVE_ROWS + 1}) AS hits`,
+        [iso(ms)],
+      );
+      if (Number(row?.n ?? 0) <= SELECTIVE_ROWS) return 'filters';
+    }
     for (const f of facetFilters(query)) {
       const row = await this.state.get<{ n: number }>(
         `SELECT COUNT(*) AS n FROM (SELECT 1 FROM inc_facets WHERE kind = ? AND value IN (${f.values.map(() => '?').join(', ')}) LIMIT ${SELECTIVE_ROWS + 1}) AS hits`,

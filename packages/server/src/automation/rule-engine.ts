@@ -97,20 +97,21 @@ export class RuleEngine {
   }
 
   private kick(): void {
-    if (this.running || this.closed) return;
-    this.running = (async () => {
-      try {
-        while (this.queue.length > 0 && !this.closed) {
-          const e = this.queue.shift() as IncidentEvent;
-          if (e.seq <= this.lastSeq) continue;
-          await this.process(e);
-          if (this.queue.length === 0 || this.lastSeq - this.savedSeq >= 50) await this.saveCursor(false);
-        }
-      } finally {
-        this.running = null;
+    if (this.running || this.closed || this.queue.length === 0) return;
+    const run = async () => {
+      // Yield first, so that `running` is set before the loop can end.
+      await Promise.resolve();
+      while (this.queue.length > 0 && !this.closed) {
+        const e = this.queue.shift() as IncidentEvent;
+        if (e.seq <= this.lastSeq) continue;
+        await this.process(e);
+        if (this.queue.length === 0 || this.lastSeq - this.savedSeq >= 50) await this.saveCursor(false);
       }
-      if (this.queue.length > 0) this.kick();
-    })();
+    };
+    this.running = run().finally(() => {
+      this.running = null;
+      this.kick();
+    });
   }
 
   /** Waits until every event delivered so far is processed. */

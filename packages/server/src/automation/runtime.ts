@@ -595,6 +595,10 @@ class Execution {
     return masked;
   }
 
+  private isShutdown(): boolean {
+    return this.signal.reason instanceof Error && this.signal.reason.message === 'shutdown';
+  }
+
   private checkAbort(): void {
     if (this.signal.aborted) throw this.signal.reason instanceof Error ? this.signal.reason : new Error('aborted');
   }
@@ -681,7 +685,15 @@ class Execution {
         this.restore(s, r, scope);
         return;
       } catch (e) {
-        this.checkAbort();
+        if (this.signal.aborted) {
+          // An abort (not a shutdown) ends the step for good; after a shutdown it stays `running` and resumes.
+          if (!this.isShutdown())
+            await this.save({
+              ...this.record(s, key, 'aborted', input, null, 'the run was aborted', attempts),
+              startedAt,
+            });
+          this.checkAbort();
+        }
         const message = e instanceof Error ? e.message : String(e);
         if (e instanceof Transient && attempts < policy.attempts) {
           this.log(key, 'warn', `attempt ${attempts} failed (${message}); retrying in ${delay} ms`);

@@ -354,7 +354,8 @@ steps:
     );
     await stack.automation.idle();
     const rows = async (runId: string, key: string) =>
-      ((await stack.automation.run(runId))?.steps.find((s) => s.key === key)?.output as { rows: unknown[] }).rows;
+      ((await stack.automation.run(runId))?.steps.find((s) => s.key === key)?.output as { rows: unknown[] } | undefined)
+        ?.rows;
     expect(await rows(hostile.id, 'q')).toEqual([]);
     expect(await rows(good.id, 'q')).toEqual([{ DeviceId: 'dev-ws77' }]);
     expect(await rows(good.id, 'n')).toEqual([{ x: 42, s: 'a"b!', b: true }]);
@@ -393,8 +394,8 @@ steps:
     // 50 ms then 100 ms of backoff.
     expect(Date.now() - t0).toBeGreaterThanOrEqual(150);
     expect(d?.logs.filter((l) => l.level === 'warn').map((l) => l.message)).toEqual([
-      'attempt 1 failed (POST 127.0.0.1:' + new URL(flaky.url).port + ' answered 503); retrying in 50 ms',
-      'attempt 2 failed (POST 127.0.0.1:' + new URL(flaky.url).port + ' answered 503); retrying in 100 ms',
+      `attempt 1 failed (POST 127.0.0.1:${new URL(flaky.url).port} answered 503); retrying in 50 ms`,
+      `attempt 2 failed (POST 127.0.0.1:${new URL(flaky.url).port} answered 503); retrying in 100 ms`,
     ]);
   });
 
@@ -470,7 +471,8 @@ steps:
     );
     const second = await stack.automation.startRun('versioned', { kind: 'manual' }, ADMIN);
     await stack.automation.idle();
-    const value = async (id: string) => ((await stack.automation.run(id))?.steps[0]?.output as { value: number }).value;
+    const value = async (id: string) =>
+      ((await stack.automation.run(id))?.steps[0]?.output as { value: number } | undefined)?.value;
     expect([first.playbookVersion, await value(first.id)]).toEqual([1, 1]);
     expect([second.playbookVersion, await value(second.id)]).toEqual([2, 2]);
     expect((await stack.automation.playbookVersions('versioned')).map((v) => v.version)).toEqual([2, 1]);

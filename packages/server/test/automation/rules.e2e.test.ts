@@ -6,7 +6,6 @@
  */
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Actor } from '../../src/incidents/model.js';
 import { host, ip, productAlertRow, ruleAlert } from '../incidents/helpers.js';
 import { ADMIN, analyst, openStack, Receiver, type Stack } from './helpers.js';
 

@@ -12,7 +12,7 @@ import type { PlanColumn, QueryPlan, Visualization } from './plan/nodes.js';
 import { optimize } from './plan/passes/index.js';
 import type { Dialect } from './sql/dialect.js';
 import type { StorageNaming } from './sql/generate.js';
-import { generateSql, SqlUnsupported } from './sql/generate.js';
+import { generateProbeSql, generateSql, SqlUnsupported } from './sql/generate.js';
 
 export interface CompileOptions {
   readonly dialect: Dialect;
@@ -26,6 +26,18 @@ export interface CompileOptions {
   readonly optimize?: boolean;
   /** Restricts every table scan to rows ingested in [startMs, endMs) (ms since 1970): how detection rules read. */
   readonly ingestionWindow?: { readonly startMs: number; readonly endMs: number };
+  /**
+   * Answers to the schema probes of an earlier compile (`CompiledQuery.probes`): the run-time columns of
+   * `bag_unpack`/`pivot` without an output schema, keyed by probe key.
+   */
+  readonly dynamicSchemas?: ReadonlyMap<string, readonly PlanColumn[]>;
+}
+
+/** A question the engine must answer before the query can be compiled exactly (see plan/lower.ts SchemaProbe). */
+export interface CompiledProbe {
+  readonly key: string;
+  /** A SELECT returning rows `(name, type)`; read them back with `probeColumns`. */
+  readonly sql: string;
 }
 
 export interface CompiledQuery {
@@ -37,6 +49,11 @@ export interface CompiledQuery {
   /** Result columns, in order (SQL column i is named `c<i>`). */
   readonly columns: readonly PlanColumn[];
   readonly visualization: Visualization | null;
+  /**
+   * Schema probes: when present, run each `sql`, map its rows with `probeColumns`, and compile again with
+   * `dynamicSchemas` to get Kusto's exact result columns (the first compile's SQL runs too, with fewer columns).
+   */
+  readonly probes?: readonly CompiledProbe[];
 }
 
 export const IDENTITY_STORAGE: StorageNaming = { table: (t) => t, column: (_t, c) => c };
@@ -83,7 +100,10 @@ function compileAnalysis(text: string, analysis: Analysis, options: CompileOptio
   });
   if (!analysis.ok) return fail(analysis.diagnostics);
   const nowTicks = BigInt(Math.round(options.nowMs ?? Date.now())) * 10000n;
-  const lowered = lower(analysis, { now: nowTicks });
+  const lowered = lower(analysis, {
+    now: nowTicks,
+    ...(options.dynamicSchemas ? { dynamicSchemas: options.dynamicSchemas } : {}),
+  });
   const diagnostics = [...analysis.diagnostics, ...lowered.diagnostics];
   const plan = lowered.plan && options.optimize !== false ? optimize(lowered.plan) : lowered.plan;
   if (!plan) {
@@ -99,11 +119,16 @@ function compileAnalysis(text: string, analysis: Analysis, options: CompileOptio
     return fail(diagnostics);
   }
   try {
-    const gen = generateSql(plan.rel, options.dialect, {
+    const generateOptions = {
       storage: options.storage ?? IDENTITY_STORAGE,
       ...(options.rowLimit !== undefined ? { rowLimit: options.rowLimit } : {}),
       ...(options.ingestionWindow ? { ingestionWindow: ticksWindow(options.ingestionWindow) } : {}),
-    });
+    };
+    const gen = generateSql(plan.rel, options.dialect, generateOptions);
+    const probes = (lowered.probes ?? []).map((p) => ({
+      key: p.key,
+      sql: generateProbeSql(p, options.dialect, generateOptions),
+    }));
     return {
       ok: true,
       diagnostics,
@@ -112,6 +137,7 @@ function compileAnalysis(text: string, analysis: Analysis, options: CompileOptio
       sql: gen.sql,
       columns: gen.columns,
       visualization: plan.visualization,
+      ...(probes.length ? { probes } : {}),
     };
   } catch (e) {
     if (e instanceof SqlUnsupported) {

@@ -3,8 +3,8 @@
  * the schema declares but storage does not have yet (an empty table answers as empty, not as an error), execute
  * with Kusto's limits, and hand back the encoded result. Hunting, rules, the API and the CLI all go through here.
  */
-import type { CompiledQuery, Diagnostic, StorageNaming, StoredFunction, WorkspaceSchema } from '@vigil/kql';
-import { compile, duckdb } from '@vigil/kql';
+import type { CompiledQuery, Diagnostic, PlanColumn, StorageNaming, StoredFunction, WorkspaceSchema } from '@vigil/kql';
+import { compile, duckdb, probeColumns } from '@vigil/kql';
 import type { Engine, ExecuteOptions, ResultSet, TableDefinition } from '../engine/engine.js';
 import { engineMessage, isEngineError } from '../engine/errors.js';
 
@@ -69,13 +69,47 @@ export function compileKql(
   nowMs: number,
   missing = new Set<string>(),
   ingestionWindow?: RunOptions['ingestionWindow'],
+  dynamicSchemas?: ReadonlyMap<string, readonly PlanColumn[]>,
 ): CompiledQuery {
   return compile(text, compilerWorkspace(ws), {
     dialect: duckdb,
     storage: storageNaming(ws.engine, missing),
     nowMs,
     ...(ingestionWindow ? { ingestionWindow } : {}),
+    ...(dynamicSchemas ? { dynamicSchemas } : {}),
   });
+}
+
+/**
+ * Answers a compile's schema probes (the run-time columns of `bag_unpack`/`pivot` without an output schema) and
+ * compiles again with them, so the result has Kusto's exact columns.
+ */
+async function resolveProbes(
+  ws: QueryWorkspace,
+  text: string,
+  nowMs: number,
+  compiled: CompiledQuery,
+  ingestionWindow: RunOptions['ingestionWindow'],
+  options: RunOptions,
+): Promise<CompiledQuery> {
+  if (!compiled.ok || !compiled.probes?.length) return compiled;
+  const schemas = new Map<string, readonly PlanColumn[]>();
+  for (const probe of compiled.probes) {
+    const res = await ws.engine.query(probe.sql, {
+      ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+      columns: [
+        { name: 'name', type: 'string' },
+        { name: 'type', type: 'string' },
+      ],
+    });
+    try {
+      schemas.set(probe.key, probeColumns(await res.rows()));
+    } finally {
+      await res.close();
+    }
+  }
+  return compileKql(ws, text, nowMs, undefined, ingestionWindow, schemas);
 }
 
 export async function runKql(ws: QueryWorkspace, text: string, options: RunOptions = {}): Promise<QueryOutcome> {
@@ -90,6 +124,18 @@ export async function runKql(ws: QueryWorkspace, text: string, options: RunOptio
       if (def) await ws.engine.ensureTable(def);
     }
     compiled = compileKql(ws, text, nowMs, undefined, ingestionWindow);
+  }
+  try {
+    compiled = await resolveProbes(ws, text, nowMs, compiled, ingestionWindow, options);
+  } catch (e) {
+    const code = isEngineError(e) ? e.code : 'engine';
+    return {
+      compiled,
+      diagnostics: compiled.diagnostics,
+      result: null,
+      error: { code, message: engineMessage(e) },
+      compileMs: performance.now() - t0,
+    };
   }
   const compileMs = performance.now() - t0;
   if (!compiled.ok || !compiled.sql) {

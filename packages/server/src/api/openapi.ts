@@ -3,7 +3,7 @@
  * declaration per route, so the document cannot drift from what the server accepts.
  */
 import type { AnyRoute } from './route.js';
-import type { JsonSchema } from './schema.js';
+import { ErrorSchema, type JsonSchema } from './schema.js';
 
 const METHOD = { GET: 'get', POST: 'post', PUT: 'put', PATCH: 'patch', DELETE: 'delete' } as const;
 
@@ -42,6 +42,21 @@ export function buildOpenApi(routes: readonly AnyRoute[], info: { version?: stri
         ...(doc.schema ? { content: { [doc.contentType ?? 'application/json']: { schema: doc.schema } } } : {}),
       };
     }
+    // Answers every route can give, documented once here.
+    const err = (description: string) => ({ description, content: { 'application/json': { schema: ErrorSchema } } });
+    if (r.params || r.query || r.body || r.rawBody || r.headers) responses['400'] ??= err('Invalid request');
+    if (r.access.kind !== 'public') {
+      responses['401'] ??= err('Not signed in, or the credential is invalid or expired');
+      responses['403'] ??= err('The credential lacks the permission');
+    }
+    if (r.access.kind === 'workspace') responses['404'] ??= err('No such workspace, or not a member of it');
+    if (r.rawBody) {
+      responses['403'] ??= err('The table refuses data (its connector is off)');
+      responses['413'] ??= err('The body is too large');
+      responses['415'] ??= err('Unsupported content type or encoding');
+      responses['429'] ??= err('The writer is behind: retry after Retry-After seconds');
+    }
+    responses['500'] ??= err('Internal error');
     const access = r.access;
     const op: Record<string, unknown> = {
       operationId: r.operationId,

@@ -84,7 +84,7 @@ export async function userWithRole(
   role: Role,
   approver = false,
 ): Promise<string> {
-  const password = `${name}-long-password-42`;
+  const password = 'Zebra-Quartz-Lantern-77';
   const r = await call(t.url, 'POST', `/api/workspaces/${workspace}/users`, {
     token: t.adminToken,
     body: { name, password, role, approver },

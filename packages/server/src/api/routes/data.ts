@@ -8,6 +8,7 @@ import type { FastifyRequest } from 'fastify';
 import { IngestError } from '../../ingest/errors.js';
 import type { RequestContext } from '../../ingest/service.js';
 import { CONNECTORS, connectorOf } from '../../workspaces/content.js';
+import type { Workspace } from '../../workspaces/workspace.js';
 import { notFound } from '../errors.js';
 import { type AnyRoute, pageList, route } from '../route.js';
 import { ErrorSchema, PagingQuery, page, S, WorkspaceParam } from '../schema.js';
@@ -216,6 +217,44 @@ export const tableRoutes: AnyRoute[] = [
   }),
 ];
 
+const ALERT_TABLES = new Set(['SecurityAlert', 'AlertInfo', 'AlertEvidence']);
+
+/** The records of an NDJSON or JSON-array body (alert tables only: small bodies). */
+function jsonRecords(body: Buffer): Record<string, unknown>[] {
+  const text = body.toString('utf8').trim();
+  if (text === '') return [];
+  const parsed = text.startsWith('[')
+    ? (JSON.parse(text) as unknown[])
+    : text
+        .split('\n')
+        .filter((l) => l.trim())
+        .map((l) => JSON.parse(l) as unknown);
+  return parsed.filter((r): r is Record<string, unknown> => typeof r === 'object' && r !== null && !Array.isArray(r));
+}
+
+/**
+ * Alerts of security products (SecurityAlert, Defender's AlertInfo / AlertEvidence) become incidents once their rows
+ * are committed: the connector is an alert source.
+ */
+async function alertsToIncidents(
+  ws: Workspace,
+  byTable: ReadonlyMap<string, Record<string, unknown>[]>,
+): Promise<{ alerts: number; incidents: number; problems: number } | null> {
+  let alerts = 0;
+  let problems = 0;
+  const incidents = new Set<string>();
+  for (const [table, rows] of byTable) {
+    if (!ALERT_TABLES.has(table) || rows.length === 0) continue;
+    const r = await ws.incidents.ingestProductAlerts(rows, {
+      table: table as 'SecurityAlert' | 'AlertInfo' | 'AlertEvidence',
+    });
+    alerts += r.alerts.length;
+    problems += r.problems.length;
+    for (const a of r.alerts) if (a.incidentId) incidents.add(a.incidentId);
+  }
+  return alerts + problems > 0 ? { alerts, incidents: incidents.size, problems } : null;
+}
+
 function mediaType(request: FastifyRequest): string {
   return (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
 }
@@ -321,6 +360,10 @@ export function ingestRoutes(bodyLimit: number): AnyRoute[] {
         );
         ctx.audit.target = ctx.params.table;
         ctx.audit.details = { rowsIngested: a.rowsIngested, rowsRejected: a.rowsRejected, bytes: body.length };
+        if (format === 'json' && !a.duplicate && ALERT_TABLES.has(ctx.params.table) && a.rowsIngested > 0) {
+          const incidents = await alertsToIncidents(ctx.ws, new Map([[ctx.params.table, jsonRecords(body)]]));
+          if (incidents) return { ...a, incidents };
+        }
         return a;
       },
     }),

@@ -6,7 +6,6 @@
  */
 import { isIP } from 'node:net';
 import type { QueryWorkspace } from '../query/query-service.js';
-import { runKql } from '../query/query-service.js';
 
 export interface QueryRows {
   readonly columns: readonly { readonly name: string; readonly type: string }[];
@@ -26,6 +25,8 @@ export class QueryFailure extends Error {
 /** Runs KQL through the query service (compile, create missing declared tables, execute with limits). */
 export function workspaceRunner(ws: QueryWorkspace, clock: () => number = Date.now): QueryRunner {
   return async (query, options) => {
+    // Loaded on first use: the KQL compiler is large, and many deployments of automation never query.
+    const { runKql } = await import('../query/query-service.js');
     const out = await runKql(ws, query, {
       timeoutMs: options.timeoutMs,
       signal: options.signal,

@@ -584,18 +584,19 @@ export class DetectionService {
       if (r.failure && r.failure.retryAtMs > this.clock()) return false;
       return r.head + r.stored.frequencyMs <= w;
     };
-    const queue = [...this.rules.values()].filter((r) => !r.busy && due(r));
-    const workers: Promise<void>[] = [];
+    // Oldest closed window first, across all rules, re-chosen after every evaluation: a rule whose window closes
+    // during a long catch-up takes its turn by window end, not after the whole backlog.
     const next = (): RuntimeRule | undefined => {
       let best: RuntimeRule | undefined;
-      for (const r of queue) if (!best || r.head + r.stored.frequencyMs < best.head + best.stored.frequencyMs) best = r;
-      if (best) queue.splice(queue.indexOf(best), 1);
+      for (const r of this.rules.values()) {
+        if (r.busy || !due(r)) continue;
+        if (!best || r.head + r.stored.frequencyMs < best.head + best.stored.frequencyMs) best = r;
+      }
       return best;
     };
     const worker = async () => {
       for (let r = next(); r && !this.stopping; r = next()) {
         const rule = r;
-        if (rule.busy || !due(rule)) continue;
         rule.busy = true;
         try {
           const f = rule.stored.frequencyMs;
@@ -605,13 +606,19 @@ export class DetectionService {
             this.runWindow(rule, { startMs: rule.head, endMs: end, queryStartMs: end - rule.stored.periodMs }, trigger),
           );
         } catch (e) {
+          // An internal error (not a query failure): back off instead of retrying the window in a tight loop.
+          rule.failure = {
+            windowEnd: rule.head + rule.stored.frequencyMs,
+            attempts: 0,
+            retryAtMs: this.clock() + 60_000,
+          };
           this.log(`rule ${rule.stored.id}: ${e instanceof Error ? e.message : String(e)}`);
         } finally {
           rule.busy = false;
         }
-        if (due(rule)) queue.push(rule);
       }
     };
+    const workers: Promise<void>[] = [];
     const n = Math.max(1, this.options.scheduledConcurrency ?? 2);
     for (let i = 0; i < n; i++) workers.push(this.track(worker()));
     await Promise.all(workers);

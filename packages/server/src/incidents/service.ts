@@ -1810,27 +1810,58 @@ export class IncidentService {
     const title = input.title?.trim() ?? '';
     if (!title) throw new IncidentError('invalid', 'a task needs a title');
     const r = await this.idOf(idOrNumber);
-    return this.mutate(actor, async (b) => {
-      const w = (await this.load(b, r.id)) as Working;
-      const t: Task = {
-        id: randomUUID(),
-        incidentId: r.id,
-        title,
-        description: input.description ?? '',
-        status: 'New',
-        assignee: input.assignee ?? null,
-        createdBy: actor,
-        lastModifiedBy: actor,
-        createdTime: b.now,
-        lastModifiedTime: b.now,
-        completedTime: null,
-      };
-      await this.store.insertTask(b.tx, t);
-      w.set('task_count', Number(w.row.task_count) + 1);
-      w.set('open_task_count', Number(w.row.open_task_count) + 1);
-      this.touch(b, w, actor, 'tasks');
-      await this.audit(b, r.id, actor, 'task-added', [{ field: 'task', from: null, to: title }], t.id);
-      return t;
+    return this.mutate(actor, async (b) =>
+      this.insertTask(b, (await this.load(b, r.id)) as Working, title, input, actor),
+    );
+  }
+
+  private async insertTask(b: Batch, w: Working, title: string, input: TaskInput, actor: Actor): Promise<Task> {
+    const t: Task = {
+      id: randomUUID(),
+      incidentId: w.row.id,
+      title,
+      description: input.description ?? '',
+      status: 'New',
+      assignee: input.assignee ?? null,
+      createdBy: actor,
+      lastModifiedBy: actor,
+      createdTime: b.now,
+      lastModifiedTime: b.now,
+      completedTime: null,
+    };
+    await this.store.insertTask(b.tx, t);
+    w.set('task_count', Number(w.row.task_count) + 1);
+    w.set('open_task_count', Number(w.row.open_task_count) + 1);
+    this.touch(b, w, actor, 'tasks');
+    await this.audit(b, w.row.id, actor, 'task-added', [{ field: 'task', from: null, to: title }], t.id);
+    return t;
+  }
+
+  /**
+   * Several changes to one incident in one transaction, in order, each made and audited as its own actor: the
+   * automation rules of one event applying their actions (issue 7), committed once instead of once per action.
+   */
+  async applyChanges(
+    idOrNumber: string | number,
+    changes: readonly {
+      readonly actor: Actor;
+      readonly patch?: IncidentPatch;
+      readonly tasks?: readonly TaskInput[];
+    }[],
+  ): Promise<Incident> {
+    for (const c of changes) {
+      validateActor(c.actor);
+      for (const t of c.tasks ?? []) if (!t.title?.trim()) throw new IncidentError('invalid', 'a task needs a title');
+    }
+    const r = await this.idOf(idOrNumber);
+    return this.mutate(changes[changes.length - 1]?.actor ?? SYSTEM_ACTOR, async (b) => {
+      const w = await this.load(b, r.id);
+      if (!w) throw new IncidentError('not_found', `no incident ${idOrNumber}`);
+      for (const c of changes) {
+        if (c.patch) await this.applyPatch(b, w, c.patch, c.actor);
+        for (const t of c.tasks ?? []) await this.insertTask(b, w, t.title.trim(), t, c.actor);
+      }
+      return deferred(() => incidentFromRow(w.row));
     });
   }
 

@@ -17,6 +17,7 @@ import {
   registerRoutes,
 } from './route.js';
 import { accessRoutes } from './routes/access.js';
+import { automationRoutes } from './routes/automation.js';
 import { ingestRoutes, tableRoutes } from './routes/data.js';
 import { incidentRoutes } from './routes/incidents.js';
 import { queryRoutes } from './routes/queries.js';
@@ -46,6 +47,7 @@ export function allRoutes(options: { bodyLimit: number; extra?: readonly AnyRout
       ...queryRoutes,
       ...ruleRoutes,
       ...incidentRoutes,
+      ...automationRoutes,
       ...(options.extra ?? []),
       ...kustoRoutes(),
       ...logAnalyticsRoutes(),

@@ -4,6 +4,7 @@
  * here, so routes simply let errors propagate.
  */
 import { AuthError } from '../auth/service.js';
+import { AutomationError } from '../automation/source.js';
 import { engineMessage, isEngineError } from '../engine/errors.js';
 import { IncidentError } from '../incidents/service.js';
 import { IngestError } from '../ingest/errors.js';
@@ -59,6 +60,8 @@ export function toApiError(e: unknown): ApiError {
     );
   }
   if (e instanceof AuthError) return new ApiError(e.status, e.code, e.message);
+  if (e instanceof AutomationError)
+    return new ApiError(e.status, e.code, e.message, e.diagnostics.length ? { diagnostics: e.diagnostics } : undefined);
   if (e instanceof ContentError) return new ApiError(CONTENT_STATUS[e.code], e.code, e.message, e.details);
   if (e instanceof WorkspaceError) return new ApiError(CONTENT_STATUS[e.code], e.code, e.message);
   if (isEngineError(e)) {

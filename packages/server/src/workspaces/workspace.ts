@@ -8,6 +8,11 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { HttpAdapterConfig } from '../automation/actions.js';
+import type { OutboundHttpOptions } from '../automation/http-guard.js';
+import { loadSecretKey } from '../automation/secrets.js';
+import { AutomationService } from '../automation/service.js';
+import { type ActionRequester, StateActionRequester } from '../detect/actions.js';
 import { IngestionTracker } from '../detect/ingestion-tracker.js';
 import { DetectionService, type DetectionServiceOptions } from '../detect/service.js';
 import type { Engine, TableDefinition } from '../engine/engine.js';
@@ -43,6 +48,16 @@ export interface WorkspaceServicesOptions {
     Pick<DetectionServiceOptions, 'tickMs' | 'minFrequencyMs' | 'scheduledConcurrency' | 'nrtConcurrency' | 'clock'>
   >;
   readonly incidents?: Partial<Pick<IncidentServiceOptions, 'settings' | 'clock' | 'maxBatch'>>;
+  /** Automation rules, playbooks and approvals (default on); false turns the runtime off. */
+  readonly automation?:
+    | false
+    | {
+        /** A content folder loaded into a new workspace (`task-lists/`, `playbooks/`, `rules/`). */
+        readonly content?: string;
+        readonly http?: OutboundHttpOptions;
+        readonly adapters?: readonly HttpAdapterConfig[];
+        readonly approvalSweepMs?: number;
+      };
   readonly log?: (message: string) => void;
 }
 
@@ -52,10 +67,7 @@ export interface WorkspaceExtension {
 }
 
 export class Workspace {
-  /** Set by the server after opening (automation runtime); null until then. */
-  automation: unknown = null;
   private readonly extensions: WorkspaceExtension[] = [];
-  readonly query: QueryWorkspace;
 
   private constructor(
     readonly record: WorkspaceRecord,
@@ -70,20 +82,11 @@ export class Workspace {
     readonly savedQueries: SavedQueryStore,
     readonly connectors: ConnectorStore,
     readonly audit: AuditLog,
-  ) {
-    const ws = this;
-    // Live: custom tables and stored functions added later are seen by the next query.
-    this.query = {
-      engine,
-      get definitions() {
-        return ws.ingest.definitions();
-      },
-      get functions() {
-        return ws.functions.list();
-      },
-      databaseName: record.name,
-    };
-  }
+    /** What KQL sees: live, so custom tables and stored functions added later are seen by the next query. */
+    readonly query: QueryWorkspace,
+    /** Automation rules, playbooks, runs and approvals (null when turned off). */
+    readonly automation: AutomationService | null,
+  ) {}
 
   get id(): string {
     return this.record.id;
@@ -118,11 +121,26 @@ export class Workspace {
       });
       opened.unshift(ingest);
       const log = options.log ?? (() => undefined);
+      const query: QueryWorkspace = {
+        engine,
+        get definitions() {
+          return ingest.definitions();
+        },
+        get functions() {
+          return functions.list();
+        },
+        databaseName: record.name,
+      };
+      // Detections request response actions before automation (which needs incidents) is open: forward them.
+      let automation: AutomationService | null = null;
+      const pending = new StateActionRequester(state);
+      const actions: ActionRequester = { request: (r) => (automation?.actions ?? pending).request(r) };
       const detection = await DetectionService.open({
         engine: tracked,
         definitions: ingest.definitions(),
         state,
         tracker,
+        actions,
         tenantId: engine.workspaceId,
         scratchDir: join(dir, 'spool', 'detect'),
         log: (m) => log(`${record.name}: detections: ${m}`),
@@ -137,6 +155,31 @@ export class Workspace {
         ...options.incidents,
       });
       incidents.attach(detection);
+      opened.unshift({ close: () => incidents.close() });
+      if (options.automation !== false) {
+        const a = options.automation ?? {};
+        const fresh = !(await state.get('SELECT 1 AS x FROM schema_migrations WHERE version = 700'));
+        automation = await AutomationService.open({
+          state,
+          incidents,
+          query,
+          secretKey: await loadSecretKey(join(dir, 'secret.key'), {}),
+          log: (m) => log(`${record.name}: automation: ${m}`),
+          ...(a.http ? { http: a.http } : {}),
+          ...(a.adapters ? { adapters: a.adapters } : {}),
+          ...(a.approvalSweepMs !== undefined ? { approvalSweepMs: a.approvalSweepMs } : {}),
+        });
+        const opened_ = automation;
+        opened.unshift({ close: () => opened_.close() });
+        if (fresh && a.content) {
+          for (const r of await automation.loadContent(a.content, {
+            type: 'system',
+            id: 'content',
+            name: 'Vigil content',
+          }))
+            if (!r.ok) log(`${record.name}: content ${r.file} was not loaded: ${r.diagnostics[0]?.message ?? ''}`);
+        }
+      }
       if (options.scheduler !== false) detection.start();
       return new Workspace(
         { ...record, id: engine.workspaceId },
@@ -151,6 +194,8 @@ export class Workspace {
         new SavedQueryStore(state),
         connectors,
         new AuditLog(state),
+        query,
+        automation,
       );
     } catch (e) {
       for (const o of opened) await o.close().catch(() => undefined);
@@ -167,6 +212,7 @@ export class Workspace {
   async close(): Promise<void> {
     for (const x of this.extensions.reverse()) await x.close().catch(() => undefined);
     await this.detection.stop();
+    await this.automation?.close();
     await this.incidents.close();
     await this.ingest.close();
     await this.audit.flush();

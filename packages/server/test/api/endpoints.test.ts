@@ -498,6 +498,128 @@ version: 1.0.0
     await hit('GET', `${W}/incident-settings`, {}, 200);
     await hit('PATCH', `${W}/incident-settings`, { body: { correlation: { sharedEntityWindowMs: 3_600_000 } } }, 200);
 
+    // ── automation: rules, task lists, playbooks, runs, approvals, policies, secrets, watchlists ──
+    const A = `${W}/automation`;
+    const taskList = 'id: triage\nname: Triage\ntasks:\n  - title: Check the host\n';
+    const playbook = [
+      'id: ask-then-comment',
+      'name: Ask, then comment',
+      'trigger:',
+      '  kind: incident',
+      'steps:',
+      '  - { id: ok, type: approval, title: "Comment on the incident?", expiresIn: 1d }',
+      '  - { id: note, type: comment, message: "Approved by an Approver" }',
+      '',
+    ].join('\n');
+    const rule = {
+      id: 'tag-high',
+      name: 'Tag high incidents',
+      order: 5,
+      trigger: 'incidentUpdated',
+      conditions: [{ property: 'severity', operator: 'equals', value: 'High' }],
+      actions: [{ addTags: ['high'] }, { addTasks: { list: 'triage' } }],
+    };
+    await hit('PUT', `${A}/task-lists/triage`, { body: { yaml: taskList } }, 200);
+    await hit('GET', `${A}/task-lists`, {}, 200);
+    await hit('POST', `${A}/rules/validate`, { body: { definition: rule } }, 200);
+    await hit('PUT', `${A}/rules/tag-high`, { body: { definition: rule } }, 200);
+    await hit('PUT', `${A}/rules/other-id`, { body: { definition: rule } }, 400);
+    await hit('GET', `${A}/rules`, {}, 200);
+    await hit('GET', `${A}/rules/tag-high`, {}, 200);
+    await hit('PATCH', `${A}/rules/tag-high`, { body: { enabled: false } }, 200);
+    await hit('GET', `${A}/rules/tag-high/executions`, {}, 200);
+    await hit('GET', `${A}/playbook-schema`, {}, 200);
+    await hit('POST', `${A}/playbooks/validate`, { body: { yaml: playbook } }, 200);
+    await hit('PUT', `${A}/playbooks/ask-then-comment`, { body: { yaml: playbook } }, 200);
+    await hit('GET', `${A}/playbooks`, {}, 200);
+    await hit('GET', `${A}/playbooks/ask-then-comment`, {}, 200);
+    await hit('GET', `${A}/playbooks/ask-then-comment/versions`, {}, 200);
+    await hit('PATCH', `${A}/playbooks/ask-then-comment`, { body: { enabled: true } }, 200);
+    const run = await hit<{ id: string }>(
+      'POST',
+      `${A}/playbooks/ask-then-comment/runs`,
+      { body: { incidentId: first.id } },
+      202,
+    );
+    let approvalId: string | undefined;
+    for (let i = 0; i < 100 && !approvalId; i++) {
+      const pending = await call<{ items: { id: string; runId: string }[] }>(
+        t.url,
+        'GET',
+        `${A}/approvals?status=pending`,
+        { token: t.adminToken },
+      );
+      approvalId = pending.json.items.find((x) => x.runId === run.json.id)?.id;
+      if (!approvalId) await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(approvalId).toBeDefined();
+    await hit('GET', `${A}/approvals`, {}, 200);
+    await hit('GET', `${A}/approvals/${approvalId}`, {}, 200);
+    // The Owner is no Approver until granted: separation of duties.
+    await hit('POST', `${A}/approvals/${approvalId}/approve`, { body: { comment: 'go' } }, 403);
+    const approver = await hit<{ setupCode: string | null }>(
+      'POST',
+      `${W}/users`,
+      { body: { name: 'ann', password: 'Sky-Ledger-Orbit-19', role: 'Responder', approver: true } },
+      201,
+    );
+    expect(approver.json.setupCode).toBeNull();
+    const ann = (
+      await call<{ token: string }>(t.url, 'POST', '/api/auth/login', {
+        body: { name: 'ann', password: 'Sky-Ledger-Orbit-19' },
+      })
+    ).json.token;
+    await hit('POST', `${A}/approvals/${approvalId}/approve`, { token: ann, body: { comment: 'go' } }, 200);
+    let finished = '';
+    for (let i = 0; i < 100 && finished !== 'succeeded'; i++) {
+      finished = (
+        await call<{ run: { status: string } }>(t.url, 'GET', `${A}/runs/${run.json.id}`, { token: t.adminToken })
+      ).json.run.status;
+      if (finished !== 'succeeded') await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(finished).toBe('succeeded');
+    await hit('GET', `${A}/runs`, {}, 200);
+    await hit('GET', `${A}/runs/${run.json.id}`, {}, 200);
+    const again = await hit<{ id: string }>('POST', `${A}/runs/${run.json.id}/rerun`, { body: {} }, 202);
+    await hit('POST', `${A}/runs/${again.json.id}/abort`, {}, 200);
+    const second2 = await hit<{ id: string }>(
+      'POST',
+      `${A}/playbooks/ask-then-comment/runs`,
+      { body: { incidentId: first.id } },
+      202,
+    );
+    let secondApproval: string | undefined;
+    for (let i = 0; i < 100 && !secondApproval; i++) {
+      const pending = await call<{ items: { id: string; runId: string }[] }>(
+        t.url,
+        'GET',
+        `${A}/approvals?status=pending`,
+        { token: t.adminToken },
+      );
+      secondApproval = pending.json.items.find((x) => x.runId === second2.json.id)?.id;
+      if (!secondApproval) await new Promise((r) => setTimeout(r, 50));
+    }
+    await hit('POST', `${A}/approvals/${secondApproval}/reject`, { token: ann, body: { comment: 'no' } }, 200);
+    await hit('GET', `${A}/actions`, {}, 200);
+    await hit('PUT', `${A}/actions/isolateDevice/policy`, { body: { mode: 'approval', expiryMs: 86_400_000 } }, 200);
+    await hit('PUT', `${A}/secrets/teamsWebhook`, { body: { value: 'https://example.invalid/hook' } }, 204);
+    const secrets = await hit('GET', `${A}/secrets`, {}, 200);
+    expect(secrets.text).not.toContain('example.invalid');
+    await hit('DELETE', `${A}/secrets/teamsWebhook`, {}, 204);
+    await hit(
+      'PUT',
+      `${A}/watchlists/vip`,
+      { body: { name: 'VIP users', searchKey: 'upn', items: [{ upn: 'amy@contoso.com', title: 'CFO' }] } },
+      204,
+    );
+    await hit('GET', `${A}/watchlists`, {}, 200);
+    const vip = await hit<{ items: unknown[] }>('GET', `${A}/watchlists/vip/items?key=amy@contoso.com`, {}, 200);
+    expect(vip.json.items).toHaveLength(1);
+    await hit('DELETE', `${A}/watchlists/vip`, {}, 204);
+    await hit('DELETE', `${A}/rules/tag-high`, {}, 204);
+    await hit('DELETE', `${A}/playbooks/ask-then-comment`, {}, 204);
+    await hit('DELETE', `${A}/task-lists/triage`, {}, 204);
+
     // ── Kusto REST and Log Analytics (shapes in their own tests) ──
     await hit('POST', '/v2/rest/query', { body: { db: 'default', csl: 'Syslog | count' } }, 200);
     await hit('POST', '/v1/rest/query', { body: { db: 'default', csl: 'Syslog | count' } }, 200);

@@ -211,11 +211,13 @@ export function listSql(
     );
     params.push(...keys);
   }
+  const sortColumn = SORT_COLUMN[sort];
   const range = (column: string, op: '>=' | '<=', value: string | undefined) => {
     if (value === undefined || value === '') return;
     const ms = Date.parse(value);
     if (!Number.isFinite(ms)) throw new QueryError(`${value} is not a date and time`);
-    where.push(`${column} ${op} ?`);
+    // Scanning in sort order, a range on another column is only a check (a range on the sort column bounds the scan).
+    where.push(`${bySort && column !== sortColumn ? text(column) : column} ${op} ?`);
     params.push(new Date(ms).toISOString());
   };
   range('created_at', '>=', q.createdFrom);

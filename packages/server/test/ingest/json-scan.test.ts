@@ -75,7 +75,7 @@ describe('scanRecords: record boundaries', () => {
     const b = Buffer.from(text);
     const one = compactRecord(b, r.starts[0] as number, r.ends[0] as number).toString();
     expect(one).toBe('{"a":1,"b":"x y\\n z","c":[1,2]}');
-    expect(JSON.parse(one)).toEqual(JSON.parse(text.split('\n}\n')[0] + '\n}'));
+    expect(JSON.parse(one)).toEqual(JSON.parse(`${text.split('\n}\n')[0]}\n}`));
   });
 
   it('keeps multi-byte UTF-8 and escapes inside strings', () => {

@@ -90,6 +90,8 @@ export class DuckDBEngine implements Engine {
   private readonly inflight = new Set<Promise<void>>();
   private readonly writer = new Mutex();
   private closed = false;
+  /** The next load's batch id (read from vigil_meta.loads at the first load). */
+  private nextBatchId: number | undefined;
 
   private constructor(
     readonly workspaceId: string,
@@ -249,7 +251,8 @@ export class DuckDBEngine implements Engine {
         throw new EngineError('load', `cannot read ${file}: ${(e as Error).message}`, { cause: e });
       },
     );
-    const head = await readHead(file);
+    // A one-record-per-line file needs no sniffing (its head only served the progress estimate).
+    const head = options.oneRecordPerLine && !options.onProgress ? { text: '', complete: true } : await readHead(file);
     const format = options.oneRecordPerLine ? 'json' : decideFormat(file, head.text, options.format);
     const rowsPerByte = lineDensity(head.text, format);
     // DuckDB may only read the spool: stage the file there (a hard link when possible, else a copy).
@@ -302,11 +305,14 @@ export class DuckDBEngine implements Engine {
         const ingestionDate = new Date();
         await conn.run('BEGIN TRANSACTION');
         try {
-          const batchId = Number(
+          // Loads run one at a time under the writer lock: the next id is known (an id is not reused after a
+          // failed load, so ids may have gaps).
+          this.nextBatchId ??= Number(
             (
               await conn.runAndReadAll('SELECT coalesce(max(batch_id), 0) + 1 FROM vigil_meta.loads')
             ).getRowsJS()[0]?.[0],
           );
+          const batchId = this.nextBatchId++;
           if (options.transform) await conn.run(scratchDdl(table));
           const plan: LoadPlan = {
             table,

@@ -14,7 +14,7 @@ import { randomUUID } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
-import type { WorkspaceSchema } from '@vigil/kql';
+import type { StoredFunction, WorkspaceSchema } from '@vigil/kql';
 import { stringify } from 'yaml';
 import type { Engine, TableDefinition } from '../engine/engine.js';
 import { compilerWorkspace, type QueryWorkspace, runKql } from '../query/query-service.js';
@@ -51,6 +51,8 @@ export interface DetectionServiceOptions {
   readonly engine: Engine;
   /** The declared tables (workspace schema plus custom tables). */
   readonly definitions: readonly TableDefinition[];
+  /** The workspace's stored functions (e.g. ASIM parsers), callable from rule queries. */
+  readonly functions?: () => readonly StoredFunction[];
   /** The state store (rules, runs, ledger, pending alerts, action requests). */
   readonly state: SqlDriver;
   readonly tracker?: IngestionTracker;
@@ -231,7 +233,15 @@ export class DetectionService {
     this.actions = options.actions ?? new StateActionRequester(options.state);
     const definitions = [...options.definitions];
     if (!definitions.some((d) => d.name === SENTINEL_HEALTH.name)) definitions.push(SENTINEL_HEALTH);
-    this.ws = { engine: options.engine, definitions };
+    const functions = options.functions;
+    // Stored functions are read on every compile: ones defined after the service opened are seen too.
+    this.ws = {
+      engine: options.engine,
+      definitions,
+      get functions() {
+        return functions?.() ?? [];
+      },
+    };
     const scratch = options.scratchDir ?? join(tmpdir(), `vigil-detect-${process.pid}`);
     const alertDef = definitions.find((d) => d.name === 'SecurityAlert');
     if (!alertDef) throw new Error('the workspace schema has no SecurityAlert table');

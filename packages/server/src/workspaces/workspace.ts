@@ -138,6 +138,7 @@ export class Workspace {
       const detection = await DetectionService.open({
         engine: tracked,
         definitions: ingest.definitions(),
+        functions: () => functions.list(),
         state,
         tracker,
         actions,

@@ -374,6 +374,19 @@ describe('every documented endpoint', () => {
     await hit('GET', `${W}/functions/FailedSsh`, {}, 200);
     const viaFn = await hit<{ rows: unknown[][] }>('POST', `${W}/query`, { body: { query: 'FailedSsh | count' } }, 200);
     expect(viaFn.json.rows).toEqual([[20]]);
+    // Rules compile against stored functions too.
+    const fnRule = await call<{ rules: { ok: boolean; diagnostics: unknown[] }[] }>(
+      t.url,
+      'POST',
+      `${W}/rules/validate`,
+      {
+        token: t.adminToken,
+        body: {
+          yaml: 'id: 6d3f4a1e-0000-4000-8000-000000000009\nname: via function\nseverity: Low\nkind: Scheduled\nquery: FailedSsh | summarize n = count() by Computer, TimeGenerated = bin(TimeGenerated, 5m)\nqueryFrequency: 1h\nqueryPeriod: 1h\ntriggerOperator: gt\ntriggerThreshold: 0\n',
+        },
+      },
+    );
+    expect(fnRule.json.rules[0]?.ok, JSON.stringify(fnRule.json)).toBe(true);
     await hit('DELETE', `${W}/functions/FailedSsh`, {}, 204);
 
     // ── rules ──

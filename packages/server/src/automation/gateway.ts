@@ -29,6 +29,15 @@ export interface IncidentGateway {
   alert(alertId: string): Promise<{ summary: IncidentAlertSummary; alert: NormalizedAlert } | null>;
   auditTrail(idOrNumber: string | number, cursor: string | null, limit?: number): Promise<Page<AuditEntry>>;
   onEvent(listener: (event: IncidentEvent) => void | Promise<void>): () => void;
+  /** Several actors' patches and tasks in one transaction (optional: without it, rule by rule). */
+  applyChanges?(
+    idOrNumber: string | number,
+    changes: readonly {
+      readonly actor: Actor;
+      readonly patch?: IncidentPatch;
+      readonly tasks?: readonly TaskInput[];
+    }[],
+  ): Promise<Incident>;
   events(afterSeq?: number, limit?: number): Promise<IncidentEvent[]>;
 }
 

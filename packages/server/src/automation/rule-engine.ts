@@ -10,13 +10,20 @@
  * event after a crash is harmless (tags, owner, status and severity are set values; tasks and runs are deduped).
  * Updates made by automation rules do not trigger incident-updated rules (no loops between rules).
  */
-import type { Actor, Incident, IncidentEvent } from '../incidents/model.js';
-import type { IncidentPatch } from '../incidents/service.js';
+import type {
+  Actor,
+  Classification,
+  Incident,
+  IncidentEvent,
+  IncidentStatus,
+  Owner,
+  Severity,
+} from '../incidents/model.js';
 import type { AutomationStore } from '../state/automation-repo.js';
 import type { SqlDriver } from '../state/sql-driver.js';
 import { type ConditionContext, evaluateConditions } from './conditions.js';
 import { entityValues, flattenEntity, flattenRawEntity, type IncidentGateway } from './gateway.js';
-import type { AutomationRule, RuleExecution, RuleTrigger, TaskList, TaskTemplate } from './model.js';
+import type { AutomationRule, RuleActionType, RuleExecution, RuleTrigger, TaskList, TaskTemplate } from './model.js';
 import type { PlaybookRuntime } from './runtime.js';
 
 const CURSOR_KEY = 'rules.cursor';
@@ -30,6 +37,59 @@ export interface RuleEngineOptions {
   readonly log?: (message: string) => void;
   /** Called after each event (for metrics and benchmarks). */
   readonly onProcessed?: (event: IncidentEvent, info: { readonly matched: number; readonly ms: number }) => void;
+}
+
+interface Plan {
+  readonly rule: AutomationRule;
+  readonly actor: Actor;
+  readonly patch: {
+    status?: IncidentStatus;
+    classification?: Classification;
+    classificationReason?: string;
+    classificationComment?: string;
+    severity?: Severity;
+    owner?: Owner;
+    addTags?: string[];
+  };
+  readonly patchTypes: RuleActionType[];
+  readonly tasks: TaskTemplate[];
+  readonly playbooks: string[];
+  readonly results: { type: RuleActionType; ok: boolean; detail?: string }[];
+}
+
+/**
+ * The incident after a rule's patch and tasks, as the incident service will write it (tags deduplicated without
+ * case, the owner's `assignedTo` defaulting to the UPN or email), so the next rule's conditions see it before the
+ * one transaction that writes every rule's changes commits.
+ */
+export function simulate(i: Incident, patch: Plan['patch'], tasks: number): Incident {
+  let tags = [...i.tags];
+  for (const t of patch.addTags ?? []) {
+    const v = t.trim();
+    if (v && !tags.some((x) => x.toLowerCase() === v.toLowerCase())) tags = [...tags, v];
+  }
+  let owner = i.owner;
+  if (patch.owner) {
+    const o: Record<string, string | null> = {};
+    for (const k of ['objectId', 'email', 'userPrincipalName', 'assignedTo'] as const) {
+      const v = patch.owner[k];
+      o[k] = typeof v === 'string' && v.trim() ? v.trim() : null;
+    }
+    o.assignedTo ??= o.userPrincipalName ?? o.email ?? null;
+    owner = o as Owner;
+  }
+  return {
+    ...i,
+    tags,
+    owner,
+    ...(patch.severity ? { severity: patch.severity, severityManual: true } : {}),
+    ...(patch.status ? { status: patch.status } : {}),
+    ...(patch.classification ? { classification: patch.classification } : {}),
+    ...(patch.classificationReason ? { classificationReason: patch.classificationReason } : {}),
+    ...(patch.classificationComment ? { classificationComment: patch.classificationComment } : {}),
+    taskCount: i.taskCount + tasks,
+    openTaskCount: i.openTaskCount + tasks,
+  };
 }
 
 const TRIGGERS: Readonly<Record<IncidentEvent['type'], RuleTrigger>> = {
@@ -158,7 +218,9 @@ export class RuleEngine {
     const g = this.o.incidents;
     const incidentId = e.incidentId ?? e.alert?.incidentId ?? null;
     const ctx = new EventContext(g, e, trigger);
-    let matched = 0;
+    let existingTasks: Set<string> | null = null;
+    const plans: Plan[] = [];
+    // 1. Decide, rule by rule: each rule's conditions read the incident as the rules before it left it.
     for (const rule of rules) {
       let match: boolean;
       try {
@@ -168,110 +230,149 @@ export class RuleEngine {
         continue;
       }
       if (!match) continue;
-      matched++;
-      const actor: Actor = { type: 'automation-rule', id: rule.id, name: rule.name };
-      const results: { type: RuleExecution['actions'][number]['type']; ok: boolean; detail?: string }[] = [];
-      let patch: Record<string, unknown> = {};
-      let patchTypes: RuleExecution['actions'][number]['type'][] = [];
-      const flush = async () => {
-        if (patchTypes.length === 0) return;
-        const types = patchTypes;
-        const p = patch;
-        patch = {};
-        patchTypes = [];
-        try {
-          if (!incidentId) throw new Error('the event has no incident');
-          const before = ctx.incident;
-          const after = await g.update(incidentId, p as IncidentPatch, actor);
-          ctx.observe(before, after);
-          for (const type of types) results.push({ type, ok: true });
-        } catch (err) {
-          for (const type of types)
-            results.push({ type, ok: false, detail: err instanceof Error ? err.message : String(err) });
-        }
+      const plan: Plan = {
+        rule,
+        actor: { type: 'automation-rule', id: rule.id, name: rule.name },
+        patch: {},
+        patchTypes: [],
+        tasks: [],
+        playbooks: [],
+        results: [],
       };
       for (const a of rule.actions) {
         switch (a.type) {
           case 'changeStatus':
-            patch.status = a.status;
-            if (a.classification) patch.classification = a.classification;
-            if (a.classificationReason) patch.classificationReason = a.classificationReason;
-            if (a.classificationComment) patch.classificationComment = a.classificationComment;
-            patchTypes.push(a.type);
+            plan.patch.status = a.status;
+            if (a.classification) plan.patch.classification = a.classification;
+            if (a.classificationReason) plan.patch.classificationReason = a.classificationReason;
+            if (a.classificationComment) plan.patch.classificationComment = a.classificationComment;
+            plan.patchTypes.push(a.type);
             break;
           case 'changeSeverity':
-            patch.severity = a.severity;
-            patchTypes.push(a.type);
+            plan.patch.severity = a.severity;
+            plan.patchTypes.push(a.type);
             break;
           case 'assignOwner':
-            patch.owner = a.owner;
-            patchTypes.push(a.type);
+            plan.patch.owner = a.owner;
+            plan.patchTypes.push(a.type);
             break;
           case 'addTags':
-            patch.addTags = [...((patch.addTags as string[] | undefined) ?? []), ...a.tags];
-            patchTypes.push(a.type);
+            plan.patch.addTags = [...(plan.patch.addTags ?? []), ...a.tags];
+            plan.patchTypes.push(a.type);
             break;
-          case 'addTasks': {
-            await flush();
+          case 'addTasks':
             try {
               if (!incidentId) throw new Error('the event has no incident');
-              const tasks = this.tasksOf(a.list, a.tasks);
-              const existing = new Set(
-                (await g.tasks(incidentId)).filter((x) => x.createdBy.id === rule.id).map((x) => x.title.toLowerCase()),
-              );
-              let added = 0;
-              for (const task of tasks) {
-                if (existing.has(task.title.toLowerCase())) continue;
-                await g.addTask(
-                  incidentId,
-                  { title: task.title, ...(task.description ? { description: task.description } : {}) },
-                  actor,
+              // A task this rule already added (an event processed again after a restart) is not added twice.
+              if (existingTasks === null)
+                existingTasks = new Set(
+                  (ctx.incident?.taskCount ?? 1) > 0
+                    ? (await g.tasks(incidentId)).map((t) => `${t.createdBy.id}\n${t.title.toLowerCase()}`)
+                    : [],
                 );
-                added++;
-              }
-              if (added > 0) {
-                ctx.changes.add('tasks');
-                const i = await g.getIncident(incidentId);
-                if (i) ctx.incident = i;
-              }
-              results.push({ type: a.type, ok: true, detail: `${added} task${added === 1 ? '' : 's'}` });
-            } catch (err) {
-              results.push({ type: a.type, ok: false, detail: err instanceof Error ? err.message : String(err) });
-            }
-            break;
-          }
-          case 'runPlaybook': {
-            await flush();
-            try {
-              const run = await this.o.runtime.start(
-                a.playbookId,
-                trigger === 'alertCreated' && e.alertId
-                  ? { kind: 'alert', alertId: e.alertId }
-                  : { kind: 'incident', incidentId: incidentId as string },
-                { startedBy: actor, idempotencyKey: `rule:${rule.id}:event:${e.seq}:${a.playbookId}` },
+              const fresh = this.tasksOf(a.list, a.tasks).filter(
+                (t) => !(existingTasks as Set<string>).has(`${rule.id}\n${t.title.toLowerCase()}`),
               );
-              results.push({ type: a.type, ok: true, detail: `run ${run.id}` });
+              plan.tasks.push(...fresh);
+              plan.results.push({
+                type: a.type,
+                ok: true,
+                detail: `${fresh.length} task${fresh.length === 1 ? '' : 's'}`,
+              });
             } catch (err) {
-              results.push({ type: a.type, ok: false, detail: err instanceof Error ? err.message : String(err) });
+              plan.results.push({ type: a.type, ok: false, detail: err instanceof Error ? err.message : String(err) });
             }
             break;
-          }
+          case 'runPlaybook':
+            plan.playbooks.push(a.playbookId);
+            break;
         }
       }
-      await flush();
-      for (const r of results) if (!r.ok) this.log(`rule ${rule.id} on event ${e.seq}: ${r.type} failed: ${r.detail}`);
+      if (ctx.incident && (plan.patchTypes.length > 0 || plan.tasks.length > 0))
+        ctx.observe(ctx.incident, simulate(ctx.incident, plan.patch, plan.tasks.length));
+      plans.push(plan);
+    }
+    if (plans.length === 0) return 0;
+    // 2. Apply every rule's changes in one transaction, each audited as its rule.
+    const changes = plans.filter((p) => p.patchTypes.length > 0 || p.tasks.length > 0);
+    if (changes.length > 0) {
+      if (!incidentId) {
+        for (const p of changes)
+          for (const type of p.patchTypes) p.results.push({ type, ok: false, detail: 'the event has no incident' });
+      } else await this.commit(incidentId, changes);
+    }
+    // 3. Playbooks start after the changes are committed, so they see them.
+    for (const p of plans) {
+      for (const playbookId of p.playbooks) {
+        try {
+          const run = await this.o.runtime.start(
+            playbookId,
+            trigger === 'alertCreated' && e.alertId
+              ? { kind: 'alert', alertId: e.alertId }
+              : { kind: 'incident', incidentId: incidentId as string },
+            { startedBy: p.actor, idempotencyKey: `rule:${p.rule.id}:event:${e.seq}:${playbookId}` },
+          );
+          p.results.push({ type: 'runPlaybook', ok: true, detail: `run ${run.id}` });
+        } catch (err) {
+          p.results.push({ type: 'runPlaybook', ok: false, detail: err instanceof Error ? err.message : String(err) });
+        }
+      }
+      for (const r of p.results)
+        if (!r.ok) this.log(`rule ${p.rule.id} on event ${e.seq}: ${r.type} failed: ${r.detail}`);
       this.pendingExecutions.push({
-        ruleId: rule.id,
+        ruleId: p.rule.id,
         eventSeq: e.seq,
         trigger,
         incidentId,
         alertId: e.alertId,
         at: new Date(this.o.clock()).toISOString(),
-        outcome: results.every((r) => r.ok) ? 'applied' : 'failed',
-        actions: results,
+        outcome: p.results.every((r) => r.ok) ? 'applied' : 'failed',
+        actions: p.results,
       });
     }
-    return matched;
+    return plans.length;
+  }
+
+  /** One transaction for all rules; if it fails (one rule's change is refused), rule by rule to keep the others. */
+  private async commit(incidentId: string, plans: readonly Plan[]): Promise<void> {
+    const g = this.o.incidents;
+    const ok = (p: Plan) => {
+      for (const type of p.patchTypes) p.results.push({ type, ok: true });
+    };
+    if (g.applyChanges) {
+      try {
+        await g.applyChanges(
+          incidentId,
+          plans.map((p) => ({
+            actor: p.actor,
+            ...(p.patchTypes.length > 0 ? { patch: p.patch } : {}),
+            ...(p.tasks.length > 0 ? { tasks: p.tasks } : {}),
+          })),
+        );
+        plans.forEach(ok);
+        return;
+      } catch (err) {
+        this.log(
+          `automation rules on ${incidentId}: one transaction failed (${err instanceof Error ? err.message : String(err)}); applying rule by rule`,
+        );
+      }
+    }
+    for (const p of plans) {
+      try {
+        if (p.patchTypes.length > 0) await g.update(incidentId, p.patch, p.actor);
+        ok(p);
+      } catch (err) {
+        for (const type of p.patchTypes)
+          p.results.push({ type, ok: false, detail: err instanceof Error ? err.message : String(err) });
+      }
+      for (const t of p.tasks) {
+        try {
+          await g.addTask(incidentId, t, p.actor);
+        } catch (err) {
+          p.results.push({ type: 'addTasks', ok: false, detail: err instanceof Error ? err.message : String(err) });
+        }
+      }
+    }
   }
 
   private tasksOf(listId: string | undefined, inline: readonly TaskTemplate[]): TaskTemplate[] {
@@ -332,6 +433,7 @@ class EventContext implements ConditionContext {
         this.changes.add(f);
       }
     }
+    if (after.taskCount !== before?.taskCount) this.changes.add('tasks');
     this.incident = after;
   }
 

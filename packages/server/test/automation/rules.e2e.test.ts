@@ -6,6 +6,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { IncidentGateway } from '../../src/automation/gateway.js';
 import { host, ip, productAlertRow, ruleAlert } from '../incidents/helpers.js';
 import { ADMIN, analyst, openStack, Receiver, type Stack } from './helpers.js';
 
@@ -281,6 +282,45 @@ actions:
     expect(runs.items.map((r) => [r.status, r.trigger.kind, r.trigger.startedBy.id])).toEqual([
       ['succeeded', 'alert', 'fwd'],
     ]);
+  });
+
+  it('gives the same result rule by rule when the incident service has no batch method', async () => {
+    stack = await openStack();
+    const st = stack;
+    // The gateway without applyChanges, over the incident service the restart opens: one transaction per change.
+    const gateway: IncidentGateway = {
+      getIncident: (i) => st.incidents.getIncident(i),
+      update: (i, p, a) => st.incidents.update(i, p, a),
+      addTask: (i, t, a) => st.incidents.addTask(i, t, a),
+      tasks: (i) => st.incidents.tasks(i),
+      addComment: (i, m, a) => st.incidents.addComment(i, m, a),
+      comments: (i) => st.incidents.comments(i),
+      entities: (i, c, l) => st.incidents.entities(i, c, l),
+      alerts: (i, c, l) => st.incidents.alerts(i, c, l),
+      alert: (i) => st.incidents.alert(i),
+      auditTrail: (i, c, l) => st.incidents.auditTrail(i, c, l),
+      onEvent: (l) => st.incidents.onEvent(l),
+      events: (q, l) => st.incidents.events(q, l),
+    };
+    await stack.restart({ incidents: gateway });
+    await stack.automation.loadContent(CONTENT, ADMIN);
+    await put(
+      stack,
+      `id: second
+name: Second
+order: 2
+trigger: incidentCreated
+conditions: [{ property: tags, operator: equals, value: defender-xdr }]
+actions: [{ changeSeverity: High }]`,
+    );
+    const id = await defenderIncident(stack);
+    const i = await stack.incidents.getIncident(id);
+    expect(i).toMatchObject({
+      tags: ['defender-xdr'],
+      severity: 'High',
+      taskCount: 3,
+      owner: { assignedTo: 'Tier 1 queue' },
+    });
   });
 
   it('refuses rules that name playbooks or task lists that do not exist', async () => {

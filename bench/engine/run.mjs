@@ -17,7 +17,7 @@
  * different answers.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import os, { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -73,18 +73,28 @@ if (args.only) {
 
 const LIMITS = { nowMs: END_MS, timeoutMs: 600_000, maxRows: 500_000 };
 
+/**
+ * CPU time of this process (all threads: DuckDB runs in-process) in ms. On a shared machine wall time swings with
+ * other processes' load; CPU time measures the work done and is far steadier, so both are reported.
+ */
+function cpuMs() {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
 async function timeKql(kql) {
   const t = performance.now();
+  const c = cpuMs();
   const out = await runKql(ws, kql, LIMITS);
   if (out.error || !out.result) throw new Error(`${out.error?.code}: ${out.error?.message}`);
-  const ms = performance.now() - t;
-  return { ms, result: out.result, compileMs: out.compileMs };
+  return { ms: performance.now() - t, cpu: cpuMs() - c, result: out.result, compileMs: out.compileMs };
 }
 
 async function timeSql(sql, columns) {
   const t = performance.now();
+  const c = cpuMs();
   const result = await engine.query(sql, { columns, timeoutMs: LIMITS.timeoutMs, maxRows: LIMITS.maxRows });
-  return { ms: performance.now() - t, result };
+  return { ms: performance.now() - t, cpu: cpuMs() - c, result };
 }
 
 /** Rows compared the way the query asks: all rows (unordered), one column in order, or the count. */
@@ -131,6 +141,8 @@ for (const query of queries) {
 
   const kqlMs = [];
   const sqlMs = [];
+  const kqlCpu = [];
+  const sqlCpu = [];
   const runtimeCompile = [];
   for (let r = 0; r < ROUNDS; r++) {
     // Alternate which side runs first, so neither always benefits from a warmer cache.
@@ -140,11 +152,13 @@ for (const query of queries) {
         const x = await timeKql(query.kql);
         await x.result.close();
         kqlMs.push(x.ms);
+        kqlCpu.push(x.cpu);
         runtimeCompile.push(x.compileMs);
       } else {
         const x = await timeSql(query.sql, columns);
         await x.result.close();
         sqlMs.push(x.ms);
+        sqlCpu.push(x.cpu);
       }
     }
   }
@@ -176,6 +190,10 @@ for (const query of queries) {
     kqlEndToEndMs: median(kqlMs),
     sqlEndToEndMs: median(sqlMs),
     ratio: median(kqlMs) / median(sqlMs),
+    kqlCpuMs: median(kqlCpu),
+    sqlCpuMs: median(sqlCpu),
+    cpuRatio: median(kqlCpu) / median(sqlCpu),
+    loadAverage: os.loadavg()[0],
     engineKqlSqlMs: engKql.length ? median(engKql) : null,
     engineHandSqlMs: engSql.length ? median(engSql) : null,
     compileMs: median(compileMs),
@@ -187,7 +205,7 @@ for (const query of queries) {
   };
   report.queries.push(row);
   log(
-    `${query.id.padEnd(13)} ${String(row.resultRows).padStart(6)} rows | KQL ${row.kqlEndToEndMs.toFixed(1)} ms | SQL ${row.sqlEndToEndMs.toFixed(1)} ms | ratio ${row.ratio.toFixed(2)} | engine ${row.engineKqlSqlMs?.toFixed(1)} vs ${row.engineHandSqlMs?.toFixed(1)} ms | compile ${row.compileMs.toFixed(3)} ms${same ? '' : ' | RESULTS DIFFER'}`,
+    `${query.id.padEnd(13)} ${String(row.resultRows).padStart(6)} rows | KQL ${row.kqlEndToEndMs.toFixed(1)} ms | SQL ${row.sqlEndToEndMs.toFixed(1)} ms | ratio ${row.ratio.toFixed(2)} | CPU ${row.kqlCpuMs.toFixed(0)} vs ${row.sqlCpuMs.toFixed(0)} ms, ratio ${row.cpuRatio.toFixed(2)} | engine ${row.engineKqlSqlMs?.toFixed(1)} vs ${row.engineHandSqlMs?.toFixed(1)} ms | compile ${row.compileMs.toFixed(3)} ms${same ? '' : ' | RESULTS DIFFER'}`,
   );
 }
 await engine.close();

@@ -105,12 +105,11 @@ export async function registerAutomationRoutes(
       });
       api.put<{ Params: { id: string } }>('/rules/:id', async (req) => {
         const text = bodyText(req);
+        const v = await automation.validateRule(text);
+        if (v.value !== null && v.value !== req.params.id)
+          throw new AutomationError('invalid', `the rule's id is '${v.value}', not '${req.params.id}'`);
         const r = await automation.putRule(text, actorOf(req));
         if (!r.value) throw invalid('the rule has errors', r.diagnostics);
-        if (r.value.id !== req.params.id) {
-          await automation.deleteRule(r.value.id);
-          throw new AutomationError('invalid', `the rule's id is '${r.value.id}', not '${req.params.id}'`);
-        }
         return { rule: r.value, diagnostics: r.diagnostics };
       });
       api.post<{ Params: { id: string; state: string } }>('/rules/:id/:state(enable|disable)', async (req) =>

@@ -32,11 +32,7 @@ const AGGREGATES_ELSEWHERE = {
 const NOT_SUPPORTED = {
   hash_combine: "Kusto's combining algorithm is undocumented and not reproduced by any common scheme",
   hash_many: "built on hash_combine's undocumented algorithm",
-  zlib_decompress_from_base64_string: 'needs an inflate implementation (DuckDB has none)',
   gzip_compress_to_base64_string: "needs gzip's header/CRC layout exactly as Kusto writes it (no documented sample)",
-  gzip_decompress_from_base64_string: 'needs an inflate implementation (DuckDB has none)',
-  parse_version:
-    'the result (up to 32 integer digits) does not fit the storage decimal DECIMAL(38,18) (20 integer digits)',
   parse_user_agent: 'needs a user-agent database',
   datetime_list_timezones: "needs the engine's time-zone list at compile time",
   current_cluster_endpoint: 'service metadata, not data',
@@ -72,6 +68,10 @@ const NOTES = {
   hash_xxhash64: 'real and decimal values are not hashed',
   parse_command_line: 'the "windows" parser (CommandLineToArgvW rules)',
   zlib_compress_to_base64_string: 'stored deflate blocks, as Kusto writes them',
+  zlib_decompress_from_base64_string: 'host function (inflate in TypeScript, node:zlib)',
+  gzip_decompress_from_base64_string: 'host function (inflate in TypeScript, node:zlib)',
+  parse_xml: 'host function (XML → JSON in TypeScript, Json.NET conventions)',
+  parse_version: 'typed DECIMAL(38,0): versions need up to 32 integer digits',
 };
 
 function family(name) {

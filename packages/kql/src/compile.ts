@@ -64,27 +64,28 @@ export function compile(text: string, workspace: WorkspaceSchema, options: Compi
     return compileAnalysis(text, analysis, options);
   } catch (e) {
     // Lowering and generation recurse over the plan; a pathologically deep query must not take the process down.
-    if (e instanceof RangeError) {
-      return {
-        ok: false,
-        diagnostics: [
-          ...analysis.diagnostics,
-          {
-            code: Codes.TooDeep.code,
-            severity: 'error',
-            message: 'The query is nested too deeply to run.',
-            start: 0,
-            length: text.length,
-          },
-        ],
-        analysis,
-        plan: null,
-        sql: null,
-        columns: [],
-        visualization: null,
-      };
-    }
-    throw e;
+    // Any other exception is a compiler defect: the query is refused with a diagnostic, never crashes its caller.
+    const deep = e instanceof RangeError;
+    return {
+      ok: false,
+      diagnostics: [
+        ...analysis.diagnostics,
+        {
+          code: deep ? Codes.TooDeep.code : Codes.InternalError.code,
+          severity: 'error',
+          message: deep
+            ? 'The query is nested too deeply to run.'
+            : `Vigil's compiler failed on this query (${e instanceof Error ? e.message : String(e)}); please report it.`,
+          start: 0,
+          length: text.length,
+        },
+      ],
+      analysis,
+      plan: null,
+      sql: null,
+      columns: [],
+      visualization: null,
+    };
   }
 }
 

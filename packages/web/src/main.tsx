@@ -3,9 +3,10 @@ import './styles/app.css';
 import { createRoot } from 'react-dom/client';
 import { ApiError, api } from './api/client.js';
 import type { Me } from './api/types.js';
-import { App } from './app/App.js';
+import { App, preloadPage } from './app/App.js';
 
 async function start() {
+  preloadPage(location.pathname);
   let me: Me | null = null;
   try {
     me = await api.me();

@@ -71,6 +71,8 @@ export const Codes = {
   QueryExpected: c('KQL0501', 'The batch has no query'),
   // Vigil refusals
   Unsupported: c('KQL0901', 'Construct parsed but not supported by Vigil'),
+  /** A defect in Vigil's compiler: the query is refused (never run with a wrong plan) and the defect reported. */
+  InternalError: c('KQL0999', "Internal error in Vigil's compiler"),
 } as const satisfies Record<string, CodeInfo>;
 
 export type CodeName = keyof typeof Codes;

@@ -170,6 +170,12 @@ class Lowerer {
     }
   }
 
+  /** A probe runs on its own: it carries the `let` bindings its input may reference (those lowered so far). */
+  private withBindings(rel: Rel): Rel {
+    if (this.bindings.length === 0) return rel;
+    return { kind: 'with', bindings: [...this.bindings], body: rel, columns: rel.columns };
+  }
+
   // ───────────────────────────── model access ─────────────────────────────
 
   private info(node: Node): ExprInfo | undefined {
@@ -1262,7 +1268,7 @@ class Lowerer {
         columns: [...base, ...props.map((c) => ({ name: c.name, type: c.type }))],
       };
     }
-    this.probes.push({ key, kind: 'bag-keys', rel: src, expr: bag });
+    this.probes.push({ key, kind: 'bag-keys', rel: this.withBindings(src), expr: bag });
     // No schema yet: the bag travels as an open column (its name carries the prefix).
     return {
       kind: 'project',
@@ -1345,7 +1351,7 @@ class Lowerer {
         columns: [...out, ...probed.map((c) => ({ name: c.name, type: valueCol.type }))],
       };
     }
-    this.probes.push({ key, kind: 'pivot-values', rel: src, expr: pivotKey, valueType: agg.type });
+    this.probes.push({ key, kind: 'pivot-values', rel: this.withBindings(src), expr: pivotKey, valueType: agg.type });
     const bagCol: PlanColumn = { name: OPEN_BAG, type: 'dynamic' };
     return {
       kind: 'aggregate',

@@ -63,7 +63,8 @@ export async function buildApiApp(
   const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
   const routes = allRoutes({ bodyLimit, ...(options.extraRoutes ? { extra: options.extraRoutes } : {}) });
   const everything = [...routes.json, ...routes.raw];
-  const full: ApiDeps = { ...deps, routes: () => everything };
+  // Not a copy: `deps` may hold getters (the OIDC client is configured once the listener's URL is known).
+  const full = Object.assign(deps, { routes: () => everything }) as ApiDeps;
   const base: FastifyServerOptions = {
     logger: false,
     bodyLimit,

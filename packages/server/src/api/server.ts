@@ -162,7 +162,7 @@ export async function startVigil(options: VigilServerOptions): Promise<RunningVi
       httpsUrl,
       manager,
       auth,
-      deps: { ...depsBase, routes: () => [] },
+      deps: depsBase as ApiDeps,
       apps,
       close() {
         closing ??= closeAll();

@@ -158,10 +158,9 @@ export function listSql(
   const params: (string | number)[] = [];
   const bySort = plan === 'sort';
   // Columns with few distinct values (status, severity, classification, unassigned) never make a good start: they
-  // are always written as expressions. Facets are in `sort` mode, so no index competes with the sort column's.
+  // are always written as expressions.
   const text = (column: string) => `${column} || ''`;
   const num = (column: string) => `${column} + 0`;
-  const facetColumn = bySort ? "id || ''" : 'id';
   const inList = (column: string, values: readonly (string | number)[]) => {
     where.push(`${column} IN (${values.map(() => '?').join(', ')})`);
     params.push(...values);
@@ -194,8 +193,13 @@ export function listSql(
     where.push(`(${parts.join(' OR ')})`);
   }
   for (const f of facetFilters(q)) {
+    const values = f.values.map(() => '?').join(', ');
+    // Scanning in order, each row is checked with one seek into the facet index; otherwise the facet's incidents
+    // are the starting set.
     where.push(
-      `${facetColumn} IN (SELECT incident_id FROM inc_facets WHERE kind = ? AND value IN (${f.values.map(() => '?').join(', ')}))`,
+      bySort
+        ? `EXISTS (SELECT 1 FROM inc_facets WHERE kind = ? AND value IN (${values}) AND incident_id = inc_incidents.id)`
+        : `id IN (SELECT incident_id FROM inc_facets WHERE kind = ? AND value IN (${values}))`,
     );
     params.push(f.kind, ...f.values);
   }

@@ -8,6 +8,7 @@ import type {
   AutomationRule,
   Comment,
   Connector,
+  Diagnostic,
   HealthStep,
   Incident,
   IncidentDetail,
@@ -29,7 +30,6 @@ import type {
   RuleRun,
   RunDetail,
   SavedQuery,
-  SaveResult,
   SimulatedAlert,
   StoredRule,
   TableInfo,
@@ -58,15 +58,16 @@ export class ApiError extends Error {
 
 export type Fetch = (input: string, init?: RequestInit) => Promise<Response>;
 
-/** Query-string parameters: arrays repeat the key; undefined and empty values are left out. */
+/** Query-string parameters: arrays as comma-separated values (the API's form); undefined and empty are left out. */
 export function queryString(
   params: Readonly<Record<string, string | number | boolean | readonly string[] | undefined>>,
 ) {
   const q = new URLSearchParams();
   for (const [k, v] of Object.entries(params)) {
     if (v === undefined || v === '') continue;
-    if (Array.isArray(v)) for (const x of v) q.append(k, String(x));
-    else q.append(k, String(v));
+    if (Array.isArray(v)) {
+      if (v.length) q.append(k, v.join(','));
+    } else q.append(k, String(v));
   }
   const s = q.toString();
   return s ? `?${s}` : '';
@@ -90,7 +91,8 @@ export class ApiClient {
   }
 
   async request<T>(method: string, path: string, body?: unknown, init: RequestInit = {}): Promise<T> {
-    const headers: Record<string, string> = { accept: 'application/json' };
+    // X-Requested-With: the server accepts cookie-authenticated changes only with it (no cross-site form sets it).
+    const headers: Record<string, string> = { accept: 'application/json', 'x-requested-with': 'vigil-console' };
     if (body !== undefined) headers['content-type'] = typeof body === 'string' ? 'text/plain' : 'application/json';
     const response = await this.fetcher(`${this.base}${path}`, {
       method,
@@ -187,13 +189,24 @@ export class ApiClient {
   }
 
   // ───────────── hunting ─────────────
-  query(text: string, signal?: AbortSignal, options: { maxRows?: number; timespan?: string } = {}) {
+  /**
+   * Runs KQL. Aborting the signal closes the request, which cancels the query on the server; the query id also
+   * lets another tab cancel it (`cancelQuery`).
+   */
+  query(
+    text: string,
+    signal?: AbortSignal,
+    options: { maxRows?: number; timespan?: string; pageSize?: number; queryId?: string } = {},
+  ) {
     return this.request<QueryResult>(
       'POST',
-      this.ws('/queries'),
-      { query: text, ...options },
+      this.ws('/query'),
+      { query: text, pageSize: 50_000, ...options },
       signal ? { signal } : {},
     );
+  }
+  cancelQuery(queryId: string) {
+    return this.request<unknown>('POST', this.ws(`/queries/${enc(queryId)}/cancel`));
   }
   /** Every table (the API pages; a workspace has a few hundred at most). */
   async tables(): Promise<TableInfo[]> {
@@ -248,39 +261,54 @@ export class ApiClient {
     );
   }
 
-  // ───────────── automation ─────────────
+  // ───────────── automation (the automation API, per workspace) ─────────────
+  private auto(path: string): string {
+    return this.ws(`/automation${path}`);
+  }
   automationRules() {
-    return this.request<Page<AutomationRule>>('GET', this.ws('/automation-rules?limit=500'));
+    return this.request<{ rules: AutomationRule[] }>('GET', this.auto('/rules'));
   }
   putAutomationRule(rule: AutomationRule) {
-    return this.request<SaveResult<AutomationRule>>('PUT', this.ws(`/automation-rules/${enc(rule.id)}`), rule);
+    const { updatedAt: _u, ...definition } = rule;
+    return this.request<{ rule: AutomationRule; diagnostics: Diagnostic[] }>(
+      'PUT',
+      this.auto(`/rules/${enc(rule.id)}`),
+      definition,
+    );
   }
   playbooks() {
-    return this.request<Page<PlaybookSummary>>('GET', this.ws('/playbooks?limit=500'));
+    return this.request<{ playbooks: PlaybookSummary[] }>('GET', this.auto('/playbooks'));
   }
   playbook(id: string) {
-    return this.request<PlaybookDetail>('GET', this.ws(`/playbooks/${enc(id)}`));
+    return this.request<PlaybookDetail>('GET', this.auto(`/playbooks/${enc(id)}`));
   }
   validatePlaybook(text: string) {
-    return this.request<SaveResult<string>>('POST', this.ws('/playbooks/validate'), text);
+    return this.request<{ ok: boolean; diagnostics: Diagnostic[] }>('POST', this.auto('/playbooks/validate'), text);
   }
-  putPlaybook(text: string) {
-    return this.request<SaveResult<PlaybookDetail>>('POST', this.ws('/playbooks'), text);
+  putPlaybook(id: string, text: string) {
+    return this.request<{ playbook: PlaybookDetail; diagnostics: Diagnostic[] }>(
+      'PUT',
+      this.auto(`/playbooks/${enc(id)}`),
+      text,
+    );
   }
   runPlaybook(id: string, incidentId: string) {
-    return this.request<PlaybookRun>('POST', this.ws(`/playbooks/${enc(id)}/runs`), { incidentId });
+    return this.request<PlaybookRun>('POST', this.auto(`/playbooks/${enc(id)}/runs`), { incidentId });
   }
   runs(params: { incidentId?: string; playbookId?: string; limit?: number } = {}) {
-    return this.request<Page<PlaybookRun>>('GET', this.ws(`/runs${queryString({ limit: 200, ...params })}`));
+    return this.request<Page<PlaybookRun>>('GET', this.auto(`/runs${queryString({ limit: 200, ...params })}`));
   }
   run(id: string) {
-    return this.request<RunDetail>('GET', this.ws(`/runs/${enc(id)}`));
+    return this.request<RunDetail>('GET', this.auto(`/runs/${enc(id)}`));
   }
   approvals(params: { status?: string; incidentId?: string } = {}) {
-    return this.request<Page<Approval>>('GET', this.ws(`/approvals${queryString({ limit: 200, ...params })}`));
+    return this.request<{ approvals: Approval[] }>(
+      'GET',
+      this.auto(`/approvals${queryString({ limit: 200, ...params })}`),
+    );
   }
   decide(id: string, decision: 'approve' | 'reject', comment?: string) {
-    return this.request<Approval>('POST', this.ws(`/approvals/${enc(id)}/${decision}`), {
+    return this.request<Approval>('POST', this.auto(`/approvals/${enc(id)}/${decision}`), {
       ...(comment ? { comment } : {}),
     });
   }

@@ -218,11 +218,18 @@ export interface QueryDiagnostic {
 
 export interface QueryResult {
   readonly columns: readonly Column[];
+  /** The first page of rows (the console asks for pages as large as the API allows). */
   readonly rows: readonly (readonly unknown[])[];
+  /** Rows in the whole result (more than `rows.length` when it was paged). */
+  readonly rowCount: number;
+  /** Cut at the row or size limit. */
   readonly truncated: boolean;
   /** The query's `render` operator, when it has one. */
-  readonly render?: { readonly kind: string; readonly properties?: Readonly<Record<string, unknown>> } | null;
-  readonly stats?: { readonly elapsedMs?: number; readonly rowCount?: number };
+  readonly visualization?: { readonly type: string; readonly properties?: Readonly<Record<string, unknown>> } | null;
+  readonly warnings?: readonly QueryDiagnostic[];
+  readonly statistics?: { readonly compileMs?: number; readonly engineMs?: number; readonly totalMs?: number };
+  readonly resultId?: string | null;
+  readonly nextCursor?: string | null;
 }
 
 export interface SavedQuery {
@@ -364,30 +371,28 @@ export interface AutomationRule {
   readonly updatedAt?: string;
 }
 
-export interface ValidationProblem {
+/** A problem in an automation rule or playbook (`path` names the field, offsets point into the source). */
+export interface Diagnostic {
+  readonly severity: 'error' | 'warning';
+  readonly code: string;
   readonly message: string;
-  readonly path?: string;
-  readonly line?: number;
-  readonly column?: number;
-}
-
-export interface SaveResult<T> {
-  readonly ok: boolean;
-  readonly value?: T;
-  readonly problems: readonly ValidationProblem[];
+  readonly path: string;
+  readonly start?: number;
+  readonly length?: number;
 }
 
 export interface PlaybookSummary {
   readonly id: string;
   readonly name: string;
-  readonly description?: string;
   readonly version: number;
   readonly enabled: boolean;
-  readonly updatedAt: string;
+  readonly trigger?: unknown;
+  readonly createdAt: string;
 }
 
 export interface PlaybookDetail extends PlaybookSummary {
-  readonly text: string;
+  /** The playbook's YAML as written. */
+  readonly source: string;
 }
 
 export type RunStatus = 'queued' | 'running' | 'waiting' | 'succeeded' | 'failed' | 'aborted' | 'rejected' | 'expired';
@@ -429,7 +434,8 @@ export interface RunLogEntry {
 export interface RunDetail {
   readonly run: PlaybookRun;
   readonly steps: readonly StepRecord[];
-  readonly log: readonly RunLogEntry[];
+  readonly logs: readonly RunLogEntry[];
+  readonly approvals?: readonly Approval[];
 }
 
 export type ApprovalStatus =

@@ -11,17 +11,52 @@ import { Icon } from '../ui/icons.js';
 import { Link, match, navigate, useLocation } from './router.js';
 import { AppProvider, useApp } from './state.js';
 
-const IncidentsPage = lazy(() => import('../features/incidents/IncidentsPage.js'));
-const IncidentPage = lazy(() => import('../features/incident/IncidentPage.js'));
-const HuntingPage = lazy(() => import('../features/hunting/HuntingPage.js'));
-const RulesPage = lazy(() => import('../features/rules/RulesPage.js'));
-const RuleWizardPage = lazy(() => import('../features/rules/RuleWizard.js'));
-const AutomationPage = lazy(() => import('../features/automation/AutomationPage.js'));
-const ConnectorsPage = lazy(() => import('../features/connectors/ConnectorsPage.js'));
-const HealthPage = lazy(() => import('../features/health/HealthPage.js'));
-const UsersPage = lazy(() => import('../features/settings/UsersPage.js'));
-const StartPage = lazy(() => import('../features/settings/StartPage.js'));
-const SignInPage = lazy(() => import('../features/auth/SignInPage.js'));
+const load = {
+  incidents: () => import('../features/incidents/IncidentsPage.js'),
+  incident: () => import('../features/incident/IncidentPage.js'),
+  hunting: () => import('../features/hunting/HuntingPage.js'),
+  rules: () => import('../features/rules/RulesPage.js'),
+  ruleWizard: () => import('../features/rules/RuleWizard.js'),
+  automation: () => import('../features/automation/AutomationPage.js'),
+  connectors: () => import('../features/connectors/ConnectorsPage.js'),
+  health: () => import('../features/health/HealthPage.js'),
+  users: () => import('../features/settings/UsersPage.js'),
+  start: () => import('../features/settings/StartPage.js'),
+  signIn: () => import('../features/auth/SignInPage.js'),
+};
+const IncidentsPage = lazy(load.incidents);
+const IncidentPage = lazy(load.incident);
+const HuntingPage = lazy(load.hunting);
+const RulesPage = lazy(load.rules);
+const RuleWizardPage = lazy(load.ruleWizard);
+const AutomationPage = lazy(load.automation);
+const ConnectorsPage = lazy(load.connectors);
+const HealthPage = lazy(load.health);
+const UsersPage = lazy(load.users);
+const StartPage = lazy(load.start);
+const SignInPage = lazy(load.signIn);
+
+/** Starts fetching the page's chunk while the session is checked (no waterfall on a first load). */
+export function preloadPage(pathname: string): void {
+  const first = pathname.split('/')[1] ?? '';
+  const loader =
+    first === '' || first === 'incidents'
+      ? pathname.split('/').length > 2
+        ? load.incident
+        : load.incidents
+      : (
+          {
+            hunting: load.hunting,
+            rules: load.rules,
+            automation: load.automation,
+            connectors: load.connectors,
+            health: load.health,
+            users: load.users,
+            start: load.start,
+          } as Record<string, () => Promise<unknown>>
+        )[first];
+  void loader?.().catch(() => undefined);
+}
 
 interface Route {
   readonly pattern: string;

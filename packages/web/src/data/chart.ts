@@ -56,6 +56,21 @@ export function renderFromQuery(text: string): RenderSpec | null {
   };
 }
 
+/** The API's `visualization` (the compiler's reading of `render`) as a chart spec; null for kinds not drawn. */
+export function renderFromVisualization(
+  v: { type: string; properties?: Readonly<Record<string, unknown>> } | null | undefined,
+): RenderSpec | null {
+  if (!v) return null;
+  const kind = v.type.toLowerCase();
+  if (!(CHART_KINDS as readonly string[]).includes(kind)) return null;
+  const p = v.properties ?? {};
+  return {
+    kind: kind as ChartKind,
+    ...(typeof p.title === 'string' && p.title ? { title: p.title } : {}),
+    ...(typeof p.kind === 'string' && p.kind ? { stacking: p.kind } : {}),
+  };
+}
+
 export interface ChartProblem {
   readonly problem: string;
 }

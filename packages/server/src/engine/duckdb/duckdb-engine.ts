@@ -33,6 +33,7 @@ import { openResultFile } from '../result-file.js';
 import { HIDDEN_COLUMNS, StorageNamespace } from '../storage-names.js';
 import { type DuckKind, duckKind, encodeRowSql, kqlTypeOfKind } from './encode-sql.js';
 import { checkParseTree } from './guard.js';
+import { registerHostFunctions } from './host-functions/index.js';
 import {
   allRejectsSql,
   countSql,
@@ -126,6 +127,8 @@ export class DuckDBEngine implements Engine {
     }
     const first = await instance.connect();
     await lockDown(first, spool);
+    // Host functions (vigil_*) live in the instance's catalog: every connection sees them.
+    registerHostFunctions(first);
     for (const ddl of META_DDL) await first.run(ddl);
     const conns: DuckDBConnection[] = [];
     for (let i = 0; i < (options.connections ?? 4); i++) conns.push(await instance.connect());

@@ -14,10 +14,26 @@ import { describe, fromGroups, type Group, OPERATORS, PROPERTIES, toGroups } fro
 
 type Tab = 'rules' | 'playbooks' | 'runs' | 'approvals';
 
+/** The diagnostics of a 400 answer (`details` holds them), if any. */
+function diagnosticsOf(e: unknown): { message: string; path?: string }[] | null {
+  const d = (e as { details?: unknown }).details;
+  const list = Array.isArray(d)
+    ? d
+    : Array.isArray((d as { diagnostics?: unknown })?.diagnostics)
+      ? (d as { diagnostics: unknown[] }).diagnostics
+      : null;
+  return list ? (list as { message: string; path?: string }[]) : null;
+}
+
+function problemText(e: unknown): string {
+  const d = diagnosticsOf(e);
+  return d?.length ? d.map((x) => (x.path ? `${x.path}: ${x.message}` : x.message)).join('; ') : (e as Error).message;
+}
+
 export default function AutomationPage({ tab: initial }: { tab?: string }) {
   const tab: Tab = (['rules', 'playbooks', 'runs', 'approvals'] as const).find((t) => t === initial) ?? 'rules';
   useTitle(`Automation · ${words(tab)}`);
-  const pending = useLoad(() => api.approvals({ status: 'pending' }).then((p) => p.items.length), []);
+  const pending = useLoad(() => api.approvals({ status: 'pending' }).then((p) => p.approvals.length), []);
   return (
     <div className="page">
       <div className="page-head">
@@ -65,20 +81,17 @@ function actionText(a: RuleAction): string {
 
 function RulesTab() {
   const { toast } = useApp();
-  const rules = useLoad(() => api.automationRules().then((p) => [...p.items].sort((a, b) => a.order - b.order)), []);
+  const rules = useLoad(() => api.automationRules().then((p) => [...p.rules].sort((a, b) => a.order - b.order)), []);
   const [editing, setEditing] = useState<AutomationRule | null>(null);
   const save = async (r: AutomationRule) => {
     try {
       const res = await api.putAutomationRule(r);
-      if (res.ok === false) {
-        toast(res.problems.map((p) => p.message).join('; '), true);
-        return false;
-      }
-      toast(`Saved "${r.name}"`);
+      const warnings = res.diagnostics.filter((d) => d.severity === 'warning');
+      toast(`Saved "${r.name}"${warnings.length ? ` (${warnings.map((w) => w.message).join('; ')})` : ''}`);
       rules.reload();
       return true;
     } catch (e) {
-      toast((e as Error).message, true);
+      toast(problemText(e), true);
       return false;
     }
   };
@@ -171,7 +184,7 @@ function RuleEditor({
     () => rule.actions.find((a) => a.type === 'assignOwner')?.owner.userPrincipalName ?? '',
   );
   const others = rule.actions.filter((a) => a.type !== 'addTags' && a.type !== 'assignOwner');
-  const titleWarning = groups.some((g) => g.items.some((c) => c.property === 'Title'));
+  const titleWarning = groups.some((g) => g.items.some((c) => c.property === 'title'));
   const build = (): AutomationRule => ({
     ...r,
     conditions: editable ? fromGroups(groups) : rule.conditions,
@@ -257,7 +270,7 @@ function RuleEditor({
                   onClick={() =>
                     setGroups([
                       ...groups,
-                      { mode: 'all', items: [{ property: 'Severity', operator: 'equals', values: ['High'] }] },
+                      { mode: 'all', items: [{ property: 'severity', operator: 'equals', values: ['High'] }] },
                     ])
                   }
                 >
@@ -411,10 +424,10 @@ function RuleEditor({
 
 function PlaybooksTab() {
   const { toast } = useApp();
-  const list = useLoad(() => api.playbooks().then((p) => p.items), []);
+  const list = useLoad(() => api.playbooks().then((p) => p.playbooks), []);
   const [selected, setSelected] = useState<string | null>(null);
   const [text, setText] = useState('');
-  const [problems, setProblems] = useState<{ message: string; line?: number }[] | null>(null);
+  const [problems, setProblems] = useState<{ message: string; path?: string }[] | null>(null);
   useEffect(() => {
     const first = list.data?.[0]?.id;
     if (!selected && first) setSelected(first);
@@ -423,7 +436,7 @@ function PlaybooksTab() {
     if (!selected) return;
     api.playbook(selected).then(
       (p) => {
-        setText(p.text);
+        setText(p.source);
         setProblems(null);
       },
       (e: Error) => toast(e.message, true),
@@ -432,20 +445,22 @@ function PlaybooksTab() {
   const validate = async () => {
     try {
       const r = await api.validatePlaybook(text);
-      setProblems([...r.problems]);
+      setProblems([...r.diagnostics]);
     } catch (e) {
       setProblems([{ message: (e as Error).message }]);
     }
   };
   const save = async () => {
     try {
-      const r = await api.putPlaybook(text);
-      if (!r.ok) return setProblems([...r.problems]);
-      toast('Playbook saved');
-      setProblems([]);
+      const id = /^id:\s*(\S+)/m.exec(text)?.[1]?.replace(/^['"]|['"]$/g, '');
+      if (!id) return setProblems([{ message: 'The playbook needs an id.', path: 'id' }]);
+      const r = await api.putPlaybook(id, text);
+      toast(`Playbook saved (version ${r.playbook.version})`);
+      setProblems([...r.diagnostics]);
+      setSelected(id);
       list.reload();
     } catch (e) {
-      setProblems([{ message: (e as Error).message }]);
+      setProblems(diagnosticsOf(e) ?? [{ message: (e as Error).message }]);
     }
   };
   return (
@@ -484,7 +499,7 @@ function PlaybooksTab() {
               <div className="grow">
                 <div style={{ fontWeight: 500 }}>{p.name}</div>
                 <div className="muted small">
-                  v{p.version} · {p.enabled ? 'enabled' : 'disabled'} · {relativeTime(p.updatedAt)}
+                  v{p.version} · {p.enabled ? 'enabled' : 'disabled'} · {relativeTime(p.createdAt)}
                 </div>
               </div>
             </div>
@@ -522,7 +537,7 @@ function PlaybooksTab() {
               <div className="error-box">
                 {problems.map((p) => (
                   <div key={p.message}>
-                    {p.line ? `line ${p.line}: ` : ''}
+                    {p.path ? `${p.path}: ` : ''}
                     {p.message}
                   </div>
                 ))}
@@ -611,7 +626,7 @@ function RunsTab() {
                 borderRadius: 6,
               }}
             >
-              {detail.data.log
+              {detail.data.logs
                 .map((l) => `${formatTime(l.at)} ${l.level.toUpperCase().padEnd(5)} ${l.stepKey ?? ''} ${l.message}`)
                 .join('\n')}
             </pre>
@@ -625,7 +640,7 @@ function RunsTab() {
 function ApprovalsTab({ onChange }: { onChange: () => void }) {
   const { toast } = useApp();
   const [status, setStatus] = useState('pending');
-  const list = useLoad(() => api.approvals(status ? { status } : {}).then((p) => p.items), [status]);
+  const list = useLoad(() => api.approvals(status ? { status } : {}).then((p) => p.approvals), [status]);
   const decide = async (a: Approval, d: 'approve' | 'reject') => {
     try {
       await api.decide(a.id, d);

@@ -1,20 +1,34 @@
 /** The automation rule condition builder: AND/OR groups of property conditions, as Sentinel's editor has. */
 import type { ConditionNode, PropertyCondition } from '../../api/types.js';
 
+/** The rule engine's condition properties (packages/server/src/automation/conditions.ts). */
 export const PROPERTIES = [
-  'Title',
-  'Description',
-  'Severity',
-  'Status',
-  'Owner',
-  'Tags',
-  'Tactics',
-  'AlertProductNames',
-  'AnalyticRuleIds',
-  'AccountName',
-  'HostName',
-  'IPAddress',
-  'UpdatedBy',
+  'severity',
+  'status',
+  'title',
+  'description',
+  'classification',
+  'owner',
+  'tags',
+  'tactics',
+  'techniques',
+  'provider',
+  'product',
+  'ruleId',
+  'alerts',
+  'comments',
+  'tasks',
+  'updatedBy',
+  'alert.title',
+  'alert.severity',
+  'alert.product',
+  'alert.provider',
+  'alert.ruleId',
+  'alert.tactics',
+  'entity',
+  'entity.host',
+  'entity.account',
+  'entity.ip',
 ] as const;
 
 export const OPERATORS = [

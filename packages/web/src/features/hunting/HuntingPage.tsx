@@ -8,7 +8,7 @@ import { ApiError, api } from '../../api/client.js';
 import type { QueryDiagnostic, QueryResult, SavedQuery, TableInfo } from '../../api/types.js';
 import { navigate, useLocation, useTitle } from '../../app/router.js';
 import { useApp, useLoad } from '../../app/state.js';
-import { type RenderSpec, renderFromQuery } from '../../data/chart.js';
+import { type RenderSpec, renderFromQuery, renderFromVisualization } from '../../data/chart.js';
 import { formatNumber, relativeTime } from '../../data/format.js';
 import { addToHistory, type HistoryEntry, loadHistory, saveHistory } from '../../data/history.js';
 import { DEFENDER_TABLES, engineSchema, groupTables } from '../../data/kusto-schema.js';
@@ -71,12 +71,11 @@ export default function HuntingPage() {
       const ms = Math.round(performance.now() - started);
       setResult(r);
       setElapsed(ms);
-      const spec = r.render?.kind
-        ? (renderFromQuery(`| render ${r.render.kind}`) ?? renderFromQuery(text))
-        : renderFromQuery(text);
+      setDiagnostics(r.warnings ?? []);
+      const spec = renderFromVisualization(r.visualization) ?? renderFromQuery(text);
       setRender(spec);
       setView(spec ? 'chart' : 'table');
-      record({ query: text, at: new Date().toISOString(), rows: r.rows.length, ms, error: null });
+      record({ query: text, at: new Date().toISOString(), rows: r.rowCount, ms, error: null });
     } catch (e) {
       if ((e as Error).name === 'AbortError') {
         setError(new Error('The query was cancelled.'));
@@ -313,7 +312,12 @@ export default function HuntingPage() {
               />
               {result && (
                 <span className="muted small" data-testid="result-summary">
-                  {formatNumber(result.rows.length)} rows · {elapsed} ms
+                  {formatNumber(result.rowCount)} rows
+                  {result.rowCount > result.rows.length ? ` (first ${formatNumber(result.rows.length)} shown)` : ''} ·{' '}
+                  {elapsed} ms
+                  {result.statistics?.engineMs !== undefined
+                    ? ` (engine ${Math.round(result.statistics.engineMs)} ms)`
+                    : ''}
                 </span>
               )}
               {result?.truncated && (
@@ -321,7 +325,12 @@ export default function HuntingPage() {
                   className="badge sev-Medium"
                   title="The result was cut at the row or size limit; narrow the query"
                 >
-                  Truncated at {formatNumber(result.rows.length)} rows
+                  Truncated at {formatNumber(result.rowCount)} rows
+                </span>
+              )}
+              {(result?.warnings?.length ?? 0) > 0 && (
+                <span className="badge sev-Low" title={result?.warnings?.map((w) => w.message).join('\n')}>
+                  {result?.warnings?.length} warning{result?.warnings?.length === 1 ? '' : 's'}
                 </span>
               )}
               <div className="grow" />

@@ -5,10 +5,10 @@
  */
 import 'monaco-editor/esm/vs/editor/edcore.main.js';
 import { getKustoWorker } from '@kusto/monaco-kusto';
-import KustoWorker from '@kusto/monaco-kusto/release/esm/kusto.worker.js?worker';
 import * as monaco from 'monaco-editor/esm/vs/editor/editor.api.js';
 import EditorWorker from 'monaco-editor/esm/vs/editor/editor.worker.js?worker';
 import type { KustoEngineSchema } from '../../data/kusto-schema.js';
+import KustoWorker from './kusto-worker.js?worker';
 
 self.MonacoEnvironment = {
   getWorker(_id, label) {

@@ -55,7 +55,7 @@ export default function IncidentPage({ id }: { id: string }) {
     [d?.incident.id],
   );
   const approvals = useLoad<readonly Approval[]>(
-    () => (d ? api.approvals({ incidentId: d.incident.id }).then((p) => p.items) : Promise.resolve([])),
+    () => (d ? api.approvals({ incidentId: d.incident.id }).then((p) => p.approvals) : Promise.resolve([])),
     [d?.incident.id],
   );
 
@@ -583,7 +583,7 @@ function RunPlaybookDialog({
   onDone: () => void;
 }) {
   const { toast } = useApp();
-  const list = useLoad<readonly PlaybookSummary[]>(() => api.playbooks().then((p) => p.items), []);
+  const list = useLoad<readonly PlaybookSummary[]>(() => api.playbooks().then((p) => p.playbooks), []);
   const [chosen, setChosen] = useState('');
   const run = async () => {
     try {

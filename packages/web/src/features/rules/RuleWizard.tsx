@@ -275,7 +275,7 @@ export default function RuleWizard() {
                     {previewing ? (
                       <Spinner label="Running…" />
                     ) : preview ? (
-                      `${formatNumber(preview.rows.length)} results over the last ${s.queryPeriod}${preview.truncated ? ' (truncated)' : ''}`
+                      `${formatNumber(preview.rowCount)} results over the last ${s.queryPeriod}${preview.truncated ? ' (truncated)' : ''}`
                     ) : (
                       ''
                     )}

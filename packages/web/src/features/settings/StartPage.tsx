@@ -10,7 +10,7 @@ export default function StartPage() {
   const { workspace } = useApp();
   const open = useLoad(() => api.incidents({ status: ['New', 'Active'], limit: 1 }), [workspace]);
   const high = useLoad(() => api.incidents({ status: ['New', 'Active'], severity: ['High'], limit: 1 }), [workspace]);
-  const waiting = useLoad(() => api.approvals({ status: 'pending' }).then((p) => p.items.length), [workspace]);
+  const waiting = useLoad(() => api.approvals({ status: 'pending' }).then((p) => p.approvals.length), [workspace]);
   const count = (p?: { items: readonly unknown[]; total?: number; nextCursor: string | null }) =>
     p ? (p.total ?? (p.nextCursor ? `${p.items.length}+` : p.items.length)) : '…';
   return (

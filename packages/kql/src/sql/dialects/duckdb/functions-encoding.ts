@@ -313,6 +313,11 @@ export const ENCODING_FUNCTIONS: Readonly<Record<string, Template>> = {
   hash: hashTemplate,
   hash_xxhash64: hashTemplate,
   zlib_compress_to_base64_string: (args, ctx) => zlibCompress(s(arg(args, 0, ctx))),
+  // Inflate has no SQL form: host functions (packages/server/src/engine/duckdb/host-functions/compression.ts).
+  zlib_decompress_from_base64_string: (args, ctx) =>
+    `COALESCE(vigil_zlib_decompress_base64(${s(arg(args, 0, ctx))}), '')`,
+  gzip_decompress_from_base64_string: (args, ctx) =>
+    `COALESCE(vigil_gzip_decompress_base64(${s(arg(args, 0, ctx))}), '')`,
   punycode_to_string: (args, ctx) => punycodeDecode(s(arg(args, 0, ctx))),
   punycode_from_string: (args, ctx) => `COALESCE(${punycodeEncode(s(arg(args, 0, ctx)))}, '')`,
   punycode_domain_to_string: (args, ctx) =>

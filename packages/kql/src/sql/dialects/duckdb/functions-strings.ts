@@ -384,6 +384,23 @@ const unicodeToString: Template = (args) => {
   return `(${parts.join(' || ') || "''"})`;
 };
 
+/**
+ * parse_version: 1–4 dot-separated parts of at most 8 digits, missing parts 0, as the decimal
+ * p1·10²⁴ + p2·10¹⁶ + p3·10⁸ + p4. Up to 32 integer digits: typed DECIMAL(38,0), not the storage DECIMAL(38,18)
+ * (20 integer digits), so comparisons between versions stay exact; invalid text gives null.
+ */
+const parseVersion: Template = (args, ctx) =>
+  withValue(s(arg(args, 0, ctx)), (v) =>
+    withValue(`string_split(${v} || '.0.0.0', '.')`, (p) => {
+      const part = (i: number, scale: number) =>
+        `CAST(${p}[${i}] AS HUGEINT) * CAST('1${'0'.repeat(scale)}' AS HUGEINT)`;
+      return `(CASE WHEN regexp_matches(${v}, '^[0-9]{1,8}(\\.[0-9]{1,8}){0,3}$') THEN CAST(${part(1, 24)} + ${part(2, 16)} + ${part(3, 8)} + ${part(4, 0)} AS DECIMAL(38,0)) END)`;
+    }),
+  );
+
+/** parse_xml: a host function (packages/server/src/engine/duckdb/host-functions/xml.ts) gives the JSON text. */
+const parseXml: Template = (args, ctx) => `CAST(vigil_parse_xml(${s(arg(args, 0, ctx))}) AS JSON)`;
+
 export const STRINGS_FUNCTIONS: Readonly<Record<string, Template>> = {
   strlen: (args, ctx) => `CAST(length(${s(arg(args, 0, ctx))}) AS BIGINT)`,
   string_size: (args, ctx) => `CAST(strlen(${s(arg(args, 0, ctx))}) AS BIGINT)`,
@@ -438,6 +455,8 @@ export const STRINGS_FUNCTIONS: Readonly<Record<string, Template>> = {
   unicode_codepoints_from_string: unicodeFromString,
   unicode_codepoints_to_string: unicodeToString,
   parse_command_line: parseCommandLine,
+  parse_version: parseVersion,
+  parse_xml: parseXml,
   parse_csv: parseCsv,
   parse_url: parseUrl,
   parse_urlquery: parseUrlQuery,

@@ -8,6 +8,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { StoredFunction } from '@vigil/kql';
 import type { Engine, TableDefinition } from '../engine/engine.js';
 import { openWorkspace } from '../engine/workspace.js';
 import { compilerWorkspace, type QueryWorkspace } from '../query/query-service.js';
@@ -81,14 +82,18 @@ export function matches(expected: unknown, actual: unknown): boolean {
 export async function runRuleTests(
   files: readonly { readonly text: string; readonly path: string | null }[],
   definitions: readonly TableDefinition[],
-  options: { readonly missingTimeGenerated?: 'error' | 'warning' } = {},
+  options: {
+    readonly missingTimeGenerated?: 'error' | 'warning';
+    /** Stored functions the rules may call (a workspace's functions, e.g. the content pack's `_GetWatchlist`). */
+    readonly functions?: readonly StoredFunction[];
+  } = {},
 ): Promise<RuleTestReport> {
   const dir = await mkdtemp(join(tmpdir(), 'vigil-rule-tests-'));
   const engine = await openWorkspace(join(dir, 'ws'), { threads: 2, connections: 2 });
   const defs = definitions.some((d) => d.name === SENTINEL_HEALTH.name)
     ? definitions
     : [...definitions, SENTINEL_HEALTH];
-  const ws: QueryWorkspace = { engine, definitions: defs };
+  const ws: QueryWorkspace = { engine, definitions: defs, functions: options.functions ?? [] };
   const invalid: ParsedRule[] = [];
   const results: RuleTestResult[] = [];
   const untested: { path: string | null; ruleId: string; name: string }[] = [];

@@ -7,7 +7,10 @@
  * Stored functions are also held in memory: the compiler reads them synchronously on every query.
  */
 import { randomUUID } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { analyze, parse, type StoredFunction, type WorkspaceSchema } from '@vigil/kql';
+import { parse as parseYaml } from 'yaml';
 import type { Migration } from '../state/migrations.js';
 import type { SqlDriver } from '../state/sql-driver.js';
 
@@ -418,4 +421,163 @@ export class ConnectorStore {
     if (enabled) this.disabled.delete(id);
     else this.disabled.add(id);
   }
+}
+
+// ───────────────────────────── the content pack (content/) ─────────────────────────────
+
+/** A watchlist file of the content pack (`content/watchlists/*.yaml`), Sentinel's watchlist fields. */
+export interface WatchlistFile {
+  readonly alias: string;
+  readonly name: string;
+  readonly description: string;
+  /** The column rules join on (Sentinel's `SearchKey`). */
+  readonly searchKey: string;
+  readonly items: readonly Readonly<Record<string, unknown>>[];
+}
+
+/** Reads `content/watchlists/*.yaml`; a malformed file is an error naming the file (the pack is tested content). */
+export async function readWatchlists(dir: string): Promise<WatchlistFile[]> {
+  const out: WatchlistFile[] = [];
+  for (const f of await yamlFiles(join(dir, 'watchlists'))) {
+    const v = parseYaml(await readFile(f, 'utf8')) as Partial<WatchlistFile> | null;
+    if (!v || typeof v.alias !== 'string' || typeof v.searchKey !== 'string' || !Array.isArray(v.items))
+      throw new ContentError('invalid', `${f}: a watchlist has alias, searchKey and items`);
+    out.push({
+      alias: v.alias,
+      name: typeof v.name === 'string' ? v.name : v.alias,
+      description: typeof v.description === 'string' ? v.description : '',
+      searchKey: v.searchKey,
+      items: v.items,
+    });
+  }
+  return out;
+}
+
+/**
+ * Sentinel's `_GetWatchlist('alias')` as a stored function over the pack's watchlists, so rules written for
+ * Sentinel run unchanged: it returns `SearchKey` (the item's search-key value) and `WatchlistItem` (the whole item
+ * as a property bag). The watchlists are inlined as a datatable: the function is regenerated when the pack is
+ * installed, not when a watchlist is edited through the automation API.
+ */
+export function watchlistFunction(watchlists: readonly WatchlistFile[]): StoredFunction {
+  const rows = watchlists.flatMap((w) =>
+    w.items.map(
+      (item) =>
+        `  ${JSON.stringify(w.alias)}, ${JSON.stringify(String(item[w.searchKey] ?? ''))}, dynamic(${JSON.stringify(item)}),`,
+    ),
+  );
+  return {
+    name: '_GetWatchlist',
+    parameters: '(watchlistAlias:string)',
+    body: `datatable(WatchlistAlias:string, SearchKey:string, WatchlistItem:dynamic) [\n${rows.join('\n')}\n]\n| where WatchlistAlias =~ watchlistAlias\n| project SearchKey, WatchlistItem`,
+    description: "Sentinel's _GetWatchlist over the content pack's watchlists",
+  };
+}
+
+/** The pack's threat-intelligence rows (`content/threat-intelligence/*.ndjson`, ThreatIntelligenceIndicator). */
+export async function readThreatIntelligence(dir: string): Promise<Record<string, unknown>[]> {
+  const rows: Record<string, unknown>[] = [];
+  let files: string[] = [];
+  try {
+    files = (await readdir(join(dir, 'threat-intelligence'))).filter((f) => f.endsWith('.ndjson')).sort();
+  } catch {
+    return rows;
+  }
+  for (const f of files) {
+    for (const line of (await readFile(join(dir, 'threat-intelligence', f), 'utf8')).split('\n')) {
+      if (line.trim()) rows.push(JSON.parse(line) as Record<string, unknown>);
+    }
+  }
+  return rows;
+}
+
+async function yamlFiles(dir: string): Promise<string[]> {
+  try {
+    return (await readdir(dir))
+      .filter((f) => /\.ya?ml$/.test(f))
+      .sort()
+      .map((f) => join(dir, f));
+  } catch {
+    return [];
+  }
+}
+
+export interface ContentPackReport {
+  readonly watchlists: number;
+  readonly indicators: number;
+  /** Analytic rules and custom detections: imported, or why not. */
+  readonly rules: readonly {
+    readonly file: string;
+    readonly id: string | null;
+    readonly status: string;
+    readonly problem?: string;
+  }[];
+  readonly automation: readonly { readonly file: string; readonly ok: boolean; readonly problem?: string }[];
+}
+
+/** What the installer needs of a workspace (structural, so this module does not import workspace.ts). */
+export interface ContentPackTarget {
+  readonly functions: FunctionStore;
+  readonly ingest: {
+    ingestRows(table: string, rows: readonly Record<string, unknown>[], source: string): Promise<unknown>;
+  };
+  readonly detection: {
+    importPath(
+      path: string,
+      opts?: { enabled?: boolean },
+    ): Promise<
+      readonly {
+        path: string | null;
+        ruleId: string | null;
+        status: string;
+        diagnostics: readonly { severity: string; message: string }[];
+      }[]
+    >;
+  };
+  readonly automation: {
+    putWatchlist(
+      w: { alias: string; name?: string; searchKey: string; items: readonly Record<string, unknown>[] },
+      actor: { type: 'system'; id: string; name: string },
+    ): Promise<void>;
+    loadContent(
+      dir: string,
+      actor: { type: 'system'; id: string; name: string },
+    ): Promise<{ file: string; ok: boolean; diagnostics: readonly { message: string }[] }[]>;
+  } | null;
+}
+
+/**
+ * Installs the content pack (`content/`) into a workspace: watchlists (automation store + `_GetWatchlist`),
+ * threat-intelligence indicators (ingested into `ThreatIntelligenceIndicator`), analytic rules and custom
+ * detections (`rules/`), then automation (`automation/`: task lists, playbooks, automation rules). Rules come after
+ * the watchlist function they call. Re-running it updates what changed (rules and automation are keyed by id).
+ */
+export async function installContentPack(
+  ws: ContentPackTarget,
+  dir: string,
+  options: { readonly at?: string; readonly indicators?: boolean } = {},
+): Promise<ContentPackReport> {
+  const actor = { type: 'system' as const, id: 'content', name: 'Vigil content' };
+  const at = options.at ?? new Date().toISOString();
+  const watchlists = await readWatchlists(dir);
+  if (watchlists.length) {
+    for (const w of watchlists)
+      await ws.automation?.putWatchlist({ ...w, items: w.items.map((i) => ({ ...i })) }, actor);
+    const fn = watchlistFunction(watchlists);
+    await ws.functions.put({ ...fn, docString: fn.description ?? '' }, 'content', at);
+  }
+  const indicators = options.indicators === false ? [] : await readThreatIntelligence(dir);
+  if (indicators.length) await ws.ingest.ingestRows('ThreatIntelligenceIndicator', indicators, 'content-pack');
+  const rules = (await ws.detection.importPath(join(dir, 'rules'))).map((r) => {
+    const problem = r.diagnostics.find((d) => d.severity === 'error')?.message;
+    return { file: r.path ?? '', id: r.ruleId, status: r.status, ...(problem ? { problem } : {}) };
+  });
+  const automation = ws.automation
+    ? (await ws.automation.loadContent(join(dir, 'automation'), actor)).map((r) => ({
+        file: r.file,
+        ok: r.ok,
+        ...(r.ok ? {} : { problem: r.diagnostics[0]?.message ?? '' }),
+      }))
+    : [];
+  return { watchlists: watchlists.length, indicators: indicators.length, rules, automation };
 }

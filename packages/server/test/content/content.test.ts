@@ -1,0 +1,225 @@
+/**
+ * The content meta-test (Elastic's `test_all_rules.py` for Vigil's `content/`): every analytic rule and custom
+ * detection parses and compiles against the workspace schema without a diagnostic, ids are unique, tactics agree
+ * with techniques (ATT&CK table in fixtures/), every rule maps entities and carries inline tests with at least one
+ * alerting and one quiet case, and every inline test passes on the real engine (DuckDB). Watchlists, threat
+ * intelligence and the installer are checked too.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parseRuleFile } from '../../src/detect/rule-file.js';
+import { type RuleTestReport, runRuleTests } from '../../src/detect/rule-tests.js';
+import { validateRule } from '../../src/detect/validate.js';
+import { compilerWorkspace, runKql } from '../../src/query/query-service.js';
+import {
+  installContentPack,
+  readThreatIntelligence,
+  readWatchlists,
+  type WatchlistFile,
+  watchlistFunction,
+} from '../../src/workspaces/content.js';
+import { Workspace } from '../../src/workspaces/workspace.js';
+import { workspaceDefinitions } from '../conformance/runner.js';
+
+const CONTENT = new URL('../../../../content/', import.meta.url).pathname;
+const RULES = join(CONTENT, 'rules');
+const ATTACK = JSON.parse(readFileSync(new URL('./fixtures/attack-techniques.json', import.meta.url), 'utf8')) as {
+  techniques: Record<string, string[]>;
+};
+
+const files = readdirSync(RULES)
+  .filter((f) => f.endsWith('.yaml'))
+  .sort()
+  .map((f) => ({ path: join(RULES, f), name: f, text: readFileSync(join(RULES, f), 'utf8') }));
+const definitions = workspaceDefinitions();
+let watchlists: WatchlistFile[] = [];
+let functions: ReturnType<typeof watchlistFunction>[] = [];
+
+beforeAll(async () => {
+  watchlists = await readWatchlists(CONTENT);
+  functions = [watchlistFunction(watchlists)];
+});
+
+const parsedAll = () => files.flatMap((f) => parseRuleFile(f.text, f.path).map((p) => ({ file: f.name, p })));
+
+describe('content pack: rules', () => {
+  it('ships at least 25 rules across endpoint, identity, email and network, with NRT rules and custom detections', () => {
+    const rules = parsedAll().map(({ p }) => p.rule);
+    expect(rules.length).toBeGreaterThanOrEqual(25);
+    expect(rules.filter((r) => r?.kind === 'NRT').length).toBeGreaterThanOrEqual(3);
+    const custom = rules.filter((r) => r?.kind === 'CustomDetection');
+    expect(custom.length).toBeGreaterThanOrEqual(2);
+    const actions = new Set(custom.flatMap((r) => r?.customDetection?.responseActions.map((a) => a.type) ?? []));
+    expect(actions).toContain('isolateDevice');
+    expect(actions).toContain('disableUser');
+    const schema = compilerWorkspace({
+      engine: { tables: () => [] } as never,
+      definitions,
+      functions,
+    });
+    const domains = new Set<string>();
+    for (const { p } of parsedAll()) {
+      for (const t of validateRule(p, schema)?.tables ?? []) {
+        if (/^(Device|Behavior)/.test(t)) domains.add('endpoint');
+        if (/^(Signin|AADNonInteractive|Identity|AuditLogs)/.test(t)) domains.add('identity');
+        if (/^(Email|UrlClick|OfficeActivity)/.test(t)) domains.add('email');
+        if (/^(CommonSecurityLog|Syslog|DeviceNetworkEvents)$/.test(t)) domains.add('network');
+      }
+    }
+    expect([...domains].sort()).toEqual(['email', 'endpoint', 'identity', 'network']);
+  });
+
+  it('every rule parses and compiles against the workspace schema without any diagnostic', () => {
+    const schema = compilerWorkspace({ engine: { tables: () => [] } as never, definitions, functions });
+    const problems: string[] = [];
+    for (const { file, p } of parsedAll()) {
+      const analysis = validateRule(p, schema, { missingTimeGenerated: 'error' });
+      for (const d of p.diagnostics)
+        problems.push(`${file}:${d.line}:${d.column} ${d.severity} ${d.code} ${d.message}`);
+      if (!analysis && p.diagnostics.length === 0) problems.push(`${file}: not valid`);
+      // NRT rules must really run per batch (not on the one-minute fallback).
+      if (p.rule?.kind === 'NRT' && analysis?.mode !== 'nrt')
+        problems.push(`${file}: NRT rule runs as ${analysis?.mode}`);
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it('ids are unique GUIDs and file names are unique rule names', () => {
+    const ids = parsedAll().map(({ p }) => p.rule?.id ?? '');
+    expect(ids.filter((id) => !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(id))).toEqual([]);
+    expect(new Set(ids).size).toBe(ids.length);
+    const names = parsedAll().map(({ p }) => p.rule?.name.toLowerCase());
+    expect(new Set(names).size).toBe(names.length);
+  });
+
+  it('tactics are consistent with techniques (ATT&CK), and every rule has both', () => {
+    const problems: string[] = [];
+    for (const { file, p } of parsedAll()) {
+      const r = p.rule;
+      if (!r) continue;
+      if (r.tactics.length === 0 || r.techniques.length === 0) problems.push(`${file}: needs tactics and techniques`);
+      const allowed = new Set<string>();
+      for (const t of r.techniques) {
+        const tactics = ATTACK.techniques[t.split('.')[0] ?? ''];
+        if (!tactics) problems.push(`${file}: ${t} is not in the ATT&CK fixture table`);
+        else {
+          if (!tactics.some((x) => r.tactics.includes(x)))
+            problems.push(`${file}: ${t} belongs to ${tactics.join('/')}, none of which the rule lists`);
+          for (const x of tactics) allowed.add(x);
+        }
+      }
+      for (const t of r.tactics)
+        if (!allowed.has(t)) problems.push(`${file}: tactic ${t} matches none of the techniques`);
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it('every rule maps entities (Sentinel rules) or impacted assets (custom detections)', () => {
+    const missing = parsedAll()
+      .filter(({ p }) =>
+        p.rule?.kind === 'CustomDetection'
+          ? (p.rule.customDetection?.impactedAssets.length ?? 0) === 0
+          : (p.rule?.entityMappings.length ?? 0) === 0,
+      )
+      .map(({ file }) => file);
+    expect(missing).toEqual([]);
+  });
+
+  it('every rule carries inline tests: at least one that alerts and one that stays quiet', () => {
+    const problems: string[] = [];
+    for (const { file, p } of parsedAll()) {
+      const tests = p.rule?.tests ?? [];
+      if (!tests.some((t) => (t.expect.alerts ?? 0) > 0 && (t.expect.contains?.length ?? 0) > 0))
+        problems.push(`${file}: no test expecting alerts with their content`);
+      if (!tests.some((t) => t.expect.alerts === 0)) problems.push(`${file}: no test expecting no alert`);
+    }
+    expect(problems).toEqual([]);
+  });
+
+  describe('inline tests on the real engine', () => {
+    let report: RuleTestReport;
+    beforeAll(async () => {
+      report = await runRuleTests(
+        files.map((f) => ({ text: f.text, path: f.name })),
+        definitions,
+        { missingTimeGenerated: 'error', functions },
+      );
+    }, 120_000);
+
+    it('every rule validates and is tested', () => {
+      expect(report.invalid.map((p) => `${p.path}: ${p.diagnostics.map((d) => d.message).join('; ')}`)).toEqual([]);
+      expect(report.untested).toEqual([]);
+      expect(report.results.length).toBeGreaterThanOrEqual(2 * files.length);
+    });
+
+    it('every inline test passes', () => {
+      const failed = report.results
+        .filter((r) => !r.passed)
+        .map((r) => `${r.path} — ${r.test}: ${r.failures.join('; ')}`);
+      expect(failed).toEqual([]);
+    });
+  });
+});
+
+describe('content pack: watchlists and threat intelligence', () => {
+  it('watchlists have unique aliases, their search key in every item, and are used by rules', () => {
+    expect(watchlists.length).toBeGreaterThanOrEqual(1);
+    expect(new Set(watchlists.map((w) => w.alias)).size).toBe(watchlists.length);
+    for (const w of watchlists) {
+      expect(w.items.length, w.alias).toBeGreaterThan(0);
+      expect(
+        w.items.filter((i) => typeof i[w.searchKey] !== 'string' || i[w.searchKey] === ''),
+        w.alias,
+      ).toEqual([]);
+      expect(
+        files.some((f) => f.text.includes(`_GetWatchlist('${w.alias}')`)),
+        `no rule reads ${w.alias}`,
+      ).toBe(true);
+    }
+  });
+
+  it('threat-intelligence rows use ThreatIntelligenceIndicator columns and are active', async () => {
+    const rows = await readThreatIntelligence(CONTENT);
+    expect(rows.length).toBeGreaterThanOrEqual(5);
+    const columns = new Set(
+      definitions.find((d) => d.name === 'ThreatIntelligenceIndicator')?.columns.map((c) => c.name),
+    );
+    const unknown = rows.flatMap((r) => Object.keys(r).filter((k) => !columns.has(k)));
+    expect(unknown).toEqual([]);
+    expect(rows.every((r) => r.Active === true && typeof r.IndicatorId === 'string')).toBe(true);
+    expect(new Set(rows.map((r) => r.IndicatorId)).size).toBe(rows.length);
+  });
+});
+
+describe('content pack: installer', () => {
+  it('installs watchlists, indicators, every rule and the automation content into a fresh workspace', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'vigil-content-'));
+    const ws = await Workspace.open(
+      join(dir, 'ws'),
+      { name: 'content', displayName: 'content', createdAt: new Date().toISOString(), createdBy: 'test' },
+      { schema: definitions, scheduler: false, engine: { threads: 1, connections: 2 } },
+    );
+    try {
+      const report = await installContentPack(ws, CONTENT);
+      expect(report.rules.filter((r) => r.status !== 'created')).toEqual([]);
+      expect(report.rules.length).toBe(parsedAll().length);
+      expect(report.automation.filter((a) => !a.ok)).toEqual([]);
+      expect(report.watchlists).toBe(watchlists.length);
+      expect((await ws.automation?.watchlists())?.map((w) => w.alias).sort()).toEqual(
+        watchlists.map((w) => w.alias).sort(),
+      );
+      expect(ws.functions.get('_GetWatchlist')).toBeDefined();
+      expect((await ws.detection.listRules()).length).toBe(report.rules.length);
+      const out = await runKql(ws.query, 'ThreatIntelligenceIndicator | count');
+      const rows = (await out.result?.rows()) ?? [];
+      await out.result?.close();
+      expect(Number(rows[0]?.[0])).toBe(report.indicators);
+    } finally {
+      await ws.close().catch(() => undefined);
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+});

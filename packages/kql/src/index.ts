@@ -14,6 +14,7 @@ export { Codes } from './diagnostics/codes.js';
 export type { Diagnostic, Severity } from './diagnostics/diagnostic.js';
 export type * from './plan/nodes.js';
 export type { Dialect } from './sql/dialect.js';
+export { clickhouse } from './sql/dialects/clickhouse/index.js';
 export { duckdb } from './sql/dialects/duckdb/index.js';
 export type { StorageNaming } from './sql/generate.js';
 export { probeColumns } from './sql/generate.js';

@@ -73,6 +73,16 @@ export interface RelationalTemplates {
    * `pivot-values`: the distinct texts of `value`, each typed `valueType`.
    */
   probe?(kind: 'bag-keys' | 'pivot-values', value: string, input: string, valueType: string): string;
+  /**
+   * A FROM item numbering rows 0..`last` in column `column` (`range`); absent: DuckDB's
+   * `generate_series(0, last) AS t(column)`.
+   */
+  series?(last: string, column: string): string;
+  /**
+   * The select items that expand lists (`mv-expand`): one row per position of the longest list, list i's element
+   * (null past its end) in column `"__v<i>"`, the position in `index` when given; absent: DuckDB's `unnest`.
+   */
+  expandLists?(lists: readonly string[], index: string | null): string[];
   /** The SELECT of a `make-series` over `spec.input` (see MakeSeriesSpec); absent when unsupported. */
   makeSeries?(spec: MakeSeriesSpec, ctx: TemplateContext): string;
 }

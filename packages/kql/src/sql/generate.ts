@@ -88,6 +88,20 @@ interface Frame {
 
 const NO_CARRY: ReadonlyMap<string, string> = new Map();
 
+/**
+ * A relation as the FROM item of the next SELECT: a CTE, or — for a table scan and filters over it — the table
+ * itself with the filters as WHERE conditions (`src` then names the table's storage columns). Reading the table
+ * directly spares the engine one or two SQL layers of column aliases to parse and bind per query (a few ms for
+ * wide tables, see bench/README.md); the rows are the same.
+ */
+interface FromItem {
+  readonly src: Source;
+  readonly from: string;
+  readonly where: readonly string[];
+  /** Set when `from` is a table read directly: the select list giving the relation's columns their SQL names. */
+  readonly direct?: { readonly select: readonly string[]; readonly names: Map<string, string> };
+}
+
 export function generateSql(rel: Rel, dialect: Dialect, options: GenerateOptions): GeneratedSql {
   const g = new Generator(dialect, options);
   const src = g.relation(rel);
@@ -387,15 +401,83 @@ class Generator {
     return src;
   }
 
+  /** `rel` as a FROM item: the table itself for a scan (with its filters) not generated yet, else its CTE. */
+  private fromItem(rel: Rel): FromItem {
+    const direct = this.directScan(rel);
+    if (direct) return direct;
+    const src = this.relation(rel);
+    return { src, from: this.q(src.name), where: [] };
+  }
+
+  /** FROM item text with its WHERE conditions. */
+  private fromClause(item: FromItem): string {
+    return `${item.from}${item.where.length ? ` WHERE ${item.where.join(' AND ')}` : ''}`;
+  }
+
+  /**
+   * A scan, or filters over one, read straight from the table; null when `rel` is something else, was generated
+   * already (shared sub-plans keep their one CTE), carries the ingestion time, or its storage name could be taken
+   * for one of the statement's CTE names (`q<n>`).
+   */
+  private directScan(rel: Rel): FromItem | null {
+    if (this.generated.has(rel)) return null;
+    if (rel.kind === 'filter') {
+      if (hasWindow(rel.predicate)) return null;
+      const inner = this.directScan(rel.input);
+      if (!inner) return null;
+      return { ...inner, where: [...inner.where, this.scalar(rel.predicate, { input: inner.src }).sql] };
+    }
+    if (rel.kind !== 'scan' || rel.ingestionTime) return null;
+    const table = this.options.storage.table(rel.table);
+    if (/^q\d+$/i.test(table)) return null;
+    const names = this.sqlNamesFor(rel.columns);
+    const storage = new Map(rel.columns.map((c) => [c.name, this.options.storage.column(rel.table, c.name)]));
+    const select = rel.columns.map(
+      (c) => `${this.q(storage.get(c.name) as string)} AS ${this.q(names.get(c.name) as string)}`,
+    );
+    const window = this.options.ingestionWindow;
+    const where: string[] = [];
+    if (window) {
+      const it = this.q(this.options.storage.ingestionTime?.(rel.table) ?? '__ingestion_time');
+      where.push(
+        `${it} >= ${this.d.literal(window.start, 'datetime')}`,
+        `${it} < ${this.d.literal(window.end, 'datetime')}`,
+      );
+    }
+    return {
+      src: { name: table, columns: rel.columns, sqlNames: storage, order: null, carried: NO_CARRY },
+      from: this.q(table),
+      where,
+      direct: { select, names },
+    };
+  }
+
+  /** The select list that gives a FROM item's relation its own columns (`*` for a CTE). */
+  private ownColumns(item: FromItem): { select: string; names: ReadonlyMap<string, string> } {
+    if (!item.direct) return { select: '*', names: item.src.sqlNames };
+    return { select: item.direct.select.join(', ') || '1 AS "__none"', names: item.direct.names };
+  }
+
   private relationOnce(rel: Rel): Source {
     switch (rel.kind) {
-      case 'scan':
+      case 'scan': {
+        const direct = this.directScan(rel);
+        if (direct) {
+          const own = this.ownColumns(direct);
+          return this.cte(`SELECT ${own.select} FROM ${this.fromClause(direct)}`, rel.columns, own.names, null);
+        }
         return this.scan(rel);
+      }
       case 'values':
         return this.values(rel.columns, rel.rows);
       case 'range':
         return this.range(rel);
       case 'filter': {
+        const direct = this.directScan(rel);
+        if (direct) {
+          const own = this.ownColumns(direct);
+          return this.cte(`SELECT ${own.select} FROM ${this.fromClause(direct)}`, rel.columns, own.names, null);
+        }
         const src = this.relation(rel.input);
         if (hasWindow(rel.predicate)) {
           // A predicate over row functions (`where prev(x) != x`): compute them first, filter on the result.
@@ -420,6 +502,10 @@ class Generator {
       }
       case 'project':
       case 'window':
+        if (!rel.exprs.some(hasWindow)) {
+          const direct = this.directScan(rel.input);
+          if (direct) return this.project(direct.src, rel.columns, rel.exprs, direct);
+        }
         return this.project(this.relation(rel.input), rel.columns, rel.exprs);
       case 'aggregate':
         return this.aggregate(rel.input, rel.keys, rel.aggregates, rel.columns);
@@ -428,13 +514,15 @@ class Generator {
         return this.sort(src, rel.keys);
       }
       case 'limit': {
-        const src = this.relation(rel.input);
+        const item = this.fromItem(rel.input);
+        const src = item.src;
         const n = this.scalar(rel.count, { input: null });
         const order = src.order ? ` ORDER BY ${this.orderBy(src.order)}` : '';
+        const own = this.ownColumns(item);
         return this.cte(
-          `SELECT * FROM ${this.q(src.name)}${order} LIMIT ${n.sql}`,
+          `SELECT ${own.select} FROM ${this.fromClause(item)}${order} LIMIT ${n.sql}`,
           src.columns,
-          src.sqlNames,
+          own.names,
           src.order,
           src.carried,
         );
@@ -556,11 +644,19 @@ class Generator {
     const i: SqlArg = { sql: this.q(order), type: 'long', expr: lit('long', null) };
     const offset = this.op('Multiply', [i, step], step.type === 'timespan' ? 'timespan' : step.type);
     const value = this.op('Add', [from, offset], col.type);
-    const body = `SELECT ${this.cast(value.sql, col.type)} AS ${this.q(names.get(col.name) as string)}, ${this.q(order)} FROM generate_series(0, CAST(floor(${count.sql}) AS BIGINT)) AS t(${this.q(order)})`;
+    const last = `CAST(floor(${count.sql}) AS ${this.d.types.long})`;
+    const series =
+      this.d.relational.series?.(last, this.q(order)) ?? `generate_series(0, ${last}) AS t(${this.q(order)})`;
+    const body = `SELECT ${this.cast(value.sql, col.type)} AS ${this.q(names.get(col.name) as string)}, ${this.q(order)} FROM ${series}`;
     return this.cte(body, rel.columns, names, [{ sql: order, descending: false, nullsFirst: false }]);
   }
 
-  private project(input: Source, columns: readonly PlanColumn[], exprList: readonly ScalarExpr[]): Source {
+  private project(
+    input: Source,
+    columns: readonly PlanColumn[],
+    exprList: readonly ScalarExpr[],
+    item?: FromItem,
+  ): Source {
     const { src, exprs } = this.stageWindows(input, exprList);
     const names = this.withCarried(this.sqlNamesFor(columns), src);
     const frame: Frame = { input: src };
@@ -573,7 +669,7 @@ class Generator {
     const carried = new Map([...src.carried].filter(([k]) => !isOpenBag(k) || open.length === 0));
     for (const c of open) carried.set(c.name, names.get(c.name) as string);
     return this.cte(
-      `SELECT ${select.join(', ') || '1 AS "__none"'} FROM ${this.q(src.name)}`,
+      `SELECT ${select.join(', ') || '1 AS "__none"'} FROM ${item ? this.fromClause(item) : this.q(src.name)}`,
       columns.filter((c) => !isOpenBag(c.name)),
       names,
       src.order,
@@ -877,7 +973,8 @@ class Generator {
     aggregates: readonly NamedScalar[],
     columns: readonly PlanColumn[],
   ): Source {
-    const src = this.relation(inputRel);
+    const item = this.fromItem(inputRel);
+    const src = item.src;
     const names = this.sqlNamesFor(columns);
     const frame: Frame = { input: src };
     const groups = this.collectGroups(aggregates.map((a) => a.expr));
@@ -896,7 +993,7 @@ class Generator {
     const groupBy = keys.length ? ` GROUP BY ${keys.map((_, i) => i + 1).join(', ')}` : '';
     const open = columns.filter((c) => isOpenBag(c.name));
     return this.cte(
-      `SELECT ${select.join(', ')} FROM ${this.q(src.name)}${groupBy}`,
+      `SELECT ${select.join(', ')} FROM ${this.fromClause(item)}${groupBy}`,
       columns.filter((c) => !isOpenBag(c.name)),
       names,
       null,
@@ -1143,13 +1240,16 @@ class Generator {
     const idx = this.hidden('i');
     const needIndex = rel.indexColumn !== null || rel.limit !== null || src.order !== null;
     // Expand in a sub-select: unnest zips several lists, padding the shorter ones with nulls, as Kusto does.
-    const inner = [
-      '*',
-      ...lists.map((l, i) => `unnest(${l}) AS "__v${i}"`),
-      ...(needIndex && lists.length
-        ? [`unnest(range(0, greatest(${lists.map((l) => `len(${l})`).join(', ')}))) AS ${this.q(idx)}`]
-        : []),
-    ];
+    const expandLists = this.d.relational.expandLists;
+    const inner = expandLists
+      ? ['*', ...expandLists(lists, needIndex && lists.length ? this.q(idx) : null)]
+      : [
+          '*',
+          ...lists.map((l, i) => `unnest(${l}) AS "__v${i}"`),
+          ...(needIndex && lists.length
+            ? [`unnest(range(0, greatest(${lists.map((l) => `len(${l})`).join(', ')}))) AS ${this.q(idx)}`]
+            : []),
+        ];
     const cast = this.d.functions.__mv_expand_cast;
     const outCols = rel.columns.map((c) => {
       const alias = this.q(names.get(c.name) as string);

@@ -4,6 +4,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { ClickHouseEngine } from './clickhouse/clickhouse-engine.js';
 import { DuckDBEngine } from './duckdb/duckdb-engine.js';
 import type { Engine } from './engine.js';
 
@@ -13,16 +14,27 @@ export interface WorkspaceOptions {
   readonly connections?: number;
   /** WAL size that triggers an automatic checkpoint, e.g. `256MB` (see DuckDBEngineOptions). */
   readonly checkpointThreshold?: string;
+  /** `duckdb` (default) or `clickhouse`: in process (chdb, in the folder) or, with `clickhouseUrl`, a server. */
+  readonly engine?: 'duckdb' | 'clickhouse';
+  readonly clickhouseUrl?: string;
 }
 
 export const WORKSPACE_LAYOUT = {
   database: 'workspace.duckdb',
+  clickhouse: 'clickhouse',
   spool: 'spool',
 } as const;
 
 export async function openWorkspace(dir: string, options: WorkspaceOptions = {}): Promise<Engine> {
   const root = resolve(dir);
   await mkdir(root, { recursive: true });
+  if (options.engine === 'clickhouse') {
+    return ClickHouseEngine.open({
+      ...(options.clickhouseUrl ? { url: options.clickhouseUrl } : { path: join(root, WORKSPACE_LAYOUT.clickhouse) }),
+      spoolDir: join(root, WORKSPACE_LAYOUT.spool),
+      ...(options.threads ? { threads: options.threads } : {}),
+    });
+  }
   return DuckDBEngine.open({
     path: join(root, WORKSPACE_LAYOUT.database),
     spoolDir: join(root, WORKSPACE_LAYOUT.spool),

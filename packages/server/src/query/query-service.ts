@@ -4,7 +4,7 @@
  * with Kusto's limits, and hand back the encoded result. Hunting, rules, the API and the CLI all go through here.
  */
 import type { CompiledQuery, Diagnostic, PlanColumn, StorageNaming, StoredFunction, WorkspaceSchema } from '@vigil/kql';
-import { compile, duckdb, probeColumns } from '@vigil/kql';
+import { clickhouse, compile, duckdb, probeColumns } from '@vigil/kql';
 import type { Engine, ExecuteOptions, ResultSet, TableDefinition } from '../engine/engine.js';
 import { engineMessage, isEngineError } from '../engine/errors.js';
 
@@ -72,7 +72,7 @@ export function compileKql(
   dynamicSchemas?: ReadonlyMap<string, readonly PlanColumn[]>,
 ): CompiledQuery {
   return compile(text, compilerWorkspace(ws), {
-    dialect: duckdb,
+    dialect: ws.engine.dialect === 'clickhouse' ? clickhouse : duckdb,
     storage: storageNaming(ws.engine, missing),
     nowMs,
     ...(ingestionWindow ? { ingestionWindow } : {}),

@@ -1,0 +1,625 @@
+/**
+ * Scalar functions in ClickHouse: the common set the corpus and the doc examples use most (conversions,
+ * conditionals, strings, regexes, datetimes, math, dynamic values, IPv4). Functions not listed here are not in the
+ * table, so the compiler reports them as unsupported on ClickHouse (KQL0901 with the call's span) — never wrong SQL.
+ */
+import type { ColumnType } from '../../../binder/types.js';
+import type { SqlArg, Template, TemplateContext } from '../../dialect.js';
+import {
+  arg,
+  asJson,
+  asString,
+  CLICKHOUSE_TYPES,
+  datetimeTicks,
+  dynamicToNumber,
+  dynamicToString,
+  EPOCH_TICKS,
+  literalNumber,
+  literalString,
+  nullSafe,
+  regexArg,
+  sqlString,
+  ticksToDatetime,
+  withValue,
+} from './base.js';
+import { jsonArrayStrings } from './operators.js';
+
+const s = (a: SqlArg) => asString(a);
+
+// ───────────────────────────── conversions ─────────────────────────────
+
+/** A dynamic (JSON text) value converted to a KQL scalar type. */
+export function convertDynamic(sql: string, type: ColumnType): string {
+  switch (type) {
+    case 'string':
+      return dynamicToString(sql);
+    case 'long':
+      return `toInt64OrNull(toString(trunc(${dynamicToNumber(sql)})))`;
+    case 'int':
+      return `toInt32OrNull(toString(trunc(${dynamicToNumber(sql)})))`;
+    case 'real':
+      return dynamicToNumber(sql);
+    case 'decimal':
+      return `toDecimal128OrNull(${dynamicToString(sql)}, 18)`;
+    case 'bool':
+      return withValue(
+        sql,
+        (v) =>
+          `multiIf(JSONType(ifNull(${v}, 'null')) = 'Bool', JSONExtractBool(${v}) = 1, JSONType(ifNull(${v}, 'null')) IN ('Int64', 'UInt64', 'Double'), toFloat64OrNull(${v}) != 0, toBoolOrNull(lower(${dynamicToString(v)})))`,
+      );
+    case 'datetime':
+      return `parseDateTime64BestEffortOrNull(${dynamicToString(sql)}, 7, 'UTC')`;
+    case 'timespan':
+      return timespanOf(dynamicToString(sql));
+    case 'guid':
+      return `toUUIDOrNull(${dynamicToString(sql)})`;
+    default:
+      return sql;
+  }
+}
+
+/** Timespan ticks from `[-][d.]hh:mm:ss[.fffffff]` text (null when malformed). */
+function timespanOf(text: string): string {
+  return withValue(text, (t) => {
+    const m = `extractGroups(${t}, '^\\\\s*(-?)(?:(\\\\d+)\\\\.)?(\\\\d{1,2}):(\\\\d{1,2})(?::(\\\\d{1,2})(?:\\\\.(\\\\d{1,7}))?)?\\\\s*$')`;
+    return withValue(m, (g) => {
+      const part = (i: number, scale: string) => `toInt64OrZero(${g}[${i}]) * ${scale}`;
+      const ticks = `(${part(2, '864000000000')} + ${part(3, '36000000000')} + ${part(4, '600000000')} + ${part(5, '10000000')} + toInt64OrZero(rightPad(${g}[6], 7, '0')))`;
+      return `if(length(${g}) = 0, NULL, if(${g}[1] = '-', -1, 1) * ${ticks})`;
+    });
+  });
+}
+
+function toType(type: ColumnType): Template {
+  return (args, ctx) => {
+    const a = arg(args, 0, ctx);
+    if (a.type === type) return a.sql;
+    if (a.type === 'dynamic') return convertDynamic(a.sql, type);
+    switch (type) {
+      case 'long':
+      case 'int': {
+        const fn = type === 'long' ? 'toInt64' : 'toInt32';
+        if (a.type === 'string') return `${fn}OrNull(toString(trunc(toFloat64OrNull(trim(${a.sql})))))`;
+        if (a.type === 'datetime') return `(${datetimeTicks(a.sql)} + ${EPOCH_TICKS})`;
+        if (a.type === 'real') return `if(isFinite(${a.sql}), ${fn}(trunc(${a.sql})), NULL)`;
+        if (a.type === 'bool' || a.type === 'int' || a.type === 'long' || a.type === 'timespan' || a.type === 'decimal')
+          return `${fn}(${a.sql})`;
+        return ctx.unsupported(`converting ${a.type} to ${type}`);
+      }
+      case 'real':
+        if (a.type === 'string') return `toFloat64OrNull(trim(${a.sql}))`;
+        if (a.type === 'datetime') return `toFloat64(${datetimeTicks(a.sql)} + ${EPOCH_TICKS})`;
+        return `toFloat64(${a.sql})`;
+      case 'decimal':
+        if (a.type === 'string') return `toDecimal128OrNull(trim(${a.sql}), 18)`;
+        return `toDecimal128(${a.sql}, 18)`;
+      case 'bool':
+        if (a.type === 'string') return `toBoolOrNull(lower(trim(${a.sql})))`;
+        return `(${a.sql} != 0)`;
+      case 'datetime':
+        if (a.type === 'string') return `parseDateTime64BestEffortOrNull(nullIf(${a.sql}, ''), 7, 'UTC')`;
+        if (a.type === 'long' || a.type === 'int') return nullSafe(`(${a.sql} - ${EPOCH_TICKS})`, ticksToDatetime);
+        return ctx.unsupported(`converting ${a.type} to datetime`);
+      case 'timespan':
+        if (a.type === 'string') return timespanOf(a.sql);
+        if (a.type === 'long' || a.type === 'int') return `toInt64(${a.sql})`;
+        return ctx.unsupported(`converting ${a.type} to timespan`);
+      case 'guid':
+        if (a.type === 'string') return `toUUIDOrNull(${a.sql})`;
+        return ctx.unsupported(`converting ${a.type} to guid`);
+      case 'string':
+        return s(a);
+      case 'dynamic':
+        if (a.type === 'string') return `if(isValidJSON(${a.sql}), ${a.sql}, toJSONString(${a.sql}))`;
+        return asJson(a);
+      default:
+        return ctx.unsupported(`converting to ${type}`);
+    }
+  };
+}
+
+/** parse_json / todynamic: a JSON text stays JSON; other text becomes a JSON string. */
+const parseJson: Template = (args, ctx) => {
+  const a = arg(args, 0, ctx);
+  if (a.type === 'dynamic') return a.sql;
+  if (a.type !== 'string') return asJson(a);
+  return withValue(
+    a.sql,
+    (v) => `if(isValidJSON(${v}), nullIf(toJSONString(JSONExtract(${v}, 'JSON')), 'null'), toJSONString(${v}))`,
+  );
+};
+
+// ───────────────────────────── conditionals ─────────────────────────────
+
+function iff(args: readonly SqlArg[], ctx: TemplateContext): string {
+  const c = arg(args, 0, ctx);
+  const cond = c.type === 'bool' ? c.sql : `(${c.sql}) != 0`;
+  return `if(coalesce(${cond}, false), ${typed(arg(args, 1, ctx), ctx)}, ${typed(arg(args, 2, ctx), ctx)})`;
+}
+
+/** A branch value brought to the call's result type (ClickHouse needs the branches to share a supertype). */
+function typed(a: SqlArg, ctx: TemplateContext): string {
+  const t = ctx.resultType;
+  if (t === 'unknown' || a.type === t) return a.sql;
+  if (t === 'dynamic') return asJson(a);
+  if (t === 'string') return s(a);
+  return `CAST(${a.sql} AS ${CLICKHOUSE_TYPES[t]})`;
+}
+
+function isEmpty(a: SqlArg): string {
+  if (a.type === 'string') return `(${a.sql} = '')`;
+  if (a.type === 'dynamic') return `(ifNull(${a.sql}, '') IN ('', 'null', '""'))`;
+  return `(${a.sql} IS NULL)`;
+}
+
+function extremeOf(fn: 'greatest' | 'least'): Template {
+  return (args, ctx) => {
+    const vals = args.map((a) => typed(a, ctx));
+    // Kusto ignores nulls; ClickHouse's greatest/least return null if any argument is null.
+    const agg = fn === 'greatest' ? 'arrayMax' : 'arrayMin';
+    return `${agg}(arrayFilter(__x -> __x IS NOT NULL, [${vals.join(', ')}]))`;
+  };
+}
+
+// ───────────────────────────── bins ─────────────────────────────
+
+function binValue(x: SqlArg, size: SqlArg, ctx: TemplateContext, at?: SqlArg): string {
+  if (x.type === 'datetime') {
+    const origin = at ? `(${datetimeTicks(at.sql)})` : `(-${EPOCH_TICKS})`;
+    return nullSafe(datetimeTicks(x.sql), (t) =>
+      withValue(
+        size.sql,
+        (z) => `if(${z} <= 0, NULL, ${ticksToDatetime(`${t} - positiveModulo(${t} - ${origin}, ${z})`)})`,
+      ),
+    );
+  }
+  if (x.type === 'timespan' || x.type === 'long' || x.type === 'int') {
+    const origin = at ? at.sql : '0';
+    return withValue(
+      x.sql,
+      (v) => `if(${size.sql} <= 0, NULL, ${v} - positiveModulo(${v} - ${origin}, toInt64(${size.sql})))`,
+    );
+  }
+  if (x.type === 'real' || x.type === 'decimal') {
+    const origin = at ? `toFloat64(${at.sql})` : '0';
+    return withValue(
+      `toFloat64(${x.sql})`,
+      (v) => `if(${size.sql} <= 0, NULL, floor((${v} - ${origin}) / ${size.sql}) * ${size.sql} + ${origin})`,
+    );
+  }
+  return ctx.unsupported(`bin() of ${x.type}`);
+}
+
+// ───────────────────────────── datetimes ─────────────────────────────
+
+function startOf(unit: 'day' | 'week' | 'month' | 'year', end = false): Template {
+  return (args, ctx) => {
+    const d = arg(args, 0, ctx).sql;
+    const off = args[1] ? args[1].sql : '0';
+    const base: Record<typeof unit, string> = {
+      day: `addDays(toStartOfDay(${d}), ${off})`,
+      week: `addWeeks(toStartOfWeek(${d}, 0), ${off})`,
+      month: `addMonths(toStartOfMonth(${d}), ${off})`,
+      year: `addYears(toStartOfYear(${d}), ${off})`,
+    };
+    const start = `toDateTime64(${base[unit]}, 7, 'UTC')`;
+    if (!end) return start;
+    const next: Record<typeof unit, string> = {
+      day: `addDays(${start}, 1)`,
+      week: `addWeeks(${start}, 1)`,
+      month: `addMonths(${start}, 1)`,
+      year: `addYears(${start}, 1)`,
+    };
+    return nullSafe(datetimeTicks(`toDateTime64(${next[unit]}, 7, 'UTC')`), (t) => ticksToDatetime(`${t} - 1`));
+  };
+}
+
+const PARTS: Readonly<Record<string, string>> = {
+  year: 'toYear',
+  quarter: 'toQuarter',
+  month: 'toMonth',
+  week_of_year: 'toISOWeek',
+  day: 'toDayOfMonth',
+  dayofyear: 'toDayOfYear',
+  hour: 'toHour',
+  minute: 'toMinute',
+  second: 'toSecond',
+};
+
+const UNIT_TICKS: Readonly<Record<string, string>> = {
+  week: '6048000000000',
+  day: '864000000000',
+  hour: '36000000000',
+  minute: '600000000',
+  second: '10000000',
+  millisecond: '10000',
+  microsecond: '10',
+  nanosecond: '1',
+};
+
+function unitOf(a: SqlArg | undefined, ctx: TemplateContext): string {
+  const u = literalString(a);
+  if (u === null) return ctx.unsupported('a datetime part that is not a constant');
+  return u.toLowerCase().replace(/s$/, '');
+}
+
+const datetimeAdd: Template = (args, ctx) => {
+  const unit = unitOf(args[0], ctx);
+  const n = arg(args, 1, ctx).sql;
+  const d = arg(args, 2, ctx).sql;
+  const cal: Record<string, string> = { year: 'addYears', quarter: 'addQuarters', month: 'addMonths' };
+  if (cal[unit]) return `${cal[unit]}(${d}, ${n})`;
+  const ticks = UNIT_TICKS[unit];
+  if (!ticks) return ctx.unsupported(`datetime_add with the part ${unit}`);
+  return nullSafe(`(${datetimeTicks(d)} + toInt64(${n}) * ${ticks})`, ticksToDatetime);
+};
+
+const datetimeDiff: Template = (args, ctx) => {
+  const unit = unitOf(args[0], ctx);
+  const a = arg(args, 1, ctx).sql;
+  const b = arg(args, 2, ctx).sql;
+  const cal: Record<string, string> = { year: 'year', quarter: 'quarter', month: 'month', week: 'week', day: 'day' };
+  if (unit === 'week') return `intDiv(dateDiff('day', toStartOfWeek(${b}, 0), toStartOfWeek(${a}, 0)), 7)`;
+  if (cal[unit]) return `dateDiff('${cal[unit]}', ${b}, ${a})`;
+  const ticks = UNIT_TICKS[unit];
+  if (!ticks) return ctx.unsupported(`datetime_diff with the part ${unit}`);
+  return `(intDiv(${datetimeTicks(a)}, ${ticks}) - intDiv(${datetimeTicks(b)}, ${ticks}))`;
+};
+
+const datetimePart: Template = (args, ctx) => {
+  const unit = unitOf(args[0], ctx);
+  const d = arg(args, 1, ctx).sql;
+  const fn = PARTS[unit === 'week_of_year' ? unit : unit];
+  if (fn) return `toInt32(${fn}(${d}))`;
+  if (unit === 'millisecond') return `toInt32(intDiv(${datetimeTicks(d)} % 10000000, 10000))`;
+  if (unit === 'microsecond') return `toInt32(intDiv(${datetimeTicks(d)} % 10000000, 10))`;
+  if (unit === 'nanosecond') return `toInt32((${datetimeTicks(d)} % 10000000) * 100)`;
+  return ctx.unsupported(`datetime_part with the part ${unit}`);
+};
+
+const FORMAT_TOKENS: readonly (readonly [string, string])[] = [
+  ['yyyy', '%Y'],
+  ['yy', '%y'],
+  ['MM', '%m'],
+  ['dd', '%d'],
+  ['HH', '%H'],
+  ['hh', '%I'],
+  ['mm', '%i'],
+  ['ss', '%S'],
+  ['tt', '%p'],
+];
+
+const formatDatetime: Template = (args, ctx) => {
+  const d = arg(args, 0, ctx).sql;
+  const f = literalString(args[1]);
+  if (f === null) return ctx.unsupported('format_datetime with a computed format');
+  const parts: string[] = [];
+  let literalText = '';
+  const flush = () => {
+    if (literalText) parts.push(sqlString(literalText));
+    literalText = '';
+  };
+  let i = 0;
+  outer: while (i < f.length) {
+    const fr = /^f{1,7}/.exec(f.slice(i))?.[0];
+    if (fr) {
+      flush();
+      parts.push(`substring(leftPad(toString(${datetimeTicks(d)} % 10000000), 7, '0'), 1, ${fr.length})`);
+      i += fr.length;
+      continue;
+    }
+    for (const [k, v] of FORMAT_TOKENS) {
+      if (f.startsWith(k, i)) {
+        flush();
+        parts.push(`formatDateTime(${d}, '${v}')`);
+        i += k.length;
+        continue outer;
+      }
+    }
+    const single: Record<string, string> = { M: '%c', d: '%e', H: '%k', h: '%l', m: '%i', s: '%S' };
+    const ch = f[i] as string;
+    if (single[ch]) {
+      flush();
+      const p = `formatDateTime(${d}, '${single[ch]}')`;
+      parts.push(ch === 'm' || ch === 's' ? `toString(toUInt8(${p}))` : `trimLeft(${p})`);
+    } else literalText += ch;
+    i += 1;
+  }
+  flush();
+  return withValue(d, () => `if(${d} IS NULL, '', concat(${parts.join(', ') || "''"}, ''))`);
+};
+
+// ───────────────────────────── strings ─────────────────────────────
+
+const substringFn: Template = (args, ctx) => {
+  const str = s(arg(args, 0, ctx));
+  const start = arg(args, 1, ctx).sql;
+  const len = args[2] ? `, greatest(toInt64(${args[2].sql}), 0)` : '';
+  return `substringUTF8(${str}, greatest(toInt64(${start}), 0) + 1${len})`;
+};
+
+const extract: Template = (args, ctx) => {
+  const re = regexArg(arg(args, 0, ctx));
+  const group = literalNumber(args[1]);
+  const str = s(arg(args, 2, ctx));
+  if (group === null) return ctx.unsupported('extract with a computed capture group');
+  const text = group === 0 ? `regexpExtract(${str}, ${re}, 0)` : `arrayElement(extractGroups(${str}, ${re}), ${group})`;
+  const type = ctx.resultType;
+  if (type === 'string' || type === 'unknown') return `ifNull(${text}, '')`;
+  return toType(type)([{ sql: `nullIf(${text}, '')`, type: 'string', expr: arg(args, 0, ctx).expr }], ctx);
+};
+
+const extractAll: Template = (args, ctx) => {
+  const re = regexArg(arg(args, 0, ctx));
+  if (args.length > 2) return ctx.unsupported('extract_all with capture-group selection');
+  const str = s(arg(args, 1, ctx));
+  // One group: its values; several: arrays of the groups of each match.
+  return withValue(str, (v) => {
+    const groups = `extractAllGroupsVertical(${v}, ${re})`;
+    return `if(length(${groups}) = 0, NULL, toJSONString(arrayMap(__g -> if(length(__g) = 1, toJSONString(__g[1]), toJSONString(__g)), ${groups})))`;
+  });
+};
+
+const split: Template = (args, ctx) => {
+  const str = s(arg(args, 0, ctx));
+  const sep = s(arg(args, 1, ctx));
+  const parts = `splitByString(${sep}, ${str})`;
+  if (args[2]) {
+    return withValue(parts, (p) => `toJSONString(arraySlice(${p}, toInt64(${args[2]?.sql}) + 1, 1))`);
+  }
+  return `toJSONString(if(${sep} = '', [${str}], ${parts}))`;
+};
+
+const replaceString: Template = (args, ctx) =>
+  `replaceAll(${s(arg(args, 0, ctx))}, ${s(arg(args, 1, ctx))}, ${s(arg(args, 2, ctx))})`;
+
+/** Kusto's regex replacement text uses `$1`; ClickHouse's `\1`. */
+function replacement(a: SqlArg): string {
+  const lit = literalString(a);
+  if (lit !== null) return sqlString(lit.replace(/\\/g, '\\\\').replace(/\$(\d)/g, '\\$1'));
+  return `replaceRegexpAll(${s(a)}, '\\\\$(\\\\d)', '\\\\\\\\\\\\1')`;
+}
+
+const replaceRegex: Template = (args, ctx) =>
+  `replaceRegexpAll(${s(arg(args, 0, ctx))}, ${regexArg(arg(args, 1, ctx))}, ${replacement(arg(args, 2, ctx))})`;
+
+function trimFn(kind: 'both' | 'start' | 'end'): Template {
+  return (args, ctx) => {
+    const re = literalString(args[0]);
+    const str = s(arg(args, 1, ctx));
+    if (re === null) return ctx.unsupported('trim with a computed pattern');
+    const p = `(?:${re})`;
+    const pattern = kind === 'start' ? `^${p}+` : kind === 'end' ? `${p}+$` : `^${p}+|${p}+$`;
+    return `replaceRegexpAll(${str}, ${sqlString(pattern)}, '')`;
+  };
+}
+
+const indexOf: Template = (args, ctx) => {
+  const str = s(arg(args, 0, ctx));
+  const sub = s(arg(args, 1, ctx));
+  if (args.length > 2) return ctx.unsupported('indexof with a start position');
+  return `(toInt64(positionUTF8(${str}, ${sub})) - 1)`;
+};
+
+const strcat: Template = (args) => (args.length ? `concat(${args.map(s).join(', ')}, '')` : "''");
+
+// ───────────────────────────── dynamic ─────────────────────────────
+
+const arrayLength: Template = (args, ctx) => {
+  const a = arg(args, 0, ctx);
+  return withValue(a.sql, (v) => `if(JSONType(ifNull(${v}, 'null')) = 'Array', toInt64(JSONLength(${v})), NULL)`);
+};
+
+const packArray: Template = (args) =>
+  `concat('[', arrayStringConcat([${args.map((a) => `ifNull(${asJson(a)}, 'null')`).join(', ')}], ','), ']')`;
+
+const bagPack: Template = (args, ctx) => {
+  if (args.length % 2 !== 0) return ctx.unsupported('bag_pack with an odd number of arguments');
+  const pairs: string[] = [];
+  for (let i = 0; i < args.length; i += 2) {
+    pairs.push(`concat(toJSONString(${s(args[i] as SqlArg)}), ':', ifNull(${asJson(args[i + 1] as SqlArg)}, 'null'))`);
+  }
+  return pairs.length ? `concat('{', arrayStringConcat([${pairs.join(', ')}], ','), '}')` : "'{}'";
+};
+
+const arrayConcat: Template = (args) =>
+  `concat('[', arrayStringConcat(arrayConcat(${args.map((a) => `JSONExtractArrayRaw(ifNull(${a.sql}, '[]'))`).join(', ')}), ','), ']')`;
+
+const strcatArray: Template = (args, ctx) =>
+  `arrayStringConcat(${jsonArrayStrings(arg(args, 0, ctx).sql)}, ${s(arg(args, 1, ctx))})`;
+
+const bagKeys: Template = (args, ctx) => `toJSONString(JSONExtractKeys(ifNull(${arg(args, 0, ctx).sql}, '{}')))`;
+
+/** extract_json(path, text[, type]) with a `$.a.b[0]` path. */
+const extractJson: Template = (args, ctx) => {
+  const path = literalString(args[0]);
+  if (path === null) return ctx.unsupported('extractjson with a computed path');
+  const steps = jsonPathSteps(path);
+  if (steps === null) return ctx.unsupported(`the JSON path ${path}`);
+  const raw = `nullIf(nullIf(JSONExtractRaw(${s(arg(args, 1, ctx))}${steps.map((x) => `, ${x}`).join('')}), ''), 'null')`;
+  const t = ctx.resultType;
+  if (t === 'dynamic' || t === 'unknown') return raw;
+  return convertDynamic(raw, t);
+};
+
+/** `$.a["b"][0]` → ClickHouse JSONExtract steps ('a', 'b', 1); null for unsupported paths. */
+function jsonPathSteps(path: string): string[] | null {
+  const out: string[] = [];
+  let rest = path.trim();
+  if (!rest.startsWith('$')) return null;
+  rest = rest.slice(1);
+  while (rest) {
+    let m = /^\.([A-Za-z_][A-Za-z0-9_]*)/.exec(rest);
+    if (m) {
+      out.push(sqlString(m[1] as string));
+      rest = rest.slice(m[0].length);
+      continue;
+    }
+    m = /^\[(-?\d+)\]/.exec(rest);
+    if (m) {
+      const i = Number(m[1]);
+      out.push(String(i >= 0 ? i + 1 : i));
+      rest = rest.slice(m[0].length);
+      continue;
+    }
+    m = /^\[['"]([^'"]*)['"]\]/.exec(rest);
+    if (m) {
+      out.push(sqlString(m[1] as string));
+      rest = rest.slice(m[0].length);
+      continue;
+    }
+    return null;
+  }
+  return out;
+}
+
+export const FUNCTIONS: Readonly<Record<string, Template>> = {
+  tostring: (args, ctx) => s(arg(args, 0, ctx)),
+  toint: toType('int'),
+  tolong: toType('long'),
+  toreal: toType('real'),
+  todouble: toType('real'),
+  todecimal: toType('decimal'),
+  tobool: toType('bool'),
+  toboolean: toType('bool'),
+  todatetime: toType('datetime'),
+  totimespan: toType('timespan'),
+  totime: toType('timespan'),
+  toguid: toType('guid'),
+  todynamic: parseJson,
+  toobject: parseJson,
+  parse_json: parseJson,
+  isempty: (args, ctx) => isEmpty(arg(args, 0, ctx)),
+  isnotempty: (args, ctx) => `NOT ${isEmpty(arg(args, 0, ctx))}`,
+  isnull: (args, ctx) => `(${arg(args, 0, ctx).sql} IS NULL)`,
+  isnotnull: (args, ctx) => `(${arg(args, 0, ctx).sql} IS NOT NULL)`,
+  iff,
+  iif: iff,
+  case: (args, ctx) => {
+    if (args.length % 2 !== 1) return ctx.unsupported('case with an even number of arguments');
+    const parts: string[] = [];
+    for (let i = 0; i + 1 < args.length; i += 2) {
+      parts.push(`coalesce(${(args[i] as SqlArg).sql}, false)`, typed(args[i + 1] as SqlArg, ctx));
+    }
+    parts.push(typed(args[args.length - 1] as SqlArg, ctx));
+    return `multiIf(${parts.join(', ')})`;
+  },
+  coalesce: (args, ctx) => {
+    if (ctx.resultType === 'string') return `coalesce(${args.map((a) => `nullIf(${s(a)}, '')`).join(', ')}, '')`;
+    return `coalesce(${args.map((a) => typed(a, ctx)).join(', ')})`;
+  },
+  max_of: extremeOf('greatest'),
+  min_of: extremeOf('least'),
+  not: (args, ctx) => `NOT (${arg(args, 0, ctx).sql})`,
+  bin: (args, ctx) => binValue(arg(args, 0, ctx), arg(args, 1, ctx), ctx),
+  floor: (args, ctx) => binValue(arg(args, 0, ctx), arg(args, 1, ctx), ctx),
+  bin_at: (args, ctx) => binValue(arg(args, 0, ctx), arg(args, 1, ctx), ctx, arg(args, 2, ctx)),
+  // strings
+  strlen: (args, ctx) => `toInt64(lengthUTF8(${s(arg(args, 0, ctx))}))`,
+  tolower: (args, ctx) => `lowerUTF8(${s(arg(args, 0, ctx))})`,
+  toupper: (args, ctx) => `upperUTF8(${s(arg(args, 0, ctx))})`,
+  strcat,
+  strcat_delim: (args, ctx) => `arrayStringConcat([${args.slice(1).map(s).join(', ')}], ${s(arg(args, 0, ctx))})`,
+  substring: substringFn,
+  extract,
+  extract_all: extractAll,
+  split,
+  replace_string: replaceString,
+  replace: replaceRegex,
+  replace_regex: replaceRegex,
+  trim: trimFn('both'),
+  trim_start: trimFn('start'),
+  trim_end: trimFn('end'),
+  indexof: indexOf,
+  countof: (args, ctx) => {
+    if (args[2] && literalString(args[2]) === 'regex')
+      return `toInt64(countMatches(${s(arg(args, 0, ctx))}, ${regexArg(arg(args, 1, ctx))}))`;
+    return `toInt64(countSubstrings(${s(arg(args, 0, ctx))}, ${s(arg(args, 1, ctx))}))`;
+  },
+  reverse: (args, ctx) => `reverseUTF8(${s(arg(args, 0, ctx))})`,
+  strrep: (args, ctx) => {
+    const sep = args[2] ? s(args[2]) : "''";
+    return `arrayStringConcat(arrayResize([${s(arg(args, 0, ctx))}], toUInt64(greatest(${arg(args, 1, ctx).sql}, 0)), ${s(arg(args, 0, ctx))}), ${sep})`;
+  },
+  base64_encode_tostring: (args, ctx) => `base64Encode(${s(arg(args, 0, ctx))})`,
+  base64_decode_tostring: (args, ctx) => `ifNull(tryBase64Decode(${s(arg(args, 0, ctx))}), '')`,
+  url_decode: (args, ctx) => `decodeURLComponent(${s(arg(args, 0, ctx))})`,
+  url_encode_component: (args, ctx) => `encodeURLComponent(${s(arg(args, 0, ctx))})`,
+  hash_md5: (args, ctx) => `lower(hex(MD5(${s(arg(args, 0, ctx))})))`,
+  hash_sha256: (args, ctx) => `lower(hex(SHA256(${s(arg(args, 0, ctx))})))`,
+  hash_sha1: (args, ctx) => `lower(hex(SHA1(${s(arg(args, 0, ctx))})))`,
+  // datetimes
+  startofday: startOf('day'),
+  startofweek: startOf('week'),
+  startofmonth: startOf('month'),
+  startofyear: startOf('year'),
+  endofday: startOf('day', true),
+  endofweek: startOf('week', true),
+  endofmonth: startOf('month', true),
+  endofyear: startOf('year', true),
+  datetime_add: datetimeAdd,
+  datetime_diff: datetimeDiff,
+  datetime_part: datetimePart,
+  datepart: datetimePart,
+  getyear: (args, ctx) => `toInt32(toYear(${arg(args, 0, ctx).sql}))`,
+  getmonth: (args, ctx) => `toInt32(toMonth(${arg(args, 0, ctx).sql}))`,
+  hourofday: (args, ctx) => `toInt32(toHour(${arg(args, 0, ctx).sql}))`,
+  dayofmonth: (args, ctx) => `toInt32(toDayOfMonth(${arg(args, 0, ctx).sql}))`,
+  dayofyear: (args, ctx) => `toInt32(toDayOfYear(${arg(args, 0, ctx).sql}))`,
+  monthofyear: (args, ctx) => `toInt32(toMonth(${arg(args, 0, ctx).sql}))`,
+  week_of_year: (args, ctx) => `toInt32(toISOWeek(${arg(args, 0, ctx).sql}))`,
+  dayofweek: (args, ctx) => `(toInt64(toDayOfWeek(${arg(args, 0, ctx).sql}, 3)) * 864000000000)`,
+  format_datetime: formatDatetime,
+  unixtime_seconds_todatetime: (args, ctx) =>
+    nullSafe(`toInt64(round(toFloat64(${arg(args, 0, ctx).sql}) * 10000000))`, ticksToDatetime),
+  unixtime_milliseconds_todatetime: (args, ctx) =>
+    nullSafe(`toInt64(round(toFloat64(${arg(args, 0, ctx).sql}) * 10000))`, ticksToDatetime),
+  // math
+  abs: (args, ctx) => `abs(${arg(args, 0, ctx).sql})`,
+  round: (args, ctx) => `round(${arg(args, 0, ctx).sql}${args[1] ? `, ${args[1].sql}` : ''})`,
+  ceiling: (args, ctx) => `ceil(${arg(args, 0, ctx).sql})`,
+  sqrt: (args, ctx) => `if(${arg(args, 0, ctx).sql} < 0, nan, sqrt(${arg(args, 0, ctx).sql}))`,
+  exp: (args, ctx) => `exp(${arg(args, 0, ctx).sql})`,
+  log: (args, ctx) => `log(${arg(args, 0, ctx).sql})`,
+  log10: (args, ctx) => `log10(${arg(args, 0, ctx).sql})`,
+  log2: (args, ctx) => `log2(${arg(args, 0, ctx).sql})`,
+  pow: (args, ctx) => `pow(${arg(args, 0, ctx).sql}, ${arg(args, 1, ctx).sql})`,
+  sign: (args, ctx) => `sign(${arg(args, 0, ctx).sql})`,
+  isnan: (args, ctx) => `isNaN(${arg(args, 0, ctx).sql})`,
+  isinf: (args, ctx) => `isInfinite(${arg(args, 0, ctx).sql})`,
+  isfinite: (args, ctx) => `isFinite(${arg(args, 0, ctx).sql})`,
+  // IPv4
+  ipv4_is_private: (args, ctx) =>
+    withValue(
+      `toIPv4OrNull(${s(arg(args, 0, ctx))})`,
+      (ip) =>
+        `if(${ip} IS NULL, NULL, isIPAddressInRange(toString(${ip}), '10.0.0.0/8') OR isIPAddressInRange(toString(${ip}), '172.16.0.0/12') OR isIPAddressInRange(toString(${ip}), '192.168.0.0/16'))`,
+    ),
+  ipv4_is_in_range: (args, ctx) =>
+    `isIPAddressInRange(${s(arg(args, 0, ctx))}, if(position(${s(arg(args, 1, ctx))}, '/') > 0, ${s(arg(args, 1, ctx))}, concat(${s(arg(args, 1, ctx))}, '/32')))`,
+  // dynamic
+  array_length: arrayLength,
+  pack_array: packArray,
+  bag_pack: bagPack,
+  pack: bagPack,
+  bag_keys: bagKeys,
+  array_concat: arrayConcat,
+  strcat_array: strcatArray,
+  array_strcat: strcatArray,
+  extractjson: extractJson,
+  extract_json: extractJson,
+  __mv_expand_list: (args, ctx) => {
+    const v = arg(args, 0, ctx).sql;
+    const mode = literalString(args[1]) ?? 'bag';
+    const bagItems =
+      mode === 'array'
+        ? `arrayMap(__k -> concat('[', toJSONString(__k.1), ',', __k.2, ']'), JSONExtractKeysAndValuesRaw(ifNull(${v}, '{}')))`
+        : `arrayMap(__k -> concat('{', toJSONString(__k.1), ':', __k.2, '}'), JSONExtractKeysAndValuesRaw(ifNull(${v}, '{}')))`;
+    return `CAST(multiIf(${v} IS NULL, [], JSONType(ifNull(${v}, 'null')) = 'Array', JSONExtractArrayRaw(ifNull(${v}, '[]')), JSONType(ifNull(${v}, 'null')) = 'Object', ${bagItems}, [ifNull(${v}, 'null')]) AS Array(Nullable(String)))`;
+  },
+  __mv_expand_cast: (args, ctx) => {
+    const v = arg(args, 0, ctx);
+    const t = literalString(args[1]) as ColumnType;
+    return convertDynamic(v.sql, t);
+  },
+};

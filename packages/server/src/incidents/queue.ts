@@ -110,11 +110,17 @@ export class QueryError extends Error {
 /**
  * How a page is found. `sort`: walk the sort column's index in order and check the filters on each row, stopping
  * after one page — right when the filters keep a fair share of incidents. `filters`: let the database start from a
- * selective filter (an entity, a rare tag, an owner, a narrow time range) and sort what it finds. Filters that must
- * not drive are written as expressions (`status || ''`, `severity_rank + 0`): portable SQL that SQLite's planner
- * and PostgreSQL's both read as "not indexable".
+ * selective filter (an entity, a rare tag, an owner, a narrow time range) and sort what it finds. `activity`: start
+ * from the incidents whose activity overlaps the window (`activityTo` bounds the `(first_activity, last_activity)`
+ * index, `activityFrom` is checked on it) and sort what is found — an hour in the past, where neither bound alone
+ * is selective and scanning in sort order would visit most of the queue. Filters that must not drive are written as
+ * expressions (`status || ''`, `severity_rank + 0`): portable SQL that SQLite's planner and PostgreSQL's both read
+ * as "not indexable".
  */
-export type ListPlan = 'sort' | 'filters';
+export type ListPlan = 'sort' | 'filters' | 'activity';
+
+/** Sort columns that hold numbers (the others hold text), for writing them as non-indexable expressions. */
+const NUMERIC_SORT_COLUMNS = new Set(['number', 'severity_rank', 'alert_count']);
 
 /** Filters that usually select few incidents (a page is then cheaper to find from them than by scanning in order). */
 export function selectiveFilters(q: IncidentQuery): boolean {
@@ -157,6 +163,8 @@ export function listSql(
   const where: string[] = [];
   const params: (string | number)[] = [];
   const bySort = plan === 'sort';
+  const byActivity = plan === 'activity';
+  if (byActivity && !q.activityTo) throw new QueryError('the activity plan needs activityTo');
   // Columns with few distinct values (status, severity, classification, unassigned) never make a good start: they
   // are always written as expressions.
   const text = (column: string) => `${column} || ''`;
@@ -165,7 +173,8 @@ export function listSql(
     where.push(`${column} IN (${values.map(() => '?').join(', ')})`);
     params.push(...values);
   };
-  if (!q.includeRedirected) where.push('redirected_to IS NULL');
+  // Almost every incident is not redirected: that test never drives (the index serves "merged into #n" look-ups).
+  if (!q.includeRedirected) where.push(`(${text('redirected_to')}) IS NULL`);
   if (q.status?.length) inList(text('status'), q.status);
   if (q.severity?.length) {
     const ranks = q.severity.map((s) => SEVERITY_RANK[s]);
@@ -197,7 +206,7 @@ export function listSql(
     // Scanning in order, each row is checked with one seek into the facet index; otherwise the facet's incidents
     // are the starting set.
     where.push(
-      bySort
+      bySort || byActivity
         ? `EXISTS (SELECT 1 FROM inc_facets WHERE kind = ? AND value IN (${values}) AND incident_id = inc_incidents.id)`
         : `id IN (SELECT incident_id FROM inc_facets WHERE kind = ? AND value IN (${values}))`,
     );
@@ -220,8 +229,10 @@ export function listSql(
     if (value === undefined || value === '') return;
     const ms = Date.parse(value);
     if (!Number.isFinite(ms)) throw new QueryError(`${value} is not a date and time`);
-    // Scanning in sort order, a range on another column is only a check (a range on the sort column bounds the scan).
-    where.push(`${bySort && column !== sortColumn ? text(column) : column} ${op} ?`);
+    // Scanning in sort order, a range on another column is only a check (a range on the sort column bounds the scan);
+    // from the activity window, only its end drives.
+    const check = byActivity ? !(column === 'first_activity' && op === '<=') : bySort && column !== sortColumn;
+    where.push(`${check ? text(column) : column} ${op} ?`);
     params.push(new Date(ms).toISOString());
   };
   range('created_at', '>=', q.createdFrom);
@@ -242,21 +253,24 @@ export function listSql(
       params.push(like);
     }
   }
-  const column = SORT_COLUMN[sort];
+  // From the activity window, the page is sorted after it is found: the sort column must not drive.
+  const sortExpr = (c: string) => (!byActivity ? c : NUMERIC_SORT_COLUMNS.has(c) ? num(c) : text(c));
+  const column = sortExpr(SORT_COLUMN[sort]);
+  const numberCol = sortExpr('number');
   if (q.cursor) {
     const c = decodeCursor(q.cursor);
     if (!c || c.s !== sort || c.o !== order) throw new QueryError('the cursor belongs to another query');
     const cmp = order === 'desc' ? '<' : '>';
     if (sort === 'number') {
-      where.push(`number ${cmp} ?`);
+      where.push(`${numberCol} ${cmp} ?`);
       params.push(c.n);
     } else {
-      where.push(`(${column} ${cmp} ? OR (${column} = ? AND number ${cmp} ?))`);
+      where.push(`(${column} ${cmp} ? OR (${column} = ? AND ${numberCol} ${cmp} ?))`);
       params.push(c.v, c.v, c.n);
     }
   }
   const dir = order === 'desc' ? 'DESC' : 'ASC';
-  const orderBy = sort === 'number' ? `number ${dir}` : `${column} ${dir}, number ${dir}`;
+  const orderBy = sort === 'number' ? `${numberCol} ${dir}` : `${column} ${dir}, ${numberCol} ${dir}`;
   const sql = `SELECT * FROM inc_incidents${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY ${orderBy} LIMIT ?`;
   params.push(limit + 1);
   return { sql, params, limit, sort, order };

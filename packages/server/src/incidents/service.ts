@@ -187,6 +187,23 @@ const ownerKeyOf = (o: Owner | null): string | null => {
 const SENTINEL_PRODUCT = 'Azure Sentinel';
 /** A facet filter keeping at most this many incidents is a better starting point than the sort order. */
 const SELECTIVE_ROWS = 2000;
+/**
+ * An activity window is read from its index and sorted (the `activity` plan) when that reads fewer entries than
+ * scanning in sort order would ...
+ */
+/** ... and when at most this many incidents started before the window's end (the index entries it reads). */
+const ACTIVITY_SCAN_ROWS = 50_000;
+/** Newest first, at most this many incidents started after the window: scanning in sort order reaches it soon. */
+const LATER_ROWS = 10_000;
+/** How many index entries one row read is worth, for choosing a plan (measured: about 4 on SQLite). */
+const ROW_COST = 4;
+/** Sorts whose order follows incident time: newest first, an old window is reached after every later incident. */
+const TIME_ORDERED_SORTS: ReadonlySet<string> = new Set([
+  'number',
+  'createdTime',
+  'firstActivityTime',
+  'lastActivityTime',
+]);
 const providerFor = (products: readonly string[]) =>
   products.length > 0 && products.every((p) => p === SENTINEL_PRODUCT) ? 'Azure Sentinel' : 'Microsoft XDR';
 
@@ -1391,7 +1408,7 @@ export class IncidentService {
   /**
    * Scan in sort order unless a filter keeps few incidents: entities, named owners, an incident number, or a time
    * range or facet (tag, product, tactic, technique, rule) whose matches, counted on its index, are at most a few
-   * thousand.
+   * thousand; or from an activity window in the past when that is cheaper than scanning (estimated on its index).
    */
   private async listPlan(query: IncidentQuery): Promise<ListPlan> {
     if (selectiveFilters(query)) return 'filters';
@@ -1418,6 +1435,44 @@ export class IncidentService {
         [f.kind, ...f.values],
       );
       if (Number(row?.n ?? 0) <= SELECTIVE_ROWS) return 'filters';
+    }
+    // An activity window in the past: neither bound is selective alone, their overlap may be.
+    const to = query.activityTo ? Date.parse(query.activityTo) : Number.NaN;
+    if (Number.isFinite(to)) {
+      const sort = query.sort ?? 'number';
+      const newestFirst = TIME_ORDERED_SORTS.has(sort) && (query.order ?? 'desc') === 'desc';
+      // Newest first, scanning reaches the window after the incidents that started after it: few, and it is right.
+      if (newestFirst) {
+        const later = await this.state.get<{ n: number }>(
+          `SELECT COUNT(*) AS n FROM (SELECT 1 FROM inc_incidents WHERE first_activity > ? LIMIT ${LATER_ROWS + 1}) AS later`,
+          [iso(to)],
+        );
+        if (Number(later?.n ?? 0) <= LATER_ROWS) return 'sort';
+      }
+      // One walk over the (first_activity, last_activity) index, without rows, stopping at the limit, counts the
+      // incidents that started before the window's end (what the activity plan reads) and those that overlap it
+      // (the rows it fetches and sorts).
+      const from = query.activityFrom ? Date.parse(query.activityFrom) : Number.NaN;
+      const row = await this.state.get<{ n: number; hits: number | null }>(
+        `SELECT COUNT(*) AS n, SUM(CASE WHEN last_activity >= ? THEN 1 ELSE 0 END) AS hits FROM (SELECT last_activity FROM inc_incidents WHERE first_activity <= ? ORDER BY first_activity LIMIT ${ACTIVITY_SCAN_ROWS + 1}) AS started`,
+        [Number.isFinite(from) ? iso(from) : '', iso(to)],
+      );
+      const started = Number(row?.n ?? 0);
+      const hits = Number(row?.hits ?? 0);
+      if (started <= ACTIVITY_SCAN_ROWS) {
+        const total = Number(
+          (await this.state.get<{ value: number }>("SELECT value FROM inc_counters WHERE name = 'incident'"))?.value ??
+            0,
+        );
+        // Costs in index entries; a row read is counted as ROW_COST entries. Scanning in sort order visits the
+        // incidents that started after the window (newest first) or, when the order does not follow time, about a
+        // page's worth of rows at the window's density.
+        const limit = Math.min(500, Math.max(1, Math.floor(query.limit ?? 50)));
+        const byActivity = started + ROW_COST * hits;
+        const bySort =
+          ROW_COST * ((newestFirst ? Math.max(0, total - started) : 0) + (limit * total) / Math.max(1, hits));
+        if (byActivity < bySort) return 'activity';
+      }
     }
     return 'sort';
   }

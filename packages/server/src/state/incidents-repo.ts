@@ -170,6 +170,13 @@ export const INCIDENT_MIGRATIONS: readonly Migration[] = [
       `CREATE TABLE inc_outbox (seq INTEGER PRIMARY KEY, table_name TEXT NOT NULL, row TEXT NOT NULL)`,
     ],
   },
+  {
+    version: 601,
+    // An activity window in the past ("what was going on between 10:00 and 11:00"): the incidents that started
+    // before its end are read from this index and their end is checked on the index itself, without the rows.
+    name: 'incidents: activity window index (first activity, last activity)',
+    statements: ['CREATE INDEX inc_incidents_activity ON inc_incidents (first_activity, last_activity)'],
+  },
 ];
 
 // ───────────────────────────── rows ─────────────────────────────

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Incident } from '../../src/incidents/model.js';
-import { type IncidentQuery, type ListPlan, SORT_FIELDS } from '../../src/incidents/queue.js';
+import { type IncidentQuery, type ListPlan, listSql, SORT_FIELDS } from '../../src/incidents/queue.js';
 import { IncidentError } from '../../src/incidents/service.js';
 import {
   account,
@@ -142,6 +142,7 @@ describe('filters', () => {
       // Both ways of finding a page give the same pages.
       expect(await everything(q, 7, 'sort')).toEqual(expected);
       expect(await everything(q, 7, 'filters')).toEqual(expected);
+      if (q.activityTo) expect(await everything(q, 7, 'activity')).toEqual(expected);
     });
   }
 
@@ -151,6 +152,23 @@ describe('filters', () => {
     const byUser = await everything({ entity: ['user7@contoso.com'] });
     expect(byUser).toHaveLength(10);
     expect(await everything({ entity: ['10.1.0.5'] })).toEqual([106]);
+  });
+
+  it('an activity window in the past is read from the activity index, whatever the sort', async () => {
+    const q: IncidentQuery = {
+      activityFrom: new Date(T0 + 30 * MIN).toISOString(),
+      activityTo: new Date(T0 + 40 * MIN).toISOString(),
+      severity: ['High'],
+      tags: ['vip'],
+    };
+    for (const sort of ['number', 'title', 'lastActivityTime'] as const) {
+      const { sql, params } = listSql({ ...q, sort }, 'activity');
+      const plan = await s.state.all<{ detail: string }>(`EXPLAIN QUERY PLAN ${sql}`, params);
+      const steps = plan.map((p) => p.detail).join(' | ');
+      expect(steps).toMatch(/SEARCH inc_incidents USING INDEX inc_incidents_activity \(first_activity<\?\)/);
+      expect(steps).toMatch(/TEMP B-TREE FOR ORDER BY/);
+    }
+    expect(() => listSql({ activityFrom: q.activityFrom }, 'activity')).toThrow(/needs activityTo/);
   });
 
   it('time ranges on creation and modification', async () => {
@@ -206,6 +224,9 @@ describe('sorting and cursor paging', () => {
           .map((i) => i.number);
         expect(await everything({ sort, order }, 11)).toEqual(expected);
         expect(await everything({ sort, order, status: ['New', 'Active', 'Closed'] }, 13, 'filters')).toEqual(expected);
+        // From an activity window that holds every incident, sorted after it is found.
+        const window = { activityFrom: '2000-01-01T00:00:00.000Z', activityTo: '2100-01-01T00:00:00.000Z' };
+        expect(await everything({ sort, order, ...window }, 13, 'activity')).toEqual(expected);
       });
     }
   }

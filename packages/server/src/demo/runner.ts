@@ -227,7 +227,12 @@ class Sender {
       if (table === 'SecurityAlert') continue;
       (DEFENDER_PREFIXES.some((p) => table.startsWith(p)) ? defender : direct).push({ table, rows });
     }
-    // Events before the alerts that describe them.
+    // Product alerts first: within one batch (several simulated seconds at high speed) the product's alert would
+    // otherwise reach the queue after the rule alerts on the same events, and the incident would be created by a
+    // rule alert — automation rules that trigger on creation from Defender would not see it as Defender's.
+    const alerts = batch.tables.get('SecurityAlert');
+    if (alerts?.length)
+      await this.post('ingest/SecurityAlert', alerts.map((r) => JSON.stringify(r)).join('\n'), alerts.length, out);
     if (defender.length) {
       const records: string[] = [];
       for (const { table, rows } of defender)
@@ -242,9 +247,6 @@ class Sender {
     for (const { table, rows } of direct)
       for (const chunk of chunks(rows.map((r) => JSON.stringify(r))))
         await this.post(`ingest/${table}`, chunk.join('\n'), chunk.length, out);
-    const alerts = batch.tables.get('SecurityAlert');
-    if (alerts?.length)
-      await this.post('ingest/SecurityAlert', alerts.map((r) => JSON.stringify(r)).join('\n'), alerts.length, out);
     return out;
   }
 

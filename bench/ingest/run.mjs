@@ -17,7 +17,7 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -300,7 +300,12 @@ async function freshness(rate) {
 if (!existsSync(MAIN)) throw new Error(`build first (npm run build): ${MAIN} is missing`);
 const file = await dataFile();
 const bytes = (await stat(file)).size;
-const fields = Object.keys(JSON.parse((await readFile(file, 'utf8')).slice(0, 4096).split('\n')[0]));
+// The first record's keys (the file can be larger than a JS string may be: read its head only).
+const head = Buffer.alloc(65536);
+const fh = await open(file, 'r');
+const { bytesRead } = await fh.read(head, 0, head.length, 0);
+await fh.close();
+const fields = Object.keys(JSON.parse(head.subarray(0, bytesRead).toString('utf8').split('\n')[0]));
 const results = {
   date: new Date().toISOString(),
   rows: ROWS,

@@ -15,6 +15,8 @@ export interface TableDefinition extends TableSchema {
    * `content/schema/tables.json`): both columns exist and ingestion writes the same value to both.
    */
   readonly caseVariants?: readonly (readonly [string, string])[];
+  /** Ingestion into the table is billed (the schema's `billing`: alerts and incidents are free). Default true. */
+  readonly billable?: boolean;
 }
 
 export interface StorageColumn {
@@ -277,6 +279,17 @@ export interface TableStats {
   readonly lastIngestion: string | null;
 }
 
+/** One table's loads within one hour (UTC), from the load history. */
+export interface HourlyLoads {
+  readonly table: string;
+  /** The hour's start, ISO. */
+  readonly hour: string;
+  readonly rows: number;
+  /** Bytes of the loaded source files (what ingestion is billed on). */
+  readonly bytes: number;
+  readonly loads: number;
+}
+
 export interface Engine {
   readonly dialect: EngineDialect;
   /** The workspace's id (a GUID created with the workspace): what every ingested row's `TenantId` holds. */
@@ -292,6 +305,13 @@ export interface Engine {
   receipts(keys: readonly string[]): Promise<ReadonlyMap<string, string>>;
   /** Deletes receipts stored before `before`; returns how many. */
   purgeReceipts(before: Date): Promise<number>;
+  /**
+   * Deletes the rows of a table ingested before `before` (by their ingestion time, not `TimeGenerated`: replayed
+   * old events are kept for the retention period after they arrived); returns how many. Retention jobs use it.
+   */
+  deleteIngestedBefore(table: string, before: Date): Promise<number>;
+  /** Rows and bytes loaded per table per hour (the load history), for hours starting in [from, to). */
+  loadHistory(from: Date, to: Date): Promise<HourlyLoads[]>;
   /**
    * Folds the write-ahead log into the database file now (writers that commit small batches with
    * `checkpoint: false` call it when idle). False when the engine could not (e.g. a transaction was open).

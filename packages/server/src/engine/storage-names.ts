@@ -40,9 +40,16 @@ export class StorageNamespace {
  * `workspaceFromTablesJson`) with their case-variant pairs, ready for `Engine.ensureTable`.
  */
 export function tableDefinitionsFromTablesJson(json: unknown): TableDefinition[] {
-  const raw = (json as { tables: Record<string, { caseVariants?: [string, string][] }> }).tables;
+  const raw = (json as { tables: Record<string, { caseVariants?: [string, string][]; billing?: unknown }> }).tables;
   return workspaceFromTablesJson(json).tables.map((t) => {
     const pairs = raw[t.name]?.caseVariants ?? [];
-    return pairs.length > 0 ? { ...t, caseVariants: pairs } : t;
+    const billing = raw[t.name]?.billing;
+    // `billing` is prose from Sentinel's billing page: "free ..." for the free data sources, else billable.
+    const billable = typeof billing === 'string' ? !/^free\b/i.test(billing.trim()) : undefined;
+    return {
+      ...t,
+      ...(pairs.length > 0 ? { caseVariants: pairs } : {}),
+      ...(billable !== undefined ? { billable } : {}),
+    };
   });
 }

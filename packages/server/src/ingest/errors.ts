@@ -52,6 +52,8 @@ const STATUS: Readonly<Record<IngestErrorCode, number>> = {
 export class IngestError extends Error {
   override readonly name = 'IngestError';
   readonly status: number;
+  /** Already counted in the connector's health (an error rethrown through nested checks is counted once). */
+  recorded = false;
   constructor(
     readonly code: IngestErrorCode,
     message: string,

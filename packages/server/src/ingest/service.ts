@@ -8,11 +8,16 @@
  */
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import type { Engine, TableDefinition } from '../engine/engine.js';
+import { SENTINEL_HEALTH } from '../detect/health.js';
+import { TableWriter } from '../detect/table-writer.js';
+import { DEAD_LETTER_TABLE, type Engine, type TableDefinition } from '../engine/engine.js';
 import { type DataCollectionRule, flowTransform, parseRule, RuleStore } from './dcr.js';
 import { IngestError } from './errors.js';
 import { DEFENDER_CATEGORY_PREFIX, parseRecords, rowsToRecords, splitDefender } from './formats.js';
+import { ConnectorHealth, type ConnectorRef } from './health.js';
+import { DEFAULT_RETENTION_DAYS, RetentionJob } from './retention.js';
 import { ALL_ENABLED, TableCatalog, type TablePolicy } from './tables.js';
+import { USAGE_TABLE, UsageRecorder } from './usage.js';
 import { type CommitInfo, GroupCommitWriter, type PartResult, type RecordsInput, type WriteRequest } from './writer.js';
 
 export interface IngestServiceOptions {
@@ -29,6 +34,16 @@ export interface IngestServiceOptions {
   readonly onCommit?: (info: CommitInfo) => void;
   /** Problems that do not fail a request (a stored rule that no longer compiles, a purge that failed). */
   readonly onWarning?: (message: string) => void;
+  /** The data connector a table belongs to (health rows, `Usage.Solution`). */
+  readonly connectorOf?: (table: string) => ConnectorRef | undefined;
+  /** A table's retention in days (default 90 for every table). */
+  readonly retentionDays?: (table: string) => number;
+  /**
+   * Run the background jobs: usage roll-up (every 5 minutes), retention purge (hourly), health writes (every
+   * second). Default true; tests turn them off and call `usage.rollup()`, `retention.run()`, `health.flush()`.
+   */
+  readonly jobs?: boolean;
+  readonly clock?: () => number;
 }
 
 export interface RequestContext {
@@ -72,11 +87,17 @@ export class IngestService {
   readonly catalog: TableCatalog;
   readonly writer: GroupCommitWriter;
   readonly rules: RuleStore;
+  /** `Usage` rows per table per hour, and usage straight from the load history. */
+  readonly usage: UsageRecorder;
+  /** Data connector health (`SentinelHealth` rows and the current state). */
+  readonly health: ConnectorHealth;
+  readonly retention: RetentionJob;
   private readonly engine: Engine;
+  private usageTimer: NodeJS.Timeout | undefined;
   private readonly inflight = new Map<string, { bytes: number; promise: Promise<Receipted & { stored: boolean }> }>();
   private purgeTimer: NodeJS.Timeout | undefined;
 
-  private constructor(options: IngestServiceOptions) {
+  private constructor(private readonly options: IngestServiceOptions) {
     this.engine = options.engine;
     this.catalog = new TableCatalog(options.engine, options.schemaTables, options.policy ?? ALL_ENABLED);
     this.writer = new GroupCommitWriter(options.engine, {
@@ -85,6 +106,27 @@ export class IngestService {
       ...(options.onCommit ? { onCommit: options.onCommit } : {}),
     });
     this.rules = new RuleStore(join(options.dataDir, 'dcr'));
+    const connectorOf = options.connectorOf ?? (() => undefined);
+    this.usage = new UsageRecorder({
+      engine: options.engine,
+      spoolDir: join(options.dataDir, 'spool', 'usage'),
+      billable: (t) => this.billable(t),
+      connectorOf: (t) => connectorOf(t)?.id,
+      ...(options.clock ? { clock: options.clock } : {}),
+    });
+    this.health = new ConnectorHealth({
+      sink: new TableWriter(options.engine, SENTINEL_HEALTH, join(options.dataDir, 'spool', 'health'), null),
+      tenantId: options.engine.workspaceId,
+      connectorOf,
+      ...(options.clock ? { clock: options.clock } : {}),
+      ...(options.onWarning ? { onWarning: options.onWarning } : {}),
+    });
+    this.retention = new RetentionJob({
+      engine: options.engine,
+      retentionDays: options.retentionDays ?? (() => DEFAULT_RETENTION_DAYS),
+      ...(options.clock ? { clock: options.clock } : {}),
+      ...(options.onWarning ? { onWarning: options.onWarning } : {}),
+    });
   }
 
   static async start(options: IngestServiceOptions): Promise<IngestService> {
@@ -100,7 +142,22 @@ export class IngestService {
     await purge();
     service.purgeTimer = setInterval(purge, Math.min(ttl, DAY) / 4);
     service.purgeTimer.unref();
+    if (options.jobs !== false) {
+      service.health.start();
+      service.retention.start();
+      const rollup = () =>
+        void service.usage.rollup().catch((e: unknown) => options.onWarning?.(`usage roll-up failed: ${String(e)}`));
+      rollup();
+      service.usageTimer = setInterval(rollup, 5 * 60_000);
+      service.usageTimer.unref();
+    }
     return service;
+  }
+
+  /** Ingestion into the table is billed: the schema's `billing`; the service's own tables are free. */
+  billable(table: string): boolean {
+    if (INTERNAL_TABLES.has(table)) return false;
+    return this.catalog.definition(table)?.billable ?? true;
   }
 
   /** Refuses work when the writer is behind (`writer_busy`, 429) or closing. */
@@ -127,6 +184,15 @@ export class IngestService {
     format: 'json' | 'csv',
     ctx: RequestContext,
   ): Promise<TableAnswer> {
+    return this.watch({ table }, () => this.ingestTableNow(table, body, format, ctx));
+  }
+
+  private async ingestTableNow(
+    table: string,
+    body: Uint8Array,
+    format: 'json' | 'csv',
+    ctx: RequestContext,
+  ): Promise<TableAnswer> {
     await this.catalog.writable(table);
     this.admit(body.length);
     let input: WriteRequest['input'];
@@ -143,10 +209,15 @@ export class IngestService {
 
   /** `POST /api/ingest/defender`: routed by each record's category. */
   async ingestDefender(body: Uint8Array, ctx: RequestContext): Promise<MultiTableAnswer> {
+    const defender = this.options.connectorOf?.('DeviceProcessEvents');
+    return this.watch(defender ? { connector: defender } : null, () => this.ingestDefenderNow(body, ctx));
+  }
+
+  private async ingestDefenderNow(body: Uint8Array, ctx: RequestContext): Promise<MultiTableAnswer> {
     this.admit(body.length);
     const byTable = splitDefender(body, ctx.compressed);
     // Check every table before writing any, so that a request is refused as a whole.
-    for (const table of byTable.keys()) await this.catalog.writable(table);
+    for (const table of byTable.keys()) await this.watch({ table }, () => this.catalog.writable(table));
     const answers = await Promise.all([...byTable].map(([table, input]) => this.once(ctx, table, body.length, input)));
     return {
       requestId: ctx.requestId,
@@ -161,11 +232,14 @@ export class IngestService {
 
   /** `POST /dataCollectionRules/{id}/streams/{stream}`: a JSON array through the rule's transform. */
   async ingestStream(ruleId: string, stream: string, body: Uint8Array, ctx: RequestContext): Promise<TableAnswer> {
-    const flow = this.rules.flow(ruleId, stream);
-    await this.catalog.writable(flow.table);
-    this.admit(body.length);
-    const records = parseRecords(body, ctx.compressed);
-    return this.once(ctx, flow.table, body.length, records, flowTransform(flow), `dcr:${ruleId}:${stream}`);
+    const custom = this.options.connectorOf?.('Stream_CL');
+    const flow = await this.watch(custom ? { connector: custom } : null, async () => this.rules.flow(ruleId, stream));
+    return this.watch({ table: flow.table }, async () => {
+      await this.catalog.writable(flow.table);
+      this.admit(body.length);
+      const records = parseRecords(body, ctx.compressed);
+      return this.once(ctx, flow.table, body.length, records, flowTransform(flow), `dcr:${ruleId}:${stream}`);
+    });
   }
 
   /** Rows from a listener (syslog): serialized once and written like any request; no batch id. */
@@ -174,9 +248,15 @@ export class IngestService {
     rows: readonly Readonly<Record<string, unknown>>[],
     source: string,
   ): Promise<PartResult> {
-    await this.catalog.writable(table);
-    const input = rowsToRecords(rows);
-    return this.writer.write(this.request(table, input, input.body.length, { requestId: randomUUID(), source }));
+    return this.watch({ table }, async () => {
+      await this.catalog.writable(table);
+      const input = rowsToRecords(rows);
+      const r = await this.writer.write(
+        this.request(table, input, input.body.length, { requestId: randomUUID(), source }),
+      );
+      this.recordWrite(r);
+      return r;
+    });
   }
 
   /** `PUT /dataCollectionRules/{id}`: checks, compiles and stores a rule. */
@@ -188,7 +268,35 @@ export class IngestService {
 
   async close(): Promise<void> {
     if (this.purgeTimer) clearInterval(this.purgeTimer);
+    if (this.usageTimer) clearInterval(this.usageTimer);
+    await this.retention.close();
     await this.writer.close();
+    await this.health.close();
+  }
+
+  /** Records a request's failure in the connector's health, then rethrows it. */
+  private async watch<T>(
+    target: { table: string } | { connector: ConnectorRef } | null,
+    run: () => Promise<T>,
+  ): Promise<T> {
+    try {
+      return await run();
+    } catch (e) {
+      if (target && e instanceof IngestError && !e.recorded) {
+        e.recorded = true;
+        this.health.failed(target, e.code, e.message);
+      }
+      throw e;
+    }
+  }
+
+  private recordWrite(r: PartResult): void {
+    this.health.written(
+      r.table,
+      r.rowsIngested,
+      r.rowsRejected,
+      [...new Set(r.rejected.map((x) => `${x.column}: ${x.reason}`))].slice(0, 5),
+    );
   }
 
   // ------------------------------------------------------------------------------------------- internals
@@ -237,7 +345,9 @@ export class IngestService {
     if (!ctx.clientBatchId) {
       const written = this.writer.write(this.request(table, input, bytes, ctx, undefined, transform));
       ctx.arrival?.();
-      return answer(await written, false);
+      const r = await written;
+      this.recordWrite(r);
+      return answer(r, false);
     }
     const key = `batch:${scope}:${table}:${ctx.clientBatchId}`;
     const conflict = (first: number) =>
@@ -256,7 +366,9 @@ export class IngestService {
       if (stored !== undefined) return { ...(JSON.parse(stored) as Receipted), stored: true };
       const written = this.writer.write(this.request(table, input, bytes, ctx, key, transform));
       ctx.arrival?.();
-      return { bytes, result: await written, stored: false };
+      const result = await written;
+      this.recordWrite(result);
+      return { bytes, result, stored: false };
     })();
     this.inflight.set(key, { bytes, promise });
     try {
@@ -280,6 +392,9 @@ function pendingBytes(input: WriteRequest['input']): number {
 function sum<T>(items: readonly T[], f: (t: T) => number): number {
   return items.reduce((n, t) => n + f(t), 0);
 }
+
+/** The service's own tables: written by Vigil, free, refused as ingestion targets. */
+const INTERNAL_TABLES: ReadonlySet<string> = new Set([DEAD_LETTER_TABLE.name, USAGE_TABLE.name, SENTINEL_HEALTH.name]);
 
 const ENVELOPE_KEYS = new Set(['records', 'category', 'properties']);
 

@@ -7,9 +7,18 @@
  * tables without a Sentinel form lack them).
  */
 import type { ScalarTypeName } from '@vigil/kql';
+import { SENTINEL_HEALTH } from '../detect/health.js';
 import { DEAD_LETTER_TABLE, type Engine, type TableDefinition } from '../engine/engine.js';
 import { isEngineError } from '../engine/errors.js';
 import { IngestError } from './errors.js';
+import { USAGE_TABLE } from './usage.js';
+
+/** Tables Vigil writes itself (dead letters, usage, health): queryable, never an ingestion target. */
+const SERVICE_TABLES: readonly TableDefinition[] = [
+  DEAD_LETTER_TABLE,
+  USAGE_TABLE,
+  { ...SENTINEL_HEALTH, billable: false },
+];
 
 /** Whether a table accepts data: the hook data connectors use to switch tables off. */
 export type TablePolicy = (table: string) => { readonly enabled: true } | { readonly enabled: false; reason: string };
@@ -68,14 +77,24 @@ export class TableCatalog {
       if (!out.has(t.name))
         out.set(t.name, { name: t.name, columns: t.columns.map((c) => ({ name: c.name, type: c.type })) });
     }
-    if (!out.has(DEAD_LETTER_TABLE.name)) out.set(DEAD_LETTER_TABLE.name, DEAD_LETTER_TABLE);
+    for (const t of SERVICE_TABLES) if (!out.has(t.name)) out.set(t.name, t);
     return [...out.values()];
+  }
+
+  /** The declared definition of a table (schema or service table), if any. */
+  definition(name: string): TableDefinition | undefined {
+    return this.schema.get(name) ?? SERVICE_TABLES.find((t) => t.name === name);
+  }
+
+  /** The names of the schema's tables (whether or not they exist in storage yet). */
+  schemaTables(): string[] {
+    return [...this.schema.keys()];
   }
 
   /** The table rows may be ingested into, created in storage if needed; an IngestError when it may not. */
   async writable(name: string): Promise<void> {
-    if (name === DEAD_LETTER_TABLE.name) {
-      throw new IngestError('reserved_table', `${name} is written by the ingestion service only`, { table: name });
+    if (SERVICE_TABLES.some((t) => t.name === name)) {
+      throw new IngestError('reserved_table', `${name} is written by Vigil only`, { table: name });
     }
     const def = this.schema.get(name);
     if (!def && !this.engine.storage(name)) {
@@ -159,7 +178,7 @@ export class TableCatalog {
   columns(name: string): readonly { readonly name: string; readonly type: ScalarTypeName }[] | undefined {
     const storage = this.engine.storage(name);
     if (storage) return storage.columns.map((c) => ({ name: c.name, type: c.type }));
-    const def = this.schema.get(name) ?? (name === DEAD_LETTER_TABLE.name ? DEAD_LETTER_TABLE : undefined);
+    const def = this.schema.get(name) ?? SERVICE_TABLES.find((t) => t.name === name);
     return def?.columns.map((c) => ({ name: c.name, type: c.type as ScalarTypeName }));
   }
 }

@@ -13,6 +13,7 @@ import { IngestService } from '../ingest/service.js';
 import type { SyslogListeners } from '../ingest/syslog/index.js';
 import type { TablePolicy } from '../ingest/tables.js';
 import type { CommitInfo } from '../ingest/writer.js';
+import { connectorOf } from '../workspaces/content.js';
 import { buildApp } from './app.js';
 
 export const DEFAULT_SCHEMA = new URL('../../../../content/schema/tables.json', import.meta.url);
@@ -72,6 +73,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       dataDir,
       schemaTables: schema,
       policy,
+      connectorOf: (table) => connectorOf(table),
       ...(options.maxPendingBytes !== undefined ? { maxPendingBytes: options.maxPendingBytes } : {}),
       ...(options.onCommit ? { onCommit: options.onCommit } : {}),
       ...(options.onWarning ? { onWarning: options.onWarning } : {}),

@@ -23,7 +23,8 @@ import type { QueryWorkspace } from '../query/query-service.js';
 import { migrate } from '../state/migrations.js';
 import { SqliteDriver } from '../state/sql-driver.js';
 import { AUDIT_MIGRATIONS, AuditLog } from './audit.js';
-import { CONTENT_MIGRATIONS, ConnectorStore, FunctionStore, SavedQueryStore } from './content.js';
+import { CONTENT_MIGRATIONS, ConnectorStore, connectorOf, FunctionStore, SavedQueryStore } from './content.js';
+import { DATA_SETTINGS_MIGRATIONS, DataSettings } from './data-settings.js';
 
 export const STATE_FILE = 'state.sqlite';
 
@@ -42,6 +43,10 @@ export interface WorkspaceServicesOptions {
   readonly schema: readonly TableDefinition[];
   readonly engine?: WorkspaceOptions;
   readonly maxPendingBytes?: number;
+  /** Ingestion's background jobs: usage roll-up, retention purge, health writes (default true). */
+  readonly ingestJobs?: boolean;
+  /** Price per billable GB for cost estimates until one is set through the API (default: none). */
+  readonly pricePerGb?: number;
   /** Run the rule scheduler (default true). */
   readonly scheduler?: boolean;
   readonly detection?: Partial<
@@ -81,6 +86,8 @@ export class Workspace {
     readonly functions: FunctionStore,
     readonly savedQueries: SavedQueryStore,
     readonly connectors: ConnectorStore,
+    /** Table selection per connector, retention per table, price per GB. */
+    readonly dataSettings: DataSettings,
     readonly audit: AuditLog,
     /** What KQL sees: live, so custom tables and stored functions added later are seen by the next query. */
     readonly query: QueryWorkspace,
@@ -106,8 +113,12 @@ export class Workspace {
     const state = new SqliteDriver(join(dir, STATE_FILE));
     const opened: { close(): Promise<void> }[] = [engine, state];
     try {
-      await migrate(state, [...CONTENT_MIGRATIONS, ...AUDIT_MIGRATIONS]);
+      await migrate(state, [...CONTENT_MIGRATIONS, ...AUDIT_MIGRATIONS, ...DATA_SETTINGS_MIGRATIONS]);
       const connectors = await ConnectorStore.open(state);
+      const dataSettings = await DataSettings.open(
+        state,
+        options.pricePerGb !== undefined ? { pricePerGb: options.pricePerGb } : {},
+      );
       const functions = await FunctionStore.open(state);
       const tracker = new IngestionTracker();
       const tracked = tracker.wrap(engine);
@@ -115,7 +126,15 @@ export class Workspace {
         engine: tracked,
         dataDir: dir,
         schemaTables: options.schema,
-        policy: (table) => connectors.tableEnabled(table),
+        // Off when the connector is off, or when the table is deselected in the connector's table selection.
+        policy: (table) => {
+          const byConnector = connectors.tableEnabled(table);
+          if (!byConnector.enabled || dataSettings.selected(table)) return byConnector;
+          return { enabled: false, reason: `it is not selected in its data connector '${connectorOf(table)?.name}'` };
+        },
+        connectorOf: (table) => connectorOf(table),
+        retentionDays: (table) => dataSettings.retentionDays(table),
+        ...(options.ingestJobs !== undefined ? { jobs: options.ingestJobs } : {}),
         ...(options.maxPendingBytes !== undefined ? { maxPendingBytes: options.maxPendingBytes } : {}),
         ...(options.log ? { onWarning: options.log } : {}),
       });
@@ -194,6 +213,7 @@ export class Workspace {
         functions,
         new SavedQueryStore(state),
         connectors,
+        dataSettings,
         new AuditLog(state),
         query,
         automation,

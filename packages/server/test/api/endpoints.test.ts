@@ -186,6 +186,15 @@ describe('every documented endpoint', () => {
       403,
     );
     await hit('PATCH', `${W}/connectors/syslog`, { body: { enabled: true } }, 200);
+    // Table selection, retention, usage and cost, connector health (issue 4).
+    await hit('PATCH', `${W}/connectors/syslog`, { body: { tables: { Syslog: false } } }, 200);
+    await hit('PATCH', `${W}/connectors/syslog`, { body: { tables: { Syslog: true } } }, 200);
+    await hit('PATCH', `${W}/connectors/syslog`, { body: { tables: { SigninLogs: false } } }, 400);
+    await hit('PATCH', `${W}/tables/Syslog`, { body: { retentionDays: 30 } }, 200);
+    await hit('PATCH', `${W}/tables/Syslog`, { body: { retentionDays: 0 } }, 400);
+    await hit('PATCH', `${W}/usage/settings`, { body: { pricePerGb: 5.2 } }, 200);
+    await hit('GET', `${W}/usage?days=7`, {}, 200);
+    await hit('GET', `${W}/health?days=1`, {}, 200);
     const syslog = Array.from({ length: 20 }, (_, i) => ({
       TimeGenerated: iso(now - i * 60_000),
       Computer: `web-${i % 4}`,
@@ -429,6 +438,17 @@ version: 1.0.0
     const y = await hit('GET', `${W}/rules/${ruleId}/yaml`, {}, 200);
     expect(y.text).toContain('SSH brute force');
     await hit('GET', `${W}/rules/${ruleId}/runs`, {}, 200);
+    // A rule not stored, replayed over the last day: the alerts it would have raised, with their entities.
+    const sim = await hit<{ alerts: { title: string; entities: { type: string; name: string }[] }[]; runs: number }>(
+      'POST',
+      `${W}/rules/simulate`,
+      { body: { yaml: ruleYaml.replace('Failures > 2', 'Failures > 0'), lookbackMs: 86_400_000 } },
+      200,
+    );
+    expect(sim.json.runs).toBe(24);
+    expect(sim.json.alerts.length).toBeGreaterThan(0);
+    expect(sim.json.alerts[0]?.entities).toContainEqual({ type: 'host', name: expect.stringMatching(/^web-\d$/) });
+    await hit('POST', `${W}/rules/simulate`, { body: { yaml: 'id: x\nname: broken\n' } }, 400);
 
     // ── incidents and alerts ──
     const list = await hit<{ items: { id: string; number: number; version: number; alertCount: number }[] }>(

@@ -13,6 +13,7 @@ import {
   DEFAULT_LIMITS,
   type Engine,
   type ExecuteOptions,
+  type HourlyLoads,
   type LoadOptions,
   type LoadPart,
   type LoadReport,
@@ -600,6 +601,44 @@ export class DuckDBEngine implements Engine {
         (await this.writeConn.run(`DELETE FROM vigil_meta.receipts WHERE created < ${timestampLiteral(before)}`))
           .rowsChanged,
     );
+  }
+
+  async deleteIngestedBefore(table: string, before: Date): Promise<number> {
+    this.assertOpen();
+    const t = this.storage(table);
+    if (!t) return 0;
+    return this.writer.run(
+      async () =>
+        (
+          await this.writeConn.run(
+            `DELETE FROM ${ident(t.storageName)} WHERE ${ident(t.hidden.ingestionTime)} < ${timestampLiteral(before)}`,
+          )
+        ).rowsChanged,
+    );
+  }
+
+  async loadHistory(from: Date, to: Date): Promise<HourlyLoads[]> {
+    this.assertOpen();
+    const conn = await this.pool.acquire();
+    try {
+      const rows = (
+        await conn.runAndReadAll(
+          `SELECT table_name, strftime(date_trunc('hour', ingestion_time), '%Y-%m-%dT%H:00:00Z') AS h, ` +
+            'sum(rows_loaded)::BIGINT, sum(bytes)::BIGINT, count(*)::BIGINT FROM vigil_meta.loads ' +
+            `WHERE ingestion_time >= ${timestampLiteral(from)} AND ingestion_time < ${timestampLiteral(to)} ` +
+            'GROUP BY ALL ORDER BY h, table_name',
+        )
+      ).getRowsJS() as [string, string, bigint, bigint, bigint][];
+      return rows.map(([table, hour, r, b, n]) => ({
+        table,
+        hour,
+        rows: Number(r),
+        bytes: Number(b),
+        loads: Number(n),
+      }));
+    } finally {
+      this.pool.release(conn);
+    }
   }
 
   // ---------------------------------------------------------------------------------------------- queries

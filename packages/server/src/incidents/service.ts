@@ -186,6 +186,19 @@ const ownerKeyOf = (o: Owner | null): string | null => {
 };
 const SENTINEL_PRODUCT = 'Azure Sentinel';
 /** A facet filter keeping at most this many incidents is a better starting point than the sort order. */
+/**
+ * The audit note of an alert joining an incident: why it is there, and what the engine decided not to do (merges a
+ * guardrail refused, entities too common to link), so the trail alone explains the case.
+ */
+function alertAddedNote(alertId: string, reason: LinkReason): string {
+  let note = `${alertId}: ${reason.summary}`;
+  if (reason.refused?.length)
+    note += `; not merged: ${reason.refused.map((r) => `#${r.number} (${r.guardrail}: ${r.detail})`).join(', ')}`;
+  if (reason.commonEntities?.length)
+    note += `; too common to link: ${reason.commonEntities.map((e) => `${e.type} ${e.displayName} (${Math.round(e.share * 1000) / 10}% of recent alerts)`).join(', ')}`;
+  return note;
+}
+
 const SELECTIVE_ROWS = 2000;
 /**
  * An activity window is read from its index and sorted (the `activity` plan) when that reads fewer entries than
@@ -1158,7 +1171,7 @@ export class IncidentService {
     ];
     if (w.row.severity !== before.severity)
       auditChanges.push({ field: 'severity', from: before.severity, to: w.row.severity });
-    await this.audit(b, w.row.id, actor, 'alert-added', auditChanges, `${row.alert_id}: ${reason.summary}`);
+    await this.audit(b, w.row.id, actor, 'alert-added', auditChanges, alertAddedNote(row.alert_id, reason));
   }
 
   private async reopen(b: Batch, w: Working, actor: Actor, alert: NormalizedAlert): Promise<void> {

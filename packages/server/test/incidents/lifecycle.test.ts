@@ -253,6 +253,17 @@ describe('manual merge and split', () => {
       redirectedTo: d?.incident.id,
       tags: ['vip', 'Redirected'],
     });
+    // The trail of each side: the survivor says what it received and from whom, the others where they went.
+    const mergeTrail = (await s.service.auditTrail(1, null, 2)).items.map((a) => [a.action, a.actor.id, a.note]);
+    expect(mergeTrail).toEqual([
+      ['merged', 'lee@contoso.com', 'Merged #3 into #1 by lee@contoso.com: same phishing wave'],
+      ['merged', 'lee@contoso.com', 'Merged #2 into #1 by lee@contoso.com (different owners): same phishing wave'],
+    ]);
+    expect((await s.service.auditTrail(2, null, 1)).items[0]).toMatchObject({
+      action: 'merged-into',
+      actor: { id: 'lee@contoso.com' },
+      changes: expect.arrayContaining([{ field: 'redirectedTo', from: null, to: 1 }]),
+    });
     await rejects(s.service.merge(1, [2], lee), 'conflict', /#2 was merged already/);
     await rejects(s.service.merge(1, [4], lee), 'conflict', /#4 is closed/);
     await rejects(s.service.merge(1, [1], lee), 'invalid', /itself/);
@@ -305,6 +316,12 @@ describe('manual merge and split', () => {
     const d2 = await s.service.get(2);
     expect(d2?.links.items.at(-1)?.reason).toMatchObject({ rule: 'manual-split', mergedFrom: [{ number: 1 }] });
     expect(d2?.audit.items[0]).toMatchObject({ action: 'split-from', actor: { id: 'lee@contoso.com' } });
+    expect((await s.service.auditTrail(1, null, 1)).items[0]).toMatchObject({
+      action: 'split',
+      actor: { id: 'lee@contoso.com' },
+      changes: [{ field: 'alerts', from: 3, to: 2 }],
+      note: '1 alert(s) split from #1 into #2 by lee@contoso.com: DC noise',
+    });
     await rejects(
       s.service.split(1, [out[0]?.alertId ?? '', out[1]?.alertId ?? ''], analyst('lee@contoso.com')),
       'invalid',

@@ -33,6 +33,12 @@ async function open(settings?: Parameters<typeof openStack>[0]['settings']): Pro
   return stack;
 }
 
+/** An incident's audit trail, oldest first: [action, who, note]. */
+const trail = async (s: Stack, n: number | null | undefined): Promise<[string, string, string][]> =>
+  [...((await s.service.get(n ?? 0))?.audit.items ?? [])]
+    .reverse()
+    .map((a) => [a.action, a.actor.type === 'system' ? 'system' : a.actor.id, a.note ?? '']);
+
 const openIncidents = async (s: Stack): Promise<Incident[]> =>
   (await s.service.list({ status: ['New', 'Active'], sort: 'number', order: 'asc', limit: 500 })).items as Incident[];
 
@@ -295,6 +301,21 @@ describe('bridging alerts merge incidents', () => {
       actor: { type: 'system' },
       changes: expect.arrayContaining([{ field: 'redirectedTo', from: null, to: a?.incidentNumber }]),
     });
+    // The survivor's trail: its own alert, the tag, the bridging alert, then the merge — all said by whom.
+    expect((await trail(s, a?.incidentNumber)).map(([action, who]) => [action, who])).toEqual([
+      ['created', 'system'],
+      ['alert-added', 'system'],
+      ['updated', 'kai@contoso.com'],
+      ['alert-added', 'system'],
+      ['merged', 'system'],
+    ]);
+    expect((await trail(s, a?.incidentNumber))[4]?.[2]).toMatch(/links #1 and #2 through account svc-backup/);
+    expect((await trail(s, b?.incidentNumber)).map(([action]) => action)).toEqual([
+      'created',
+      'alert-added',
+      'updated',
+      'merged-into',
+    ]);
     // The merged-away incident is hidden from the queue by default.
     expect((await openIncidents(s)).map((i) => i.number)).toEqual([a?.incidentNumber]);
     // Alerts of the merged incident keep their link reasons, now under the survivor.
@@ -349,6 +370,15 @@ describe('common entities', () => {
     expect(why?.rule).toBe('new-incident');
     expect(why?.commonEntities?.[0]).toMatchObject({ keys: ['ip|10.0.0.53'], type: 'ip' });
     expect(why?.commonEntities?.[0]?.share).toBeGreaterThanOrEqual(0.2);
+    // The trail of each incident says the address was too common to link them.
+    for (const o of r.alerts) {
+      const t = await trail(s, o.incidentNumber);
+      expect(t.map(([action, who]) => [action, who])).toEqual([
+        ['created', 'system'],
+        ['alert-added', 'system'],
+      ]);
+      expect(t[1]?.[2]).toMatch(/too common to link: ip 10\.0\.0\.53 \(\d+(\.\d)?% of recent alerts\)/);
+    }
     // With a higher threshold the address is not common: the next pair of alerts on it link.
     await s.service.updateSettings(
       { commonEntities: { share: 0.9, windowMs: DAY, minAlerts: 20, excluded: [] } },
@@ -364,6 +394,12 @@ describe('common entities', () => {
     const [o3] = (await s.service.ingestProductAlerts([third])).alerts;
     expect(o3?.outcome).toBe('joined');
     expect(o3?.merged).toHaveLength(1);
+    const t3 = await trail(s, o3?.incidentNumber);
+    expect(t3.slice(-2).map(([action, who]) => [action, who])).toEqual([
+      ['alert-added', 'system'],
+      ['merged', 'system'],
+    ]);
+    expect(t3.at(-2)?.[2]).toMatch(/Shares ip 10\.0\.0\.53/);
   });
 
   it('excluded entities never link', async () => {
@@ -403,6 +439,13 @@ describe('guardrails', () => {
       },
     ]);
     expect((await s.service.getIncident(a?.incidentNumber ?? 0))?.alertCount).toBe(1);
+    // The trails: the closed incident ends with the analyst closing it; the new one says what was refused.
+    expect((await trail(s, a?.incidentNumber)).map(([action, who]) => [action, who])).toEqual([
+      ['created', 'system'],
+      ['alert-added', 'system'],
+      ['updated', 'lee@contoso.com'],
+    ]);
+    expect((await trail(s, b?.incidentNumber))[1]?.[2]).toMatch(/not merged: #1 \(closed: #1 is closed\)/);
   });
 
   it('never merges incidents with different owners', async () => {
@@ -428,6 +471,16 @@ describe('guardrails', () => {
     expect(why?.refused?.[0]).toMatchObject({ number: b?.incidentNumber, guardrail: 'owner' });
     expect(why?.refused?.[0]?.detail).toMatch(/ana@contoso\.com.*ben@contoso\.com/);
     expect((await s.service.getIncident(b?.incidentNumber ?? 0))?.status).toBe('New');
+    expect((await trail(s, a?.incidentNumber)).at(-1)).toEqual([
+      'alert-added',
+      'system',
+      expect.stringMatching(/not merged: #2 \(owner: .*ana@contoso\.com.*ben@contoso\.com/),
+    ]);
+    expect((await trail(s, b?.incidentNumber)).map(([action, who]) => [action, who])).toEqual([
+      ['created', 'system'],
+      ['alert-added', 'system'],
+      ['updated', 'lead@contoso.com'],
+    ]);
   });
 
   it('adopts the owner of a merged incident when the survivor has none', async () => {
@@ -466,6 +519,12 @@ describe('guardrails', () => {
     expect(c?.incidentNumber).toBe(a?.incidentNumber);
     const why = (await s.service.alert(c?.alertId ?? ''))?.links[0]?.reason;
     expect(why?.refused?.[0]).toMatchObject({ number: b?.incidentNumber, guardrail: 'classification' });
+    expect((await trail(s, a?.incidentNumber)).at(-1)?.[2]).toMatch(/not merged: #2 \(classification: /);
+    expect((await trail(s, b?.incidentNumber)).map(([action]) => action)).toEqual([
+      'created',
+      'alert-added',
+      'updated',
+    ]);
   });
 
   it('never joins or merges past the entity cap', async () => {
@@ -505,6 +564,15 @@ describe('guardrails', () => {
     expect(g?.merged).toEqual([]);
     const whyG = (await s.service.alert(g?.alertId ?? ''))?.links[0]?.reason;
     expect(whyG?.refused?.[0]).toMatchObject({ number: f?.incidentNumber, guardrail: 'entity-cap' });
+    expect((await trail(s, b?.incidentNumber))[1]?.[2]).toMatch(/not merged: #1 \(entity-cap: /);
+    expect((await trail(s, c?.incidentNumber)).map(([action]) => action)).toEqual([
+      'created',
+      'alert-added',
+      'alert-added',
+      'merged',
+      'alert-added',
+    ]);
+    expect((await trail(s, c?.incidentNumber)).at(-1)?.[2]).toMatch(/not merged: #\d+ \(entity-cap: /);
   });
 });
 

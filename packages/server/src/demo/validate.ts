@@ -170,54 +170,64 @@ export async function validateWorkspace(options: ValidateOptions): Promise<Valid
 
   // 1. Connectors healthy, data arriving per selected table.
   await step('Connectors healthy and data arriving', async () => {
-    const page = await api.call<{
-      items: {
-        id: string;
-        name: string;
-        enabled: boolean;
-        status?: string;
-        tables?: { name: string; enabled?: boolean; rows?: number; lastIngestion?: string | null }[];
-      }[];
-    }>('GET', `${W}/connectors?limit=500`);
-    const maxAge = options.maxDataAgeMs ?? 3_600_000;
-    const byTable = new Map<
-      string,
-      { connector: (typeof page.items)[number]; table: NonNullable<(typeof page.items)[number]['tables']>[number] }
-    >();
-    for (const c of page.items) for (const t of c.tables ?? []) byTable.set(t.name, { connector: c, table: t });
-    // By default every selected table with data, except event-driven feeds (indicators, product alerts), which can
-    // rightly be quiet for hours; name them with `tables` to demand them.
-    const wanted =
-      options.tables ??
-      [...byTable.values()]
-        .filter(
-          (x) =>
-            x.connector.enabled &&
-            !EVENT_DRIVEN.has(x.connector.id) &&
-            x.table.enabled !== false &&
-            (x.table.rows ?? 0) > 0,
-        )
-        .map((x) => x.table.name);
-    if (wanted.length === 0) throw new Error('no table of an enabled connector has received data');
-    const problems: string[] = [];
-    const fine: string[] = [];
-    for (const name of wanted) {
-      const x = byTable.get(name);
-      if (!x) {
-        problems.push(`${name}: no connector feeds this table`);
-        continue;
+    // A server that just started may not have its first rows yet: look again until the timeout.
+    const check = async (): Promise<{ problems: string[]; fine: string[] }> => {
+      const page = await api.call<{
+        items: {
+          id: string;
+          name: string;
+          enabled: boolean;
+          status?: string;
+          tables?: { name: string; enabled?: boolean; rows?: number; lastIngestion?: string | null }[];
+        }[];
+      }>('GET', `${W}/connectors?limit=500`);
+      const maxAge = options.maxDataAgeMs ?? 3_600_000;
+      const byTable = new Map<
+        string,
+        { connector: (typeof page.items)[number]; table: NonNullable<(typeof page.items)[number]['tables']>[number] }
+      >();
+      for (const c of page.items) for (const t of c.tables ?? []) byTable.set(t.name, { connector: c, table: t });
+      // By default every selected table with data, except event-driven feeds (indicators, product alerts), which can
+      // rightly be quiet for hours; name them with `tables` to demand them.
+      const wanted =
+        options.tables ??
+        [...byTable.values()]
+          .filter(
+            (x) =>
+              x.connector.enabled &&
+              !EVENT_DRIVEN.has(x.connector.id) &&
+              x.table.enabled !== false &&
+              (x.table.rows ?? 0) > 0,
+          )
+          .map((x) => x.table.name);
+      if (wanted.length === 0) return { problems: ['no table of an enabled connector has received data'], fine: [] };
+      const problems: string[] = [];
+      const fine: string[] = [];
+      for (const name of wanted) {
+        const x = byTable.get(name);
+        if (!x) {
+          problems.push(`${name}: no connector feeds this table`);
+          continue;
+        }
+        const { connector: c, table: t } = x;
+        if (!c.enabled) problems.push(`${name}: connector '${c.name}' is turned off`);
+        else if (c.status === 'Failing') problems.push(`${name}: connector '${c.name}' is failing`);
+        else if (t.enabled === false) problems.push(`${name}: not selected in connector '${c.name}'`);
+        else if (!t.rows || !t.lastIngestion) problems.push(`${name}: no data yet`);
+        else if (Date.now() - Date.parse(t.lastIngestion) > maxAge)
+          problems.push(`${name}: last data ${ago(t.lastIngestion)}`);
+        else fine.push(`${name} ${t.rows.toLocaleString('en-US')} rows, last ${ago(t.lastIngestion)}`);
       }
-      const { connector: c, table: t } = x;
-      if (!c.enabled) problems.push(`${name}: connector '${c.name}' is turned off`);
-      else if (c.status === 'Failing') problems.push(`${name}: connector '${c.name}' is failing`);
-      else if (t.enabled === false) problems.push(`${name}: not selected in connector '${c.name}'`);
-      else if (!t.rows || !t.lastIngestion) problems.push(`${name}: no data yet`);
-      else if (Date.now() - Date.parse(t.lastIngestion) > maxAge)
-        problems.push(`${name}: last data ${ago(t.lastIngestion)}`);
-      else fine.push(`${name} ${t.rows.toLocaleString('en-US')} rows, last ${ago(t.lastIngestion)}`);
+      return { problems, fine };
+    };
+    let last = await check();
+    const end = Date.now() + timeout;
+    while (last.problems.length && Date.now() < end) {
+      await new Promise((r) => setTimeout(r, 1000));
+      last = await check();
     }
-    if (problems.length) throw new Error(problems.join('; '));
-    return fine.join('; ');
+    if (last.problems.length) throw new Error(last.problems.join('; '));
+    return last.fine.join('; ');
   });
 
   // 2. A low-risk test alert becomes an incident in the queue.

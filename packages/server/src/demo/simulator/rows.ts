@@ -534,7 +534,7 @@ export function logonEventFields(
     IpPort: '0',
     WorkstationName: source.workstation,
     ...(success
-      ? { ElevatedToken: '%%1843', ImpersonationLevel: '%%1833' }
+      ? { ElevatedToken: '%%1843' }
       : { Status: '0xc000006d', SubStatus: '0xc000006a', FailureReason: '%%2313' }),
   };
 }

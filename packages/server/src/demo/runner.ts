@@ -68,22 +68,30 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
   const tickMs = options.tickMs ?? 1000;
   const password = randomBytes(12).toString('base64url');
   const { startVigil } = await import('../api/server.js');
+  const t0 = Date.now();
+  let firstStart = false;
   const server: RunningVigil = await startVigil({
     dataDir,
     host: options.host ?? '127.0.0.1',
     port: options.port ?? 8080,
     initialAdminPassword: password,
+    onFirstStart: () => {
+      firstStart = true;
+    },
     log: (m) => log(`server: ${m}`),
   });
+  log(`server started in ${((Date.now() - t0) / 1000).toFixed(1)} s${firstStart ? ' (new data folder)' : ''}`);
   try {
     const ws = server.manager.get('default') ?? server.manager.list()[0];
     if (!ws) throw new Error('the server has no workspace');
     // A demo folder that already exists keeps its Owner: a fresh password for each run, shown only here.
     const admin = await server.auth.findUserByName('admin');
     if (!admin) throw new Error("the Owner account 'admin' is missing");
-    await server.auth.setPassword(admin.id, password);
+    if (!firstStart) await server.auth.setPassword(admin.id, password);
 
+    const tContent = Date.now();
     const content = existsSync(contentDir) ? await installContent(ws, contentDir, log) : null;
+    if (content) log(`content installed in ${((Date.now() - tContent) / 1000).toFixed(1)} s`);
 
     const { token, value } = await server.auth.createToken(admin.id, {
       name: 'vigil demo simulator',
@@ -140,11 +148,11 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
       );
     };
 
-    const t0 = Date.now();
+    const tStream = Date.now();
     const loop = (async () => {
-      let nextProgress = t0 + (options.progressMs ?? 5000);
+      let nextProgress = tStream + (options.progressMs ?? 5000);
       while (!stopping) {
-        const target = Math.floor((Date.now() - t0) * speed);
+        const target = Math.floor((Date.now() - tStream) * speed);
         const batch = sim.advanceTo(target);
         stats.simulatedMs = batch.untilSimMs;
         stats.stories += batch.stories.length;
@@ -163,7 +171,7 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
           nextProgress += options.progressMs ?? 5000;
           await progress();
         }
-        const wait = tickMs - ((Date.now() - t0) % tickMs);
+        const wait = tickMs - ((Date.now() - tStream) % tickMs);
         if (!stopping) await sleeper.sleep(wait);
       }
     })();

@@ -5,12 +5,15 @@
  * and writes the alerts; replay and rule tests use the outcome as it is.
  */
 import { randomUUID } from 'node:crypto';
+import type { ResultSet } from '../engine/engine.js';
+import { engineMessage } from '../engine/errors.js';
 import type { KqlValue } from '../engine/values.js';
 import type { QueryWorkspace } from '../query/query-service.js';
 import { compileKql, runKql } from '../query/query-service.js';
 import type { RuleRun, RunTrigger } from '../state/rules-repo.js';
 import { buildAlerts, type DetectionAlert } from './alerts.js';
 import type { RuleDefinition, TriggerOperator } from './model.js';
+import type { SqlTemplateCache } from './sql-cache.js';
 import { identifierColumn } from './validate.js';
 
 /** Results read per evaluation; beyond it the count is exact (a second query) but only these rows feed alerts. */
@@ -32,6 +35,8 @@ export interface EvaluationOptions {
   readonly clock?: () => number;
   /** now() for the query (default: the window's end). */
   readonly queryNowMs?: number;
+  /** Compiled query templates (the service's); without it every evaluation compiles the query. */
+  readonly templates?: SqlTemplateCache;
   /** Drops results a custom detection already alerted on (the rows' keys). */
   readonly seenKeys?: (keys: readonly string[]) => Promise<Set<string>>;
 }
@@ -154,26 +159,42 @@ export async function evaluateRule(
 ): Promise<Evaluation> {
   const timing = runClock(rule, window, options);
   const runOptions = queryOptions(window, options, MAX_RESULT_ROWS);
-  let out: Awaited<ReturnType<typeof runKql>>;
-  try {
-    out = await runKql(ws, rule.query, runOptions);
-  } catch (e) {
-    return failed(timing.finish, `internal: ${e instanceof Error ? e.message : String(e)}`);
+  let result: ResultSet;
+  const template = options.templates?.get(rule.query);
+  if (template) {
+    // The compiled query with this window's times: no compile on the evaluation path.
+    try {
+      result = await ws.engine.query(template.render(runOptions.ingestionWindow, runOptions.nowMs), {
+        timeoutMs: runOptions.timeoutMs,
+        maxRows: runOptions.maxRows,
+        columns: template.columns,
+      });
+    } catch (e) {
+      return failed(timing.finish, engineMessage(e));
+    }
+  } else {
+    let out: Awaited<ReturnType<typeof runKql>>;
+    try {
+      out = await runKql(ws, rule.query, runOptions);
+    } catch (e) {
+      return failed(timing.finish, `internal: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    if (!out.result || out.error) return failed(timing.finish, out.error?.message ?? 'no result');
+    result = out.result;
   }
-  if (!out.result || out.error) return failed(timing.finish, out.error?.message ?? 'no result');
-  const columns = out.result.columns;
+  const columns = result.columns;
   let rows: KqlValue[][];
   let total: number;
   let truncated = false;
   try {
-    rows = await out.result.rows();
-    total = out.result.rowCount;
-    if (out.result.truncated) {
+    rows = await result.rows();
+    total = result.rowCount;
+    if (result.truncated) {
       truncated = true;
       total = await exactCount(ws, rule.query, runOptions, total);
     }
   } finally {
-    await out.result.close();
+    await result.close();
   }
   return complete(rule, window, options, timing, columns, { rows, total, truncated });
 }
@@ -204,21 +225,29 @@ export async function evaluateCombined(
   options: Omit<EvaluationOptions, 'tables'>,
 ): Promise<Map<string, Evaluation> | null> {
   const timings = rules.map((r) => runClock(r.rule, window, { ...options, tables: r.tables }, rules.length));
-  let out: Awaited<ReturnType<typeof runKql>>;
+  const text = combinedQuery(rules.map((r) => r.rule));
+  const runOptions = queryOptions(window, { ...options, tables: [] }, MAX_RESULT_ROWS);
+  let result: ResultSet;
   try {
-    out = await runKql(
-      ws,
-      combinedQuery(rules.map((r) => r.rule)),
-      queryOptions(window, { ...options, tables: [] }, MAX_RESULT_ROWS),
-    );
+    const template = options.templates?.get(text);
+    if (template) {
+      result = await ws.engine.query(template.render(runOptions.ingestionWindow, runOptions.nowMs), {
+        timeoutMs: runOptions.timeoutMs,
+        maxRows: runOptions.maxRows,
+        columns: template.columns,
+      });
+    } else {
+      const out = await runKql(ws, text, runOptions);
+      if (!out.result || out.error) return null;
+      result = out.result;
+    }
   } catch {
     return null;
   }
-  if (!out.result || out.error) return null;
   const perRule: KqlValue[][][] = rules.map(() => []);
   try {
-    if (out.result.truncated) return null;
-    for (const [index, bag] of await out.result.rows()) {
+    if (result.truncated) return null;
+    for (const [index, bag] of await result.rows()) {
       const i = Number(index);
       const rule = rules[i];
       const list = perRule[i];
@@ -227,7 +256,7 @@ export async function evaluateCombined(
       list.push(rule.columns.map((c) => b[c.name] ?? null));
     }
   } finally {
-    await out.result.close();
+    await result.close();
   }
   const results = new Map<string, Evaluation>();
   for (const [i, r] of rules.entries()) {

@@ -8,7 +8,7 @@
  * A tighter bound: the engine stamps while holding its single writer lock, so a load still in flight gets a stamp
  * above the stamp of every load that has committed (that load held the lock first). Loads queued behind a running
  * one therefore do not hold the watermark back by their whole wait: it is min(now, max(start of the oldest load in
- * flight, the latest committed stamp)).
+ * flight, the latest committed stamp + 1 ms)).
  *
  * Writers tell the tracker about their loads either by loading through `tracker.wrap(engine)` (the wrapped
  * `loadFile` does it) or with `begin()` / `committed()` / `aborted()` around their own load path. A load that goes
@@ -89,7 +89,10 @@ export class IngestionTracker {
   /** No row committed later can have an ingestion time below this (ms). */
   watermarkMs(): number {
     let w = this.now() - (this.options.settleMs ?? 0);
-    for (const t of this.inflight) w = Math.min(w, Math.max(t.startedMs, this.lastStampMs));
+    // Stamps are whole milliseconds and a load holds the writer lock for more than one, so a load still in flight
+    // stamps at least 1 ms after the latest committed stamp: the rows of that batch are below the watermark, and an
+    // NRT round sees the batch that just committed instead of waiting for the next one.
+    for (const t of this.inflight) w = Math.min(w, Math.max(t.startedMs, this.lastStampMs + 1));
     return w;
   }
 

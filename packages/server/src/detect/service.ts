@@ -43,6 +43,7 @@ import {
   type ScheduleMode,
 } from './model.js';
 import { type ParsedRule, parseRuleFile, type RuleDiagnostic } from './rule-file.js';
+import { SqlTemplateCache } from './sql-cache.js';
 import { TableWriter } from './table-writer.js';
 import { type RuleAnalysis, validateRule } from './validate.js';
 
@@ -225,6 +226,7 @@ export class DetectionService {
   private nrtLoop: Promise<void> | null = null;
   private readonly combinable = new Map<string, readonly { readonly name: string; readonly type: string }[] | null>();
   private lastPruneMs = 0;
+  private readonly templates: SqlTemplateCache;
 
   private constructor(private readonly options: DetectionServiceOptions) {
     this.clock = options.clock ?? Date.now;
@@ -252,6 +254,7 @@ export class DetectionService {
       this.clock,
     );
     this.recorder = new RunRecorder(this.repo);
+    this.templates = new SqlTemplateCache(this.ws);
     this.scheduledSlots = new Semaphore(options.scheduledConcurrency ?? 2);
     this.nrtSlots = new Semaphore(options.nrtConcurrency ?? 2);
   }
@@ -549,6 +552,7 @@ export class DetectionService {
               trigger: 'batch',
               timeoutMs: this.options.queryTimeoutMs ?? 30_000,
               clock: this.clock,
+              templates: this.templates,
             })
           : null;
       if (combinable.length >= 2 && !combined)
@@ -673,6 +677,7 @@ export class DetectionService {
           tables: r.stored.tables,
           timeoutMs: this.options.queryTimeoutMs ?? (r.stored.mode === 'nrt' ? 30_000 : 5 * 60_000),
           clock: this.clock,
+          templates: this.templates,
           ...(def.kind === 'CustomDetection'
             ? { seenKeys: (keys) => this.repo.seenAlertKeys(def.id, keys, this.clock()) }
             : {}),

@@ -150,11 +150,24 @@ describe('NRT rules', () => {
       alerts.push(a);
     });
     svc.start();
-    // Rules imported at different times start at different ledger heads; after one batch they share one.
-    await h.ingest('SecurityEvent', [proc('WS0', 'notepad.exe')]);
-    const evaluated = async () => (await svc.runs()).filter((r) => r.trigger === 'batch').length;
-    const end = Date.now() + 5000;
-    while ((await evaluated()) < 3 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+    // Rules imported at different times start at different ledger heads; once a round has evaluated all three to
+    // the same watermark they share one (on a busy machine the first rounds may split them: feed quiet batches).
+    const heads = async () => {
+      const m = new Map<string, number>();
+      for (const r of await svc.runs()) m.set(r.ruleId, Math.max(m.get(r.ruleId) ?? 0, r.windowEndMs));
+      return m;
+    };
+    const end = Date.now() + 20_000;
+    for (;;) {
+      const stamp = Date.parse((await h.ingest('SecurityEvent', [proc('WS0', 'notepad.exe')])).ingestionTime);
+      let m = await heads();
+      // Wait for the round of this batch (every head past its stamp), so no round is still running below.
+      while ([...m.values()].some((v) => v <= stamp) && Date.now() < end) {
+        await new Promise((r) => setTimeout(r, 20));
+        m = await heads();
+      }
+      if ((m.size === 3 && new Set(m.values()).size === 1) || Date.now() > end) break;
+    }
     queries = 0;
     await h.ingest('SecurityEvent', [
       proc('WS1', 'mimikatz sekurlsa'),

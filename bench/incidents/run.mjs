@@ -11,11 +11,14 @@
  *    turns it off). Mix: 40% share a host with an open incident (join), 5% bridge two incidents (merge), 10% carry
  *    a domain controller seen in a large share of alerts plus a new host (common entity, new incident), 45% new.
  *    Latency per alert = from hand-in to committed (state store, audit, events, outbox rows in one transaction).
- * 3. Burst: the same mix handed in all at once: throughput when alerts queue up.
- * 4. Queue: list queries with filters, sorts and cursors over the incidents, `--queries` runs of each.
+ * 3. One at a time: `--sequential` alerts of the mix, each handed in after the previous one committed (its own
+ *    transaction): per-alert wall time and CPU time (the process's, all threads; steadier than wall time on a shared
+ *    machine), so the engine's own cost per alert is seen apart from queueing behind other alerts.
+ * 4. Burst: the same mix handed in all at once: throughput when alerts queue up.
+ * 5. Queue: list queries with filters, sorts and cursors over the incidents, `--queries` runs of each.
  * Results go to bench/results/incidents.json (and stdout).
  */
-import { copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -43,6 +46,7 @@ const opt = args({
   alerts: 10_000,
   rate: 10_000,
   burst: 10_000,
+  sequential: 1000,
   queries: 100,
   'event-store': 1,
   cache: join(tmpdir(), 'vigil-bench-incidents'),
@@ -330,6 +334,30 @@ async function steady(random) {
   };
 }
 
+async function sequential(random) {
+  const { alerts, kinds } = mix(random, opt.sequential, Date.now());
+  const wall = [];
+  const cpu = [];
+  const processing = [];
+  batches.length = 0;
+  for (const a of alerts) {
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    const [o] = await service.ingestAlerts([a]);
+    wall.push(performance.now() - t0);
+    cpu.push(cpuMs(process.cpuUsage(c0)));
+    processing.push(o.processingMs);
+  }
+  return {
+    alerts: alerts.length,
+    wallMs: stats(wall),
+    cpuMs: stats(cpu),
+    processingMs: stats(processing),
+    commitMs: stats(batches.map((b) => b.commitMs)),
+    mix: kinds,
+  };
+}
+
 async function burst(random) {
   const { alerts, kinds } = mix(random, opt.burst, Date.now());
   const latencies = [];
@@ -368,7 +396,17 @@ function batchStats() {
   };
 }
 
+/** Share of time some runnable task waited for a CPU (Linux PSI, last 60 s): how busy the shared machine was. */
+function cpuPressure() {
+  try {
+    const m = /avg60=([\d.]+)/.exec(readFileSync('/proc/pressure/cpu', 'utf8'));
+    return m ? Number(m[1]) : null;
+  } catch {
+    return null;
+  }
+}
 const load0 = (await import('node:os')).loadavg();
+const pressure0 = cpuPressure();
 log(`steady load: ${opt.alerts} alerts at ${opt.rate}/min...`);
 result.steady = await steady(rng(2));
 log(JSON.stringify(result.steady));
@@ -376,6 +414,10 @@ log('event store (outbox) catching up...');
 let t = performance.now();
 await service.flush();
 result.outboxFlushSeconds = Math.round((performance.now() - t) / 100) / 10;
+log(`one at a time: ${opt.sequential} alerts...`);
+result.sequential = await sequential(rng(4));
+log(JSON.stringify(result.sequential));
+await service.flush();
 log(`burst: ${opt.burst} alerts at once...`);
 result.burst = await burst(rng(3));
 log(JSON.stringify(result.burst));
@@ -398,6 +440,10 @@ if (engine) {
 const total = await state.get('SELECT COUNT(*) AS n FROM inc_incidents');
 result.incidentsForQueue = Number(total.n);
 const hour = 3600_000;
+// The seeded history's start (the seed is cached: its times are those of the day it was made).
+const historyStart = Date.parse(
+  (await state.get('SELECT MIN(first_activity) AS t FROM inc_incidents')).t ?? new Date(seedStart).toISOString(),
+);
 const QUERIES = {
   'open, newest first': { status: ['New', 'Active'] },
   'high severity, by last activity': { status: ['New', 'Active'], severity: ['High'], sort: 'lastActivityTime' },
@@ -416,8 +462,8 @@ const QUERIES = {
   },
   // An hour in the middle of the history with the newest first: no index fits, most incidents are visited.
   'past activity window (worst case)': {
-    activityFrom: new Date(seedStart + 5 * hour).toISOString(),
-    activityTo: new Date(seedStart + 6 * hour).toISOString(),
+    activityFrom: new Date(historyStart + 5 * hour).toISOString(),
+    activityTo: new Date(historyStart + 6 * hour).toISOString(),
     severity: ['High'],
   },
   'sort by severity': { sort: 'severity' },
@@ -426,27 +472,34 @@ const QUERIES = {
 };
 const queue = {};
 const allLatencies = [];
+const allCpu = [];
 for (const [name, q] of Object.entries(QUERIES)) {
   const lat = [];
+  const cpu = [];
   let pageSizes = 0;
   for (let i = 0; i < opt.queries; i++) {
     // Page 1, then page 3 through the cursor (a user paging on).
+    let c = process.cpuUsage();
     let s = performance.now();
     const p1 = await service.list({ ...q, limit: 50 });
     lat.push(performance.now() - s);
+    cpu.push(cpuMs(process.cpuUsage(c)));
     pageSizes += p1.items.length;
     if (p1.nextCursor && i % 2 === 0) {
       const p2 = await service.list({ ...q, limit: 50, cursor: p1.nextCursor });
+      c = process.cpuUsage();
       s = performance.now();
       await service.list({ ...q, limit: 50, cursor: p2.nextCursor ?? p1.nextCursor });
       lat.push(performance.now() - s);
+      cpu.push(cpuMs(process.cpuUsage(c)));
     }
   }
   allLatencies.push(...lat);
-  queue[name] = { ...stats(lat), rowsOnFirstPage: Math.round(pageSizes / opt.queries) };
+  allCpu.push(...cpu);
+  queue[name] = { ...stats(lat), cpuMs: stats(cpu), rowsOnFirstPage: Math.round(pageSizes / opt.queries) };
   log(`  ${name}: ${JSON.stringify(queue[name])}`);
 }
-result.queue = { perQuery: queue, all: stats(allLatencies) };
+result.queue = { perQuery: queue, all: stats(allLatencies), allCpuMs: stats(allCpu) };
 const detailLat = [];
 for (let i = 0; i < 50; i++) {
   const n = 1 + Math.floor(Math.random() * result.incidentsForQueue);
@@ -455,6 +508,7 @@ for (let i = 0; i < 50; i++) {
   detailLat.push(performance.now() - s);
 }
 result.incidentPage = stats(detailLat);
+result.cpuPressurePercent = { atStart: pressure0, atEnd: cpuPressure() };
 result.loadAverage = {
   atStart: load0.map((x) => Math.round(x * 10) / 10),
   atEnd: (await import('node:os')).loadavg().map((x) => Math.round(x * 10) / 10),
@@ -467,5 +521,5 @@ await state.close();
 rmSync(work, { recursive: true, force: true });
 writeFileSync(new URL(opt.out, ROOT), `${JSON.stringify(result, null, 2)}\n`);
 process.stdout.write(
-  `${JSON.stringify({ steady: result.steady, burst: result.burst, queue: result.queue.all }, null, 2)}\n`,
+  `${JSON.stringify({ steady: result.steady, sequential: result.sequential, burst: result.burst, queue: result.queue.all }, null, 2)}\n`,
 );

@@ -27,6 +27,12 @@ import type { AutomationRule, RuleActionType, RuleExecution, RuleTrigger, TaskLi
 import type { PlaybookRuntime } from './runtime.js';
 
 const CURSOR_KEY = 'rules.cursor';
+/**
+ * The cursor and the rule-execution records are saved this long after the last event (or after 50 events): one
+ * transaction per event would put a second commit between an incident's rule changes and the next reader.
+ * Losing them in a crash only means re-processing those events, which is harmless.
+ */
+const CURSOR_SAVE_DELAY_MS = 200;
 
 export interface RuleEngineOptions {
   readonly db: SqlDriver;
@@ -108,6 +114,7 @@ export class RuleEngine {
   private pendingExecutions: Omit<RuleExecution, 'id'>[] = [];
   private unsubscribe: (() => void) | null = null;
   private closed = false;
+  private saveTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(private readonly o: RuleEngineOptions) {}
 
@@ -165,13 +172,30 @@ export class RuleEngine {
         const e = this.queue.shift() as IncidentEvent;
         if (e.seq <= this.lastSeq) continue;
         await this.process(e);
-        if (this.queue.length === 0 || this.lastSeq - this.savedSeq >= 50) await this.saveCursor(false);
+        if (this.lastSeq - this.savedSeq >= 50) await this.saveCursor(false);
+        else this.scheduleSave();
       }
     };
     this.running = run().finally(() => {
       this.running = null;
       this.kick();
     });
+  }
+
+  private scheduleSave(): void {
+    if (this.saveTimer || this.closed) return;
+    this.saveTimer = setTimeout(() => {
+      this.saveTimer = null;
+      void this.saveCursor(false);
+    }, CURSOR_SAVE_DELAY_MS);
+    this.saveTimer.unref?.();
+  }
+
+  /** Saves the cursor and the rule-execution records now (before reading them back). */
+  async flush(): Promise<void> {
+    if (this.saveTimer) clearTimeout(this.saveTimer);
+    this.saveTimer = null;
+    await this.saveCursor(false);
   }
 
   /** Waits until every event delivered so far is processed. */
@@ -389,6 +413,8 @@ export class RuleEngine {
     this.unsubscribe?.();
     await this.idle();
     this.closed = true;
+    if (this.saveTimer) clearTimeout(this.saveTimer);
+    this.saveTimer = null;
     await this.saveCursor(true);
   }
 }

@@ -250,7 +250,8 @@ export class AutomationService {
     return ok;
   }
 
-  ruleExecutions(filter: { ruleId?: string; incidentId?: string; limit?: number }): Promise<RuleExecution[]> {
+  async ruleExecutions(filter: { ruleId?: string; incidentId?: string; limit?: number }): Promise<RuleExecution[]> {
+    await this.rules?.flush();
     return this.store.ruleExecutions(this.db, filter);
   }
 

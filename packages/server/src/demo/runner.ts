@@ -70,16 +70,26 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
   const { startVigil } = await import('../api/server.js');
   const t0 = Date.now();
   let firstStart = false;
-  const server: RunningVigil = await startVigil({
-    dataDir,
-    host: options.host ?? '127.0.0.1',
-    port: options.port ?? 8080,
-    initialAdminPassword: password,
-    onFirstStart: () => {
-      firstStart = true;
-    },
-    log: (m) => log(`server: ${m}`),
-  });
+  const start = (port: number) =>
+    startVigil({
+      dataDir,
+      host: options.host ?? '127.0.0.1',
+      port,
+      initialAdminPassword: password,
+      onFirstStart: () => {
+        firstStart = true;
+      },
+      log: (m) => log(`server: ${m}`),
+    });
+  let server: RunningVigil;
+  try {
+    server = await start(options.port ?? 8080);
+  } catch (e) {
+    // The default port taken (another server, a second demo): any free port rather than no demo.
+    if (options.port !== undefined || (e as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw e;
+    log('port 8080 is in use: taking a free port');
+    server = await start(0);
+  }
   log(`server started in ${((Date.now() - t0) / 1000).toFixed(1)} s${firstStart ? ' (new data folder)' : ''}`);
   try {
     const ws = server.manager.get('default') ?? server.manager.list()[0];

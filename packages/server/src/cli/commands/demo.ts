@@ -66,7 +66,7 @@ Options:
     const demo = await startDemo({
       dataDir,
       host: stringOption(args, 'host') ?? '127.0.0.1',
-      port: port ?? 8080,
+      ...(port !== undefined ? { port } : {}),
       ...(speed !== undefined ? { speed } : {}),
       ...(seed !== undefined ? { seed } : {}),
       ...(devices !== undefined ? { devices } : {}),

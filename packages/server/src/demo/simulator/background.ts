@@ -139,8 +139,8 @@ const REGISTRY: readonly (readonly [string, string, (rng: Prng) => string, 'user
 ];
 
 /** A process reference for an app a user runs (fresh pid; created a little earlier). */
-function proc(rng: Prng, exe: Executable, commandLine: string, at: number): ProcessRef {
-  return { exe, commandLine, pid: rng.int(1000, 30000), createdSimMs: at - rng.int(1000, 600_000) };
+function proc(rng: Prng, exe: Executable, commandLine: string, at: number, justStarted = false): ProcessRef {
+  return { exe, commandLine, pid: rng.int(1000, 30000), createdSimMs: justStarted ? at : at - rng.int(1000, 600_000) };
 }
 
 function explorer(dev: Device): ProcessRef {
@@ -206,27 +206,20 @@ export function backgroundSecond(ctx: Ctx, rng: Prng, at: number, sink: Sink): v
     const kind = rng.int(0, 99);
     if (kind < 70) {
       const app = pickApp(rng, dev.department);
-      const p = proc(rng, app, appCommandLine(app, rng, user), t);
-      sink.push(
-        'DeviceProcessEvents',
-        t,
-        processRow(ctx, t, dev, accountOf(user), { ...p, createdSimMs: t }, explorer(dev), null),
-      );
+      const p = proc(rng, app, appCommandLine(app, rng, user), t, true);
+      sink.push('DeviceProcessEvents', t, processRow(ctx, t, dev, accountOf(user), p, explorer(dev), null));
     } else if (kind < 90) {
       const [exe, cmd] = SYSTEM_PROCS[rng.int(0, SYSTEM_PROCS.length - 1)]!;
       sink.push(
         'DeviceProcessEvents',
         t,
-        processRow(ctx, t, dev, SYSTEM, { ...proc(rng, exe, cmd, t), createdSimMs: t }, services(dev), null, 'System'),
+        processRow(ctx, t, dev, SYSTEM, proc(rng, exe, cmd, t, true), services(dev), null, 'System'),
       );
     } else {
       const [exe, cmd] = rng.pick(BENIGN_SHELL);
-      const shell = { ...proc(rng, exe, cmd, t), createdSimMs: t };
+      const shell = proc(rng, exe, cmd, t, true);
       sink.push('DeviceProcessEvents', t, processRow(ctx, t, dev, accountOf(user), shell, explorer(dev), null));
-      const host = {
-        ...proc(rng, EXE.conhost, '\\??\\C:\\Windows\\system32\\conhost.exe 0xffffffff -ForceV1', t),
-        createdSimMs: t + 3,
-      };
+      const host = proc(rng, EXE.conhost, '\\??\\C:\\Windows\\system32\\conhost.exe 0xffffffff -ForceV1', t + 3, true);
       sink.push('DeviceProcessEvents', t + 3, processRow(ctx, t + 3, dev, accountOf(user), host, shell, EXE.explorer));
     }
   }
@@ -396,7 +389,7 @@ export function backgroundSecond(ctx: Ctx, rng: Prng, at: number, sink: Sink): v
         dev.shortName === 'SRV-SQL-01' ? 2 : 0,
       ],
     ]);
-    const p = { ...proc(rng, exe, cmd, t), createdSimMs: t };
+    const p = proc(rng, exe, cmd, t, true);
     sink.push('DeviceProcessEvents', t, processRow(ctx, t, dev, SYSTEM, p, services(dev), null, 'System'));
     sink.push(
       'SecurityEvent',

@@ -32,8 +32,16 @@ export const NETWORK_SERVICE: Account = {
   objectId: '',
 };
 
+const ACCOUNTS = new WeakMap<User, Account>();
+
+/** The user's account as Defender reports it (one object per user: rows are many, users few). */
 export function accountOf(user: User): Account {
-  return { domain: NT_DOMAIN.toLowerCase(), name: user.sam, sid: user.sid, upn: user.upn, objectId: user.objectId };
+  let a = ACCOUNTS.get(user);
+  if (!a) {
+    a = { domain: NT_DOMAIN.toLowerCase(), name: user.sam, sid: user.sid, upn: user.upn, objectId: user.objectId };
+    ACCOUNTS.set(user, a);
+  }
+  return a;
 }
 
 /** The simulation's clock and counters, shared by background and stories. */

@@ -13,6 +13,13 @@ import { runKql } from '../../src/query/query-service.js';
 
 export const REPO_ROOT = new URL('../../../../', import.meta.url);
 
+/**
+ * The engine the KQL suites run on: DuckDB by default, ClickHouse (in process, chdb) with
+ * `VIGIL_TEST_ENGINE=clickhouse`.
+ */
+export const TEST_ENGINE: 'duckdb' | 'clickhouse' =
+  process.env.VIGIL_TEST_ENGINE === 'clickhouse' ? 'clickhouse' : 'duckdb';
+
 export function readJsonl<T>(relativePath: string): T[] {
   return readFileSync(new URL(relativePath, REPO_ROOT), 'utf8')
     .split('\n')
@@ -44,7 +51,7 @@ export class ConformanceRunner {
 
   static async open(): Promise<ConformanceRunner> {
     const dir = mkdtempSync(join(tmpdir(), 'vigil-conformance-'));
-    const engine = await openWorkspace(dir, { threads: 2 });
+    const engine = await openWorkspace(dir, { threads: 2, engine: TEST_ENGINE });
     return new ConformanceRunner(engine, dir, workspaceDefinitions());
   }
 

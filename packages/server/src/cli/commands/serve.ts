@@ -46,7 +46,9 @@ Options:
   --disable-table NAME    refuse data for a table (repeatable)
   --schema FILE           table schema (default: content/schema/tables.json)
   --threads N             engine threads (default: all cores)
-  --memory-limit SIZE     engine memory limit, e.g. 4GB`,
+  --memory-limit SIZE     engine memory limit, e.g. 4GB
+  --engine NAME           duckdb (default) or clickhouse (in process, or a server with --clickhouse-url)
+  --clickhouse-url URL    ClickHouse server, e.g. http://user:password@host:8123/vigil (implies --engine clickhouse)`,
   options: {
     data: { type: 'string' },
     port: { type: 'string' },
@@ -59,6 +61,8 @@ Options:
     schema: { type: 'string' },
     threads: { type: 'string' },
     'memory-limit': { type: 'string' },
+    engine: { type: 'string' },
+    'clickhouse-url': { type: 'string' },
   },
 
   async run(args, io) {
@@ -71,6 +75,13 @@ Options:
     const threads = stringOption(args, 'threads');
     if (threads !== undefined && !/^[1-9][0-9]*$/.test(threads)) throw new UsageError('--threads must be a number');
     const memoryLimit = stringOption(args, 'memory-limit');
+    const clickhouseUrl = stringOption(args, 'clickhouse-url');
+    const engineName = stringOption(args, 'engine') ?? (clickhouseUrl ? 'clickhouse' : 'duckdb');
+    if (engineName !== 'duckdb' && engineName !== 'clickhouse') {
+      throw new UsageError('--engine must be duckdb or clickhouse');
+    }
+    if (clickhouseUrl && engineName !== 'clickhouse')
+      throw new UsageError('--clickhouse-url needs --engine clickhouse');
     const schema = stringOption(args, 'schema');
     const disabled = args.values['disable-table'];
     const { startServer } = await import('../../server/serve.js');
@@ -84,7 +95,12 @@ Options:
       ...(maxPending !== undefined ? { maxPendingBytes: maxPending } : {}),
       ...(schema ? { schemaPath: resolve(io.cwd, schema) } : {}),
       ...(Array.isArray(disabled) ? { disabledTables: disabled } : {}),
-      engine: { ...(threads ? { threads: Number(threads) } : {}), ...(memoryLimit ? { memoryLimit } : {}) },
+      engine: {
+        ...(threads ? { threads: Number(threads) } : {}),
+        ...(memoryLimit ? { memoryLimit } : {}),
+        ...(engineName === 'clickhouse' ? { engine: 'clickhouse' as const } : {}),
+        ...(clickhouseUrl ? { clickhouseUrl } : {}),
+      },
       onWarning: (m) => io.stderr.write(`vigil serve: ${m}\n`),
     });
     io.stderr.write(`vigil serve: workspace ${data}\n`);

@@ -23,6 +23,7 @@ import type {
   LoadFormat,
   LoadOptions,
   LoadReport,
+  PartReport,
   QueryResult,
   RejectedRow,
   ResultColumn,
@@ -32,7 +33,7 @@ import type {
   TableStats,
   TableStorage,
 } from '../engine.js';
-import { DEFAULT_LIMITS } from '../engine.js';
+import { DEAD_LETTER_TABLE, DEFAULT_LIMITS } from '../engine.js';
 import { EngineError } from '../errors.js';
 import { mapSourceFields } from '../load/mapping.js';
 import { openResultFile } from '../result-file.js';
@@ -86,6 +87,9 @@ const QUERY_SETTINGS = {
   output_format_json_quote_denormals: 1,
   output_format_json_named_tuples_as_objects: 0,
   allow_experimental_correlated_subqueries: 1,
+  // KQL names a result column after an input column freely (`summarize v = count(v)`): a SELECT alias must not
+  // shadow the input column of the same name, as it would by default in ClickHouse.
+  prefer_column_name_to_alias: 1,
 } as const;
 
 const ident = (name: string) => clickhouse.quoteIdentifier(name);
@@ -303,11 +307,12 @@ export class ClickHouseEngine implements Engine {
       if (options.url) transport = new HttpTransport({ url: options.url });
       else if (options.path) {
         await mkdir(options.path, { recursive: true });
-        transport = ChdbTransport.open(options.path);
-        prefix = `w${createHash('sha256')
-          .update(await realpath(options.path))
-          .digest('hex')
-          .slice(0, 10)}_`;
+        const real = await realpath(options.path);
+        const chdb = ChdbTransport.open(real);
+        transport = chdb;
+        // chdb has one data directory per process: a workspace opened while another one owns it keeps its tables
+        // there under a prefix of its own (development and tests; a server holds any number of workspaces).
+        if (!chdb.primary) prefix = `w${createHash('sha256').update(real).digest('hex').slice(0, 10)}_`;
       } else throw new Error('a ClickHouse engine needs a path (in process) or a url (server)');
       for (const ddl of metaDdl(metaNames(prefix))) await transport.command(ddl);
     } catch (e) {
@@ -429,6 +434,7 @@ export class ClickHouseEngine implements Engine {
     const target = this.tableMap.get(table);
     if (!target) throw new EngineError('unknown_table', `the table ${table} does not exist`);
     if (options.transform) throw new EngineError('load', 'load transformations are not available on ClickHouse yet');
+    if (options.deadLetter && !this.tableMap.has(DEAD_LETTER_TABLE.name)) await this.ensureTable(DEAD_LETTER_TABLE);
     return this.writer.run(() => this.load(target, file, options));
   }
 
@@ -492,6 +498,7 @@ export class ClickHouseEngine implements Engine {
     const nowText = `${now.toISOString().slice(0, 10)} ${now.toISOString().slice(11, 23)}0000`;
     const maxDetails = options.maxRejectedDetails ?? 20;
     const rejected: RejectedRow[] = [];
+    const rejects: { index: number; columns: RejectedRow['columns']; raw: string }[] = [];
     let rowsRejected = 0;
     let loaded = 0;
     const batchRows = this.options.insertBatchRows ?? 50_000;
@@ -534,6 +541,7 @@ export class ClickHouseEngine implements Engine {
       if (bad.length) {
         rowsRejected++;
         if (rejected.length < maxDetails) rejected.push({ row: i + 1, columns: bad });
+        rejects.push({ index: i, columns: bad, raw: JSON.stringify(rec) });
         continue;
       }
       out[HIDDEN_COLUMNS.ingestionTime] = nowText;
@@ -543,6 +551,59 @@ export class ClickHouseEngine implements Engine {
       if (batch.length >= batchRows) await flush();
     }
     await flush();
+    // Parts: consecutive record ranges loaded on behalf of different requests (group commit).
+    const parts: PartReport[] = [];
+    const partRanges: { first: number; records: number; source: string; requestId: string; clientBatchId: string }[] =
+      [];
+    let first = 0;
+    for (const p of options.parts ?? [{ records: records.length }]) {
+      partRanges.push({
+        first,
+        records: p.records,
+        source: 'source' in p && p.source ? p.source : file,
+        requestId: 'requestId' in p && p.requestId ? p.requestId : '',
+        clientBatchId: 'clientBatchId' in p && p.clientBatchId ? p.clientBatchId : '',
+      });
+      first += p.records;
+    }
+    const partOf = (index: number) => partRanges.findIndex((r) => index >= r.first && index < r.first + r.records);
+    if (options.parts) {
+      for (const r of partRanges) {
+        const mine = rejects.filter((x) => x.index >= r.first && x.index < r.first + r.records);
+        parts.push({
+          records: r.records,
+          rowsLoaded: r.records - mine.length,
+          rowsRejected: mine.length,
+          rejected: mine.slice(0, maxDetails).map((x) => ({ row: x.index - r.first + 1, columns: x.columns })),
+        });
+      }
+    }
+    if (options.deadLetter && rejects.length) {
+      const dl = this.tableMap.get(DEAD_LETTER_TABLE.name);
+      if (!dl) throw new EngineError('load', 'the dead-letter table is missing');
+      const col = (name: string) => dl.columns.find((c) => c.name === name)?.storageName ?? name;
+      const lines = rejects.map((x) => {
+        const part = partRanges[partOf(x.index)];
+        const row: Record<string, unknown> = {
+          [col('TimeGenerated')]: nowText,
+          [col('TargetTable')]: target.name,
+          [col('Source')]: part?.source ?? file,
+          [col('RequestId')]: part?.requestId ?? '',
+          [col('ClientBatchId')]: part?.clientBatchId ?? '',
+          [col('RecordIndex')]: x.index - (part?.first ?? 0),
+          [col('Reason')]: 'a value does not fit its column type',
+          [col('Errors')]: JSON.stringify(x.columns),
+          [col('RawRecord')]: x.raw,
+          [col('LoadBatchId')]: batchId,
+          [col('TenantId')]: this.workspaceId,
+          [col('Type')]: DEAD_LETTER_TABLE.name,
+          [HIDDEN_COLUMNS.ingestionTime]: nowText,
+          [HIDDEN_COLUMNS.batchId]: batchId,
+        };
+        return JSON.stringify(row);
+      });
+      await this.transport.insertJsonEachRow(ident(dl.storageName), `${lines.join('\n')}\n`);
+    }
     await this.transport.command(
       `INSERT INTO ${this.META.loads} VALUES (${batchId}, ${str(target.name)}, ${str(file)}, ${bytes}, ${loaded}, toDateTime64(${str(nowText)}, 7, 'UTC'))`,
     );
@@ -557,6 +618,7 @@ export class ClickHouseEngine implements Engine {
       rowsLoaded: loaded,
       rowsRejected,
       rejected,
+      ...(options.parts ? { parts } : {}),
       renamed: mapping.renamed,
       ignored: mapping.ignored,
       ingestionTime: `${nowText.replace(' ', 'T')}Z`,
@@ -644,7 +706,7 @@ export class ClickHouseEngine implements Engine {
   private isMeta = (name: string): boolean => {
     const n = name.replace(/^"|"$/g, '');
     if (n.toLowerCase().includes('vigil_meta')) return true;
-    if (this.prefix && /^w[0-9a-f]{10}_/.test(n)) return ![...this.tableMap.values()].some((t) => t.storageName === n);
+    if (/^w[0-9a-f]{10}_/.test(n)) return ![...this.tableMap.values()].some((t) => t.storageName === n);
     return false;
   };
 

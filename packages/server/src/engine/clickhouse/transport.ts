@@ -56,7 +56,11 @@ export class ChdbTransport implements Transport {
   private readonly controllers = new Map<string, AbortController>();
   private closed = false;
 
-  private constructor(private readonly session: ChdbSession) {}
+  private constructor(
+    private readonly session: ChdbSession,
+    /** False when the process's session belongs to another folder: this workspace's tables then carry a prefix. */
+    readonly primary: boolean,
+  ) {}
 
   /** Opens the embedded database kept in `path` (or joins the process's session, see above). */
   static open(path: string): ChdbTransport {
@@ -69,11 +73,13 @@ export class ChdbTransport implements Transport {
       }
       // Files reachable by file()-like functions are confined to a folder inside the data directory (and the
       // guard refuses those functions anyway).
-      const session = new mod.Session(path, { connectionArgs: [`--user_files_path=${path}/user_files`] });
+      const session = new mod.Session(path, {
+        connectionArgs: [`--user_files_path=${path}/user_files`, '--max_query_size=16777216'],
+      });
       shared = { session, path, refs: 0 };
     }
     shared.refs++;
-    return new ChdbTransport(shared.session);
+    return new ChdbTransport(shared.session, shared.path === path);
   }
 
   /** The folder holding the process's in-process ClickHouse data. */
@@ -143,6 +149,8 @@ export class HttpTransport implements Transport {
       url: url.toString(),
       database,
       request_timeout: options.requestTimeoutMs ?? 5 * 60 * 1000,
+      // Generated SQL for wide unions exceeds the default 256 KiB parser limit.
+      clickhouse_settings: { max_query_size: '16777216' },
     });
   }
 

@@ -45,7 +45,7 @@ export function convertDynamic(sql: string, type: ColumnType): string {
       return withValue(
         sql,
         (v) =>
-          `multiIf(JSONType(ifNull(${v}, 'null')) = 'Bool', JSONExtractBool(${v}) = 1, JSONType(ifNull(${v}, 'null')) IN ('Int64', 'UInt64', 'Double'), toFloat64OrNull(${v}) != 0, toBoolOrNull(lower(${dynamicToString(v)})))`,
+          `multiIf(JSONType(ifNull(${v}, 'null')) = 'Bool', JSONExtractBool(${v}) = 1, JSONType(ifNull(${v}, 'null')) IN ('Int64', 'UInt64', 'Double'), toFloat64OrNull(${v}) != 0, boolText(${dynamicToString(v)}))`,
       );
     case 'datetime':
       return `parseDateTime64BestEffortOrNull(${dynamicToString(sql)}, 7, 'UTC')`;
@@ -56,6 +56,15 @@ export function convertDynamic(sql: string, type: ColumnType): string {
     default:
       return sql;
   }
+}
+
+/** A bool from text: true/false (any case) or an integer; null otherwise. */
+function boolText(text: string): string {
+  return withValue(
+    `lower(trimBoth(${text}))`,
+    (t) =>
+      `multiIf(${t} = 'true', true, ${t} = 'false', false, toInt64OrNull(${t}) IS NOT NULL, toInt64OrNull(${t}) != 0, NULL)`,
+  );
 }
 
 /** Timespan ticks from `[-][d.]hh:mm:ss[.fffffff]` text (null when malformed). */
@@ -94,7 +103,7 @@ function toType(type: ColumnType): Template {
         if (a.type === 'string') return `toDecimal128OrNull(trim(${a.sql}), 18)`;
         return `toDecimal128(${a.sql}, 18)`;
       case 'bool':
-        if (a.type === 'string') return `toBoolOrNull(lower(trim(${a.sql})))`;
+        if (a.type === 'string') return boolText(a.sql);
         return `(${a.sql} != 0)`;
       case 'datetime':
         if (a.type === 'string') return `parseDateTime64BestEffortOrNull(nullIf(${a.sql}, ''), 7, 'UTC')`;
@@ -373,11 +382,11 @@ const split: Template = (args, ctx) => {
 const replaceString: Template = (args, ctx) =>
   `replaceAll(${s(arg(args, 0, ctx))}, ${s(arg(args, 1, ctx))}, ${s(arg(args, 2, ctx))})`;
 
-/** Kusto's regex replacement text uses `$1`; ClickHouse's `\1`. */
+/** Kusto's rewrite text names groups `\\1` (or `$1`); ClickHouse's uses `\\1`. */
 function replacement(a: SqlArg): string {
   const lit = literalString(a);
-  if (lit !== null) return sqlString(lit.replace(/\\/g, '\\\\').replace(/\$(\d)/g, '\\$1'));
-  return `replaceRegexpAll(${s(a)}, '\\\\$(\\\\d)', '\\\\\\\\\\\\1')`;
+  if (lit !== null) return sqlString(lit.replace(/\$(\d)/g, '\\$1'));
+  return `replaceRegexpAll(${s(a)}, '\\$(\\d)', '\\\\\\1')`;
 }
 
 const replaceRegex: Template = (args, ctx) =>
@@ -473,7 +482,179 @@ function jsonPathSteps(path: string): string[] | null {
   return out;
 }
 
+/** gettype(): typed arguments by their KQL type; dynamic values by their JSON kind (a dynamic real is 'double'). */
+const gettype: Template = (args, ctx) => {
+  const a = arg(args, 0, ctx);
+  if (a.type !== 'dynamic') return sqlString(a.type === 'unknown' ? 'null' : a.type);
+  return `multiIf(${a.sql} IS NULL, 'null', JSONType(ifNull(${a.sql}, 'null')) = 'Array', 'array', JSONType(ifNull(${a.sql}, 'null')) = 'Object', 'dictionary', JSONType(ifNull(${a.sql}, 'null')) = 'String', 'string', JSONType(ifNull(${a.sql}, 'null')) IN ('Int64', 'UInt64'), 'long', JSONType(ifNull(${a.sql}, 'null')) = 'Double', 'double', JSONType(ifNull(${a.sql}, 'null')) = 'Bool', 'bool', 'null')`;
+};
+
+/** The elements of a dynamic array as JSON texts. */
+const elements = (sql: string) => `JSONExtractArrayRaw(ifNull(${sql}, '[]'))`;
+
+/** array_slice(a, start, end): inclusive bounds, negative ones count from the end. */
+const arraySlice: Template = (args, ctx) => {
+  const a = arg(args, 0, ctx).sql;
+  return withValue(elements(a), (e) => {
+    const norm = (x: string) => `if(toInt64(${x}) < 0, toInt64(${x}) + length(${e}), toInt64(${x}))`;
+    const from = `greatest(${norm(arg(args, 1, ctx).sql)}, 0)`;
+    const to = `least(${norm(arg(args, 2, ctx).sql)}, toInt64(length(${e})) - 1)`;
+    return `if(JSONType(ifNull(${a}, 'null')) != 'Array', NULL, concat('[', arrayStringConcat(arraySlice(${e}, ${from} + 1, greatest(${to} - ${from} + 1, 0)), ','), ']'))`;
+  });
+};
+
+function arraySort(desc: boolean): Template {
+  return (args, ctx) => {
+    if (args.length > 2 || (args[1] && args[1].type !== 'bool'))
+      return ctx.unsupported('array_sort with several arrays');
+    const a = arg(args, 0, ctx).sql;
+    const key = `tuple(JSONType(__e) = 'Null', JSONType(__e) IN ('Int64', 'UInt64', 'Double'), toFloat64OrNull(__e), if(JSONType(__e) = 'String', JSONExtractString(__e), __e))`;
+    const sorted = desc
+      ? `arrayReverseSort(__e -> ${key}, ${elements(a)})`
+      : `arraySort(__e -> ${key}, ${elements(a)})`;
+    const out = `if(JSONType(ifNull(${a}, 'null')) != 'Array', NULL, concat('[', arrayStringConcat(${sorted}, ','), ']'))`;
+    // Typed as a one-column tuple (`unknown`) when Kusto's multi-valued form is in use: lowering reads element 0.
+    return ctx.resultType === 'unknown' ? `tuple(${out})` : out;
+  };
+}
+
+function setOp(kind: 'difference' | 'intersect' | 'union'): Template {
+  return (args, ctx) => {
+    if (args.length === 0) return ctx.unsupported(`set_${kind} without arguments`);
+    const lists = args.map((a) => `arrayDistinct(${elements(a.sql)})`);
+    const first = lists[0] as string;
+    let out: string;
+    if (kind === 'union') out = `arrayDistinct(arrayConcat(${lists.join(', ')}))`;
+    else if (kind === 'intersect')
+      out =
+        lists.length === 1
+          ? first
+          : `arrayFilter(__e -> ${lists
+              .slice(1)
+              .map((l) => `has(${l}, __e)`)
+              .join(' AND ')}, ${first})`;
+    else
+      out =
+        lists.length === 1
+          ? first
+          : `arrayFilter(__e -> NOT (${lists
+              .slice(1)
+              .map((l) => `has(${l}, __e)`)
+              .join(' OR ')}), ${first})`;
+    return `concat('[', arrayStringConcat(${out}, ','), ']')`;
+  };
+}
+
+const arrayIndexOf: Template = (args, ctx) => {
+  if (args.length > 2) return ctx.unsupported('array_index_of with a start, length or occurrence');
+  const a = arg(args, 0, ctx).sql;
+  const v = asJson(arg(args, 1, ctx));
+  return `if(JSONType(ifNull(${a}, 'null')) != 'Array', NULL, toInt64(indexOf(${elements(a)}, ${v})) - 1)`;
+};
+
+const makeDatetime: Template = (args, ctx) => {
+  const parts = [0, 1, 2, 3, 4].map((i) => (args[i] ? `toInt64(${args[i]?.sql})` : i < 3 ? '1' : '0'));
+  const sec = args[5] ? `toFloat64(${args[5].sql})` : '0';
+  if (!args[0]) return ctx.unsupported('make_datetime without a year');
+  const date = `makeDateTime64(${parts.slice(0, 5).join(', ')}, 0, 0, 7, 'UTC')`;
+  return nullSafe(`(${datetimeTicks(date)} + toInt64(round(${sec} * 10000000)))`, ticksToDatetime);
+};
+
+const formatTimespan: Template = (args, ctx) => {
+  const t = arg(args, 0, ctx).sql;
+  const f = literalString(args[1]);
+  if (f === null) return ctx.unsupported('format_timespan with a computed format');
+  const parts: string[] = [];
+  let text = '';
+  const flush = () => {
+    if (text) parts.push(sqlString(text));
+    text = '';
+  };
+  const a = `abs(${t})`;
+  let i = 0;
+  while (i < f.length) {
+    const m = /^(d+|h+|H+|m+|s+|f+|F+)/.exec(f.slice(i));
+    const tok = m?.[0];
+    if (!tok) {
+      const ch = f[i] as string;
+      if (ch === "'" || ch === '"') {
+        const close = f.indexOf(ch, i + 1);
+        text += f.slice(i + 1, close < 0 ? f.length : close);
+        i = close < 0 ? f.length : close + 1;
+        continue;
+      }
+      if (ch === '\\' && i + 1 < f.length) {
+        text += f[i + 1];
+        i += 2;
+        continue;
+      }
+      text += ch;
+      i++;
+      continue;
+    }
+    flush();
+    const c = tok[0] as string;
+    const pad = (v: string, w: number) => `leftPad(toString(${v}), ${w}, '0')`;
+    if (c === 'd') parts.push(pad(`intDiv(${a}, 864000000000)`, tok.length));
+    else if (c === 'h' || c === 'H') parts.push(pad(`intDiv(${a}, 36000000000) % 24`, Math.min(tok.length, 2)));
+    else if (c === 'm') parts.push(pad(`intDiv(${a}, 600000000) % 60`, Math.min(tok.length, 2)));
+    else if (c === 's') parts.push(pad(`intDiv(${a}, 10000000) % 60`, Math.min(tok.length, 2)));
+    else {
+      const digits = `substring(leftPad(toString(${a} % 10000000), 7, '0'), 1, ${tok.length})`;
+      parts.push(c === 'F' ? `replaceRegexpOne(${digits}, '0+$', '')` : digits);
+    }
+    i += tok.length;
+  }
+  flush();
+  return `if(${t} IS NULL, '', concat(if(${t} < 0, '-', ''), ${parts.join(', ') || "''"}))`;
+};
+
+const replaceStrings: Template = (args, ctx) => {
+  const text = s(arg(args, 0, ctx));
+  const lookups = literalArray(args[1]);
+  const rewrites = literalArray(args[2]);
+  if (!lookups || !rewrites || lookups.length !== rewrites.length)
+    return ctx.unsupported('replace_strings with computed lists');
+  // Kusto replaces all lookups in one pass, longest first at each position: nested replaceAll would rescan output.
+  if (lookups.length === 0) return text;
+  const order = lookups.map((l, i) => [l, rewrites[i] as string] as const).sort((x, y) => y[0].length - x[0].length);
+  const alternation = order.map(([l]) => l.replace(/[\\^$.*+?()[\]{}|]/g, (c) => `\\${c}`)).join('|');
+  const parts = `extractAll(${text}, ${sqlString(`(${alternation})`)})`;
+  const pieces = `splitByRegexp(${sqlString(alternation)}, ${text})`;
+  const map = `map(${order.map(([l, r]) => `${sqlString(l)}, ${sqlString(r)}`).join(', ')})`;
+  return `arrayStringConcat(arrayMap((__p, __i) -> concat(__p, if(__i <= length(${parts}), ${map}[${parts}[__i]], '')), ${pieces}, arrayEnumerate(${pieces})), '')`;
+};
+
+function literalArray(a: SqlArg | undefined): string[] | null {
+  const v = a?.literal?.value;
+  if (!Array.isArray(v)) return null;
+  return v.every((x) => typeof x === 'string') ? (v as string[]) : null;
+}
+
 export const FUNCTIONS: Readonly<Record<string, Template>> = {
+  gettype,
+  array_slice: arraySlice,
+  array_sort_asc: arraySort(false),
+  array_sort_desc: arraySort(true),
+  set_difference: setOp('difference'),
+  set_intersect: setOp('intersect'),
+  set_union: setOp('union'),
+  array_index_of: arrayIndexOf,
+  make_datetime: makeDatetime,
+  format_timespan: formatTimespan,
+  replace_strings: replaceStrings,
+  string_size: (args, ctx) => `toInt64(length(${s(arg(args, 0, ctx))}))`,
+  strcmp: (args, ctx) =>
+    `toInt32(sign(compareSubstrings(${s(arg(args, 0, ctx))}, ${s(arg(args, 1, ctx))}, 0, 0, greatest(length(${s(arg(args, 0, ctx))}), length(${s(arg(args, 1, ctx))})))))`,
+  range: (args, ctx) => {
+    const a = arg(args, 0, ctx);
+    const b = arg(args, 1, ctx);
+    const step = args[2] ? args[2].sql : '1';
+    if (a.type === 'real' || b.type === 'real' || args[2]?.type === 'real')
+      return ctx.unsupported('range() over reals');
+    if (a.type !== 'long' && a.type !== 'int') return ctx.unsupported(`range() over ${a.type}`);
+    return `toJSONString(arrayMap(__i -> toInt64(${a.sql}) + __i * toInt64(${step}), range(toUInt64(greatest(intDiv(toInt64(${b.sql}) - toInt64(${a.sql}), toInt64(${step})) + 1, 0)))))`;
+  },
   tostring: (args, ctx) => s(arg(args, 0, ctx)),
   toint: toType('int'),
   tolong: toType('long'),
@@ -568,7 +749,7 @@ export const FUNCTIONS: Readonly<Record<string, Template>> = {
   dayofyear: (args, ctx) => `toInt32(toDayOfYear(${arg(args, 0, ctx).sql}))`,
   monthofyear: (args, ctx) => `toInt32(toMonth(${arg(args, 0, ctx).sql}))`,
   week_of_year: (args, ctx) => `toInt32(toISOWeek(${arg(args, 0, ctx).sql}))`,
-  dayofweek: (args, ctx) => `(toInt64(toDayOfWeek(${arg(args, 0, ctx).sql}, 3)) * 864000000000)`,
+  dayofweek: (args, ctx) => `(toInt64(toDayOfWeek(${arg(args, 0, ctx).sql}, 2)) * 864000000000)`,
   format_datetime: formatDatetime,
   unixtime_seconds_todatetime: (args, ctx) =>
     nullSafe(`toInt64(round(toFloat64(${arg(args, 0, ctx).sql}) * 10000000))`, ticksToDatetime),

@@ -320,11 +320,14 @@ const ARITH: Readonly<Record<string, Template>> = {
     if (a.type === 'timespan' && b.type === 'timespan') return `(toFloat64(${a.sql}) / ${b.sql})`;
     if (a.type === 'timespan') {
       return isInteger(b)
-        ? `if(${b.sql} = 0, NULL, intDiv(${a.sql}, ${b.sql}))`
+        ? `if(${b.sql} = 0, NULL, intDiv(${a.sql}, if(${b.sql} = 0, 1, ${b.sql})))`
         : `toInt64OrNull(toString(round(${a.sql} / ${num(b)})))`;
     }
     if ((isInteger(a) || a.type === 'bool') && (isInteger(b) || b.type === 'bool')) {
-      return withValue(num(b), (d) => `if(${d} = 0, NULL, ${castTo(`intDiv(${num(a)}, ${d})`, ctx.resultType)})`);
+      return withValue(
+        num(b),
+        (d) => `if(${d} = 0, NULL, ${castTo(`intDiv(${num(a)}, if(${d} = 0, 1, ${d}))`, ctx.resultType)})`,
+      );
     }
     if (a.type === 'decimal' || b.type === 'decimal') {
       return withValue(num(b), (d) => `if(${d} = 0, NULL, ${num(a)} / ${d})`);
@@ -335,11 +338,12 @@ const ARITH: Readonly<Record<string, Template>> = {
     const a = arg(args, 0, ctx);
     const b = arg(args, 1, ctx);
     if (a.type === 'real' || b.type === 'real') {
-      return withValue(num(b), (d) => `if(${d} = 0, nan, positiveModulo(toFloat64(${num(a)}), abs(${d})))`);
+      return withValue(num(b), (d) => `if(${d} = 0, nan, positiveModulo(toFloat64(${num(a)}), toFloat64(abs(${d}))))`);
     }
     return withValue(
       num(b),
-      (d) => `if(${d} = 0, NULL, ${castTo(`positiveModulo(${num(a)}, abs(${d}))`, ctx.resultType)})`,
+      (d) =>
+        `if(${d} = 0, NULL, ${castTo(`positiveModulo(${num(a)}, if(${d} = 0, 1, toInt64(abs(${d}))))`, ctx.resultType)})`,
     );
   },
   UnaryMinus: (args, ctx) => `(-${num(arg(args, 0, ctx))})`,

@@ -46,9 +46,15 @@ export default function StartPage() {
       <div className="grid2">
         <Card title="1. Where to start">
           <p>
-            Open the <Link to="/incidents">incident queue</Link>, sorted by last update. Take <strong>High</strong>{' '}
-            severity first, then incidents whose alert count grows: the correlation engine adds alerts as an attack
-            story grows.
+            Open the <Link to="/incidents">incident queue</Link> (New and Active). Take <strong>High</strong> first,
+            then incidents whose alert count grows: the correlation engine adds alerts as an attack story grows from the
+            phishing email to the account takeover.
+          </p>
+          <p>
+            Defender incidents arrive tagged <span className="kbd">defender-xdr</span>, owned by the{' '}
+            <strong>Tier 1 queue</strong>, with three tasks: <em>Review Defender incident graph</em>,{' '}
+            <em>Check endpoint timeline</em>, <em>Confirm user risk</em>. Do them in order; close with a classification
+            and a comment.
           </p>
           <p className="muted small">
             Keys: <span className="kbd">j</span>/<span className="kbd">k</span> move, <span className="kbd">Enter</span>{' '}
@@ -57,23 +63,36 @@ export default function StartPage() {
         </Card>
         <Card title="2. Which links to trust">
           <p>
-            In an incident, the <strong>Attack story</strong> shows why each alert was correlated: shared entities
-            within the time window, attack stages in kill-chain order, or the rule's grouping. Entities seen in a large
-            share of recent alerts (scanners, proxies) never link incidents and are listed as such.
+            Trust the incident's entities and alerts, not its title: titles are generated and change as incidents merge.
+            The <strong>Attack story</strong> shows why each alert joined (a shared entity in the time window, the
+            rule's grouping, kill-chain order); joins through very common entities such as the office egress IP are
+            marked and never link incidents.
+          </p>
+          <p>
+            An alert's custom details (sign-in IPs, the matched indicator, the target's role) come from the rule's
+            results; severity already reflects the <em>HighValueAssets</em> and <em>VIPUsers</em> watchlists.
           </p>
         </Card>
         <Card title="3. Pivot to hunting">
           <p>
-            Every entity and alert has a <strong>Hunt</strong> link that opens the hunting page with a query pre-filled
-            for it. Save useful queries; turn one into an analytics rule with <em>Create rule</em>, previewing its
-            results and simulating its alerts first.
+            Every entity and alert has a <strong>Hunt</strong> link that opens <Link to="/hunting">hunting</Link> with a
+            query for it: the device's timeline, the account's sign-ins, the IP across tables. For a rule's alert, its{' '}
+            <code>ExtendedProperties.Query</code> reproduces the evidence. <code>_GetWatchlist()</code> and{' '}
+            <code>ThreatIntelligenceIndicator</code> work there too. Turn a useful query into a rule with{' '}
+            <Link to="/rules/new">Create rule</Link>, replaying it before you enable it.
           </p>
         </Card>
         <Card title="4. When to run a playbook">
           <p>
-            Enrichment runs on its own through automation rules. Run a playbook by hand from the incident when you need
-            a response the rules did not take. Destructive actions (isolate a device, disable a user) wait in the{' '}
-            <Link to="/automation/approvals">approvals inbox</Link> for an Approver.
+            Automation has already tagged and routed the incident. Run{' '}
+            <strong>Enrich incident IPs with threat intelligence</strong> by hand when IPs joined the incident later or
+            enrichment is off (no Teams webhook yet); <strong>Open a Jira ticket</strong> when another team must act;{' '}
+            <strong>Isolate the incident's devices after approval</strong> once you confirmed a compromise.
+          </p>
+          <p>
+            Nothing destructive runs alone: isolation and account disablement requested by the custom detections or
+            playbooks wait in the <Link to="/automation/approvals">approvals inbox</Link> for an Approver. The full page
+            is <code>docs/analyst-guide.md</code>.
           </p>
         </Card>
       </div>

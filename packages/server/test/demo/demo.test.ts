@@ -19,8 +19,13 @@ interface Proc {
   readonly exited: Promise<number | null>;
 }
 
+/** The CLI with no saved login or token from the environment (validate would fall back to them). */
 function run(args: readonly string[]): Proc {
-  const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const env = { ...process.env, VIGIL_CONFIG: join(tmpdir(), `vigil-demo-test-none-${process.pid}.json`) };
+  delete env.VIGIL_TOKEN;
+  delete env.VIGIL_SERVER;
+  delete env.VIGIL_WORKSPACE;
+  const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
   const p: Proc = {
     child,
     stdout: '',

@@ -20,11 +20,13 @@ Runs the end-to-end checklist against a running workspace, through the REST API:
 Exit code 0 only when every step passes (1 otherwise).
 
 Options:
-  --url URL          server URL (default http://127.0.0.1:8080)
-  --token T          API token with read, ingest and triage on the workspace (or VIGIL_TOKEN)
+  --url URL          server URL (default: VIGIL_SERVER, else the server 'vigil login' saved,
+                     else http://127.0.0.1:8080)
+  --token T          API token with read, ingest and triage on the workspace (default: VIGIL_TOKEN,
+                     else the token 'vigil login' saved for that server)
   --user NAME        sign in with a password instead (password from --password or VIGIL_PASSWORD)
   --password P
-  --workspace NAME   workspace (default: default)
+  --workspace NAME   workspace (default: VIGIL_WORKSPACE, else the saved one, else default)
   --table NAME       a table that must be receiving data (repeatable; default: every selected table with data)
   --max-age MIN      data older than MIN minutes is not "arriving" (default 60)
   --timeout SEC      how long to wait for each asynchronous effect (default 60)
@@ -42,12 +44,24 @@ Options:
   },
 
   async run(args, io) {
-    const url = stringOption(args, 'url') ?? 'http://127.0.0.1:8080';
+    // Like the other API commands, fall back to the environment and to what `vigil login` saved.
+    const { readLogin } = await import('../remote.js');
+    const saved = await readLogin();
+    const url = (
+      stringOption(args, 'url') ??
+      process.env.VIGIL_SERVER ??
+      saved?.server ??
+      'http://127.0.0.1:8080'
+    ).replace(/\/+$/, '');
     if (!/^https?:\/\/[^/]+/.test(url)) throw new UsageError('--url must be an http(s) URL');
-    const token = stringOption(args, 'token') ?? process.env.VIGIL_TOKEN;
     const user = stringOption(args, 'user');
+    const token =
+      stringOption(args, 'token') ??
+      process.env.VIGIL_TOKEN ??
+      (!user && saved && saved.server.replace(/\/+$/, '') === url ? saved.token : undefined);
     const password = stringOption(args, 'password') ?? process.env.VIGIL_PASSWORD;
-    if (!token && !(user && password)) throw new UsageError('give --token, or --user and --password');
+    if (!token && !(user && password))
+      throw new UsageError("give --token, or --user and --password (or sign in with 'vigil login' first)");
     const num = (name: string): number | undefined => {
       const v = stringOption(args, name);
       if (v === undefined) return undefined;
@@ -58,11 +72,11 @@ Options:
     const timeout = num('timeout');
     const tables = args.values.table;
     const { validateWorkspace } = await import('../../demo/validate.js');
-    io.stderr.write(`vigil validate: ${url}, workspace ${stringOption(args, 'workspace') ?? 'default'}\n`);
+    io.stderr.write(`vigil validate: ${url}\n`);
     const report = await validateWorkspace({
       url,
       ...(token ? { token } : { user: user as string, password: password as string }),
-      ...(stringOption(args, 'workspace') ? { workspace: stringOption(args, 'workspace') as string } : {}),
+      workspace: stringOption(args, 'workspace') ?? process.env.VIGIL_WORKSPACE ?? saved?.workspace ?? 'default',
       ...(Array.isArray(tables) ? { tables } : {}),
       ...(maxAge !== undefined ? { maxDataAgeMs: maxAge * 60_000 } : {}),
       ...(timeout !== undefined ? { timeoutMs: timeout * 1000 } : {}),

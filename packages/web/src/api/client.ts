@@ -90,11 +90,40 @@ export class ApiClient {
     return `/api/workspaces/${enc(this.workspace)}${path}`;
   }
 
+  private readonly early = new Map<string, { readonly at: number; readonly response: Promise<Response> }>();
+
+  /**
+   * Starts a GET that the first screen will make, before React has rendered it (a first load then waits for one
+   * round trip less). The page's own `request` for the same path takes the answer over, once, within 10 s.
+   */
+  prefetch(path: string): void {
+    const response = this.fetcher(`${this.base}${path}`, {
+      method: 'GET',
+      credentials: 'same-origin',
+      headers: { accept: 'application/json', 'x-requested-with': 'vigil-console' },
+    });
+    response.catch(() => undefined);
+    this.early.set(path, { at: Date.now(), response });
+  }
+
+  /** The path of the queue's first page for a URL search (what the incidents page asks first). */
+  incidentsPath(params: Readonly<Record<string, string | number | boolean | readonly string[] | undefined>>) {
+    return this.ws(`/incidents${queryString(params)}`);
+  }
+
   async request<T>(method: string, path: string, body?: unknown, init: RequestInit = {}): Promise<T> {
     // X-Requested-With: the server accepts cookie-authenticated changes only with it (no cross-site form sets it).
     const headers: Record<string, string> = { accept: 'application/json', 'x-requested-with': 'vigil-console' };
     if (body !== undefined) headers['content-type'] = typeof body === 'string' ? 'text/plain' : 'application/json';
-    const response = await this.fetcher(`${this.base}${path}`, {
+    const early = method === 'GET' && body === undefined && !init.signal ? this.early.get(path) : undefined;
+    if (early) this.early.delete(path);
+    // A prefetched answer is used only when it succeeded (not, e.g., a 401 from before signing in).
+    let response: Response | null = null;
+    if (early && Date.now() - early.at < 10_000) {
+      const r = await early.response.catch(() => null);
+      if (r?.ok) response = r;
+    }
+    response ??= await this.fetcher(`${this.base}${path}`, {
       method,
       credentials: 'same-origin',
       ...init,
@@ -143,7 +172,7 @@ export class ApiClient {
 
   // ───────────── incidents ─────────────
   incidents(params: Readonly<Record<string, string | number | boolean | readonly string[] | undefined>>) {
-    return this.request<Page<Incident>>('GET', this.ws(`/incidents${queryString(params)}`));
+    return this.request<Page<Incident>>('GET', this.incidentsPath(params));
   }
   incident(id: string | number) {
     return this.request<IncidentDetail>('GET', this.ws(`/incidents/${enc(String(id))}`));

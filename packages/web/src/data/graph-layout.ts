@@ -49,14 +49,23 @@ export function entityColumn(type: string): number {
 export function layoutGraph(
   graph: IncidentGraph,
   alertOrder: ReadonlyMap<string, number>,
-  options: { width?: number; rowHeight?: number; top?: number } = {},
+  options: { width?: number; rowHeight?: number; top?: number; margin?: number } = {},
 ): GraphLayout {
   const width = options.width ?? 1100;
   const rowHeight = options.rowHeight ?? 64;
   const top = options.top ?? 48;
-  const columnX = [0.1, 0.33, 0.6, 0.88].map((f) => Math.round(width * f));
+  const margin = options.margin ?? 100;
   const cols: GraphNode[][] = [[], [], [], []];
   for (const n of graph.nodes) cols[n.kind === 'alert' ? 2 : entityColumn(n.type)]!.push(n);
+  // Only columns with nodes take space, spread between the margins (half a node wide: nothing is cut at the edges).
+  const present = cols.map((c, i) => (c.length > 0 ? i : -1)).filter((i) => i >= 0);
+  const columnX: number[] = [0, 0, 0, 0];
+  present.forEach((c, k) => {
+    columnX[c] =
+      present.length === 1
+        ? Math.round(width / 2)
+        : Math.round(margin + (k * (width - 2 * margin)) / (present.length - 1));
+  });
 
   cols[2]!.sort(
     (a, b) =>

@@ -18,6 +18,9 @@ export interface IncidentFilter {
   readonly order: 'asc' | 'desc';
 }
 
+/** Incidents per page of the queue (virtualized rows; more load on scrolling). */
+export const QUEUE_PAGE = 500;
+
 export const DEFAULT_FILTER: IncidentFilter = {
   status: ['New', 'Active'],
   severity: [],

@@ -553,7 +553,9 @@ function RunsTab() {
   const { search } = useLocation();
   const runs = useLoad(() => api.runs().then((p) => p.items), []);
   const [open, setOpen] = useState<string | null>(new URLSearchParams(search).get('run'));
-  const detail = useLoad(() => (open ? api.run(open) : Promise.resolve(null)), [open]);
+  // The newest run opens by itself: its steps and log are what one comes here for.
+  const shown = open ?? runs.data?.[0]?.id ?? null;
+  const detail = useLoad(() => (shown ? api.run(shown) : Promise.resolve(null)), [shown]);
   return (
     <div className="grid2" style={{ gridTemplateColumns: 'minmax(0,1fr) minmax(0,1fr)' }}>
       <Card title="Runs" flush>
@@ -574,7 +576,7 @@ function RunsTab() {
                 <tr
                   key={r.id}
                   onClick={() => setOpen(r.id)}
-                  style={{ cursor: 'pointer', background: open === r.id ? 'var(--accent-bg)' : undefined }}
+                  style={{ cursor: 'pointer', background: shown === r.id ? 'var(--accent-bg)' : undefined }}
                 >
                   <td>
                     <div style={{ fontWeight: 500 }}>{r.playbookName}</div>
@@ -592,7 +594,7 @@ function RunsTab() {
         )}
       </Card>
       <Card title="Steps and log">
-        {!open ? (
+        {!shown ? (
           <span className="muted">Select a run.</span>
         ) : detail.error ? (
           <ErrorBox error={detail.error} />

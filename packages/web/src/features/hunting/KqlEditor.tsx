@@ -14,6 +14,15 @@ export interface KqlEditorHandle {
   focus(): void;
 }
 
+let shared: monaco.editor.ITextModel | null = null;
+
+/** The hunting editor's one model, kept across page visits (see the unmount comment below). */
+function kqlModel(text: string): monaco.editor.ITextModel {
+  if (!shared || shared.isDisposed()) shared = monaco.editor.createModel(text, 'kusto');
+  else if (shared.getValue() !== text) shared.setValue(text);
+  return shared;
+}
+
 export const KqlEditor = forwardRef<
   KqlEditorHandle,
   {
@@ -35,7 +44,7 @@ export const KqlEditor = forwardRef<
   // biome-ignore lint/correctness/useExhaustiveDependencies: created once; later props are applied by the effects below
   useEffect(() => {
     if (!host.current) return;
-    const model = monaco.editor.createModel(initial, 'kusto');
+    const model = kqlModel(initial);
     const e = monaco.editor.create(host.current, {
       model,
       theme: theme === 'dark' ? 'kusto-dark' : 'kusto-light',
@@ -59,8 +68,9 @@ export const KqlEditor = forwardRef<
     e.onDidChangeModelContent(() => changeRef.current?.(e.getValue()));
     editor.current = e;
     return () => {
+      // The model stays: disposing it while the Kusto worker validates it makes monaco-kusto throw when the
+      // diagnostics come back (it looks the model up again and reads its version). The next editor reuses it.
       e.dispose();
-      model.dispose();
     };
   }, []);
 

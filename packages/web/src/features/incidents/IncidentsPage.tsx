@@ -16,6 +16,7 @@ import {
   fromSearch,
   type IncidentFilter,
   ownerName,
+  QUEUE_PAGE,
   type SavedView,
   type SortField,
   toApiParams,
@@ -27,7 +28,7 @@ import { Icon } from '../../ui/icons.js';
 import { CloseDialog } from './CloseDialog.js';
 import { followIncidents } from './live.js';
 
-const PAGE = 500;
+const PAGE = QUEUE_PAGE;
 const ROW = 52;
 const VIEWS_KEY = 'vigil.incidentViews';
 

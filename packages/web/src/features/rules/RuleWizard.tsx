@@ -47,6 +47,8 @@ export default function RuleWizard() {
   const [sim, setSim] = useState<{ alerts: readonly SimulatedAlert[]; runs: number } | null>(null);
   const [simError, setSimError] = useState<unknown>(null);
   const [serverProblems, setServerProblems] = useState<string[]>([]);
+  // The server's warnings (e.g. no TimeGenerated column) do not block creation: shown apart from errors.
+  const [serverWarnings, setServerWarnings] = useState<string[]>([]);
   const [saving, setSaving] = useState(false);
   const set = (patch: Partial<WizardState>) => setS((x) => ({ ...x, ...patch }));
   const problems = validateWizard(s);
@@ -88,8 +90,10 @@ export default function RuleWizard() {
   const validate = async () => {
     try {
       const v = await api.validateRules(yaml);
-      const msgs = v.rules.flatMap((r) => r.diagnostics.filter((d) => d.severity !== 'info').map((d) => d.message));
-      setServerProblems(msgs);
+      const of = (severity: string) =>
+        v.rules.flatMap((r) => r.diagnostics.filter((d) => d.severity === severity).map((d) => d.message));
+      setServerProblems(of('error'));
+      setServerWarnings(of('warning'));
       return v.rules.every((r) => r.ok);
     } catch (e) {
       setServerProblems([(e as Error).message]);
@@ -275,7 +279,7 @@ export default function RuleWizard() {
                     {previewing ? (
                       <Spinner label="Running…" />
                     ) : preview ? (
-                      `${formatNumber(preview.rowCount)} results over the last ${s.queryPeriod}${preview.truncated ? ' (truncated)' : ''}`
+                      `${formatNumber(preview.rowCount)} result${preview.rowCount === 1 ? '' : 's'} over the last ${s.queryPeriod}${preview.truncated ? ' (truncated)' : ''}`
                     ) : (
                       ''
                     )}
@@ -536,6 +540,13 @@ export default function RuleWizard() {
               {(problems.length > 0 || serverProblems.length > 0) && (
                 <div className="error-box" data-testid="wizard-problems">
                   {[...problems.map((p) => p.message), ...serverProblems].map((m) => (
+                    <div key={m}>{m}</div>
+                  ))}
+                </div>
+              )}
+              {serverWarnings.length > 0 && (
+                <div className="warn-box" data-testid="wizard-warnings">
+                  {serverWarnings.map((m) => (
                     <div key={m}>{m}</div>
                   ))}
                 </div>

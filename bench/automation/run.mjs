@@ -16,10 +16,11 @@
  * Split: hand-in → incident committed (the incident service's own transaction) and committed → visible (the
  * automation: event delivery, 100 rules evaluated in order, one transaction with every rule's changes, the read).
  * Baseline, in the same run: the same alert → incident committed, with no automation attached ("create").
+ * Also the process's CPU time per round (create + rules + read back), steadier than wall time on a shared machine.
  * Results: bench/results/automation.json (and stdout).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -120,6 +121,16 @@ actions:
   - addTasks: [Check ${i}]`;
 }
 
+/** Share of time some runnable task waited for a CPU (Linux PSI, last 60 s): how busy the shared machine was. */
+function cpuPressure() {
+  try {
+    const m = /avg60=([\d.]+)/.exec(readFileSync('/proc/pressure/cpu', 'utf8'));
+    return m ? Number(m[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
 const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 const summary = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -176,7 +187,9 @@ async function main() {
     const committed = [];
     const automationShare = [];
     const matched = [];
+    const cpu = [];
     for (let i = 0; i < opt.warmup + opt.incidents; i++) {
+      const c0 = process.cpuUsage();
       const t0 = performance.now();
       const row = alertRow(Date.now());
       let done;
@@ -202,6 +215,8 @@ async function main() {
           `incident ${incident.number} lacks changes: ${JSON.stringify({ missing, tasks: incident.taskCount, severity: incident.severity, owner: incident.owner })}`,
         );
       if (i >= opt.warmup) {
+        const c = process.cpuUsage(c0);
+        cpu.push((c.user + c.system) / 1000);
         latencies.push(t1 - t0);
         committed.push(tCommitted - t0);
         automationShare.push(t1 - tCommitted);
@@ -224,6 +239,9 @@ async function main() {
       createdToCommittedMs: summary(committed),
       committedToVisibleMs: summary(automationShare),
       rulesProcessingMs: summary(ruleMs.slice(opt.warmup)),
+      // CPU time of the process (all threads) per round, steadier than wall time on a shared machine.
+      cpuMsPerRound: summary(cpu),
+      cpuPressurePercent: cpuPressure(),
       goal: 'p99 created → visible ≤ 100 ms with 100 rules',
       met: summary(latencies).p99 <= 100,
     };

@@ -115,6 +115,8 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
       devices: options.devices ?? 200,
       speed,
       startMs: Date.now(),
+      // Fresh alert and message ids on every start (the company and the stories' shape stay the seed's).
+      salt: String(Date.now()),
     });
     const sender = new Sender(`${url}/api/workspaces/${encodeURIComponent(ws.name)}`, value, ws.id, log);
     const stats = {

@@ -65,6 +65,16 @@ describe('simulator', () => {
     for (const [table, rows] of once.tables)
       expect([...(byTable.get(table) ?? [])].sort()).toEqual(rows.map((r) => JSON.stringify(r)).sort());
 
+    // A salt (the demo's restarts) changes the events' ids, not the company.
+    const salted = simulate({ seed: 7, devices: 30, startMs: START, durationMs: 60_000, salt: 'restart' });
+    const ids = (b: typeof once) => (b.tables.get('SecurityAlert') ?? []).map((r) => r.SystemAlertId);
+    expect(ids(salted).length).toBeGreaterThan(0);
+    expect(ids(salted).some((id) => ids(once).includes(id))).toBe(false);
+    expect(salted.stories[0]?.victim.upn).toBeTruthy();
+    expect(new Simulator({ seed: 7, devices: 30, salt: 'x' }).company).toEqual(
+      new Simulator({ seed: 7, devices: 30 }).company,
+    );
+
     const other = simulate({ seed: 8, devices: 30, startMs: START, durationMs: 60_000 });
     expect(JSON.stringify(other.tables.get('DeviceProcessEvents')?.slice(0, 20))).not.toBe(
       JSON.stringify(once.tables.get('DeviceProcessEvents')?.slice(0, 20)),

@@ -1,7 +1,8 @@
 /**
  * The deterministic simulator: a company's background activity and, every few simulated minutes, an attack story
  * with the product alerts it raises. The same options give the same rows, however the simulation is advanced
- * (whole simulated seconds are generated in order; stories draw from their own seeded streams).
+ * (whole simulated seconds are generated in order; stories draw from their own seeded streams); only timestamps
+ * depend on the start time.
  *
  *   const sim = new Simulator({ seed: 1, devices: 200, startMs: Date.now(), speed: 1 });
  *   const batch = sim.advanceTo(5_000); // rows of the first 5 simulated seconds, by table
@@ -30,6 +31,11 @@ export interface SimulatorOptions {
   readonly storyEveryMs?: number;
   /** Background activity (default true). */
   readonly background?: boolean;
+  /**
+   * Mixed into the event streams (not the company): a demo restarted on the same folder passes a new one, so its
+   * alert and message ids are not the last run's (the queue would take them as updates). Default ''.
+   */
+  readonly salt?: string;
 }
 
 export interface SimBatch {
@@ -112,6 +118,7 @@ export class Simulator {
   private readonly firstStoryMs: number;
   private readonly storyEveryMs: number;
   private readonly background: boolean;
+  private readonly salt: string;
   private seq = 0;
   private tick = 0;
   private storyIndex = 0;
@@ -126,7 +133,8 @@ export class Simulator {
     this.startMs = options.startMs ?? Date.now();
     this.company = buildCompany(this.seed, devices);
     this.ctx = new Ctx(this.company, this.startMs, this.speed);
-    this.rng = new Prng(hash32('background', this.seed));
+    this.salt = options.salt ?? '';
+    this.rng = new Prng(hash32(`background:${this.salt}`, this.seed));
     this.firstStoryMs = options.firstStoryMs ?? 5_000;
     this.storyEveryMs = options.storyEveryMs ?? 300_000;
     this.background = options.background ?? true;
@@ -177,7 +185,9 @@ export class Simulator {
       }
       while (this.nextStoryAt < tickEnd) {
         const i = this.storyIndex++;
-        stories.push(attackStory(this.ctx, new Prng(hash32(`story:${i}`, this.seed)), i, this.nextStoryAt, sink));
+        stories.push(
+          attackStory(this.ctx, new Prng(hash32(`story:${i}:${this.salt}`, this.seed)), i, this.nextStoryAt, sink),
+        );
         this.nextStoryAt = this.storyStart(this.storyIndex);
       }
       if (this.background) backgroundSecond(this.ctx, this.rng, at, sink);

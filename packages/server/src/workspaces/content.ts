@@ -550,7 +550,8 @@ export interface ContentPackTarget {
  * Installs the content pack (`content/`) into a workspace: watchlists (automation store + `_GetWatchlist`),
  * threat-intelligence indicators (ingested into `ThreatIntelligenceIndicator`), analytic rules and custom
  * detections (`rules/`), then automation (`automation/`: task lists, playbooks, automation rules). Rules come after
- * the watchlist function they call. Re-running it updates what changed (rules and automation are keyed by id).
+ * the watchlist function they call. Re-running it updates what changed (rules and automation are keyed by id) and
+ * ingests the indicators again, refreshing their TimeGenerated as a TI connector does (rules read 14 days of them).
  */
 export async function installContentPack(
   ws: ContentPackTarget,

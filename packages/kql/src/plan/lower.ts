@@ -326,10 +326,14 @@ class Lowerer {
     // Arguments are lowered in the caller's context, before the body's model is pushed. `invoke` pipes its input
     // in as the first argument.
     const offset = piped ? 1 : 0;
+    // Named arguments (`f(c=7, a=12)`) go to the parameter of that name; the others fill positions in order.
+    const positional = args.filter((a) => a.kind !== 'NamedArg');
+    const named = new Map<string, Expr>();
+    for (const a of args) if (a.kind === 'NamedArg') named.set(a.name.name, a.value);
     const values = params.map((p, i) => {
       if (piped && i === 0) return piped;
-      const arg = args[i - offset];
       const param = decl.params[i];
+      const arg = (param ? named.get(param.name.name) : undefined) ?? positional[i - offset];
       const value = arg ?? param?.defaultValue ?? null;
       if (!value) return null;
       const t = this.info(value)?.type ?? (arg ? undefined : p.type);
@@ -1901,6 +1905,15 @@ class Lowerer {
       }
       base = base.expr;
     }
+    // Indexing a tuple-valued call (`array_sort_asc(a, b)[1]`) picks the tuple's element, as Kusto does.
+    const first = steps[0];
+    const baseType = this.info(base)?.type;
+    if (base.kind === 'Call' && baseType?.kind === 'tuple' && typeof first === 'number') {
+      if (first >= 0 && first < baseType.columns.length) {
+        const element = this.tupleElement(base, first, frame);
+        return steps.length === 1 ? element : { kind: 'path', expr: element, path: steps.slice(1), type };
+      }
+    }
     return { kind: 'path', expr: this.scalar(base, frame), path: steps, type };
   }
 
@@ -1933,6 +1946,18 @@ class Lowerer {
     if (call?.kind === 'aggregate') return { kind: 'agg', fn: canonical, args, type, span };
     if (WINDOW_FUNCTIONS.has(canonical)) return { kind: 'win', fn: canonical, args, type };
     if (name === 'ingestion_time') return { kind: 'col', name: INGESTION_TIME, type: 'datetime' };
+    // bin_auto(x) is bin_at(x, size, at) with the query's `set query_bin_auto_size` / `query_bin_auto_at`.
+    if (name === 'bin_auto' && args[0]) {
+      const option = (o: string) => {
+        const st = this.analysis.root.statements.find((x) => x.kind === 'Set' && x.name === o);
+        return st?.kind === 'Set' && st.value ? this.scalar(st.value, { input: null }) : null;
+      };
+      const size = option('query_bin_auto_size');
+      if (!size) return this.unsupported(e, 'bin_auto() without `set query_bin_auto_size`');
+      const at = option('query_bin_auto_at');
+      const fn = at ? 'bin_at' : 'bin';
+      return { kind: 'call', fn, args: at ? [args[0], size, at] : [args[0], size], type, span };
+    }
     // now() is fixed per query; ago(x) is now() - x: both fold to constants, so time filters reach the storage.
     if (name === 'now' || name === 'ago') {
       const now: ScalarExpr = { kind: 'lit', type: 'datetime', value: this.options.now.toString() };

@@ -693,10 +693,13 @@ export class DuckDBEngine implements Engine {
       // watchdog stops a result that outgrows the byte limit, which is then recomputed with an exact (slower)
       // running-sum cut, so the spool never holds much more than maxBytes.
       const ceiling = maxBytes + maxRows + 1 + this.resultSlackBytes;
+      // A stat() still in flight when the first run ends must not interrupt the capped re-run (a loaded machine
+      // makes that race real): the watchdog acts only while `watching`.
+      let watching = true;
       const watchdog = setInterval(() => {
         stat(file).then(
           (st) => {
-            if (st.size > ceiling && !state.reason) {
+            if (watching && st.size > ceiling && !state.reason) {
               state.reason = 'oversize';
               conn.interrupt();
             }
@@ -711,6 +714,7 @@ export class DuckDBEngine implements Engine {
         if (state.reason !== 'oversize') throw e;
         written = -1;
       } finally {
+        watching = false;
         clearInterval(watchdog);
         if (state.reason === 'oversize') state.reason = undefined;
       }

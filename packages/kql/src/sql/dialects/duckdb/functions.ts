@@ -300,7 +300,8 @@ export function convertTo(a: SqlArg, type: ColumnType, ctx?: TemplateContext): s
 }
 
 function isEmpty(a: SqlArg): string {
-  if (a.type === 'string') return `(${a.sql} IS NULL OR ${a.sql} = '')`;
+  // One reference to the value: `x IS NULL OR x = ''` evaluates x twice when DuckDB inlines it (a regex extract).
+  if (a.type === 'string') return `(COALESCE(${a.sql}, '') = '')`;
   if (a.type === 'dynamic')
     return withValue(a.sql, (v) => `(${v} IS NULL OR json_type(${v}) = 'NULL' OR (${v} ->> '$') = '')`);
   return `(${a.sql} IS NULL)`;
@@ -494,7 +495,10 @@ export const FUNCTIONS: Readonly<Record<string, Template>> = {
   gettype,
   // emptiness and conditionals
   isempty: (args, ctx) => isEmpty(arg(args, 0, ctx)),
-  isnotempty: (args, ctx) => `(NOT ${isEmpty(arg(args, 0, ctx))})`,
+  isnotempty: (args, ctx) => {
+    const a = arg(args, 0, ctx);
+    return a.type === 'string' ? `(COALESCE(${a.sql}, '') <> '')` : `(NOT ${isEmpty(a)})`;
+  },
   isnull: (args, ctx) => isNull(arg(args, 0, ctx)),
   isnotnull: (args, ctx) => `(NOT ${isNull(arg(args, 0, ctx))})`,
   iff,

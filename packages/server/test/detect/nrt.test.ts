@@ -91,6 +91,34 @@ describe('NRT rules', () => {
     expect(await h.query('SecurityAlert | where ProductComponentName == "NRT Alerts"')).toHaveLength(2);
   });
 
+  it('records quiet windows with the next transaction, within a second, and windows with alerts at once', async () => {
+    h = await openHarness();
+    h.clock.live();
+    await h.service.importText(NRT);
+    const alerts: DetectionAlert[] = [];
+    h.service.onAlertCreated((a) => {
+      alerts.push(a);
+    });
+    h.service.start();
+    const quiet = await h.ingest('SecurityEvent', [proc('WS1', 'notepad.exe')]);
+    const stamp = Date.parse(quiet.ingestionTime);
+    // Without stopping the service: the quiet window reaches the ledger on its own, within the deferral bound.
+    const t0 = Date.now();
+    while (!(await h.service.runs()).some((r) => r.windowEndMs > stamp)) {
+      expect(Date.now() - t0).toBeLessThan(5000);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await h.ingest('SecurityEvent', [proc('WS2', 'notepad.exe')]);
+    await h.ingest('SecurityEvent', [proc('WS3', 'mimikatz.exe')]);
+    await waitFor(() => alerts.length === 1);
+    // The alert's run is in the ledger when the alert is out, after the quiet windows before it (FIFO).
+    const runs = [...(await h.service.runs())].sort((a, b) => a.windowStartMs - b.windowStartMs);
+    expect(runs.at(-1)?.alerts).toBe(1);
+    for (let i = 1; i < runs.length; i++) expect(runs[i]?.windowStartMs).toBe(runs[i - 1]?.windowEndMs);
+    expect(runs.reduce((n, r) => n + r.rows, 0)).toBe(1);
+    await h.service.stop();
+  });
+
   it('runs an NRT rule that aggregates on a one-minute schedule, and says so at import', async () => {
     h = await openHarness();
     const text = NRT.replace(

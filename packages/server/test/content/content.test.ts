@@ -80,9 +80,9 @@ describe('content pack: rules', () => {
       for (const d of p.diagnostics)
         problems.push(`${file}:${d.line}:${d.column} ${d.severity} ${d.code} ${d.message}`);
       if (!analysis && p.diagnostics.length === 0) problems.push(`${file}: not valid`);
-      // NRT rules must really run per batch (not on the one-minute fallback).
-      if (p.rule?.kind === 'NRT' && analysis?.mode !== 'nrt')
-        problems.push(`${file}: NRT rule runs as ${analysis?.mode}`);
+      // NRT rules and continuous custom detections must really run per batch (not on the one-minute fallback).
+      const continuous = p.rule?.kind === 'NRT' || p.rule?.customDetection?.period === '0';
+      if (continuous && analysis?.mode !== 'nrt') problems.push(`${file}: continuous rule runs as ${analysis?.mode}`);
     }
     expect(problems).toEqual([]);
   });

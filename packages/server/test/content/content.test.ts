@@ -217,6 +217,11 @@ describe('content pack: installer', () => {
       const rows = (await out.result?.rows()) ?? [];
       await out.result?.close();
       expect(Number(rows[0]?.[0])).toBe(report.indicators);
+      // Installing again (every `vigil demo` start) changes no rule and loads the automation again without error.
+      const again = await installContentPack(ws, CONTENT, { indicators: false });
+      expect(again.rules.filter((r) => r.status !== 'unchanged')).toEqual([]);
+      expect(again.automation.filter((a) => !a.ok)).toEqual([]);
+      expect(again.indicators).toBe(0);
     } finally {
       await ws.close().catch(() => undefined);
       await rm(dir, { recursive: true, force: true });

@@ -73,6 +73,11 @@ export const TACTICS: readonly string[] = [
   'PreAttack',
 ];
 
+/** Sentinel's alert grouping: the lookback it allows, its matching methods and the alert details it groups by. */
+const GROUPING_LOOKBACK = { min: 5 * 60_000, max: 7 * 86_400_000 };
+const MATCHING_METHODS: readonly string[] = ['AllEntities', 'AnyAlert', 'Selected'];
+const ALERT_DETAILS: readonly string[] = ['DisplayName', 'Severity'];
+
 const OPERATORS: Readonly<Record<string, TriggerOperator>> = {
   gt: 'gt',
   greaterthan: 'gt',
@@ -271,7 +276,7 @@ class RuleParser {
     const customDetails = this.customDetails(json.customDetails);
     const override = this.alertDetailsOverride(json.alertDetailsOverride);
     const aggregationKind = this.aggregation(json.eventGroupingSettings);
-    const incident = this.incidentConfiguration(json.incidentConfiguration);
+    const incident = this.incidentConfiguration(json.incidentConfiguration, entityMappings, customDetails);
     const suppressionEnabled = this.bool(json, 'suppressionEnabled', false);
     const suppression =
       json.suppressionDuration === undefined
@@ -522,10 +527,101 @@ class RuleParser {
     return 'SingleAlert';
   }
 
-  private incidentConfiguration(v: Json | undefined): { create: boolean; config: Record<string, unknown> | null } {
+  private incidentConfiguration(
+    v: Json | undefined,
+    mapped: readonly EntityMapping[],
+    customDetails: Readonly<Record<string, string>>,
+  ): { create: boolean; config: Record<string, unknown> | null } {
     if (!v || typeof v !== 'object' || Array.isArray(v)) return { create: true, config: null };
     const create = v.createIncident;
+    this.groupingConfiguration(v.groupingConfiguration, mapped, customDetails);
     return { create: create === undefined ? true : create === true || create === 'true', config: v };
+  }
+
+  /**
+   * Sentinel's alert grouping settings, checked where they are written (the incident engine applies them): a
+   * lookback of 5 minutes to 7 days, a matching method, and grouping keys the rule can produce.
+   */
+  private groupingConfiguration(
+    v: Json | undefined,
+    mapped: readonly EntityMapping[],
+    customDetails: Readonly<Record<string, string>>,
+  ): void {
+    if (v === undefined || v === null) return;
+    const at = ['incidentConfiguration', 'groupingConfiguration'];
+    if (typeof v !== 'object' || Array.isArray(v)) {
+      this.fail(
+        at,
+        'invalid-value',
+        'groupingConfiguration is a map (enabled, lookbackDuration, matchingMethod, ...).',
+      );
+      return;
+    }
+    for (const key of ['enabled', 'reopenClosedIncident']) {
+      const b = v[key];
+      if (b !== undefined && typeof b !== 'boolean' && b !== 'true' && b !== 'false')
+        this.fail([...at, key], 'invalid-value', `${key} must be true or false.`);
+    }
+    if (v.lookbackDuration !== undefined) {
+      const ms = parseDuration(String(v.lookbackDuration));
+      if (ms === null || ms < GROUPING_LOOKBACK.min || ms > GROUPING_LOOKBACK.max)
+        this.fail(
+          [...at, 'lookbackDuration'],
+          'invalid-value',
+          `lookbackDuration must be a duration between ${describeDuration(GROUPING_LOOKBACK.min)} and ${describeDuration(GROUPING_LOOKBACK.max)}.`,
+        );
+    }
+    const method = v.matchingMethod;
+    if (method !== undefined && !MATCHING_METHODS.includes(String(method)))
+      this.fail(
+        [...at, 'matchingMethod'],
+        'invalid-value',
+        `matchingMethod must be one of ${MATCHING_METHODS.join(', ')}.`,
+      );
+    const list = (key: string): string[] => {
+      const l = v[key];
+      if (l === undefined || l === null) return [];
+      if (!Array.isArray(l)) {
+        this.fail([...at, key], 'invalid-value', `${key} is a list.`);
+        return [];
+      }
+      return l.map(String);
+    };
+    const types = new Set(mapped.map((m) => m.entityType.toLowerCase()));
+    const entities = list('groupByEntities');
+    for (const [i, e] of entities.entries()) {
+      if (!entityType(e)) this.fail([...at, 'groupByEntities', i], 'invalid-value', `'${e}' is not an entity type.`);
+      else if (!types.has(e.toLowerCase()))
+        this.warn(
+          [...at, 'groupByEntities', i],
+          'grouping-unmapped',
+          `The rule maps no ${e} entity: grouping by it compares nothing.`,
+        );
+    }
+    const details = list('groupByAlertDetails');
+    for (const [i, d] of details.entries()) {
+      if (!ALERT_DETAILS.includes(d))
+        this.fail(
+          [...at, 'groupByAlertDetails', i],
+          'invalid-value',
+          `groupByAlertDetails takes ${ALERT_DETAILS.join(', ')}.`,
+        );
+    }
+    const custom = list('groupByCustomDetails');
+    for (const [i, c] of custom.entries()) {
+      if (!(c in customDetails))
+        this.warn(
+          [...at, 'groupByCustomDetails', i],
+          'grouping-unmapped',
+          `The rule has no custom detail '${c}': grouping by it compares nothing.`,
+        );
+    }
+    if (method === 'Selected' && entities.length + details.length + custom.length === 0)
+      this.warn(
+        [...at, 'matchingMethod'],
+        'grouping-empty',
+        'matchingMethod Selected with nothing selected groups every alert of the rule together.',
+      );
   }
 
   private tests(v: Json | undefined): RuleTest[] {

@@ -154,6 +154,48 @@ describe('rule files', () => {
     });
   });
 
+  it('checks the alert grouping settings where they are written', () => {
+    const grouping = (body: string) => `${BASE}customDetails:
+  Country: Location
+incidentConfiguration:
+  createIncident: true
+  groupingConfiguration:
+${body}`;
+    const good = check(
+      grouping(`    enabled: true
+    reopenClosedIncident: false
+    lookbackDuration: 5h
+    matchingMethod: Selected
+    groupByEntities: [Account]
+    groupByAlertDetails: [DisplayName]
+    groupByCustomDetails: [Country]
+`),
+    );
+    expect(good.parsed.diagnostics).toEqual([]);
+    expect(good.parsed.rule?.incidentConfiguration).toMatchObject({
+      groupingConfiguration: { matchingMethod: 'Selected', groupByEntities: ['Account'], lookbackDuration: '5h' },
+    });
+    const text = grouping(`    enabled: maybe
+    lookbackDuration: 8d
+    matchingMethod: Nearby
+    groupByEntities: [Host, Starship]
+    groupByAlertDetails: [Colour]
+    groupByCustomDetails: [City]
+`);
+    const bad = check(text);
+    const at = (code: string, severity: string) =>
+      bad.parsed.diagnostics
+        .filter((d) => d.code === code && d.severity === severity)
+        .map((d) => text.slice(d.start, d.end));
+    expect(bad.parsed.rule).toBeNull();
+    expect(at('invalid-value', 'error')).toEqual(['maybe', '8d', 'Nearby', 'Starship', 'Colour']);
+    // Keys the rule cannot produce are allowed, as in Sentinel, but said.
+    expect(at('grouping-unmapped', 'warning')).toEqual(['Host', 'City']);
+    expect(bad.parsed.diagnostics.find((d) => text.slice(d.start, d.end) === '8d')?.message).toMatch(
+      /between 5 min and 7 d/,
+    );
+  });
+
   it('reads every document of a multi-document file', () => {
     const second = BASE.replace('5e11f00d-0000-4000-8000-000000000001', '5e11f00d-0000-4000-8000-000000000002');
     const docs = parseRuleFile(`${BASE}---\n${second}`);

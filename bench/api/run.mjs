@@ -283,6 +283,8 @@ async function main() {
       'print now()',
     ];
     const ops = { list: [], update: [], kql: [] };
+    /** [start offset ms, latency ms] of every request: latency by the 10-s window the request started in. */
+    const timeline = [];
     const errors = {};
     const errorSamples = [];
     const load0 = os.loadavg();
@@ -331,6 +333,7 @@ async function main() {
           expected = -1;
         }
         const ms = performance.now() - start;
+        timeline.push([start - t0, ms]);
         if (a.status === expected) ops[kind].push(ms);
         else {
           const k = `${kind} ${a.status}`;
@@ -374,6 +377,11 @@ async function main() {
       list: summary(ops.list),
       update: summary(ops.update),
       kql: summary(ops.kql),
+      byWindow: Array.from({ length: Math.ceil(opt.seconds / 10) }, (_, w) => {
+        const inWindow = timeline.filter(([at]) => at >= w * 10_000 && at < (w + 1) * 10_000).map(([, ms]) => ms);
+        const sorted = Float64Array.from(inWindow).sort();
+        return { from: w * 10, requests: sorted.length, p50: round(pct(sorted, 50)), p99: round(pct(sorted, 99)) };
+      }),
       errors: errorCount,
       errorsByKind: errors,
       errorSamples,

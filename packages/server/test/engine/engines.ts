@@ -5,6 +5,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ClickHouseEngine } from '../../src/engine/clickhouse/clickhouse-engine.js';
 import { DuckDBEngine } from '../../src/engine/duckdb/duckdb-engine.js';
 import type { Engine, TableStorage } from '../../src/engine/engine.js';
 
@@ -31,6 +32,10 @@ export interface EngineUnderTest {
       text: string,
     ): string;
   };
+  /** Fraction digits of a stored datetime: 6 (DuckDB, µs) or 7 (ClickHouse DateTime64(7), Kusto's 100 ns). */
+  readonly datetimeDigits?: 6 | 7;
+  /** Contract tests this engine cannot pass, by title, with the reason (reported as skipped, never silently). */
+  readonly skip?: Readonly<Record<string, string>>;
   /** Statements that must never run: each tries to reach outside the workspace or change the engine. */
   hostile(ctx: {
     readonly spool: string;
@@ -130,7 +135,101 @@ export const duckdb: EngineUnderTest = {
   ],
 };
 
-export const ENGINES: readonly EngineUnderTest[] = [duckdb];
+const chString = (s: string) =>
+  `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replaceAll(String.fromCharCode(0), '\\0')}'`;
+
+/** ClickHouse in process (chdb); the same engine runs over HTTP against a server (`url` option). */
+export const clickhouse: EngineUnderTest = {
+  name: 'clickhouse',
+  datetimeDigits: 7,
+  open: (dir) => ClickHouseEngine.open({ path: join(dir, 'clickhouse'), spoolDir: join(dir, 'spool'), threads: 2 }),
+  spoolDir: (dir) => join(dir, 'spool'),
+  sql: {
+    select: duckdb.sql.select,
+    range: (n) => `SELECT toInt64(number) AS n FROM numbers(${n}) ORDER BY number`,
+    // chdb cannot interrupt a statement (a cancelled caller stops waiting; the statement runs to its end or its
+    // max_execution_time), so the slow query is bounded: four rows sleeping 0.7 s each, ~2.8 s.
+    slow: () => 'SELECT sum(sleepEachRow(0.7)) FROM numbers(4)',
+    bigRows: (n, size) =>
+      `SELECT concat(repeat('x', ${size}), toString(number)) AS s FROM numbers(${n}) ORDER BY number`,
+    row: (exprs) => `SELECT ${exprs.join(', ')}`,
+    value: (type, text) => {
+      switch (type) {
+        case 'timespan':
+        case 'long':
+          return `toInt64('${text}')`;
+        case 'datetime':
+          return `toDateTime64(fromUnixTimestamp64Micro(toInt64('${text}'), 'UTC'), 7, 'UTC')`;
+        case 'real':
+          return `toFloat64(${chString(text)})`;
+        case 'decimal':
+          return `toDecimal128(${chString(text)}, 18)`;
+        case 'guid':
+          return `toUUID(${chString(text)})`;
+        case 'dynamic':
+          return `CAST(${chString(text)} AS Nullable(String))`;
+        case 'string':
+          return chString(text);
+      }
+    },
+  },
+  skip: {
+    'runs short queries while a long one is running':
+      'in process, chdb runs one statement at a time (concurrent calls on one session mix up their results); a ClickHouse server runs them concurrently',
+  },
+  hostile: ({ spool, outside }) => [
+    { name: 'file() outside', sql: "SELECT * FROM file('/etc/passwd', 'LineAsString')" },
+    {
+      name: 'file() path traversal out of the spool',
+      sql: `SELECT * FROM file(${chString(`${spool}/../../../../etc/passwd`)}, 'LineAsString')`,
+    },
+    { name: 'url()', sql: "SELECT * FROM url('http://127.0.0.1:1/x', 'LineAsString')" },
+    { name: 's3()', sql: "SELECT * FROM s3('http://127.0.0.1:1/b/x', 'LineAsString')" },
+    { name: 'remote()', sql: "SELECT * FROM remote('127.0.0.1:1', system.one)" },
+    { name: 'mysql()', sql: "SELECT * FROM mysql('127.0.0.1:1', 'db', 't', 'u', 'p')" },
+    { name: 'executable()', sql: "SELECT * FROM executable('cat /etc/passwd', 'LineAsString', 'x String')" },
+    { name: 'input()', sql: "SELECT * FROM input('x String')" },
+    {
+      name: 'a table function in a subquery',
+      sql: "SELECT 1 WHERE 1 IN (SELECT 1 FROM file('/etc/passwd', 'LineAsString'))",
+    },
+    {
+      name: 'a table function in a CTE',
+      sql: "WITH t AS (SELECT * FROM file('/etc/passwd', 'LineAsString')) SELECT * FROM t",
+    },
+    {
+      name: 'a table function in a join',
+      sql: "SELECT * FROM numbers(1) AS a JOIN file('/etc/passwd', 'LineAsString') AS b ON 1 = 1",
+    },
+    { name: 'system tables', sql: 'SELECT * FROM system.tables' },
+    { name: 'another database', sql: 'SELECT * FROM information_schema.tables' },
+    { name: 'metadata tables', sql: 'SELECT * FROM vigil_meta_tables' },
+    { name: 'INTO OUTFILE', sql: `SELECT 42 INTO OUTFILE ${chString(`${outside}.csv`)}` },
+    {
+      name: 'INSERT INTO FUNCTION file',
+      sql: `INSERT INTO FUNCTION file(${chString(`${spool}/x.csv`)}, 'CSV') SELECT 42`,
+    },
+    { name: 'CREATE TABLE AS', sql: 'CREATE TABLE evil ENGINE = Memory AS SELECT 1' },
+    { name: 'DROP TABLE', sql: 'DROP TABLE vigil_meta_tables' },
+    { name: 'ALTER DELETE', sql: 'ALTER TABLE vigil_meta_columns DELETE WHERE 1' },
+    { name: 'lightweight DELETE', sql: 'DELETE FROM vigil_meta_columns WHERE 1' },
+    { name: 'INSERT', sql: "INSERT INTO vigil_meta_info VALUES ('a', 'b')" },
+    { name: 'SET', sql: 'SET readonly = 0' },
+    { name: 'SETTINGS clause', sql: 'SELECT 1 SETTINGS readonly = 0' },
+    { name: 'SYSTEM', sql: 'SYSTEM FLUSH LOGS' },
+    { name: 'two statements', sql: 'SELECT 1; DROP TABLE vigil_meta_tables' },
+    { name: 'two statements after a comment', sql: 'SELECT 1 -- x\n; DROP TABLE vigil_meta_tables' },
+    {
+      name: 'break out of the result wrapper',
+      sql: `SELECT 1) INTO OUTFILE ${chString(`${outside}.csv`)} --`,
+    },
+    { name: 'dictGet', sql: "SELECT dictGet('d', 'a', 1)" },
+    { name: 'getSetting', sql: "SELECT getSetting('readonly')" },
+    { name: 'unicode lookalike quotes', sql: 'SELECT ’x’' },
+  ],
+};
+
+export const ENGINES: readonly EngineUnderTest[] = [duckdb, clickhouse];
 
 /** A fresh temporary folder, removed by the returned cleanup. */
 export async function tempDir(prefix = 'vigil-engine-'): Promise<{ dir: string; cleanup: () => Promise<void> }> {

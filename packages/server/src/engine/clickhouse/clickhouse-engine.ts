@@ -90,6 +90,7 @@ const QUERY_SETTINGS = {
   // KQL names a result column after an input column freely (`summarize v = count(v)`): a SELECT alias must not
   // shadow the input column of the same name, as it would by default in ClickHouse.
   prefer_column_name_to_alias: 1,
+  output_format_json_escape_forward_slashes: 0,
 } as const;
 
 const ident = (name: string) => clickhouse.quoteIdentifier(name);
@@ -100,6 +101,8 @@ function storageType(type: ScalarTypeName): string {
 }
 
 function kqlTypeOf(chType: string): ScalarTypeName {
+  // The dialect stores dynamic values as Nullable(String) JSON text; KQL strings are never null (String).
+  if (chType === 'Nullable(String)') return 'dynamic';
   const t = chType.replace(/^Nullable\((.*)\)$/, '$1').replace(/^LowCardinality\((.*)\)$/, '$1');
   if (t === 'Bool') return 'bool';
   if (/^U?Int(8|16|32)$/.test(t)) return 'int';
@@ -125,7 +128,8 @@ function wireText(type: ScalarTypeName, v: unknown): string {
       if (v === 'nan' || v === '-nan') return '"NaN"';
       if (v === 'inf' || v === '+inf') return '"Infinity"';
       if (v === '-inf') return '"-Infinity"';
-      return typeof v === 'number' ? JSON.stringify(v) : String(Number(v));
+      const n = typeof v === 'number' ? v : Number(v);
+      return Object.is(n, -0) ? '-0' : JSON.stringify(n);
     }
     case 'decimal': {
       const s = String(v);
@@ -160,8 +164,17 @@ function coerce(type: ScalarTypeName, v: unknown): unknown {
   switch (type) {
     case 'string':
       return typeof v === 'string' ? v : typeof v === 'object' ? JSON.stringify(v) : String(v);
-    case 'dynamic':
+    case 'dynamic': {
+      // Text holding a JSON array or object (CSV cells, stringified fields) is that value, as DuckDB's loader reads it.
+      if (typeof v === 'string' && /^\s*[[{]/.test(v)) {
+        try {
+          return JSON.stringify(JSON.parse(v));
+        } catch {
+          return JSON.stringify(v);
+        }
+      }
       return JSON.stringify(v);
+    }
     case 'bool': {
       if (typeof v === 'boolean') return v;
       if (typeof v === 'number') return v !== 0;
@@ -173,19 +186,31 @@ function coerce(type: ScalarTypeName, v: unknown): unknown {
     }
     case 'int':
     case 'long': {
-      if (typeof v === 'number') return Number.isFinite(v) ? Math.trunc(v) : undefined;
-      const s = String(v).trim();
-      if (s === '') return null;
-      if (/^[-+]?\d+$/.test(s)) return s.replace(/^\+/, '');
-      const n = Number(s);
-      return Number.isFinite(n) ? Math.trunc(n) : undefined;
+      const bits = type === 'int' ? 31n : 63n;
+      const fits = (x: bigint) => x >= -(1n << bits) && x < 1n << bits;
+      let text: string;
+      if (typeof v === 'number') {
+        if (!Number.isFinite(v)) return undefined;
+        text = BigInt(Math.trunc(v)).toString();
+      } else {
+        const s = String(v).trim();
+        if (s === '') return null;
+        if (/^[-+]?\d+$/.test(s)) text = s.replace(/^\+/, '');
+        else {
+          const n = Number(s);
+          if (!Number.isFinite(n)) return undefined;
+          text = BigInt(Math.trunc(n)).toString();
+        }
+      }
+      return fits(BigInt(text)) ? text : undefined;
     }
     case 'real': {
-      if (typeof v === 'number') return v;
-      const s = String(v).trim();
-      if (s === '') return null;
-      const n = Number(s);
-      return Number.isNaN(n) && !/^nan$/i.test(s) ? undefined : n;
+      // NaN, ±Infinity and -0 travel as text (JSON numbers cannot hold them); ClickHouse parses quoted floats.
+      const n = typeof v === 'number' ? v : String(v).trim() === '' ? null : Number(String(v).trim());
+      if (n === null) return null;
+      if (Number.isNaN(n)) return /^nan$/i.test(String(v).trim()) ? 'nan' : undefined;
+      if (!Number.isFinite(n)) return n > 0 ? 'inf' : '-inf';
+      return Object.is(n, -0) ? '-0' : n;
     }
     case 'decimal': {
       const s = String(v).trim();
@@ -283,6 +308,7 @@ export class ClickHouseEngine implements Engine {
   private readonly tableNames: StorageNamespace;
   private readonly running = new Map<string, AbortController & { reason2?: 'timeout' | 'cancelled' }>();
   private readonly openResults = new Set<ResultSet>();
+  private readonly inflight = new Set<Promise<void>>();
   private readonly writer = new Mutex();
   private closed = false;
   private nextBatchId = 1;
@@ -301,6 +327,8 @@ export class ClickHouseEngine implements Engine {
 
   static async open(options: ClickHouseEngineOptions): Promise<ClickHouseEngine> {
     await mkdir(join(options.spoolDir, 'results'), { recursive: true });
+    // Loads are read from the caller's file: nothing is staged, but the folder exists as on every engine.
+    await mkdir(join(options.spoolDir, 'load'), { recursive: true });
     let transport: Transport;
     let prefix = '';
     try {
@@ -353,6 +381,13 @@ export class ClickHouseEngine implements Engine {
   async ensureTable(def: TableDefinition): Promise<TableStorage> {
     this.assertOpen();
     if (!def.name || def.columns.length === 0) throw new EngineError('schema', 'a table needs a name and columns');
+    const seen = new Set<string>();
+    for (const c of def.columns) {
+      if (seen.has(c.name)) throw new EngineError('schema', `${def.name} declares the column ${c.name} twice`);
+      seen.add(c.name);
+      if (!(c.type in clickhouse.types))
+        throw new EngineError('schema', `${def.name}.${c.name} has no storable type (${c.type})`);
+    }
     return this.writer.run(async () => {
       const existing = this.tableMap.get(def.name);
       const variantOf = new Map<string, string>();
@@ -528,6 +563,14 @@ export class ClickHouseEngine implements Engine {
             }
             if (raw === undefined) raw = v;
           }
+        }
+        if (c.name === 'TimeGenerated' && c.type === 'datetime' && (raw === undefined || raw === null || raw === '')) {
+          // A record without TimeGenerated takes its Timestamp (Defender records), else the ingestion time.
+          const ts = mapping.sources
+            .get('Timestamp')
+            ?.map((k) => rec[fields[k] as string])
+            .find((x) => x != null && x !== '');
+          raw = ts ?? `${nowText.replace(' ', 'T')}Z`;
         }
         if (c.name === 'TenantId' && (raw === undefined || raw === '')) raw = this.workspaceId;
         if (c.name === 'Type' && (raw === undefined || raw === '')) raw = target.name;
@@ -724,7 +767,20 @@ export class ClickHouseEngine implements Engine {
     return body;
   }
 
-  async query(sql: string, options: ExecuteOptions = {}): Promise<ResultSet> {
+  query(sql: string, options: ExecuteOptions = {}): Promise<ResultSet> {
+    const run = this.runQuery(sql, options);
+    // close() waits for queries in flight; the handled copy also keeps a rejection during close() from going
+    // unhandled before the caller awaits it.
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.inflight.add(settled);
+    void settled.then(() => this.inflight.delete(settled));
+    return run;
+  }
+
+  private async runQuery(sql: string, options: ExecuteOptions): Promise<ResultSet> {
     this.assertOpen();
     const queryId = options.queryId ?? randomUUID();
     if (this.running.has(queryId)) throw new EngineError('refused', `a query with id ${queryId} is already running`);
@@ -755,7 +811,7 @@ export class ClickHouseEngine implements Engine {
       const settings: Record<string, number | string> = {
         ...QUERY_SETTINGS,
         readonly: 1,
-        max_execution_time: Math.max(1, Math.ceil(timeoutMs / 1000)),
+        max_execution_time: Math.max(0.001, timeoutMs / 1000),
         max_memory_usage: this.options.maxMemoryUsage ?? 4 * 1024 ** 3,
         ...(this.options.threads ? { max_threads: this.options.threads } : {}),
       };
@@ -921,6 +977,7 @@ export class ClickHouseEngine implements Engine {
     if (this.closed) return;
     this.closed = true;
     for (const id of [...this.running.keys()]) this.cancel(id);
+    await Promise.all(this.inflight);
     await this.writer.run(async () => undefined);
     for (const r of [...this.openResults]) await r.close();
     await this.transport.close();

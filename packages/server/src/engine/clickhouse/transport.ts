@@ -53,7 +53,6 @@ let shared: { session: ChdbSession; path: string; refs: number } | null = null;
 
 export class ChdbTransport implements Transport {
   readonly kind = 'chdb' as const;
-  private readonly controllers = new Map<string, AbortController>();
   private closed = false;
 
   private constructor(
@@ -95,18 +94,39 @@ export class ChdbTransport implements Transport {
     await this.run(sql + settingsClause(options.settings), 'TabSeparated', options);
   }
 
-  private async run(sql: string, format: string, options: RunOptions): Promise<string> {
-    const ac = new AbortController();
-    const onAbort = () => ac.abort(options.signal?.reason);
-    options.signal?.addEventListener('abort', onAbort, { once: true });
-    if (options.queryId) this.controllers.set(options.queryId, ac);
-    try {
-      const r = await this.session.queryAsync(sql, { format, signal: ac.signal });
-      return r.text();
-    } finally {
-      options.signal?.removeEventListener('abort', onAbort);
-      if (options.queryId) this.controllers.delete(options.queryId);
-    }
+  /**
+   * One chdb call at a time: a chdb session mixes up the results of concurrent calls, and an aborted call keeps
+   * running while the next one would read its output (chdb 3.4.0). So calls queue, a cancelled caller stops waiting at once,
+   * and the statement itself ends at its own `max_execution_time` (ClickHouse checks it while it runs).
+   */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  private run(sql: string, format: string, options: RunOptions): Promise<string> {
+    const job = this.queue.then(async () => {
+      if (options.signal?.aborted) throw new Error('cancelled before it started');
+      try {
+        return (await this.session.queryAsync(sql, { format })).text();
+      } catch (e) {
+        // A statement that fails after its output began (a timeout, a run-time error) leaves that output in the
+        // session, where the next call would read it first: one throwaway statement drains it.
+        await this.session.queryAsync('SELECT 1', { format: 'TSVRaw' }).catch(() => undefined);
+        throw e;
+      }
+    });
+    this.queue = job.catch(() => undefined);
+    const signal = options.signal;
+    if (!signal) return job;
+    return new Promise<string>((resolve, reject) => {
+      const onAbort = () => reject(new Error('cancelled'));
+      if (signal.aborted) onAbort();
+      signal.addEventListener('abort', onAbort, { once: true });
+      job.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+    });
+  }
+
+  /** Resolves when every call started so far has finished (close() waits for it). */
+  idle(): Promise<void> {
+    return this.queue.then(() => undefined);
   }
 
   async insertJsonEachRow(table: string, rows: string, settings?: Readonly<Record<string, string | number>>) {
@@ -116,13 +136,15 @@ export class ChdbTransport implements Transport {
     await this.run(`INSERT INTO ${table}${clause} FORMAT JSONEachRow\n${rows}`, 'TabSeparated', {});
   }
 
-  async cancel(queryId: string): Promise<void> {
-    this.controllers.get(queryId)?.abort(new Error('cancelled'));
+  async cancel(_queryId: string): Promise<void> {
+    // chdb cannot interrupt a running statement: the caller stops waiting (its signal) and the statement ends at
+    // its max_execution_time.
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.idle();
     if (shared && shared.session === this.session && --shared.refs === 0) {
       shared = null;
       this.session.close();

@@ -5,6 +5,7 @@
  */
 import type { SqlArg, Template, TemplateContext } from '../../dialect.js';
 import { arg, asJson, literalNumber } from './base.js';
+import { bagOfPairs } from './functions.js';
 
 function cond(args: readonly SqlArg[], i: number, ctx: TemplateContext): string {
   return `coalesce(${arg(args, i, ctx).sql}, false)`;
@@ -37,6 +38,14 @@ function fraction(p: SqlArg, ctx: TemplateContext): string {
 }
 
 const int64 = (sql: string) => `toInt64(${sql})`;
+
+/** make_bag: the properties of all the group's bags (the first value of a key wins). */
+function makeBag(args: readonly SqlArg[], ctx: TemplateContext, condition: string | null): string {
+  const v = arg(args, 0, ctx).sql;
+  const pairs = `if(JSONType(ifNull(${v}, 'null')) = 'Object', JSONExtractKeysAndValuesRaw(ifNull(${v}, '{}')), [])`;
+  const all = condition ? `arrayFlatten(groupArrayIf(${pairs}, ${condition}))` : `arrayFlatten(groupArray(${pairs}))`;
+  return bagOfPairs(all);
+}
 
 export const AGGREGATES: Readonly<Record<string, Template>> = {
   count: (args) => (args[0] ? int64(`count(${args[0].sql})`) : int64('count()')),
@@ -80,6 +89,8 @@ export const AGGREGATES: Readonly<Record<string, Template>> = {
   make_set: makeList('groupUniqArray', null, 1),
   makeset: makeList('groupUniqArray', null, 1),
   make_set_if: makeList('groupUniqArray', 1, 2),
+  make_bag: (args, ctx) => makeBag(args, ctx, null),
+  make_bag_if: (args, ctx) => makeBag(args, ctx, cond(args, 1, ctx)),
   percentile: (args, ctx) => `quantileExactLow(${fraction(arg(args, 1, ctx), ctx)})(${arg(args, 0, ctx).sql})`,
   binary_all_and: (args, ctx) => `groupBitAnd(${arg(args, 0, ctx).sql})`,
   binary_all_or: (args, ctx) => `groupBitOr(${arg(args, 0, ctx).sql})`,

@@ -631,8 +631,71 @@ function literalArray(a: SqlArg | undefined): string[] | null {
   return v.every((x) => typeof x === 'string') ? (v as string[]) : null;
 }
 
+/** The query part of a URL as a JSON object of decoded names to decoded values. */
+function queryParameters(q: string): string {
+  const pair = `concat(toJSONString(decodeURLComponent(splitByChar('=', __kv)[1])), ':', toJSONString(decodeURLComponent(if(position(__kv, '=') > 0, substring(__kv, position(__kv, '=') + 1), ''))))`;
+  return `concat('{', arrayStringConcat(arrayMap(__kv -> ${pair}, arrayFilter(__kv -> __kv != '', splitByChar('&', ${q}))), ','), '}')`;
+}
+
+const parseUrl: Template = (args, ctx) => {
+  const u = s(arg(args, 0, ctx));
+  const re = sqlString(
+    '^([A-Za-z][A-Za-z0-9+.-]*)://(?:([^:@/]*)(?::([^@/]*))?@)?([^:/?#]*)(?::(\\d+))?([^?#]*)(?:\\?([^#]*))?(?:#(.*))?$',
+  );
+  return withValue(`extractGroups(${u}, ${re})`, (m) => {
+    const f = (name: string, i: number) => `'"${name}":', toJSONString(${m}[${i}])`;
+    return `concat('{', ${f('Scheme', 1)}, ',', ${f('Host', 4)}, ',', ${f('Port', 5)}, ',', ${f('Path', 6)}, ',', ${f('Username', 2)}, ',', ${f('Password', 3)}, ',"Query Parameters":', ${queryParameters(`${m}[7]`)}, ',', ${f('Fragment', 8)}, '}')`;
+  });
+};
+
+/** bag_merge(b1, ..., bN): the first bag holding a key gives its value; non-bags are ignored. */
+const bagMerge: Template = (args) => {
+  const kvs = `arrayConcat(${args.map((a) => `if(JSONType(ifNull(${a.sql}, 'null')) = 'Object', JSONExtractKeysAndValuesRaw(ifNull(${a.sql}, '{}')), [])`).join(', ')})`;
+  return bagOfPairs(kvs);
+};
+
+/** A JSON object from an array of (key, raw JSON value) pairs; the first pair of each key wins. */
+export function bagOfPairs(kvs: string): string {
+  return withValue(
+    kvs,
+    (p) =>
+      `concat('{', arrayStringConcat(arrayMap(__kv -> concat(toJSONString(__kv.1), ':', __kv.2), arrayFilter((__kv, __i) -> indexOf(arrayMap(__x -> __x.1, ${p}), __kv.1) = __i, ${p}, arrayEnumerate(${p}))), ','), '}')`,
+  );
+}
+
+const zip: Template = (args) => {
+  const lists = args.map((a) => elements(a.sql));
+  const n = `greatest(${lists.map((l) => `length(${l})`).join(', ')})`;
+  const items = lists.map((l) => `if(__i <= length(${l}), ${l}[__i], 'null')`);
+  return `concat('[', arrayStringConcat(arrayMap(__i -> concat('[', ${items.join(", ',', ")}, ']'), range(1, toUInt64(${n}) + 1)), ','), ']')`;
+};
+
+/** IPv4 text (with an optional /prefix) as (address, prefix bits); null when malformed. */
+function ipv4Match(args: readonly SqlArg[], ctx: TemplateContext): string {
+  const a = s(arg(args, 0, ctx));
+  const b = s(arg(args, 1, ctx));
+  const prefix = args[2] ? `toUInt8(least(greatest(toInt64(${args[2].sql}), 0), 32))` : null;
+  const bits = (x: string) => `if(position(${x}, '/') > 0, toUInt8OrNull(splitByChar('/', ${x})[2]), 32)`;
+  const addr = (x: string) => `toIPv4OrNull(splitByChar('/', ${x})[1])`;
+  const p = prefix ?? `least(${bits(a)}, ${bits(b)})`;
+  const mask = `bitShiftLeft(toUInt32(4294967295), 32 - ${p})`;
+  return `if(${addr(a)} IS NULL OR ${addr(b)} IS NULL, NULL, bitAnd(toUInt32(${addr(a)}), ${mask}) = bitAnd(toUInt32(${addr(b)}), ${mask}))`;
+}
+
 export const FUNCTIONS: Readonly<Record<string, Template>> = {
   gettype,
+  parse_url: parseUrl,
+  bag_merge: bagMerge,
+  zip,
+  ipv4_is_match: ipv4Match,
+  ipv4_compare: (args, ctx) => {
+    const a = `toUInt32(toIPv4OrNull(splitByChar('/', ${s(arg(args, 0, ctx))})[1]))`;
+    const b = `toUInt32(toIPv4OrNull(splitByChar('/', ${s(arg(args, 1, ctx))})[1]))`;
+    return `toInt64(sign(toInt64(${a}) - toInt64(${b})))`;
+  },
+  has_ipv4: (args, ctx) =>
+    `match(${s(arg(args, 0, ctx))}, concat('(?:^|[^0-9.])', replaceAll(${s(arg(args, 1, ctx))}, '.', '\\.'), '(?:$|[^0-9.])'))`,
+  parsejson: (args, ctx) => parseJson(args, ctx),
   array_slice: arraySlice,
   array_sort_asc: arraySort(false),
   array_sort_desc: arraySort(true),

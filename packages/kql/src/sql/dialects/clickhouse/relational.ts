@@ -52,7 +52,21 @@ const WINDOWS: Readonly<Record<string, WindowTemplate>> = {
   $run_start: (args, w, ctx) => `if(${changed(need(args, 0, ctx).sql, w)}, toInt64(row_number() ${over(w)}), NULL)`,
 };
 
+/** JSON kinds of a property's values → its KQL type (several kinds: dynamic). */
+const KIND_TO_KQL = `multiIf(length(t) != 1, 'dynamic', t[1] IN ('Int64', 'UInt64'), 'long', t[1] = 'Double', 'real', t[1] = 'String', 'string', t[1] = 'Bool', 'bool', 'dynamic')`;
+
+function probe(kind: 'bag-keys' | 'pivot-values', value: string, input: string, valueType: string): string {
+  if (kind === 'pivot-values') {
+    return `SELECT DISTINCT toString(v) AS name, '${valueType.replace(/'/g, "\\'")}' AS type FROM (SELECT ${value} AS v FROM ${input}) WHERE v IS NOT NULL ORDER BY name`;
+  }
+  // Properties in order of first appearance (row, then position in the bag).
+  const entries = `SELECT arrayJoin(arrayMap((__kv, __i) -> (__kv.1, __kv.2, __i), kvs, arrayEnumerate(kvs))) AS e, r FROM (SELECT JSONExtractKeysAndValuesRaw(ifNull(v, '{}')) AS kvs, rowNumberInAllBlocks() AS r FROM (SELECT ${value} AS v FROM ${input}) WHERE JSONType(ifNull(v, 'null')) = 'Object')`;
+  const keys = `SELECT e.1 AS k, groupUniqArrayIf(toString(JSONType(e.2)), toString(JSONType(e.2)) != 'Null') AS t, min(r * 1000000 + e.3) AS first FROM (${entries}) GROUP BY k`;
+  return `SELECT k AS name, ${KIND_TO_KQL} AS type FROM (${keys}) ORDER BY first`;
+}
+
 export const RELATIONAL: RelationalTemplates = {
+  probe,
   windows: WINDOWS,
   struct(fields) {
     return `tuple(${fields.map(([, v]) => v).join(', ')})`;

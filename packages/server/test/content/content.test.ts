@@ -10,6 +10,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { oracleAnalyze } from '../../../kql/test/support/oracle.js';
 import { parseRuleFile } from '../../src/detect/rule-file.js';
 import { type RuleTestReport, runRuleTests } from '../../src/detect/rule-tests.js';
 import { validateRule } from '../../src/detect/validate.js';
@@ -86,6 +87,17 @@ describe('content pack: rules', () => {
     }
     expect(problems).toEqual([]);
   });
+
+  it("every query is valid KQL for Microsoft's analyzer (Kusto.Language): the rules also run in Sentinel", () => {
+    const schema = compilerWorkspace({ engine: { tables: () => [] } as never, definitions, functions });
+    const problems: string[] = [];
+    for (const { file, p } of parsedAll()) {
+      if (!p.rule) continue;
+      for (const d of oracleAnalyze(p.rule.query, schema).diagnostics)
+        if (d.severity === 'error') problems.push(`${file}: ${d.code} ${d.message} at ${d.start}`);
+    }
+    expect(problems).toEqual([]);
+  }, 60_000);
 
   it('ids are unique GUIDs and file names are unique rule names', () => {
     const ids = parsedAll().map(({ p }) => p.rule?.id ?? '');

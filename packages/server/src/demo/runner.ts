@@ -115,6 +115,8 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
       devices: options.devices ?? 200,
       speed,
       startMs: Date.now(),
+      // The first story at once: its first product alert comes 12 simulated seconds later.
+      firstStoryMs: 1000,
       // Fresh alert and message ids on every start (the company and the stories' shape stay the seed's).
       salt: String(Date.now()),
     });

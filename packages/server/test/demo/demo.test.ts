@@ -20,8 +20,8 @@ interface Proc {
 }
 
 /** The CLI with no saved login or token from the environment (validate would fall back to them). */
-function run(args: readonly string[]): Proc {
-  const env = { ...process.env, VIGIL_CONFIG: join(tmpdir(), `vigil-demo-test-none-${process.pid}.json`) };
+function run(args: readonly string[], extra: Record<string, string> = {}): Proc {
+  const env = { ...process.env, VIGIL_CONFIG: join(tmpdir(), `vigil-demo-test-none-${process.pid}.json`), ...extra };
   delete env.VIGIL_TOKEN;
   delete env.VIGIL_SERVER;
   delete env.VIGIL_WORKSPACE;
@@ -110,18 +110,10 @@ describe('vigil demo + vigil validate (built CLI)', () => {
     expect(first[0]?.title).toBeTruthy();
 
     // The seed's Step 7 against the running demo, as a second process.
-    const check = run([
-      'validate',
-      '--url',
-      info.url,
-      '--user',
-      info.user,
-      '--password',
-      info.password,
-      '--timeout',
-      '30',
-      '--json',
-    ]);
+    // As the demo's banner says: the password from the environment, not the command line.
+    const check = run(['validate', '--url', info.url, '--user', info.user, '--timeout', '30', '--json'], {
+      VIGIL_PASSWORD: info.password,
+    });
     const code = await check.exited;
     const report = JSON.parse(check.stdout.trim().split('\n').pop() ?? '{}') as {
       ok: boolean;

@@ -79,7 +79,7 @@ Options:
         `  Vigil is running (${((Date.now() - started) / 1000).toFixed(1)} s).`,
         `  Console:   ${demo.url}/`,
         `  Sign in:   ${demo.user} / ${demo.password}   (a new password every time the demo starts)`,
-        `  Check it:  npx vigil validate --url ${demo.url} --user ${demo.user} --password '${demo.password}'`,
+        `  Check it:  VIGIL_PASSWORD='${demo.password}' npx vigil validate --url ${demo.url} --user ${demo.user}`,
         '  Stop:      Ctrl-C',
         '',
         '',

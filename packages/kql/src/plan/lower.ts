@@ -706,7 +706,20 @@ class Lowerer {
     // Hidden columns (an open bag, row numbers) do not take part in a join's output.
     if (!rightOnly) for (const c of visibleColumns(left.columns)) output.push({ side: 'left', name: c.name });
     if (!leftOnly) for (const c of visibleColumns(right.columns)) output.push({ side: 'right', name: c.name });
-    return { kind: 'join', joinKind, left, right, on, where, output, columns: this.tableColumns(op) };
+    let columns = this.tableColumns(op);
+    if (columns.length !== output.length) {
+      // A side whose columns the binder could not know (bag_unpack or pivot answered by a schema probe): the
+      // output is the sides' columns, a right column named like an earlier one suffixed as Kusto does (`k1`).
+      const taken = new Set<string>();
+      columns = output.map((o) => {
+        const c = (o.side === 'left' ? left : right).columns.find((x) => x.name === o.name) as PlanColumn;
+        let name = c.name;
+        for (let i = 1; taken.has(name); i++) name = `${c.name}${i}`;
+        taken.add(name);
+        return { name, type: c.type };
+      });
+    }
+    return { kind: 'join', joinKind, left, right, on, where, output, columns };
   }
 
   private joinKeys(on: readonly Expr[], left: Rel, right: Rel): { left: ScalarExpr; right: ScalarExpr }[] {
@@ -715,9 +728,14 @@ class Lowerer {
       let x = e;
       while (x.kind === 'Paren') x = x.expr;
       if (x.kind === 'Name') {
-        const l = left.columns.find((c) => c.name === x.name);
-        const r = right.columns.find((c) => c.name === (x as { name: string }).name);
-        if (!l || !r) this.unsupported(x, 'This join key');
+        const name = x.name;
+        // A side whose columns are known only at run time (an open bag) reads the key from its bag.
+        const find = (rel: Rel): PlanColumn | undefined =>
+          rel.columns.find((c) => c.name === name) ??
+          (rel.columns.some((c) => c.name.startsWith(OPEN_BAG)) ? { name, type: 'dynamic' } : undefined);
+        const l = find(left);
+        const r = find(right);
+        if (!l || !r) return this.unsupported(x, 'This join key');
         out.push({
           left: { kind: 'col', name: l.name, type: l.type, side: 'left' },
           right: { kind: 'col', name: r.name, type: r.type, side: 'right' },
@@ -741,6 +759,10 @@ class Lowerer {
     if (x.kind === 'Member') {
       const sym = this.info(x)?.symbol;
       if (sym?.kind === 'column') return { kind: 'col', name: sym.column.name, type: sym.column.type, side };
+      // `$left.X` where that side's columns are known only at run time (bag_unpack, pivot): its open bag's X.
+      if (!sym && x.expr.kind === 'Name' && (x.expr.name === '$left' || x.expr.name === '$right')) {
+        return { kind: 'col', name: x.member.name, type: 'dynamic', side };
+      }
     }
     return this.unsupported(x, 'This join condition operand');
   }
@@ -1265,11 +1287,14 @@ class Lowerer {
         .map((c) => ({ name: `${prefix}${c.name}`, key: c.name, type: c.type }))
         .filter((c) => !(keepSource && kept.some((k) => k.name === c.name)));
       const base = kept.filter((c) => !props.some((x) => x.name === c.name));
+      // No properties at all (no rows, e.g. an empty table): the bag still travels open, so that later references
+      // to properties read null instead of failing the query.
+      const open: PlanColumn[] = probed.length === 0 ? [{ name: `${OPEN_BAG}${prefix}`, type: 'dynamic' }] : [];
       return {
         kind: 'project',
         input: src,
-        exprs: [...base.map(colRef), ...props.map((c) => property(c.key, c.type))],
-        columns: [...base, ...props.map((c) => ({ name: c.name, type: c.type }))],
+        exprs: [...base.map(colRef), ...props.map((c) => property(c.key, c.type)), ...open.map(() => bag)],
+        columns: [...base, ...props.map((c) => ({ name: c.name, type: c.type })), ...open],
       };
     }
     this.probes.push({ key, kind: 'bag-keys', rel: this.withBindings(src), expr: bag });
@@ -1337,7 +1362,8 @@ class Lowerer {
     };
     const key = String(op.call.start);
     const probed = this.options.dynamicSchemas?.get(key);
-    if (probed) {
+    // A probe that found no values (no rows) falls through to the open bag, so later references read null.
+    if (probed && probed.length > 0) {
       // One column per value found by the probe: the aggregate of the group's rows with that value.
       return {
         kind: 'aggregate',
@@ -1922,6 +1948,13 @@ class Lowerer {
     const call = this.callOf(e);
     const name = e.name.name;
     if (call?.kind === 'user') return this.withExpansion(call.expansion, e.args, e, (body) => this.scalar(body, frame));
+    // column_names_of(T) is known at compile time: the tabular argument's column names.
+    if (name === 'column_names_of') {
+      const t = e.args[0] ? this.info(e.args[0])?.type : undefined;
+      if (t?.kind === 'table' && !t.open) {
+        return { kind: 'lit', type: 'dynamic', value: visibleColumns(t.columns).map((c) => c.name) };
+      }
+    }
     if (name === 'toscalar') {
       const arg = e.args.find((a) => a.kind !== 'NamedArg');
       if (!arg) return this.unsupported(e, 'toscalar() without an argument');

@@ -88,6 +88,13 @@ interface Frame {
 
 const NO_CARRY: ReadonlyMap<string, string> = new Map();
 
+/** Which sides' rows a join kind returns: semi/anti joins return one side only. */
+function joinReturns(kind: string): 'left' | 'right' | 'both' {
+  if (kind === 'leftsemi' || kind === 'leftanti') return 'left';
+  if (kind === 'rightsemi' || kind === 'rightanti') return 'right';
+  return 'both';
+}
+
 /**
  * A relation as the FROM item of the next SELECT: a CTE, or — for a table scan and filters over it — the table
  * itself with the filters as WHERE conditions (`src` then names the table's storage columns). Reading the table
@@ -1139,6 +1146,21 @@ class Generator {
       if (c.type === 'string' && nullable(o.side)) v = `COALESCE(${v}, '')`;
       return `${v} AS ${this.q(names.get(c.name) as string)}`;
     });
+    // Open bags (bag_unpack, pivot without a known schema) of the sides stay readable after the join.
+    const carried = new Map<string, string>();
+    const sides: [Source, string, boolean][] = [
+      [left, 'l', joinReturns(rel.joinKind) !== 'right'],
+      [right, 'r', joinReturns(rel.joinKind) !== 'left'],
+    ];
+    for (const [src, alias, visible] of sides) {
+      if (!visible) continue;
+      for (const [k, v] of src.carried) {
+        if (!isOpenBag(k) || carried.has(k)) continue;
+        const name = this.hidden('bag');
+        select.push(`${alias}.${this.q(v)} AS ${this.q(name)}`);
+        carried.set(k, name);
+      }
+    }
     const kind = rel.joinKind;
     let body: string;
     if (kind === 'leftsemi' || kind === 'leftanti') {
@@ -1155,7 +1177,9 @@ class Generator {
       }[kind];
       body = `SELECT ${select.join(', ')} FROM ${leftFrom} AS l ${sqlKind} ${this.q(right.name)} AS r ON ${on}`;
     }
-    return this.cte(body, rel.columns, names, null);
+    const cteNames = new Map(names);
+    for (const [k, v] of carried) cteNames.set(k, v);
+    return this.cte(body, rel.columns, cteNames, null, carried);
   }
 
   private union(rel: Rel & { kind: 'union' }): Source {
@@ -1327,11 +1351,12 @@ class Generator {
     const sub = (x: ScalarExpr) => this.scalar(x, frame, groups);
     switch (e.kind) {
       case 'col': {
-        if (e.side === 'left' && frame.left) {
-          return { sql: this.col(frame.left.source, e.name, frame.left.alias), type: e.type, expr: e };
-        }
-        if (e.side === 'right' && frame.right) {
-          return { sql: this.col(frame.right.source, e.name, frame.right.alias), type: e.type, expr: e };
+        const side = e.side === 'left' ? frame.left : e.side === 'right' ? frame.right : undefined;
+        if (side) {
+          // A join side with an open bag (bag_unpack, pivot) reads a column it does not list from the bag.
+          const open = side.source.sqlNames.has(e.name) ? null : this.openProperty(side.source, e.name, side.alias);
+          if (open) return { ...open, expr: e };
+          return { sql: this.col(side.source, e.name, side.alias), type: e.type, expr: e };
         }
         if (!frame.input) throw new Error(`internal: column ${e.name} outside of a row context`);
         // ingestion_time() where no table row is at hand (after summarize, on a datatable) is null, as in Kusto.

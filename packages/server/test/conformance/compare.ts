@@ -156,7 +156,8 @@ export function cellMatches(expectedText: string, actual: KqlValue, type: string
       return JSON.stringify(actual) === e;
     }
     default:
-      return String(actual) === expectedText || String(actual) === e;
+      // Markdown table cells cannot show leading or trailing spaces: compare the text without them.
+      return String(actual) === expectedText || String(actual).trim() === e;
   }
 }
 

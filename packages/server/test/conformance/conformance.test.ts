@@ -44,6 +44,22 @@ const KNOWN_WRONG: Readonly<Record<string, string>> = {
   'ok-0617': 'the page calls punycode_domain_to_string but shows the encoded (to_punycode) form',
   'ok-0665': 'the page renders U+00A0 as a plain space; the value is Hello\u00A0World',
   'ok-0667': 'the page flattens the multi-line string literal onto one line',
+  'ok-0628': 'the page lists 7 rows from 2024-01-04; the two ranges hold the 10 days 2024-01-01..10',
+  'ok-0684': 'the page shows the input as [-6.5,0,8.2]; the query builds [-1,0,1] (the atan values shown are theirs)',
+  'ok-0723': 'the page shows the input as [-6.5,0,8.2]; the query builds [-1,0,1] (the tan values shown are theirs)',
+  'ok-0476':
+    'the page shows one of the two outputs innerunique may give (either left row per key); Vigil keeps the first',
+};
+
+/**
+ * Examples that are not self-contained after all: they read tables of Microsoft's help cluster, which the workspace
+ * does not have (id → reason). Counted with the flagged ones.
+ */
+const EXTERNAL_DATA: Readonly<Record<string, string>> = {
+  'ok-0008': "reads StormEvents from the help cluster's Samples database",
+  'ok-0761': "reads StormEvents (table('StormEvents')) from the help cluster's Samples database",
+  'ok-0677': "searches the help cluster's ContosoSales tables (Customers, ...)",
+  'ok-0678': "searches the help cluster's ContosoSales tables (Products, ...)",
 };
 
 interface DocExample {
@@ -85,7 +101,7 @@ describe('conformance', () => {
     let flaggedPassed = 0;
     let flagged = 0;
     for (const ex of examples) {
-      const isFlagged = ex.flags.some((f) => NON_REPRODUCIBLE.has(f)) || ex.id in KNOWN_WRONG;
+      const isFlagged = ex.flags.some((f) => NON_REPRODUCIBLE.has(f)) || ex.id in KNOWN_WRONG || ex.id in EXTERNAL_DATA;
       if (isFlagged) flagged++;
       else reproducible++;
       const r = await runner.run(ex.query);

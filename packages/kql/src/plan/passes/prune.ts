@@ -15,6 +15,7 @@
  * needed set and the relation itself.
  */
 import type { PlanColumn, Rel, ScalarExpr } from '../nodes.js';
+import { OPEN_BAG } from '../nodes.js';
 import { columnsRead, mapNestedRels, mapScalarsOf, nestedRels, scalarsOf } from './walk.js';
 
 type Need = ReadonlySet<string>;
@@ -49,7 +50,14 @@ class Pruner {
     return mapNestedRels(e, (r) => this.prune(r, firstColumn(r)));
   }
 
-  prune(rel: Rel, need: Need): Rel {
+  prune(rel: Rel, needed: Need): Rel {
+    // A needed name the relation does not list is a property of its open bag (bag_unpack, pivot with columns
+    // known only at run time): the bag must stay.
+    let need = needed;
+    const open = rel.columns.filter((c) => c.name.startsWith(OPEN_BAG));
+    if (open.length > 0 && [...need].some((n) => !rel.columns.some((c) => c.name === n))) {
+      need = new Set([...need, ...open.map((c) => c.name)]);
+    }
     switch (rel.kind) {
       case 'scan': {
         // The generator selects a constant for a scan without columns: a count reads no column at all.

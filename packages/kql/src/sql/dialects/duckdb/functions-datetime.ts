@@ -159,7 +159,10 @@ const makeDatetime: Template = (args, ctx) => {
   const sec = args[5] ? `CAST(${(args[5] as SqlArg).sql} AS DOUBLE)` : '0';
   void ctx;
   // make_timestamp rejects out-of-range fields with an error; Kusto returns null.
-  return `TRY(CASE WHEN ${sec} >= 0 AND ${sec} < 60 THEN make_timestamp(${p.join(', ')}, ${sec}) END)`;
+  // Seconds become ticks (Kusto's unit), then the stored microseconds keep the whole ones, as every other
+  // datetime conversion does (make_timestamp alone rounds .1234567 up to .123457).
+  const micros = `CAST(round(${sec} * 10000000) AS BIGINT) // 10`;
+  return `TRY(CASE WHEN ${sec} >= 0 AND ${sec} < 60 THEN make_timestamp(${p.join(', ')}, 0) + to_microseconds(${micros}) END)`;
 };
 
 /** make_timespan(h, m) | (h, m, s) | (d, h, m, s): seconds may have a fraction. */

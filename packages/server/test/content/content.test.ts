@@ -240,3 +240,64 @@ describe('content pack: installer', () => {
     }
   }, 120_000);
 });
+
+describe('content pack: end to end in a workspace', () => {
+  it('a shipped custom detection opens a tagged, routed incident and its containment waits for approval', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'vigil-content-e2e-'));
+    const ws = await Workspace.open(
+      join(dir, 'ws'),
+      { name: 'content-e2e', displayName: 'content e2e', createdAt: new Date().toISOString(), createdBy: 'test' },
+      { schema: definitions, engine: { threads: 1, connections: 2 } },
+    );
+    try {
+      await installContentPack(ws, CONTENT, { indicators: false });
+      const deviceId = 'a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0';
+      await ws.ingest.ingestRows(
+        'DeviceProcessEvents',
+        [
+          {
+            Timestamp: new Date().toISOString(),
+            ReportId: 90001,
+            DeviceId: deviceId,
+            DeviceName: 'ws-fin-0231.contoso.local',
+            ActionType: 'ProcessCreated',
+            AccountName: 'amorgan',
+            AccountDomain: 'CONTOSO',
+            AccountSid: 'S-1-5-21-1004336348-1177238915-682003330-1107',
+            AccountUpn: 'alex.morgan@contoso.com',
+            FileName: 'rundll32.exe',
+            ProcessCommandLine:
+              'rundll32.exe C:\\Windows\\System32\\comsvcs.dll, MiniDump 684 C:\\Windows\\Temp\\dump.bin full',
+            InitiatingProcessFileName: 'powershell.exe',
+          },
+        ],
+        'test',
+      );
+      // The continuous custom detection runs on the committed batch; automation reacts to the incident.
+      const deadline = Date.now() + 60_000;
+      let pending: Awaited<ReturnType<NonNullable<typeof ws.automation>['listApprovals']>> = [];
+      let incident: Awaited<ReturnType<typeof ws.incidents.list>>['items'][number] | undefined;
+      while (Date.now() < deadline) {
+        await ws.automation?.idle();
+        pending = (await ws.automation?.listApprovals({ status: 'pending' })) ?? [];
+        incident = (await ws.incidents.list()).items.find((i) => i.tags.includes('defender-xdr'));
+        if (pending.length >= 2 && incident) break;
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      expect(pending.map((a) => `${a.action}:${a.target?.id}`).sort()).toEqual([
+        `collectInvestigationPackage:${deviceId}`,
+        `isolateDevice:${deviceId}`,
+      ]);
+      expect(incident?.owner?.assignedTo).toBe('Tier 1 queue');
+      const tasks = incident ? await ws.incidents.tasks(incident.id) : [];
+      expect(tasks.map((t) => t.title).sort()).toEqual([
+        'Check endpoint timeline',
+        'Confirm user risk',
+        'Review Defender incident graph',
+      ]);
+    } finally {
+      await ws.close().catch(() => undefined);
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+});

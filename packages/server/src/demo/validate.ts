@@ -76,12 +76,17 @@ class Api {
   async call<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
     const res = await fetch(`${this.base}${path}`, {
       method,
+      signal: AbortSignal.timeout(120_000),
       headers: {
         ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
         ...(body !== undefined && typeof body !== 'string' ? { 'content-type': 'application/json' } : {}),
         ...headers,
       },
       ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
+    }).catch((e: unknown) => {
+      // fetch says only "fetch failed": name the server and the reason (ECONNREFUSED, ENOTFOUND, ...).
+      const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+      throw new Error(`cannot reach ${this.base}: ${cause?.code ?? cause?.message ?? (e as Error).message}`);
     });
     const text = await res.text();
     if (!res.ok) {
@@ -154,6 +159,16 @@ export async function validateWorkspace(options: ValidateOptions): Promise<Valid
     steps,
     incidentNumber,
   });
+
+  // An unreachable server fails once, not in every step.
+  try {
+    await api.call('GET', '/api/health');
+  } catch (e) {
+    const r = { name: 'Server reachable', ok: false, detail: (e as Error).message, ms: 0 };
+    steps.push(r);
+    options.onStep?.(r);
+    return done(null);
+  }
 
   if (!options.token) {
     const signedIn = await step('Sign in', async () => {

@@ -9,6 +9,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { compile, duckdb } from '@vigil/kql';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { oracleAnalyze } from '../../../kql/test/support/oracle.js';
 import { parseRuleFile } from '../../src/detect/rule-file.js';
@@ -98,6 +99,26 @@ describe('content pack: rules', () => {
     }
     expect(problems).toEqual([]);
   }, 60_000);
+
+  it("the analyst guide's KQL examples compile for Vigil and for Microsoft's analyzer", () => {
+    const schema = compilerWorkspace({ engine: { tables: () => [] } as never, definitions, functions });
+    const guide = readFileSync(new URL('../../../../docs/analyst-guide.md', import.meta.url), 'utf8');
+    const queries = guide
+      .split('```kql')
+      .slice(1)
+      .flatMap((b) => (b.split('```')[0] ?? '').split(/\n\s*\n/))
+      .filter((q) => q.trim());
+    expect(queries.length).toBeGreaterThanOrEqual(3);
+    const problems = queries.flatMap((q) => [
+      ...compile(q, schema, { dialect: duckdb, nowMs: Date.now() })
+        .diagnostics.filter((d) => d.severity === 'error')
+        .map((d) => `vigil: ${d.message} in ${q.slice(0, 40)}`),
+      ...oracleAnalyze(q, schema)
+        .diagnostics.filter((d) => d.severity === 'error')
+        .map((d) => `kusto: ${d.message} in ${q.slice(0, 40)}`),
+    ]);
+    expect(problems).toEqual([]);
+  });
 
   it('ids are unique GUIDs and file names are unique rule names', () => {
     const ids = parsedAll().map(({ p }) => p.rule?.id ?? '');

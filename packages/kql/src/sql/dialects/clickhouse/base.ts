@@ -211,9 +211,11 @@ export function asJson(a: SqlArg): string {
     case 'string':
       return `toJSONString(${a.sql})`;
     case 'bool':
+      return `if(${a.sql} IS NULL, NULL, toJSONString(assumeNotNull(${a.sql})))`;
     case 'int':
     case 'long':
-      return `if(${a.sql} IS NULL, NULL, toJSONString(assumeNotNull(${a.sql})))`;
+      // Not toJSONString: the engine's output_format_json_quote_64bit_integers would quote an Int64.
+      return `if(${a.sql} IS NULL, NULL, toString(assumeNotNull(${a.sql})))`;
     case 'real':
       return withValue(
         a.sql,

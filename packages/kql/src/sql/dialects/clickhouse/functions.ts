@@ -682,8 +682,94 @@ function ipv4Match(args: readonly SqlArg[], ctx: TemplateContext): string {
   return `if(${addr(a)} IS NULL OR ${addr(b)} IS NULL, NULL, bitAnd(toUInt32(${addr(a)}), ${mask}) = bitAnd(toUInt32(${addr(b)}), ${mask}))`;
 }
 
+/** A real-valued math function: domain errors give NaN as in Kusto (ClickHouse already returns NaN/inf). */
+const real1 =
+  (fn: string): Template =>
+  (args, ctx) =>
+    `${fn}(toFloat64(${arg(args, 0, ctx).sql}))`;
+
+/** A JSON array text from an array of JSON texts. */
+const jsonArrayOf = (arr: string) =>
+  `concat('[', arrayStringConcat(arrayMap(__e -> ifNull(__e, 'null'), ${arr}), ','), ']')`;
+
+function arrayShift(dir: 'left' | 'right'): Template {
+  return (args, ctx) => {
+    const a = arg(args, 0, ctx).sql;
+    const n = `toInt64(${arg(args, 1, ctx).sql})`;
+    const fill = args[2] ? `ifNull(${asJson(args[2])}, 'null')` : `'null'`;
+    return withValue(elements(a), (e) => {
+      const len = `toInt64(length(${e}))`;
+      const shifted =
+        dir === 'left'
+          ? `arrayMap(__i -> if(__i + ${n} >= 1 AND __i + ${n} <= ${len}, ${e}[__i + ${n}], ${fill}), range(1, toUInt64(${len}) + 1))`
+          : `arrayMap(__i -> if(__i - ${n} >= 1 AND __i - ${n} <= ${len}, ${e}[__i - ${n}], ${fill}), range(1, toUInt64(${len}) + 1))`;
+      return `if(JSONType(ifNull(${a}, 'null')) != 'Array', NULL, ${jsonArrayOf(shifted)})`;
+    });
+  };
+}
+
+function unixTo(scale: number): Template {
+  return (args, ctx) => nullSafe(`toInt64(round(toFloat64(${arg(args, 0, ctx).sql}) * ${scale}))`, ticksToDatetime);
+}
+
 export const FUNCTIONS: Readonly<Record<string, Template>> = {
   gettype,
+  acos: real1('acos'),
+  asin: real1('asin'),
+  atan: real1('atan'),
+  atan2: (args, ctx) => `atan2(toFloat64(${arg(args, 0, ctx).sql}), toFloat64(${arg(args, 1, ctx).sql}))`,
+  cos: real1('cos'),
+  sin: real1('sin'),
+  tan: real1('tan'),
+  cot: (args, ctx) => `(1 / tan(toFloat64(${arg(args, 0, ctx).sql})))`,
+  degrees: real1('degrees'),
+  radians: real1('radians'),
+  pi: () => 'pi()',
+  exp2: real1('exp2'),
+  exp10: real1('exp10'),
+  gamma: real1('tgamma'),
+  loggamma: real1('lgamma'),
+  erf: real1('erf'),
+  erfc: real1('erfc'),
+  binary_and: (args, ctx) => `bitAnd(toInt64(${arg(args, 0, ctx).sql}), toInt64(${arg(args, 1, ctx).sql}))`,
+  binary_or: (args, ctx) => `bitOr(toInt64(${arg(args, 0, ctx).sql}), toInt64(${arg(args, 1, ctx).sql}))`,
+  binary_xor: (args, ctx) => `bitXor(toInt64(${arg(args, 0, ctx).sql}), toInt64(${arg(args, 1, ctx).sql}))`,
+  binary_not: (args, ctx) => `bitNot(toInt64(${arg(args, 0, ctx).sql}))`,
+  binary_shift_left: (args, ctx) =>
+    `bitShiftLeft(toInt64(${arg(args, 0, ctx).sql}), toInt64(${arg(args, 1, ctx).sql}) % 64)`,
+  binary_shift_right: (args, ctx) =>
+    `bitShiftRight(toInt64(${arg(args, 0, ctx).sql}), toInt64(${arg(args, 1, ctx).sql}) % 64)`,
+  bitset_count_ones: (args, ctx) => `toInt64(bitCount(toInt64(${arg(args, 0, ctx).sql})))`,
+  tohex: (args, ctx) => {
+    const v = `toInt64(${arg(args, 0, ctx).sql})`;
+    const hex = `lower(replaceRegexpOne(hex(if(${v} < 0, reinterpretAsUInt64(${v}), toUInt64(${v}))), '^0+(.)', '\\1'))`;
+    return args[1] ? `leftPad(${hex}, toUInt64(${args[1].sql}), '0')` : hex;
+  },
+  array_reverse: (args, ctx) => {
+    const a = arg(args, 0, ctx).sql;
+    return `if(JSONType(ifNull(${a}, 'null')) != 'Array', NULL, ${jsonArrayOf(`arrayReverse(${elements(a)})`)})`;
+  },
+  array_shift_left: arrayShift('left'),
+  array_shift_right: arrayShift('right'),
+  array_sum: (args, ctx) => `arraySum(arrayMap(__e -> toFloat64OrNull(__e), ${elements(arg(args, 0, ctx).sql)}))`,
+  set_has_element: (args, ctx) => `has(${elements(arg(args, 0, ctx).sql)}, ${asJson(arg(args, 1, ctx))})`,
+  unixtime_microseconds_todatetime: unixTo(10),
+  unixtime_nanoseconds_todatetime: unixTo(0.01),
+  isascii: (args, ctx) => `NOT match(${s(arg(args, 0, ctx))}, '[^\\x00-\\x7F]')`,
+  isutf8: (args, ctx) => `isValidUTF8(${s(arg(args, 0, ctx))})`,
+  regex_quote: (args, ctx) =>
+    `replaceRegexpAll(${s(arg(args, 0, ctx))}, ${sqlString('([\\\\^$.*+?()\\[\\]{}|-])')}, ${sqlString('\\\\\\1')})`,
+  url_encode: (args, ctx) => `encodeURLComponent(${s(arg(args, 0, ctx))})`,
+  format_ipv4: (args, ctx) => {
+    const v = arg(args, 0, ctx);
+    const ip = v.type === 'string' ? `toIPv4OrNull(splitByChar('/', ${v.sql})[1])` : `toIPv4(toUInt32(${v.sql}))`;
+    return `ifNull(toString(${ip}), '')`;
+  },
+  parse_ipv4: (args, ctx) => `toInt64(toUInt32(toIPv4OrNull(splitByChar('/', ${s(arg(args, 0, ctx))})[1])))`,
+  ipv4_netmask_suffix: (args, ctx) => {
+    const t = s(arg(args, 0, ctx));
+    return `if(toIPv4OrNull(splitByChar('/', ${t})[1]) IS NULL, NULL, toInt32(if(position(${t}, '/') > 0, toInt32OrNull(splitByChar('/', ${t})[2]), 32)))`;
+  },
   parse_url: parseUrl,
   bag_merge: bagMerge,
   zip,
@@ -716,7 +802,7 @@ export const FUNCTIONS: Readonly<Record<string, Template>> = {
     if (a.type === 'real' || b.type === 'real' || args[2]?.type === 'real')
       return ctx.unsupported('range() over reals');
     if (a.type !== 'long' && a.type !== 'int') return ctx.unsupported(`range() over ${a.type}`);
-    return `toJSONString(arrayMap(__i -> toInt64(${a.sql}) + __i * toInt64(${step}), range(toUInt64(greatest(intDiv(toInt64(${b.sql}) - toInt64(${a.sql}), toInt64(${step})) + 1, 0)))))`;
+    return `concat('[', arrayStringConcat(arrayMap(__i -> toString(toInt64(${a.sql}) + __i * toInt64(${step})), range(toUInt64(greatest(intDiv(toInt64(${b.sql}) - toInt64(${a.sql}), toInt64(${step})) + 1, 0)))), ','), ']')`;
   },
   tostring: (args, ctx) => s(arg(args, 0, ctx)),
   toint: toType('int'),

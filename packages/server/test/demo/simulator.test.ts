@@ -94,6 +94,7 @@ describe('simulator', () => {
     }
     // Every table the issue names has rows.
     for (const t of [
+      'DeviceInfo',
       'DeviceProcessEvents',
       'DeviceNetworkEvents',
       'DeviceFileEvents',
@@ -108,6 +109,8 @@ describe('simulator', () => {
       'SecurityAlert',
     ])
       expect(all(hour.tables, t).length, t).toBeGreaterThan(0);
+    // An inventory snapshot of every device (workstations and the five servers) each simulated hour.
+    expect(new Set(all(hour.tables, 'DeviceInfo').map((r) => r.DeviceName)).size).toBe(65);
     const ids = new Set(all(hour.tables, 'SecurityEvent').map((r) => r.EventID));
     expect([...ids].sort()).toEqual([4624, 4625, 4688]);
   });

@@ -569,3 +569,56 @@ function pickApp(rng: Prng, dept: string): Executable {
     if (!depts || depts.includes(dept)) return exe;
   }
 }
+
+const MODELS: readonly (readonly [string, string])[] = [
+  ['Dell Inc.', 'Latitude 7440'],
+  ['Dell Inc.', 'OptiPlex 7010'],
+  ['LENOVO', 'ThinkPad T14 Gen 4'],
+  ['HP', 'EliteBook 840 G10'],
+  ['Microsoft Corporation', 'Surface Laptop 5'],
+];
+
+/** DeviceInfo: every device's inventory snapshot (Defender sends one when it changes and about hourly). */
+export function inventory(ctx: Ctx, at: number, sink: Sink): void {
+  for (const dev of ctx.company.devices) {
+    const h = parseInt(dev.id.slice(0, 6), 16);
+    const server = dev.kind === 'server';
+    const [vendor, model] = server
+      ? (['Microsoft Corporation', 'Virtual Machine'] as const)
+      : MODELS[h % MODELS.length]!;
+    const t = at + (h % 900) * 1000;
+    sink.push('DeviceInfo', t, {
+      Timestamp: ctx.time(t),
+      DeviceId: dev.id,
+      DeviceName: dev.name,
+      ClientVersion: '10.8760.26100.3624',
+      PublicIP: OFFICE_EGRESS_IP,
+      OSArchitecture: '64-bit',
+      OSPlatform: dev.os,
+      OSBuild: server ? (dev.os === 'WindowsServer2022' ? 20348 : 17763) : dev.os === 'Windows11' ? 26100 : 19045,
+      OSVersion: server ? '10.0' : dev.os === 'Windows11' ? '24H2' : '22H2',
+      OSDistribution: null,
+      IsAzureADJoined: !server,
+      JoinType: server ? 'Domain Joined' : 'Hybrid Azure AD Join',
+      AadDeviceId: server
+        ? null
+        : `${dev.id.slice(0, 8)}-${dev.id.slice(8, 12)}-${dev.id.slice(12, 16)}-${dev.id.slice(16, 20)}-${dev.id.slice(20, 32)}`,
+      LoggedOnUsers: JSON.stringify(
+        dev.user ? [{ UserName: dev.user.sam, DomainName: 'CONTOSO', Sid: dev.user.sid }] : [],
+      ),
+      MachineGroup: server ? 'Servers' : `Workstations - ${dev.department.toUpperCase()}`,
+      OnboardingStatus: 'Onboarded',
+      SensorHealthState: 'Active',
+      DeviceCategory: 'Endpoint',
+      DeviceType: server ? 'Server' : 'Workstation',
+      Vendor: vendor,
+      Model: model,
+      ExposureLevel: server ? 'Medium' : 'Low',
+      AssetValue: server && dev.shortName.startsWith('SRV-DC') ? 'High' : 'Normal',
+      IsInternetFacing: false,
+      IsExcluded: false,
+      ConnectivityType: 'Streamlined',
+      ReportId: ctx.reportId(),
+    });
+  }
+}

@@ -7,7 +7,7 @@
  *   const sim = new Simulator({ seed: 1, devices: 200, startMs: Date.now(), speed: 1 });
  *   const batch = sim.advanceTo(5_000); // rows of the first 5 simulated seconds, by table
  */
-import { backgroundSecond } from './background.js';
+import { backgroundSecond, inventory } from './background.js';
 import { buildCompany, type Company } from './company.js';
 import { hash32, Prng } from './prng.js';
 import { Ctx, type Row, type Sink } from './rows.js';
@@ -190,7 +190,10 @@ export class Simulator {
         );
         this.nextStoryAt = this.storyStart(this.storyIndex);
       }
-      if (this.background) backgroundSecond(this.ctx, this.rng, at, sink);
+      if (this.background) {
+        if (at % 3_600_000 === 0) inventory(this.ctx, at, sink);
+        backgroundSecond(this.ctx, this.rng, at, sink);
+      }
       this.tick++;
     }
     return { untilSimMs: this.tick * TICK, tables, rows, stories };

@@ -6,6 +6,8 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { StoredFunction } from '@vigil/kql';
 import type { TableDefinition } from '../../engine/engine.js';
 import {
   type CliIO,
@@ -18,6 +20,14 @@ import {
 } from '../command.js';
 
 const DEFAULT_SCHEMA = new URL('../../../../../content/schema/tables.json', import.meta.url);
+const DEFAULT_CONTENT = new URL('../../../../../content/', import.meta.url);
+
+/** The content pack's stored functions (`_GetWatchlist` over content/watchlists/), which some of its rules call. */
+async function contentFunctions(): Promise<StoredFunction[]> {
+  const { readWatchlists, watchlistFunction } = await import('../../workspaces/content.js');
+  const lists = await readWatchlists(fileURLToPath(DEFAULT_CONTENT)).catch(() => []);
+  return lists.length ? [watchlistFunction(lists)] : [];
+}
 /** The state store of a workspace folder (rules, runs, ledger; shared with the other metadata domains). */
 export const STATE_FILE = 'state.sqlite';
 
@@ -53,7 +63,7 @@ export const command: Command = {
   enable --data DIR ID...        disable --data DIR ID...        delete --data DIR ID...
   test [--schema FILE] PATH...
       Runs the inline tests of rule files (tests: [{name, rows: {Table: [...]}, expect: {alerts, contains}}])
-      against a scratch workspace. Exit 1 when a test fails.
+      against a scratch workspace (with the content pack's _GetWatchlist). Exit 1 when a test fails.
   replay --data DIR --from TIME --to TIME (ID | FILE)
       Evaluates a stored rule, or an edited rule file, over the windows the scheduler would have run between
       two times (ISO 8601, by ingestion time) and reports the alerts it would have raised. Writes nothing.
@@ -243,7 +253,7 @@ async function checkWithoutWorkspace(
     import('../../detect/service.js'),
     import('../../detect/health.js'),
   ]);
-  const schema = { database: 'Vigil', tables: [...definitions, SENTINEL_HEALTH], functions: [] };
+  const schema = { database: 'Vigil', tables: [...definitions, SENTINEL_HEALTH], functions: await contentFunctions() };
   let bad = 0;
   let total = 0;
   for (const p of paths) {
@@ -398,7 +408,10 @@ async function runTests(
     if (!existsSync(abs)) throw new UsageError(`no such file or folder: ${p}`);
     for (const f of await ruleFiles(abs)) files.push({ text: await readFile(f, 'utf8'), path: f });
   }
-  const report = await runRuleTests(files, definitions, { missingTimeGenerated: strict ? 'error' : 'warning' });
+  const report = await runRuleTests(files, definitions, {
+    missingTimeGenerated: strict ? 'error' : 'warning',
+    functions: await contentFunctions(),
+  });
   for (const parsed of report.invalid) {
     io.stderr.write(`invalid  ${parsed.rule?.name ?? parsed.path ?? ''}\n`);
     for (const d of parsed.diagnostics) {

@@ -89,13 +89,29 @@ Options:
       io.stdout.write(
         `${JSON.stringify({ url: demo.url, workspace: demo.workspace, user: demo.user, password: demo.password })}\n`,
       );
+    // Ctrl-C under `npx` arrives twice (from the terminal, and forwarded by npm): a repeat within 2 s is the same
+    // request; a later one forces the exit.
+    let first = 0;
+    let stop: (why: string) => void = () => undefined;
+    const onSignal = (sig: NodeJS.Signals) => {
+      if (first === 0) {
+        first = Date.now();
+        stop(sig);
+      } else if (Date.now() - first > 2000) {
+        say(`${sig} again: exiting without waiting`);
+        process.exit(130);
+      }
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
     const signal = await new Promise<string>((done) => {
-      process.once('SIGINT', () => done('SIGINT'));
-      process.once('SIGTERM', () => done('SIGTERM'));
+      stop = done;
       if (duration !== undefined) setTimeout(() => done(`${duration} s elapsed`), duration * 1000).unref();
     });
-    say(`${signal}: stopping the simulation, committing what was sent, closing`);
+    say(`${signal}: stopping the simulation, committing what was sent, closing (Ctrl-C again to exit at once)`);
     const stats = await demo.stop();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     say(
       `stopped: ${stats.rowsSent.toLocaleString('en-US')} rows in ${stats.requests} requests` +
         `${stats.rowsRejected ? `, ${stats.rowsRejected} rejected` : ''}${stats.failedRequests ? `, ${stats.failedRequests} failed` : ''}, ` +

@@ -12,6 +12,7 @@ const COMPILED_ELSEWHERE = {
   ago: 'folded to a literal per query',
   toscalar: 'a sub-select',
   column_ifexists: 'decided at compile time',
+  column_names_of: 'decided at compile time',
   ingestion_time: 'the hidden ingestion-time column',
   row_number: 'window function over serialized rows',
   row_cumsum: 'window function over serialized rows',

@@ -326,8 +326,9 @@ class Lowerer {
     // Arguments are lowered in the caller's context, before the body's model is pushed. `invoke` pipes its input
     // in as the first argument.
     const offset = piped ? 1 : 0;
-    // Named arguments (`f(c=7, a=12)`) go to the parameter of that name; the others fill positions in order.
-    const positional = args.filter((a) => a.kind !== 'NamedArg');
+    // Named arguments (`f(c=7, a=12)`) go to the parameter of that name; the others to the parameter at their own
+    // position in the argument list (`f(len=3, input)`: input is the second parameter), as Kusto binds them.
+    const positional = args.map((a) => (a.kind === 'NamedArg' ? undefined : a));
     const named = new Map<string, Expr>();
     for (const a of args) if (a.kind === 'NamedArg') named.set(a.name.name, a.value);
     const values = params.map((p, i) => {
@@ -1779,8 +1780,14 @@ class Lowerer {
   scalar(e: Expr, frame: Frame): ScalarExpr {
     const type = this.typeOf(e);
     switch (e.kind) {
-      case 'Literal':
-        return { kind: 'lit', type: e.type, value: literalValue(e) };
+      case 'Literal': {
+        const value = literalValue(e);
+        if (e.type !== 'dynamic' || e.value === null) return { kind: 'lit', type: e.type, value };
+        const json = dynamicJson(e.value as DynamicValue);
+        return json !== null && json !== JSON.stringify(value)
+          ? { kind: 'lit', type: e.type, value, json }
+          : { kind: 'lit', type: e.type, value };
+      }
       case 'Paren':
       case 'NamedExpr':
         return this.scalar(e.expr, frame);
@@ -2276,6 +2283,33 @@ export function literalValue(e: Literal): PlanValue {
     default:
       return typeof v === 'bigint' ? v.toString() : (v as PlanValue);
   }
+}
+
+/**
+ * A dynamic literal as JSON text that keeps Kusto's distinction between longs and reals (`dynamic([1.0, 2])` holds a
+ * real and a long, printed `[1.0,2]`); null when it holds values JSON cannot spell (infinities, NaN).
+ */
+function dynamicJson(v: DynamicValue): string | null {
+  if (v === null || typeof v === 'boolean' || typeof v === 'string') return JSON.stringify(v);
+  if (typeof v === 'bigint') return v.toString();
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v)) return null;
+    const t = JSON.stringify(v);
+    return Number.isInteger(v) && !/e/i.test(t) ? `${t}.0` : t;
+  }
+  if (Array.isArray(v)) {
+    const parts = v.map(dynamicJson);
+    return parts.some((x) => x === null) ? null : `[${parts.join(',')}]`;
+  }
+  const o = v as Record<string, DynamicValue>;
+  if ('$datetime' in o || '$timespan' in o || '$guid' in o) return JSON.stringify(dynamicToPlan(v));
+  const parts: string[] = [];
+  for (const [k, x] of Object.entries(o)) {
+    const j = dynamicJson(x);
+    if (j === null) return null;
+    parts.push(`${JSON.stringify(k)}:${j}`);
+  }
+  return `{${parts.join(',')}}`;
 }
 
 function dynamicToPlan(v: DynamicValue): PlanValue {

@@ -36,7 +36,13 @@ export type ScalarExpr =
   /** A column of the input (for join conditions: of the given side). */
   | { readonly kind: 'col'; readonly name: string; readonly type: ColumnType; readonly side?: 'left' | 'right' }
   /** A typed literal. datetime/timespan are tick strings (100 ns since 1970 / duration); long, decimal strings. */
-  | { readonly kind: 'lit'; readonly type: ScalarTypeName; readonly value: PlanValue }
+  | {
+      readonly kind: 'lit';
+      readonly type: ScalarTypeName;
+      readonly value: PlanValue;
+      /** A dynamic literal's JSON text when it says more than `value` (reals written `1.0` stay reals). */
+      readonly json?: string;
+    }
   /** A built-in scalar function (by KQL name). `span` locates the call in the query text for diagnostics. */
   | {
       readonly kind: 'call';

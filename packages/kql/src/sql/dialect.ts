@@ -113,8 +113,11 @@ export interface Dialect {
   /** The storage / cast type of a KQL scalar type. */
   readonly types: Readonly<Record<ScalarTypeName, string>>;
   quoteIdentifier(name: string): string;
-  /** A literal of a KQL type; `value` is a PlanValue (ticks and longs as strings). */
-  literal(value: PlanValue, type: ScalarTypeName): string;
+  /**
+   * A literal of a KQL type; `value` is a PlanValue (ticks and longs as strings). `json`: a dynamic literal's exact
+   * JSON text (reals written `1.0`), when the dialect can keep it.
+   */
+  literal(value: PlanValue, type: ScalarTypeName, json?: string): string;
   /** A typed null of a KQL type (a string null is the empty string: KQL strings are never null). */
   nullOf(type: ColumnType): string;
   /** Operators by Kusto operator kind (`Add`, `Equal`, `Has`, `In`, ...). */

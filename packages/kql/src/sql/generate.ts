@@ -1371,7 +1371,7 @@ class Generator {
       }
       case 'lit':
         return {
-          sql: this.d.literal(e.value, e.type),
+          sql: e.json !== undefined ? this.d.literal(e.value, e.type, e.json) : this.d.literal(e.value, e.type),
           type: e.type,
           literal: { value: e.value, type: e.type },
           expr: e,

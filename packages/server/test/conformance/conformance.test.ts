@@ -52,14 +52,16 @@ const KNOWN_WRONG: Readonly<Record<string, string>> = {
 };
 
 /**
- * Examples that are not self-contained after all: they read tables of Microsoft's help cluster, which the workspace
- * does not have (id → reason). Counted with the flagged ones.
+ * Examples that are not self-contained after all: they read tables of Microsoft's help cluster or external storage,
+ * which the workspace does not have (id → reason). Counted with the flagged ones.
  */
 const EXTERNAL_DATA: Readonly<Record<string, string>> = {
   'ok-0008': "reads StormEvents from the help cluster's Samples database",
   'ok-0761': "reads StormEvents (table('StormEvents')) from the help cluster's Samples database",
   'ok-0677': "searches the help cluster's ContosoSales tables (Customers, ...)",
   'ok-0678': "searches the help cluster's ContosoSales tables (Products, ...)",
+  'ok-0438': 'reads CSV files from Azure blob storage (inline_external_table, refused like externaldata)',
+  'ok-0440': 'reads a Delta table from Azure storage (inline_external_table, refused like externaldata)',
 };
 
 interface DocExample {

@@ -42,7 +42,7 @@ export function nullOf(type: ColumnType): string {
   return `CAST(NULL AS ${DUCKDB_TYPES[type]})`;
 }
 
-export function literal(value: PlanValue, type: ScalarTypeName): string {
+export function literal(value: PlanValue, type: ScalarTypeName, json?: string): string {
   if (value === null) return nullOf(type);
   switch (type) {
     case 'bool':
@@ -77,7 +77,7 @@ export function literal(value: PlanValue, type: ScalarTypeName): string {
     case 'guid':
       return `CAST(${sqlString(String(value))} AS UUID)`;
     case 'dynamic':
-      return `CAST(${sqlString(JSON.stringify(value))} AS JSON)`;
+      return `CAST(${sqlString(json ?? JSON.stringify(value))} AS JSON)`;
   }
 }
 

@@ -484,8 +484,13 @@ export async function readThreatIntelligence(dir: string): Promise<Record<string
     return rows;
   }
   for (const f of files) {
-    for (const line of (await readFile(join(dir, 'threat-intelligence', f), 'utf8')).split('\n')) {
-      if (line.trim()) rows.push(JSON.parse(line) as Record<string, unknown>);
+    for (const [i, line] of (await readFile(join(dir, 'threat-intelligence', f), 'utf8')).split('\n').entries()) {
+      if (!line.trim()) continue;
+      try {
+        rows.push(JSON.parse(line) as Record<string, unknown>);
+      } catch {
+        throw new ContentError('invalid', `${f}, line ${i + 1}: not a JSON object`);
+      }
     }
   }
   return rows;

@@ -4,6 +4,10 @@
  * into the engine in order, one load per table per round, and forgets them afterwards. Each load stores a receipt
  * (`incidents.outbox.<table>.<last seq>`) in the engine's own transaction, so after a crash between the load and
  * the forgetting, the receipt says the rows are in already: every row lands exactly once, in order.
+ *
+ * A change starts a drain `delayMs` later (1 s by default), so the rows of the changes made meanwhile go in the same
+ * load: a load costs the engine 20-35 ms of CPU whatever its size (measured with 34 rows), which at a few alerts per
+ * load cost more than correlating them. `flush` drains at once.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
@@ -27,6 +31,7 @@ const receiptKey = (table: string, seq: number) => `incidents.outbox.${table}.${
 export class OutboxDrainer {
   private running: Promise<void> | null = null;
   private again = false;
+  private timer: ReturnType<typeof setTimeout> | null = null;
   private ensured = new Set<string>();
   private lastError: unknown = null;
 
@@ -35,10 +40,31 @@ export class OutboxDrainer {
     private readonly store: IncidentStore,
     private readonly target: EventStoreTarget,
     private readonly log: (message: string) => void,
+    private readonly delayMs = 1000,
   ) {}
 
-  /** Starts a drain (or asks the running one to go round once more). */
+  /** After a change: drains soon, with the changes that follow it (or asks the running drain to go round again). */
   kick(): void {
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    if (this.delayMs <= 0) {
+      this.start();
+      return;
+    }
+    if (this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.start();
+    }, this.delayMs);
+    this.timer.unref?.();
+  }
+
+  /** Starts a drain now (or asks the running one to go round once more). */
+  private start(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
     if (this.running) {
       this.again = true;
       return;
@@ -61,7 +87,7 @@ export class OutboxDrainer {
   async flush(): Promise<void> {
     for (;;) {
       this.lastError = null;
-      this.kick();
+      this.start();
       while (this.running) await this.running;
       if (this.lastError) throw this.lastError;
       const left = await this.store.outbox(this.state, 1);

@@ -80,6 +80,11 @@ export interface IncidentServiceOptions {
   readonly settings?: Partial<IncidentSettings>;
   /** Alerts per transaction (default 256). */
   readonly maxBatch?: number;
+  /**
+   * How long after a change its `SecurityIncident` / `SecurityAlert` rows wait before they are loaded into the event
+   * store (default 1 s), so that the changes made meanwhile share one load. 0 loads after every change.
+   */
+  readonly outboxDelayMs?: number;
   /** How long change events are kept (default 30 days). */
   readonly eventRetentionMs?: number;
   /** Base of incident links in `SecurityIncident.IncidentUrl` (default `/incidents/`). */
@@ -316,7 +321,7 @@ export class IncidentService {
     this.current = mergeSettings(DEFAULT_SETTINGS, options.settings ?? {});
     this.stats = new CommonEntityStats(CommonEntityStats.bucketMsFor(this.current.commonEntities.windowMs));
     this.outbox = options.eventStore
-      ? new OutboxDrainer(this.state, this.store, options.eventStore, (m) => this.log(m))
+      ? new OutboxDrainer(this.state, this.store, options.eventStore, (m) => this.log(m), options.outboxDelayMs ?? 1000)
       : null;
   }
 

@@ -664,7 +664,10 @@ class Generator {
     exprList: readonly ScalarExpr[],
     item?: FromItem,
   ): Source {
-    const { src, exprs } = this.stageWindows(input, exprList);
+    const windowed = this.stageWindows(input, exprList);
+    const tupled = this.stageTuples(windowed.src, windowed.exprs, item);
+    const { src, exprs } = tupled;
+    item = tupled.item;
     const names = this.withCarried(this.sqlNamesFor(columns), src);
     const frame: Frame = { input: src };
     const cols = columns.map((c, i) => {
@@ -682,6 +685,57 @@ class Generator {
       src.order,
       carried,
     );
+  }
+
+  /**
+   * A tuple-valued call read more than once (`extend (a, b) = series_fit_line(x)`: one `__tuple_element` per
+   * element) is computed once, into a hidden column of a CTE of its own, and each element reads that column.
+   */
+  private stageTuples(
+    input: Source,
+    exprList: readonly ScalarExpr[],
+    item: FromItem | undefined,
+  ): { src: Source; exprs: ScalarExpr[]; item: FromItem | undefined } {
+    const tupleOf = (x: ScalarExpr): ScalarExpr | null =>
+      x.kind === 'call' && x.fn === '__tuple_element' && x.args[0] && !hasWindow(x.args[0]) ? x.args[0] : null;
+    const counts = new Map<string, { expr: ScalarExpr; n: number }>();
+    const count = (x: ScalarExpr): ScalarExpr => {
+      const t = tupleOf(x);
+      if (!t) return mapChildren(x, count);
+      const key = JSON.stringify(t);
+      const entry = counts.get(key) ?? { expr: t, n: 0 };
+      entry.n++;
+      counts.set(key, entry);
+      return x;
+    };
+    for (const e of exprList) count(e);
+    const shared = [...counts].filter(([, v]) => v.n > 1);
+    if (shared.length === 0) return { src: input, exprs: [...exprList], item };
+    const own = item ? this.ownColumns(item) : { select: '*', names: input.sqlNames };
+    const names = new Map(own.names);
+    const hidden = new Map<string, string>();
+    const extra = shared.map(([key, v]) => {
+      const name = this.hidden('t');
+      hidden.set(key, name);
+      names.set(`\u0000${name}`, name);
+      return `${this.scalar(v.expr, { input }).sql} AS ${this.q(name)}`;
+    });
+    const from = item ? this.fromClause(item) : this.q(input.name);
+    const src = this.cte(
+      `SELECT ${[own.select, ...extra].join(', ')} FROM ${from}`,
+      input.columns,
+      names,
+      input.order,
+      input.carried,
+    );
+    const replace = (x: ScalarExpr): ScalarExpr => {
+      const t = tupleOf(x);
+      const name = t ? hidden.get(JSON.stringify(t)) : undefined;
+      if (!t || name === undefined) return mapChildren(x, replace);
+      const rest = x.kind === 'call' ? x.args.slice(1) : [];
+      return { ...x, args: [{ kind: 'col', name: `\u0000${name}`, type: 'unknown' }, ...rest] } as ScalarExpr;
+    };
+    return { src, exprs: exprList.map(replace), item: undefined };
   }
 
   // ───────────────────────────── window functions ─────────────────────────────

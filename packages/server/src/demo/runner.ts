@@ -232,8 +232,8 @@ async function installContent(ws: Workspace, dir: string, log: (line: string) =>
   return report;
 }
 
-/** Posts batches to the ingestion API with the simulator's token. */
-class Sender {
+/** Posts simulated batches to a workspace's ingestion API (`base` = `<url>/api/workspaces/<name>`) with a token. */
+export class Sender {
   constructor(
     private readonly base: string,
     private readonly token: string,

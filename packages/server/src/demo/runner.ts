@@ -101,6 +101,7 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
 
     const tContent = Date.now();
     const content = existsSync(contentDir) ? await installContent(ws, contentDir, log) : null;
+    if (!content) log(`no content pack at ${contentDir}: no rules or automation (give --content DIR)`);
     if (content) log(`content installed in ${((Date.now() - tContent) / 1000).toFixed(1)} s`);
 
     const { token, value } = await server.auth.createToken(admin.id, {

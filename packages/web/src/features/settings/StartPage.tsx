@@ -63,10 +63,11 @@ export default function StartPage() {
         </Card>
         <Card title="2. Which links to trust">
           <p>
-            Trust the incident's entities and alerts, not its title: titles are generated and change as incidents merge.
-            The <strong>Attack story</strong> shows why each alert joined (a shared entity in the time window, the
-            rule's grouping, kill-chain order); joins through very common entities such as the office egress IP are
-            marked and never link incidents.
+            This queue is the record of work (status, owner, tasks, comments); a product alert's link to the Defender
+            portal is for that product's evidence, not a second queue. Trust the incident's entities and alerts, not its
+            title: titles are generated and change as incidents merge. The <strong>Attack story</strong> shows why each
+            alert joined (a shared entity in the time window, the rule's grouping, kill-chain order); joins through very
+            common entities such as the office egress IP are marked and never link incidents.
           </p>
           <p>
             An alert's custom details (sign-in IPs, the matched indicator, the target's role) come from the rule's

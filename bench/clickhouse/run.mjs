@@ -80,7 +80,7 @@ if (!current || current.rows !== data.rows || current.seed !== data.seed || curr
       (n) => `"${n}"`,
     );
     await s.queryAsync(
-      `INSERT INTO "${storage[t].storageName}" (${cols.join(', ')}) SELECT ${cols.join(', ')} FROM file('${t}.parquet', Parquet) SETTINGS max_insert_threads = 2, max_threads = 2`,
+      `INSERT INTO "${storage[t].storageName}" (${cols.join(', ')}) SELECT ${cols.join(', ')} FROM file('${join(staging, `${t}.parquet`)}', Parquet) SETTINGS max_insert_threads = 2, max_threads = 2`,
     );
     log(`  ${t}: loaded in ${((performance.now() - t1) / 1000).toFixed(1)} s`);
   }

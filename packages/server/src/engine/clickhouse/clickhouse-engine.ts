@@ -91,6 +91,11 @@ const QUERY_SETTINGS = {
   // shadow the input column of the same name, as it would by default in ClickHouse.
   prefer_column_name_to_alias: 1,
   output_format_json_escape_forward_slashes: 0,
+  // CAST(NULL AS BIGINT) in generated SQL means a nullable Int64, as in standard SQL.
+  cast_keep_nullable: 1,
+  // Wide unions and long `in` lists make big trees.
+  max_ast_elements: 2000000,
+  max_expanded_ast_elements: 2000000,
 } as const;
 
 const ident = (name: string) => clickhouse.quoteIdentifier(name);

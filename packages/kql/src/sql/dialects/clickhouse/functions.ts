@@ -45,7 +45,7 @@ export function convertDynamic(sql: string, type: ColumnType): string {
       return withValue(
         sql,
         (v) =>
-          `multiIf(JSONType(ifNull(${v}, 'null')) = 'Bool', JSONExtractBool(${v}) = 1, JSONType(ifNull(${v}, 'null')) IN ('Int64', 'UInt64', 'Double'), toFloat64OrNull(${v}) != 0, boolText(${dynamicToString(v)}))`,
+          `multiIf(JSONType(ifNull(${v}, 'null')) = 'Bool', JSONExtractBool(${v}) = 1, JSONType(ifNull(${v}, 'null')) IN ('Int64', 'UInt64', 'Double'), toFloat64OrNull(${v}) != 0, ${boolText(dynamicToString(v))})`,
       );
     case 'datetime':
       return `parseDateTime64BestEffortOrNull(${dynamicToString(sql)}, 7, 'UTC')`;
@@ -360,7 +360,19 @@ const extract: Template = (args, ctx) => {
 
 const extractAll: Template = (args, ctx) => {
   const re = regexArg(arg(args, 0, ctx));
-  if (args.length > 2) return ctx.unsupported('extract_all with capture-group selection');
+  if (args.length > 2) {
+    // extract_all(regex, captureGroups, text): the listed groups of each match (a single group: its values).
+    const groups = args[1]?.literal?.value;
+    if (!Array.isArray(groups) || !groups.every((g) => typeof g === 'number')) {
+      return ctx.unsupported('extract_all with named or computed capture groups');
+    }
+    const text = s(arg(args, 2, ctx));
+    const all = `extractAllGroupsVertical(${text}, ${re})`;
+    const pick = (g: number) => (g === 0 ? 'NULL' : `toJSONString(__g[${g}])`);
+    const item =
+      groups.length === 1 ? pick(groups[0] as number) : `concat('[', ${(groups as number[]).map(pick).join(", ',', ")}, ']')`;
+    return `if(length(${all}) = 0, NULL, concat('[', arrayStringConcat(arrayMap(__g -> ${item}, ${all}), ','), ']'))`;
+  }
   const str = s(arg(args, 1, ctx));
   // One group: its values; several: arrays of the groups of each match.
   return withValue(str, (v) => {
@@ -406,8 +418,16 @@ function trimFn(kind: 'both' | 'start' | 'end'): Template {
 const indexOf: Template = (args, ctx) => {
   const str = s(arg(args, 0, ctx));
   const sub = s(arg(args, 1, ctx));
-  if (args.length > 2) return ctx.unsupported('indexof with a start position');
-  return `(toInt64(positionUTF8(${str}, ${sub})) - 1)`;
+  if (args.length > 3) return ctx.unsupported('indexof with an occurrence');
+  if (!args[2]) return `(toInt64(positionUTF8(${str}, ${sub})) - 1)`;
+  // A start position (negative: from the end) and an optional length of the searched range.
+  return withValue(str, (t) => {
+    const len = `toInt64(lengthUTF8(${t}))`;
+    const start0 = `toInt64(${args[2]?.sql})`;
+    const start = `if(${start0} < 0, greatest(${len} + ${start0}, 0), ${start0})`;
+    const limit = args[3] ? `if(toInt64(${args[3].sql}) < 0, ${len}, ${start} + toInt64(${args[3].sql}))` : len;
+    return `if(${start} > ${len}, -1, if(positionUTF8(${t}, ${sub}, toUInt64(${start} + 1)) = 0 OR toInt64(positionUTF8(${t}, ${sub}, toUInt64(${start} + 1))) - 1 + toInt64(lengthUTF8(${sub})) > ${limit}, -1, toInt64(positionUTF8(${t}, ${sub}, toUInt64(${start} + 1))) - 1))`;
+  });
 };
 
 const strcat: Template = (args) => (args.length ? `concat(${args.map(s).join(', ')}, '')` : "''");
@@ -714,6 +734,25 @@ function unixTo(scale: number): Template {
 
 export const FUNCTIONS: Readonly<Record<string, Template>> = {
   gettype,
+  parse_urlquery: (args, ctx) =>
+    `concat('{"Query Parameters":', ${queryParameters(`replaceRegexpOne(${s(arg(args, 0, ctx))}, '^[?]', '')`)}, '}')`,
+  parse_path: (args, ctx) => {
+    const p = s(arg(args, 0, ctx));
+    const re = sqlString('^(?:([A-Za-z][A-Za-z0-9+.-]*)://)?(?:(.*)[\\\\/])?([^\\\\/]*)$');
+    return withValue(`extractGroups(${p}, ${re})`, (m) =>
+      withValue(`extractGroups(${m}[3], '^([^:]*)(?::(.*))?$')`, (f) => {
+        const ext = `if(position(${f}[1], '.') > 0, reverse(splitByChar('.', reverse(${f}[1]))[1]), '')`;
+        const root = `extract(${m}[2], '^([A-Za-z]:|\\\\\\\\[^\\\\/]+|)')`;
+        return `concat('{"Scheme":', toJSONString(${m}[1]), ',"RootPath":', toJSONString(${root}), ',"DirectoryPath":', toJSONString(${m}[2]), ',"DirectoryName":', toJSONString(reverse(splitByRegexp('[\\\\\\\\/]', reverse(${m}[2]))[1])), ',"Filename":', toJSONString(${f}[1]), ',"Extension":', toJSONString(${ext}), ',"AlternateDataStreamName":', toJSONString(${f}[2]), '}')`;
+      }),
+    );
+  },
+  rand: (args) => (args[0] ? `toInt64(rand64() % toUInt64(${args[0].sql}))` : 'randCanonical()'),
+  dynamic_to_json: (args, ctx) => `ifNull(${arg(args, 0, ctx).sql}, 'null')`,
+  base64_decode_toarray: (args, ctx) =>
+    `if(tryBase64Decode(${s(arg(args, 0, ctx))}) IS NULL, NULL, concat('[', arrayStringConcat(arrayMap(__c -> toString(reinterpretAsUInt8(__c)), splitByString('', ifNull(tryBase64Decode(${s(arg(args, 0, ctx))}), ''))), ','), ']'))`,
+  unicode_codepoints_to_string: (args, ctx) =>
+    `arrayStringConcat(arrayMap(__c -> char(toUInt32OrZero(__c)), ${elements(arg(args, 0, ctx).sql)}))`,
   acos: real1('acos'),
   asin: real1('asin'),
   atan: real1('atan'),

@@ -216,6 +216,9 @@ describe.skipIf(reason !== null)(`web console in Chromium${reason ? ` (skipped: 
     await shot('automation-approvals');
     await row.getByRole('button', { name: 'Approve' }).click();
     await expect.poll(async () => (await server.automation.listApprovals({ status: 'pending' })).length).toBe(0);
+    // Approved once, executed once: the EDR received the isolation.
+    await expect.poll(() => server.edrCalls.length, { timeout: 15_000 }).toBe(1);
+    expect(server.edrCalls[0]).toMatchObject({ action: 'isolateDevice' });
   });
 
   test('close the incident with a classification', async () => {

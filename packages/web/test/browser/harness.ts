@@ -8,6 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,6 +30,8 @@ export interface ConsoleServer {
   readonly automation: AutomationService;
   /** The incident number of the attack story. */
   readonly storyIncident: number;
+  /** Actions the EDR received (approved response actions). */
+  readonly edrCalls: readonly unknown[];
   close(): Promise<void>;
 }
 
@@ -60,8 +63,42 @@ async function until<T>(probe: () => Promise<T | null | undefined>, what: string
   }
 }
 
+/**
+ * The outside world of the playbooks: an HTTP receiver on 127.0.0.1 where the automation's action adapter posts
+ * approved actions (what Defender's machine-actions API would do, answered as succeeded) and Slack messages go.
+ */
+async function startEdrBridge(): Promise<{ url: string; calls: unknown[]; close(): Promise<void> }> {
+  const calls: unknown[] = [];
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => {
+      body += c.toString('utf8');
+    });
+    req.on('end', () => {
+      // The same receiver stands in for Slack's incoming webhook (`/slack`), which answers "ok".
+      if (req.url !== '/actions') {
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        res.end('ok');
+        return;
+      }
+      const action = (JSON.parse(body || '{}') as { action?: string }).action ?? 'action';
+      calls.push(JSON.parse(body || '{}'));
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ status: 'succeeded', message: `${action} done`, externalId: `edr-${calls.length}` }));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const a = server.address();
+  return {
+    url: `http://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}`,
+    calls,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}
+
 export async function startConsoleServer(): Promise<ConsoleServer> {
   const dir = await mkdtemp(join(tmpdir(), 'vigil-web-'));
+  const edr = await startEdrBridge();
   let automation: AutomationService | null = null;
   const vigil = await startVigil({
     dataDir: dir,
@@ -75,7 +112,8 @@ export async function startConsoleServer(): Promise<ConsoleServer> {
           incidents: ws.incidents,
           query: ws.query,
           secretKey: randomBytes(32),
-          http: { allow: [] },
+          http: { allow: ['127.0.0.1'] },
+          adapters: [{ id: 'edr', url: `${edr.url}/actions`, actions: ['isolateDevice'] }],
         });
         ws.automation = a;
         ws.extend({ close: () => a.close() });
@@ -100,6 +138,7 @@ export async function startConsoleServer(): Promise<ConsoleServer> {
   const close = async () => {
     await app.close();
     await vigil.close();
+    await edr.close();
     await rm(dir, { recursive: true, force: true });
   };
   try {
@@ -134,7 +173,7 @@ export async function startConsoleServer(): Promise<ConsoleServer> {
     // A containment request waiting for approval on it.
     const incident = await workspace.incidents.getIncident(story);
     // The playbook notifies Slack after the decision; a webhook on a closed local port (the machine has no network).
-    await automation.secrets.set('slackWebhook', 'http://127.0.0.1:9/slack', { type: 'system', id: 'test' });
+    await automation.secrets.set('slackWebhook', `${edr.url}/slack`, { type: 'system', id: 'test' });
     const run = await automation.startRun(
       'isolate-device-with-approval',
       { kind: 'incident', incidentId: incident!.id, inputs: {} },
@@ -148,7 +187,7 @@ export async function startConsoleServer(): Promise<ConsoleServer> {
       throw new Error(
         `no pending approval: run ${settled.run.status} ${settled.run.error ?? ''} ${JSON.stringify(settled.logs.slice(-5))}`,
       );
-    return { url, vigil, workspace, automation, storyIncident: story, close };
+    return { url, vigil, workspace, automation, storyIncident: story, edrCalls: edr.calls, close };
   } catch (e) {
     await close().catch(() => undefined);
     throw e;

@@ -263,7 +263,7 @@ describe('content pack: installer', () => {
 });
 
 describe('content pack: end to end in a workspace', () => {
-  it('a shipped custom detection opens a tagged, routed incident and its containment waits for approval', async () => {
+  it('shipped custom detections open a tagged, routed incident; isolation and account disablement wait for approval', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'vigil-content-e2e-'));
     const ws = await Workspace.open(
       join(dir, 'ws'),
@@ -273,6 +273,8 @@ describe('content pack: end to end in a workspace', () => {
     try {
       await installContentPack(ws, CONTENT, { indicators: false });
       const deviceId = 'a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0';
+      const serverId = 'b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1';
+      const adminSid = 'S-1-5-21-1004336348-1177238915-682003330-500';
       await ws.ingest.ingestRows(
         'DeviceProcessEvents',
         [
@@ -291,6 +293,19 @@ describe('content pack: end to end in a workspace', () => {
               'rundll32.exe C:\\Windows\\System32\\comsvcs.dll, MiniDump 684 C:\\Windows\\Temp\\dump.bin full',
             InitiatingProcessFileName: 'powershell.exe',
           },
+          {
+            Timestamp: new Date().toISOString(),
+            ReportId: 90002,
+            DeviceId: serverId,
+            DeviceName: 'srv-file-01.contoso.local',
+            ActionType: 'ProcessCreated',
+            AccountName: 'adm-lee.gu',
+            AccountDomain: 'CONTOSO',
+            AccountSid: adminSid,
+            FileName: 'vssadmin.exe',
+            ProcessCommandLine: 'vssadmin.exe delete shadows /all /quiet',
+            InitiatingProcessFileName: 'cmd.exe',
+          },
         ],
         'test',
       );
@@ -302,12 +317,14 @@ describe('content pack: end to end in a workspace', () => {
         await ws.automation?.idle();
         pending = (await ws.automation?.listApprovals({ status: 'pending' })) ?? [];
         incident = (await ws.incidents.list()).items.find((i) => i.tags.includes('defender-xdr'));
-        if (pending.length >= 2 && incident) break;
+        if (pending.length >= 4 && incident) break;
         await new Promise((r) => setTimeout(r, 250));
       }
       expect(pending.map((a) => `${a.action}:${a.target?.id}`).sort()).toEqual([
         `collectInvestigationPackage:${deviceId}`,
+        `disableUser:${adminSid}`,
         `isolateDevice:${deviceId}`,
+        `isolateDevice:${serverId}`,
       ]);
       expect(incident?.owner?.assignedTo).toBe('Tier 1 queue');
       const tasks = incident ? await ws.incidents.tasks(incident.id) : [];

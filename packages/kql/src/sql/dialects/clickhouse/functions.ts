@@ -134,7 +134,8 @@ const parseJson: Template = (args, ctx) => {
   if (a.type !== 'string') return asJson(a);
   return withValue(
     a.sql,
-    (v) => `if(isValidJSON(${v}), nullIf(toJSONString(JSONExtract(${v}, 'JSON')), 'null'), toJSONString(${v}))`,
+    // Valid JSON text is the value (JSON null is null; the text keeps its own spacing); other text a JSON string.
+    (v) => `if(isValidJSON(${v}), nullIf(trimBoth(${v}), 'null'), toJSONString(${v}))`,
   );
 };
 
@@ -370,7 +371,9 @@ const extractAll: Template = (args, ctx) => {
     const all = `extractAllGroupsVertical(${text}, ${re})`;
     const pick = (g: number) => (g === 0 ? 'NULL' : `toJSONString(__g[${g}])`);
     const item =
-      groups.length === 1 ? pick(groups[0] as number) : `concat('[', ${(groups as number[]).map(pick).join(", ',', ")}, ']')`;
+      groups.length === 1
+        ? pick(groups[0] as number)
+        : `concat('[', ${(groups as number[]).map(pick).join(", ',', ")}, ']')`;
     return `if(length(${all}) = 0, NULL, concat('[', arrayStringConcat(arrayMap(__g -> ${item}, ${all}), ','), ']'))`;
   }
   const str = s(arg(args, 1, ctx));
@@ -697,7 +700,7 @@ function ipv4Match(args: readonly SqlArg[], ctx: TemplateContext): string {
   const prefix = args[2] ? `toUInt8(least(greatest(toInt64(${args[2].sql}), 0), 32))` : null;
   const bits = (x: string) => `if(position(${x}, '/') > 0, toUInt8OrNull(splitByChar('/', ${x})[2]), 32)`;
   const addr = (x: string) => `toIPv4OrNull(splitByChar('/', ${x})[1])`;
-  const p = prefix ?? `least(${bits(a)}, ${bits(b)})`;
+  const p = prefix ? `least(${bits(a)}, ${bits(b)}, ${prefix})` : `least(${bits(a)}, ${bits(b)})`;
   const mask = `bitShiftLeft(toUInt32(4294967295), 32 - ${p})`;
   return `if(${addr(a)} IS NULL OR ${addr(b)} IS NULL, NULL, bitAnd(toUInt32(${addr(a)}), ${mask}) = bitAnd(toUInt32(${addr(b)}), ${mask}))`;
 }
@@ -814,9 +817,15 @@ export const FUNCTIONS: Readonly<Record<string, Template>> = {
   zip,
   ipv4_is_match: ipv4Match,
   ipv4_compare: (args, ctx) => {
-    const a = `toUInt32(toIPv4OrNull(splitByChar('/', ${s(arg(args, 0, ctx))})[1]))`;
-    const b = `toUInt32(toIPv4OrNull(splitByChar('/', ${s(arg(args, 1, ctx))})[1]))`;
-    return `toInt64(sign(toInt64(${a}) - toInt64(${b})))`;
+    const a = s(arg(args, 0, ctx));
+    const b = s(arg(args, 1, ctx));
+    const bits = (x: string) => `if(position(${x}, '/') > 0, toUInt8OrNull(splitByChar('/', ${x})[2]), 32)`;
+    const p = args[2]
+      ? `least(${bits(a)}, ${bits(b)}, toUInt8(least(greatest(toInt64(${args[2].sql}), 0), 32)))`
+      : `least(${bits(a)}, ${bits(b)})`;
+    const masked = (x: string) =>
+      `toInt64(bitAnd(toUInt32(toIPv4OrNull(splitByChar('/', ${x})[1])), bitShiftLeft(toUInt32(4294967295), 32 - ${p})))`;
+    return `toInt64(sign(${masked(a)} - ${masked(b)}))`;
   },
   has_ipv4: (args, ctx) =>
     `match(${s(arg(args, 0, ctx))}, concat('(?:^|[^0-9.])', replaceAll(${s(arg(args, 1, ctx))}, '.', '\\.'), '(?:$|[^0-9.])'))`,

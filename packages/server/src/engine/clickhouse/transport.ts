@@ -73,7 +73,12 @@ export class ChdbTransport implements Transport {
       // Files reachable by file()-like functions are confined to a folder inside the data directory (and the
       // guard refuses those functions anyway).
       const session = new mod.Session(path, {
-        connectionArgs: [`--user_files_path=${path}/user_files`, '--max_query_size=16777216', '--max_ast_elements=2000000', '--max_expanded_ast_elements=2000000'],
+        connectionArgs: [
+          `--user_files_path=${path}/user_files`,
+          '--max_query_size=16777216',
+          '--max_ast_elements=2000000',
+          '--max_expanded_ast_elements=2000000',
+        ],
       });
       shared = { session, path, refs: 0 };
     }
@@ -172,7 +177,11 @@ export class HttpTransport implements Transport {
       database,
       request_timeout: options.requestTimeoutMs ?? 5 * 60 * 1000,
       // Generated SQL for wide unions exceeds the default 256 KiB parser limit.
-      clickhouse_settings: { max_query_size: '16777216', max_ast_elements: '2000000', max_expanded_ast_elements: '2000000' },
+      clickhouse_settings: {
+        max_query_size: '16777216',
+        max_ast_elements: '2000000',
+        max_expanded_ast_elements: '2000000',
+      },
     });
   }
 

@@ -35,7 +35,11 @@ export async function openStack(dir, options = {}) {
   const defs = await definitions();
   const engine = await openWorkspace(dir, { threads: 2, connections: options.connections ?? 4 });
   const state = new SqliteDriver(join(dir, 'state.sqlite'));
-  const tracker = new IngestionTracker();
+  // The stack's clock is real time, unless a benchmark freezes it (`freeze()`): the scheduler then sees no new
+  // window close, e.g. to measure one cycle of every rule's window.
+  let frozen = null;
+  const clock = () => frozen ?? Date.now();
+  const tracker = new IngestionTracker({ clock });
   const service = await DetectionService.open({
     engine,
     definitions: defs,
@@ -43,6 +47,7 @@ export async function openStack(dir, options = {}) {
     tracker,
     scratchDir: join(dir, 'spool', 'detect'),
     tenantId: 'bench',
+    clock,
     log: (m) => process.stderr.write(`  [detect] ${m}\n`),
     ...options.service,
   });
@@ -52,6 +57,9 @@ export async function openStack(dir, options = {}) {
     state,
     tracker,
     service,
+    freeze(ms) {
+      frozen = ms;
+    },
     async close() {
       await service.stop();
       await engine.close();

@@ -85,6 +85,17 @@ try {
   });
   const { service, tracker, engine, defs } = stack;
   await engine.ensureTable(defs.find((d) => d.name === 'DeviceProcessEvents'));
+  // Every engine load, by table: time inside the writer lock (the engine's report) and waiting for it.
+  const writes = new Map();
+  const rawLoad = engine.loadFile.bind(engine);
+  engine.loadFile = async (table, file, options) => {
+    const t = performance.now();
+    const report = await rawLoad(table, file, options);
+    const list = writes.get(table) ?? [];
+    list.push({ total: performance.now() - t, inLock: report.ms });
+    writes.set(table, list);
+    return report;
+  };
   const ingest = await IngestService.start({
     engine: tracker.wrap(engine),
     dataDir: join(dir, 'ws'),
@@ -269,6 +280,20 @@ try {
       p99: Math.round(quantile(toEvaluated, 0.99)),
     },
     cpuShare: (cpu.user + cpu.system) / 1000 / (wall * 1000) / cpus().length,
+    engineLoads: Object.fromEntries(
+      [...writes].map(([table, list]) => {
+        const inLock = list.map((w) => w.inLock).sort((a, b) => a - b);
+        const waited = list.map((w) => w.total - w.inLock).sort((a, b) => a - b);
+        return [
+          table,
+          {
+            loads: list.length,
+            inLockMs: { p50: Math.round(quantile(inLock, 0.5)), p90: Math.round(quantile(inLock, 0.9)) },
+            waitedMs: { p50: Math.round(quantile(waited, 0.5)), p90: Math.round(quantile(waited, 0.9)) },
+          },
+        ];
+      }),
+    ),
   };
   log(
     `achieved ${result.achievedRowsPerSecond.toLocaleString()} rows/s (target ${opt.rate.toLocaleString()}), ` +

@@ -521,6 +521,10 @@ class Generator {
         return this.sort(src, rel.keys);
       }
       case 'limit': {
+        if (rel.input.kind === 'sort' && !this.generated.has(rel.input)) {
+          const n = this.scalar(rel.count, { input: null });
+          return this.sort(this.relation(rel.input.input), rel.input.keys, n.sql);
+        }
         const item = this.fromItem(rel.input);
         const src = item.src;
         const n = this.scalar(rel.count, { input: null });
@@ -1140,7 +1144,8 @@ class Generator {
 
   // ───────────────────────────── sort, join, union, mv-expand ─────────────────────────────
 
-  private sort(src: Source, keys: readonly SortKey[]): Source {
+  /** `limit`: a `sort | take n` (or `top`) in one SELECT, which DuckDB runs as a top-N. */
+  private sort(src: Source, keys: readonly SortKey[], limit?: string): Source {
     const frame: Frame = { input: src };
     const hidden = keys.map((k) => ({ key: k, sql: this.hidden('o'), value: this.scalar(k.expr, frame).sql }));
     const cols = src.columns.map((c) => this.col(src, c.name));
@@ -1158,8 +1163,9 @@ class Generator {
       ...previous,
     ];
     const names = new Map([...src.columns].map((c) => [c.name, src.sqlNames.get(c.name) as string]));
+    const top = limit === undefined ? '' : ` ORDER BY ${this.orderBy(order)} LIMIT ${limit}`;
     return this.cte(
-      `SELECT ${select.join(', ')} FROM ${this.q(src.name)}`,
+      `SELECT ${select.join(', ')} FROM ${this.q(src.name)}${top}`,
       src.columns,
       this.withCarried(names, src),
       order,

@@ -2,8 +2,9 @@
  * The content meta-test (Elastic's `test_all_rules.py` for Vigil's `content/`): every analytic rule and custom
  * detection parses and compiles against the workspace schema without a diagnostic, ids are unique, tactics agree
  * with techniques (ATT&CK table in fixtures/), every rule maps entities and carries inline tests with at least one
- * alerting and one quiet case, and every inline test passes on the real engine (DuckDB). Watchlists, threat
- * intelligence and the installer are checked too.
+ * alerting and one quiet case, and every inline test passes on the real engine (DuckDB). Every query is also valid
+ * for Microsoft's analyzer (the rules run in Sentinel too). Watchlists, threat intelligence, the installer, the
+ * analyst guide's KQL, and one end-to-end run (custom detection → routed incident → approvals) are checked too.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';

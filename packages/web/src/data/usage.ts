@@ -44,14 +44,29 @@ export function summarize(
   return { tables, billableBytes, freeBytes, cost: (billableBytes / GB) * pricePerGb };
 }
 
-/** Daily billable and free bytes, days ascending (for the stacked chart). */
-export function dailySeries(points: readonly UsagePoint[]): { days: string[]; billable: number[]; free: number[] } {
-  const days = [...new Set(points.map((p) => p.day))].sort();
+/**
+ * Daily billable and free bytes, days ascending (for the stacked chart). With `span`, every day of the last `span`
+ * days up to `today` (or the latest day with data) is there, empty days as zero: one day of data is one bar of
+ * thirty, not the whole width.
+ */
+export function dailySeries(
+  points: readonly UsagePoint[],
+  span = 0,
+  today: string = new Date().toISOString().slice(0, 10),
+): { days: string[]; billable: number[]; free: number[] } {
+  const seen = new Set(points.map((p) => p.day).filter((d) => d !== ''));
+  if (span > 0) {
+    const last = [...seen, today].sort().at(-1) ?? today;
+    const end = Date.parse(`${last}T00:00:00Z`);
+    for (let i = 0; i < span; i++) seen.add(new Date(end - i * 86_400_000).toISOString().slice(0, 10));
+  }
+  const days = [...seen].sort();
   const index = new Map(days.map((d, i) => [d, i]));
   const billable = days.map(() => 0);
   const free = days.map(() => 0);
   for (const p of points) {
-    const i = index.get(p.day)!;
+    const i = index.get(p.day);
+    if (i === undefined) continue;
     if (p.billable) billable[i]! += p.bytes;
     else free[i]! += p.bytes;
   }

@@ -97,33 +97,39 @@ export default function ConnectorsPage() {
                       </div>
                     </div>
                   )}
-                  <table className="table">
-                    <thead>
-                      <tr>
-                        <th>Table</th>
-                        <th>Rows</th>
-                        <th>Volume</th>
-                        <th>Last data</th>
-                        <th>Billing</th>
-                      </tr>
-                    </thead>
-                    <tbody>
-                      {c.tables.map((t) => {
-                        const info: TableInfo | undefined = byName.get(t.name);
-                        return (
-                          <tr key={t.name}>
-                            <td className="mono small">{t.name}</td>
-                            <td>{formatNumber(t.rows)}</td>
-                            <td className="small">{formatBytes(info?.ingestedBytes ?? 0)}</td>
-                            <td className="small muted">{relativeTime(t.lastIngestion)}</td>
-                            <td className="small">
-                              {isBillable(t.name) ? 'Billable' : <span className="ok">Free</span>}
-                            </td>
-                          </tr>
-                        );
-                      })}
-                    </tbody>
-                  </table>
+                  {c.tables.length === 0 ? (
+                    <div className="card-body muted small">
+                      No tables yet.
+                    </div>
+                  ) : (
+                    <table className="table">
+                      <thead>
+                        <tr>
+                          <th>Table</th>
+                          <th>Rows</th>
+                          <th>Volume</th>
+                          <th>Last data</th>
+                          <th>Billing</th>
+                        </tr>
+                      </thead>
+                      <tbody>
+                        {c.tables.map((t) => {
+                          const info: TableInfo | undefined = byName.get(t.name);
+                          return (
+                            <tr key={t.name}>
+                              <td className="mono small">{t.name}</td>
+                              <td>{formatNumber(t.rows)}</td>
+                              <td className="small">{formatBytes(info?.ingestedBytes ?? 0)}</td>
+                              <td className="small muted">{relativeTime(t.lastIngestion)}</td>
+                              <td className="small">
+                                {isBillable(t.name) ? 'Billable' : <span className="ok">Free</span>}
+                              </td>
+                            </tr>
+                          );
+                        })}
+                      </tbody>
+                    </table>
+                  )}
                 </Card>
               );
             })}
@@ -168,7 +174,7 @@ function Usage({
         billable: isBillable(t.name),
       }));
   const s = summarize(effective, price);
-  const series = dailySeries(effective);
+  const series = dailySeries(effective, 30);
   const max = Math.max(1, ...series.days.map((_, i) => (series.billable[i] ?? 0) + (series.free[i] ?? 0)));
   return (
     <div className="stack">

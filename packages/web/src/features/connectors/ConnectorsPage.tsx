@@ -98,9 +98,7 @@ export default function ConnectorsPage() {
                     </div>
                   )}
                   {c.tables.length === 0 ? (
-                    <div className="card-body muted small">
-                      No tables yet.
-                    </div>
+                    <div className="card-body muted small">No tables yet.</div>
                   ) : (
                     <table className="table">
                       <thead>

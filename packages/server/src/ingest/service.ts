@@ -269,6 +269,7 @@ export class IngestService {
   async close(): Promise<void> {
     if (this.purgeTimer) clearInterval(this.purgeTimer);
     if (this.usageTimer) clearInterval(this.usageTimer);
+    await this.usage.close();
     await this.retention.close();
     await this.writer.close();
     await this.health.close();

@@ -85,6 +85,11 @@ export class UsageRecorder {
     return this.running;
   }
 
+  /** Waits for a roll-up in progress (the service closes the engine after this). */
+  async close(): Promise<void> {
+    await this.running?.catch(() => undefined);
+  }
+
   private async rollupNow(): Promise<number> {
     const now = this.clock();
     const end = Math.floor((now - (this.options.graceMs ?? 5 * 60_000)) / HOUR) * HOUR;

@@ -735,8 +735,79 @@ function unixTo(scale: number): Template {
   return (args, ctx) => nullSafe(`toInt64(round(toFloat64(${arg(args, 0, ctx).sql}) * ${scale}))`, ticksToDatetime);
 }
 
+/** A series (dynamic array) or a scalar as an array of Float64 (null where not a number) of length `n`. */
+function seriesValues(a: SqlArg, n: string): string {
+  if (a.type === 'dynamic') return `arrayMap(__e -> toFloat64OrNull(__e), ${elements(a.sql)})`;
+  return `arrayResize([toFloat64(${a.sql})], toUInt64(${n}), toFloat64(${a.sql}))`;
+}
+
+/** A JSON array of numbers (null for null, NaN and infinities, as Kusto's dynamic arrays hold them). */
+const numberArray = (arr: string) =>
+  `concat('[', arrayStringConcat(arrayMap(__x -> if(__x IS NULL OR NOT isFinite(__x), 'null', toString(__x)), ${arr}), ','), ']')`;
+
+function seriesBinary(op: (x: string, y: string) => string, bool = false): Template {
+  return (args, ctx) => {
+    const a = arg(args, 0, ctx);
+    const b = arg(args, 1, ctx);
+    const lens = [a, b].filter((x) => x.type === 'dynamic').map((x) => `length(${elements(x.sql)})`);
+    if (lens.length === 0) return ctx.unsupported('a series function without a series');
+    const n = lens.length === 1 ? (lens[0] as string) : `greatest(${lens.join(', ')})`;
+    const zipped = `arrayMap((__x, __y) -> ${op('__x', '__y')}, arrayResize(${seriesValues(a, n)}, toUInt64(${n}), NULL), arrayResize(${seriesValues(b, n)}, toUInt64(${n}), NULL))`;
+    if (bool) {
+      return `concat('[', arrayStringConcat(arrayMap(__x -> multiIf(__x IS NULL, 'null', __x, 'true', 'false'), ${zipped}), ','), ']')`;
+    }
+    return numberArray(zipped);
+  };
+}
+
+function seriesUnary(op: (x: string) => string): Template {
+  return (args, ctx) => numberArray(`arrayMap(__x -> ${op('__x')}, ${seriesValues(arg(args, 0, ctx), '0')})`);
+}
+
 export const FUNCTIONS: Readonly<Record<string, Template>> = {
   gettype,
+  series_add: seriesBinary((x, y) => `${x} + ${y}`),
+  series_subtract: seriesBinary((x, y) => `${x} - ${y}`),
+  series_multiply: seriesBinary((x, y) => `${x} * ${y}`),
+  series_divide: seriesBinary((x, y) => `${x} / ${y}`),
+  series_pow: seriesBinary((x, y) => `pow(${x}, ${y})`),
+  series_greater: seriesBinary((x, y) => `${x} > ${y}`, true),
+  series_greater_equals: seriesBinary((x, y) => `${x} >= ${y}`, true),
+  series_less: seriesBinary((x, y) => `${x} < ${y}`, true),
+  series_less_equals: seriesBinary((x, y) => `${x} <= ${y}`, true),
+  series_equals: seriesBinary((x, y) => `${x} = ${y}`, true),
+  series_not_equals: seriesBinary((x, y) => `${x} != ${y}`, true),
+  series_abs: seriesUnary((x) => `abs(${x})`),
+  series_acos: seriesUnary((x) => `acos(${x})`),
+  series_asin: seriesUnary((x) => `asin(${x})`),
+  series_atan: seriesUnary((x) => `atan(${x})`),
+  series_cos: seriesUnary((x) => `cos(${x})`),
+  series_sin: seriesUnary((x) => `sin(${x})`),
+  series_tan: seriesUnary((x) => `tan(${x})`),
+  series_exp: seriesUnary((x) => `exp(${x})`),
+  series_log: seriesUnary((x) => `log(${x})`),
+  series_ceiling: seriesUnary((x) => `ceil(${x})`),
+  series_floor: seriesUnary((x) => `floor(${x})`),
+  series_sign: seriesUnary((x) => `sign(${x})`),
+  series_sum: (args, ctx) => `arraySum(arrayMap(__x -> ifNull(__x, 0), ${seriesValues(arg(args, 0, ctx), '0')}))`,
+  series_dot_product: (args, ctx) => {
+    const a = arg(args, 0, ctx);
+    const b = arg(args, 1, ctx);
+    const n = `least(${
+      [a, b]
+        .filter((x) => x.type === 'dynamic')
+        .map((x) => `length(${elements(x.sql)})`)
+        .join(', ') || '0'
+    })`;
+    return `arraySum(arrayMap((__x, __y) -> ifNull(__x * __y, 0), arrayResize(${seriesValues(a, n)}, toUInt64(${n})), arrayResize(${seriesValues(b, n)}, toUInt64(${n}))))`;
+  },
+  bag_zip: (args, ctx) => {
+    const keys = jsonArrayStrings(arg(args, 0, ctx).sql);
+    const values = elements(arg(args, 1, ctx).sql);
+    return bagOfPairs(
+      `arrayMap((__k, __i) -> (__k, if(__i <= length(${values}), ${values}[__i], 'null')), ${keys}, arrayEnumerate(${keys}))`,
+    );
+  },
   parse_urlquery: (args, ctx) =>
     `concat('{"Query Parameters":', ${queryParameters(`replaceRegexpOne(${s(arg(args, 0, ctx))}, '^[?]', '')`)}, '}')`,
   parse_path: (args, ctx) => {

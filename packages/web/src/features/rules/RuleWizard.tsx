@@ -578,6 +578,12 @@ export default function RuleWizard() {
                       <div key={`${a.at}-${k}`} className="row small">
                         <SeverityBadge severity={a.severity} /> {a.title}{' '}
                         <span className="muted">{formatTime(a.at)}</span>
+                        {a.entities && a.entities.length > 0 && (
+                          <span className="muted">
+                            {' '}
+                            · {a.entities.map((e) => `${words(e.type)} ${e.name}`).join(', ')}
+                          </span>
+                        )}
                       </div>
                     ))}
                   </div>

@@ -151,6 +151,7 @@ export async function startVigil(options: VigilServerOptions): Promise<RunningVi
               `    -d '{"code":"${code}","password":"<a password of 12+ characters>"}'`,
               `  curl -X POST ${publicUrl}/api/auth/login -H 'content-type: application/json' \\`,
               `    -d '{"name":"${boot.user.name}","password":"<the password>"}'`,
+              `or open ${publicUrl}/ in a browser, or from a shell: vigil login --server ${publicUrl} --name ${boot.user.name}`,
             ].join('\n')
           : `Vigil first start: created the Owner account '${boot.user.name}' of workspace '${def.name}' with the given password.`;
         options.onFirstStart?.({ user: boot.user.name, workspace: def.name, setupCode: code, message });

@@ -118,6 +118,8 @@ export function deriveTemplate(compileAt: (t: Times) => CompiledQuery | null): S
 export class SqlTemplateCache {
   private readonly entries = new Map<string, SqlTemplate | null>();
   private signature = '';
+  private readonly functionIds = new WeakMap<object, number>();
+  private lastFunctionId = 0;
 
   constructor(private readonly ws: QueryWorkspace) {}
 
@@ -126,7 +128,18 @@ export class SqlTemplateCache {
       .tables()
       .map((t) => `${t.name}:${t.columns.length}`)
       .join(',');
-    const functions = (this.ws.functions ?? []).map((f) => `${f.name}${f.parameters}${f.body}`).join('\n');
+    // A function is known by its object: stores replace the object when a function changes (reading every body on
+    // every evaluation would cost more than the compile the cache saves).
+    const functions = (this.ws.functions ?? [])
+      .map((f) => {
+        let id = this.functionIds.get(f);
+        if (id === undefined) {
+          id = ++this.lastFunctionId;
+          this.functionIds.set(f, id);
+        }
+        return id;
+      })
+      .join(',');
     return `${tables}|${functions}`;
   }
 

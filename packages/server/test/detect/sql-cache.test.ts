@@ -49,6 +49,26 @@ describe('SQL templates of rule queries', () => {
     expect(cache.get('Syslog | where SyslogMessage has "x"')).toBeNull();
   });
 
+  it('compiles again when a stored function the query calls changes', () => {
+    let functions = [{ name: 'FailedLogons', parameters: '()', body: 'SecurityEvent | where EventID == 4625' }];
+    const ws = {
+      engine: h.engine,
+      definitions: h.definitions,
+      get functions() {
+        return [...functions];
+      },
+    };
+    const cache = new SqlTemplateCache(ws);
+    const q = 'FailedLogons() | project TimeGenerated, Account';
+    const before = cache.get(q)?.render(window, nowMs);
+    expect(before).toContain('4625');
+    expect(cache.get(q)?.render(window, nowMs)).toBe(before);
+    functions = [{ name: 'FailedLogons', parameters: '()', body: 'SecurityEvent | where EventID == 4771' }];
+    const after = cache.get(q)?.render(window, nowMs);
+    expect(after).toContain('4771');
+    expect(after).toBe(compileKql(ws, q, nowMs, undefined, window).sql);
+  });
+
   it('evaluates a rule through its template with the result of the full path', async () => {
     const [r] = await h.service.importText(
       `id: 5b0c1a1e-0000-4000-8000-000000000001

@@ -102,6 +102,9 @@ interface Aggregate {
   minute: number;
 }
 
+/** How often buffered health rows are written (at most). */
+export const HEALTH_FLUSH_MS = 5000;
+
 export class HealthRecorder {
   private buffer: Record<string, unknown>[] = [];
   private readonly quiet = new Map<string, Aggregate>();
@@ -137,9 +140,12 @@ export class HealthRecorder {
     else this.buffer.push(healthRow(rule, run, this.tenantId));
   }
 
-  /** Writes what is buffered when a second has passed since the last write. */
+  /**
+   * Writes what is buffered when `HEALTH_FLUSH_MS` have passed since the last write: each write is a load that
+   * takes the engine's writer lock, which alert rows and ingestion wait for.
+   */
   async flushIfDue(): Promise<void> {
-    if (this.clock() - this.lastFlushMs >= 1000) await this.flush(false);
+    if (this.clock() - this.lastFlushMs >= HEALTH_FLUSH_MS) await this.flush(false);
   }
 
   /** Writes buffered rows; `all` also closes the per-minute NRT aggregates (at shutdown). */

@@ -684,7 +684,10 @@ export class DetectionService {
     const n = Math.max(1, this.options.scheduledConcurrency ?? 2);
     for (let i = 0; i < n; i++) workers.push(this.track(worker()));
     await Promise.all(workers);
-    await this.health.flushIfDue();
+    // Not awaited: the write may wait seconds for the engine's writer lock, and the next tick must not.
+    this.track(this.health.flushIfDue()).catch((e: unknown) =>
+      this.log(`health write: ${e instanceof Error ? e.message : String(e)}`),
+    );
   }
 
   /** Evaluates (or suppresses) one window of a rule and records it; retries a failing window before giving up. */

@@ -1145,6 +1145,8 @@ class Lowerer {
         });
         return { kind: 'project', input: src, exprs, columns: out };
       }
+      case 'sliding_window_counts':
+        return this.slidingWindowCounts(op, this.need(input, op));
       case 'ipv4_lookup':
       case 'ipv6_lookup':
         return this.ipLookup(
@@ -1155,6 +1157,106 @@ class Lowerer {
       default:
         return this.unsupported(op.call, `The '${name}' plugin`);
     }
+  }
+
+  /**
+   * `sliding_window_counts(id, time, start, end, lookback, bin [, dim...])`: per bin of the timeline (bins of `bin`
+   * from `start` up to `end`), the records (Count) and distinct ids (dcount) of the lookback window that ends with the
+   * bin. A record counts in the bins whose window holds it: its own and the next ceil(lookback / bin) - 1 bins (a
+   * join with the offsets 0..n-1); bins without records are absent.
+   */
+  private slidingWindowCounts(op: QueryOperator & { kind: 'Evaluate' }, src: Rel): Rel {
+    const { positional } = this.pluginArgs(op.call);
+    const [idArg, timeArg, startArg, endArg, lookbackArg, binArg, ...dimArgs] = positional;
+    if (!idArg || !timeArg || !startArg || !endArg || !lookbackArg || !binArg) {
+      return this.unsupported(op.call, 'sliding_window_counts without its six arguments');
+    }
+    const out = this.tableColumns(op);
+    if (out.length !== dimArgs.length + 3) return this.unsupported(op.call, 'This use of sliding_window_counts');
+    const frame: Frame = { input: src.columns };
+    const none: Frame = { input: null };
+    const [start, end, lookback, bin] = [startArg, endArg, lookbackArg, binArg].map((a) => this.scalar(a, none)) as [
+      ScalarExpr,
+      ScalarExpr,
+      ScalarExpr,
+      ScalarExpr,
+    ];
+    const id = this.scalar(idArg, frame);
+    const binCol: PlanColumn = { name: this.hiddenName('bin'), type: 'datetime' };
+    const idCol: PlanColumn = { name: this.hiddenName('id'), type: id.type === 'unknown' ? 'dynamic' : id.type };
+    const dimCols = out.slice(1, 1 + dimArgs.length);
+    const binned: Rel = {
+      kind: 'project',
+      input: src,
+      exprs: [
+        call('bin_at', [this.scalar(timeArg, frame), bin, start], 'datetime'),
+        id,
+        ...dimArgs.map((a) => this.scalar(a, frame)),
+      ],
+      columns: [binCol, idCol, ...dimCols],
+    };
+    const kCol: PlanColumn = { name: this.hiddenName('k'), type: 'long' };
+    const tick: ScalarExpr = { kind: 'lit', type: 'timespan', value: '1' };
+    const spanned: ScalarExpr = { kind: 'op', op: 'Subtract', args: [lookback, tick], type: 'timespan' };
+    const offsets: Rel = {
+      kind: 'range',
+      from: long(0),
+      to: call('tolong', [{ kind: 'op', op: 'Divide', args: [spanned, bin], type: 'real' }], 'long'),
+      step: long(1),
+      columns: [kCol],
+    };
+    const joined: Rel = {
+      kind: 'join',
+      joinKind: 'inner',
+      left: binned,
+      right: offsets,
+      on: [],
+      where: null,
+      output: [
+        ...binned.columns.map((c) => ({ side: 'left' as const, name: c.name })),
+        { side: 'right', name: kCol.name },
+      ],
+      columns: [...binned.columns, kCol],
+    };
+    const timeCol = out[0] as PlanColumn;
+    const at: ScalarExpr = {
+      kind: 'op',
+      op: 'Add',
+      args: [colRef(binCol), { kind: 'op', op: 'Multiply', args: [colRef(kCol), bin], type: 'timespan' }],
+      type: 'datetime',
+    };
+    const shifted: Rel = {
+      kind: 'project',
+      input: joined,
+      exprs: [at, colRef(idCol), ...dimCols.map(colRef)],
+      columns: [{ name: timeCol.name, type: 'datetime' }, idCol, ...dimCols],
+    };
+    const t = colRef({ name: timeCol.name, type: 'datetime' });
+    const inRange: Rel = {
+      kind: 'filter',
+      input: shifted,
+      predicate: {
+        kind: 'op',
+        op: 'And',
+        args: [
+          { kind: 'op', op: 'GreaterThanOrEqual', args: [t, start], type: 'bool' },
+          { kind: 'op', op: 'LessThanOrEqual', args: [t, end], type: 'bool' },
+        ],
+        type: 'bool',
+      },
+      columns: shifted.columns,
+    };
+    const [countCol, dcountCol] = out.slice(1 + dimArgs.length) as [PlanColumn, PlanColumn];
+    return {
+      kind: 'aggregate',
+      input: inRange,
+      keys: [{ name: timeCol.name, expr: t }, ...dimCols.map((c) => ({ name: c.name, expr: colRef(c) }))],
+      aggregates: [
+        { name: countCol.name, expr: { kind: 'agg', fn: 'count', args: [], type: 'long' } },
+        { name: dcountCol.name, expr: { kind: 'agg', fn: 'dcount', args: [colRef(idCol)], type: 'long' } },
+      ],
+      columns: out,
+    };
   }
 
   /** `rows_near(condition, before [, after])`: the rows within that many rows of a row where the condition holds. */

@@ -62,6 +62,30 @@ describe('calls', () => {
   });
 });
 
+describe('plugins', () => {
+  it('sliding_window_counts: records and distinct ids of the lookback window of each bin (documented example)', async () => {
+    const q =
+      'let T = datatable(UserId:string, Timestamp:datetime)["Bob", datetime(2017-08-01), "David", datetime(2017-08-01),' +
+      ' "David", datetime(2017-08-01), "John", datetime(2017-08-01), "Bob", datetime(2017-08-01),' +
+      ' "Ananda", datetime(2017-08-02), "Atul", datetime(2017-08-02), "John", datetime(2017-08-02),' +
+      ' "Ananda", datetime(2017-08-03), "Atul", datetime(2017-08-03), "Atul", datetime(2017-08-03),' +
+      ' "John", datetime(2017-08-03), "Bob", datetime(2017-08-03), "Betsy", datetime(2017-08-04),' +
+      ' "Bob", datetime(2017-08-05)];' +
+      ' T | evaluate sliding_window_counts(UserId, Timestamp, datetime(2017-08-01), datetime(2017-08-07), 3d, 1d)' +
+      ' | sort by Timestamp asc';
+    const rows = await r.rows(q);
+    expect(rows.map((x) => [String(x[0]).slice(0, 10), x[1], x[2]])).toEqual([
+      ['2017-08-01', 5, 3],
+      ['2017-08-02', 8, 5],
+      ['2017-08-03', 13, 5],
+      ['2017-08-04', 9, 5],
+      ['2017-08-05', 7, 5],
+      ['2017-08-06', 2, 2],
+      ['2017-08-07', 1, 1],
+    ]);
+  });
+});
+
 describe('open bags a probe found empty', () => {
   it('bag_unpack and pivot over no rows: later references read null instead of failing', async () => {
     const unpack =

@@ -736,7 +736,7 @@ class Lowerer {
           (rel.columns.some((c) => c.name.startsWith(OPEN_BAG)) ? { name, type: 'dynamic' } : undefined);
         const l = find(left);
         const r = find(right);
-        if (!l || !r) return this.unsupported(x, 'This join key');
+        if (!l || !r) this.unsupported(x, 'This join key');
         out.push({
           left: { kind: 'col', name: l.name, type: l.type, side: 'left' },
           right: { kind: 'col', name: r.name, type: r.type, side: 'right' },
@@ -1147,6 +1147,8 @@ class Lowerer {
       }
       case 'sliding_window_counts':
         return this.slidingWindowCounts(op, this.need(input, op));
+      case 'active_users_count':
+        return this.activeUsersCount(op, this.need(input, op));
       case 'ipv4_lookup':
       case 'ipv6_lookup':
         return this.ipLookup(
@@ -1173,6 +1175,161 @@ class Lowerer {
     }
     const out = this.tableColumns(op);
     if (out.length !== dimArgs.length + 3) return this.unsupported(op.call, 'This use of sliding_window_counts');
+    const w = this.lookbackWindows(src, out, idArg, timeArg, startArg, endArg, lookbackArg, binArg, dimArgs);
+    const [countCol, dcountCol] = out.slice(1 + dimArgs.length) as [PlanColumn, PlanColumn];
+    return {
+      kind: 'aggregate',
+      input: w.rel,
+      keys: w.keys,
+      aggregates: [
+        { name: countCol.name, expr: { kind: 'agg', fn: 'count', args: [], type: 'long' } },
+        { name: dcountCol.name, expr: { kind: 'agg', fn: 'dcount', args: [colRef(w.idCol)], type: 'long' } },
+      ],
+      columns: out,
+    };
+  }
+
+  /**
+   * `active_users_count(id, time, start, end, lookback, period, activePeriods, bin [, dim...])`: an id is active on
+   * a period (bin of `period` from start) where it was seen when it was seen in at least `activePeriods` distinct
+   * periods of the lookback window ending with that one (`lookback` long, that period included); per bin of `bin`
+   * from start to end, the number of ids active on some period of the bin. Bins without active ids are absent.
+   */
+  private activeUsersCount(op: QueryOperator & { kind: 'Evaluate' }, src: Rel): Rel {
+    const { positional } = this.pluginArgs(op.call);
+    const [idArg, timeArg, startArg, endArg, lookbackArg, periodArg, activeArg, binArg, ...dimArgs] = positional;
+    if (!idArg || !timeArg || !startArg || !endArg || !lookbackArg || !periodArg || !activeArg || !binArg) {
+      return this.unsupported(op.call, 'active_users_count without its eight arguments');
+    }
+    const out = this.tableColumns(op);
+    if (out.length !== dimArgs.length + 2) return this.unsupported(op.call, 'This use of active_users_count');
+    const frame: Frame = { input: src.columns };
+    const none: Frame = { input: null };
+    const [start, end, lookback, period, bin] = [startArg, endArg, lookbackArg, periodArg, binArg].map((a) =>
+      this.scalar(a, none),
+    ) as [ScalarExpr, ScalarExpr, ScalarExpr, ScalarExpr, ScalarExpr];
+    const id = this.scalar(idArg, frame);
+    const idCol: PlanColumn = { name: this.hiddenName('id'), type: id.type === 'unknown' ? 'dynamic' : id.type };
+    const periodCol: PlanColumn = { name: this.hiddenName('period'), type: 'datetime' };
+    const dimCols = out.slice(1, 1 + dimArgs.length);
+    // One row per id, period seen and dimensions.
+    const seen: Rel = {
+      kind: 'distinct',
+      input: {
+        kind: 'project',
+        input: src,
+        exprs: [
+          id,
+          call('bin_at', [this.scalar(timeArg, frame), period, start], 'datetime'),
+          ...dimArgs.map((a) => this.scalar(a, frame)),
+        ],
+        columns: [idCol, periodCol, ...dimCols],
+      },
+      columns: [idCol, periodCol, ...dimCols],
+    };
+    const side = (c: PlanColumn, s: 'left' | 'right'): ScalarExpr => ({
+      kind: 'col',
+      name: c.name,
+      type: c.type,
+      side: s,
+    });
+    // Each seen period joined to the same id's periods in its lookback window: (p - lookback, p].
+    const from: ScalarExpr = {
+      kind: 'op',
+      op: 'Subtract',
+      args: [side(periodCol, 'left'), lookback],
+      type: 'datetime',
+    };
+    const within: ScalarExpr = {
+      kind: 'op',
+      op: 'And',
+      args: [
+        { kind: 'op', op: 'GreaterThan', args: [side(periodCol, 'right'), from], type: 'bool' },
+        { kind: 'op', op: 'LessThanOrEqual', args: [side(periodCol, 'right'), side(periodCol, 'left')], type: 'bool' },
+      ],
+      type: 'bool',
+    };
+    const otherPeriod: PlanColumn = { name: this.hiddenName('other'), type: 'datetime' };
+    const pairs: Rel = {
+      kind: 'join',
+      joinKind: 'inner',
+      left: seen,
+      right: seen,
+      on: [idCol, ...dimCols].map((c) => ({ left: side(c, 'left'), right: side(c, 'right') })),
+      where: within,
+      output: [
+        ...seen.columns.map((c) => ({ side: 'left' as const, name: c.name })),
+        { side: 'right', name: periodCol.name },
+      ],
+      columns: [...seen.columns, otherPeriod],
+    };
+    const countCol: PlanColumn = { name: this.hiddenName('periods'), type: 'long' };
+    const perPeriod: Rel = {
+      kind: 'aggregate',
+      input: pairs,
+      keys: seen.columns.map((c) => ({ name: c.name, expr: colRef(c) })),
+      aggregates: [
+        { name: countCol.name, expr: { kind: 'agg', fn: 'dcount', args: [colRef(otherPeriod)], type: 'long' } },
+      ],
+      columns: [...seen.columns, countCol],
+    };
+    const timeCol: PlanColumn = { name: (out[0] as PlanColumn).name, type: 'datetime' };
+    const t = colRef(timeCol);
+    const activeRows: Rel = {
+      kind: 'filter',
+      input: {
+        kind: 'project',
+        input: {
+          kind: 'filter',
+          input: perPeriod,
+          predicate: {
+            kind: 'op',
+            op: 'GreaterThanOrEqual',
+            args: [colRef(countCol), this.scalar(activeArg, none)],
+            type: 'bool',
+          },
+          columns: perPeriod.columns,
+        },
+        exprs: [call('bin_at', [colRef(periodCol), bin, start], 'datetime'), colRef(idCol), ...dimCols.map(colRef)],
+        columns: [timeCol, idCol, ...dimCols],
+      },
+      predicate: {
+        kind: 'op',
+        op: 'And',
+        args: [
+          { kind: 'op', op: 'GreaterThanOrEqual', args: [t, start], type: 'bool' },
+          { kind: 'op', op: 'LessThanOrEqual', args: [t, end], type: 'bool' },
+        ],
+        type: 'bool',
+      },
+      columns: [timeCol, idCol, ...dimCols],
+    };
+    const dcountCol = out[out.length - 1] as PlanColumn;
+    return {
+      kind: 'aggregate',
+      input: activeRows,
+      keys: [{ name: timeCol.name, expr: t }, ...dimCols.map((c) => ({ name: c.name, expr: colRef(c) }))],
+      aggregates: [{ name: dcountCol.name, expr: { kind: 'agg', fn: 'dcount', args: [colRef(idCol)], type: 'long' } }],
+      columns: out,
+    };
+  }
+
+  /**
+   * The rows of sliding_window_counts: each record once per bin whose lookback window holds it (its own bin of `bin`
+   * from start and the next ceil(lookback / bin) - 1, within [start, end]), with the bin in the timeline column
+   * (out[0]), the id and the dimensions.
+   */
+  private lookbackWindows(
+    src: Rel,
+    out: readonly PlanColumn[],
+    idArg: Expr,
+    timeArg: Expr,
+    startArg: Expr,
+    endArg: Expr,
+    lookbackArg: Expr,
+    binArg: Expr,
+    dimArgs: readonly Expr[],
+  ): { rel: Rel; keys: NamedScalar[]; idCol: PlanColumn } {
     const frame: Frame = { input: src.columns };
     const none: Frame = { input: null };
     const [start, end, lookback, bin] = [startArg, endArg, lookbackArg, binArg].map((a) => this.scalar(a, none)) as [
@@ -1182,17 +1339,14 @@ class Lowerer {
       ScalarExpr,
     ];
     const id = this.scalar(idArg, frame);
+    const time = this.scalar(timeArg, frame);
     const binCol: PlanColumn = { name: this.hiddenName('bin'), type: 'datetime' };
     const idCol: PlanColumn = { name: this.hiddenName('id'), type: id.type === 'unknown' ? 'dynamic' : id.type };
     const dimCols = out.slice(1, 1 + dimArgs.length);
     const binned: Rel = {
       kind: 'project',
       input: src,
-      exprs: [
-        call('bin_at', [this.scalar(timeArg, frame), bin, start], 'datetime'),
-        id,
-        ...dimArgs.map((a) => this.scalar(a, frame)),
-      ],
+      exprs: [call('bin_at', [time, bin, start], 'datetime'), id, ...dimArgs.map((a) => this.scalar(a, frame))],
       columns: [binCol, idCol, ...dimCols],
     };
     const kCol: PlanColumn = { name: this.hiddenName('k'), type: 'long' };
@@ -1246,17 +1400,8 @@ class Lowerer {
       },
       columns: shifted.columns,
     };
-    const [countCol, dcountCol] = out.slice(1 + dimArgs.length) as [PlanColumn, PlanColumn];
-    return {
-      kind: 'aggregate',
-      input: inRange,
-      keys: [{ name: timeCol.name, expr: t }, ...dimCols.map((c) => ({ name: c.name, expr: colRef(c) }))],
-      aggregates: [
-        { name: countCol.name, expr: { kind: 'agg', fn: 'count', args: [], type: 'long' } },
-        { name: dcountCol.name, expr: { kind: 'agg', fn: 'dcount', args: [colRef(idCol)], type: 'long' } },
-      ],
-      columns: out,
-    };
+    const keys = [{ name: timeCol.name, expr: t }, ...dimCols.map((c) => ({ name: c.name, expr: colRef(c) }))];
+    return { rel: inRange, keys, idCol };
   }
 
   /** `rows_near(condition, before [, after])`: the rows within that many rows of a row where the condition holds. */

@@ -86,6 +86,21 @@ describe('plugins', () => {
   });
 });
 
+describe('active users', () => {
+  it('active_users_count: ids seen on 3 distinct days of the 8 days up to one of their days, per 7-day bin (documented example)', async () => {
+    const q =
+      'let T = datatable(User:string, Timestamp:datetime)["B", datetime(2018-06-29), "B", datetime(2018-06-30),' +
+      ' "A", datetime(2018-07-02), "B", datetime(2018-07-04), "B", datetime(2018-07-08), "A", datetime(2018-07-10),' +
+      ' "A", datetime(2018-07-14), "A", datetime(2018-07-17), "A", datetime(2018-07-20), "B", datetime(2018-07-24)];' +
+      ' T | evaluate active_users_count(User, Timestamp, datetime(2018-07-01), datetime(2018-07-31), 8d, 1d, 3, 7d)' +
+      ' | sort by Timestamp asc';
+    expect(await r.rows(q)).toEqual([
+      ['2018-07-01T00:00:00.0000000Z', 1],
+      ['2018-07-15T00:00:00.0000000Z', 1],
+    ]);
+  });
+});
+
 describe('open bags a probe found empty', () => {
   it('bag_unpack and pivot over no rows: later references read null instead of failing', async () => {
     const unpack =

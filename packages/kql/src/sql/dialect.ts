@@ -128,6 +128,11 @@ export interface Dialect {
   readonly aggregates: Readonly<Record<string, Template>>;
   /** Dynamic property/element access: `base` is a dynamic value, steps are names, indexes or computed SQL. */
   path(base: SqlArg, steps: readonly (string | number | SqlArg)[]): string;
+  /**
+   * A join key condition (Kusto's keys match when equal or both null); absent: `l IS NOT DISTINCT FROM r`. A dialect
+   * may use plain equality where a null cannot occur (strings), which some engines hash-join faster.
+   */
+  joinKeyEquals?(l: SqlArg, r: SqlArg): string;
   /** `toscalar()`'s typed result of a one-column sub-select. */
   scalarSubquery(select: string): string;
   /** Operator-level templates (windows, structs, series). */

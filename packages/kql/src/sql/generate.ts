@@ -1181,7 +1181,7 @@ class Generator {
     const conds = rel.on.map((k) => {
       const l = this.scalar(k.left, frame);
       const r = this.scalar(k.right, frame);
-      return `${l.sql} IS NOT DISTINCT FROM ${r.sql}`;
+      return this.d.joinKeyEquals?.(l, r) ?? `${l.sql} IS NOT DISTINCT FROM ${r.sql}`;
     });
     if (rel.where) conds.push(this.scalar(rel.where, frame).sql);
     const on = conds.length ? conds.join(' AND ') : 'true';

@@ -314,6 +314,8 @@ export class ClickHouseEngine implements Engine {
   private readonly running = new Map<string, AbortController & { reason2?: 'timeout' | 'cancelled' }>();
   private readonly openResults = new Set<ResultSet>();
   private readonly inflight = new Set<Promise<void>>();
+  /** Statement texts the guard accepted (bounded). */
+  private readonly accepted = new Set<string>();
   private readonly writer = new Mutex();
   private closed = false;
   private nextBatchId = 1;
@@ -762,6 +764,9 @@ export class ClickHouseEngine implements Engine {
   async guard(sql: string): Promise<string> {
     const body = singleStatement(sql).trim();
     if (body === '') throw new EngineError('refused', 'an empty statement');
+    // A statement accepted once is accepted again (tables are only ever added): rules and dashboards repeat their
+    // SQL, and each EXPLAIN is a round trip.
+    if (this.accepted.has(body)) return body;
     let ast: string;
     try {
       ast = await this.transport.query(`EXPLAIN AST ${body}`, 'TSVRaw');
@@ -769,6 +774,8 @@ export class ClickHouseEngine implements Engine {
       throw new EngineError('sql', (e as Error).message, { cause: e });
     }
     checkAst(ast, this.isMeta);
+    if (this.accepted.size >= 1000) this.accepted.clear();
+    this.accepted.add(body);
     return body;
   }
 

@@ -37,6 +37,12 @@ export const clickhouse: Dialect = {
     }
     return keys.length ? extract(base.sql, keys.join(', ')) : base.sql;
   },
+  // KQL strings are never null: plain equality, which ClickHouse hash-joins directly.
+  joinKeyEquals(l: SqlArg, r: SqlArg): string {
+    return l.type === 'string' && r.type === 'string'
+      ? `${l.sql} = ${r.sql}`
+      : `${l.sql} IS NOT DISTINCT FROM ${r.sql}`;
+  },
   scalarSubquery(select: string): string {
     return `(${select})`;
   },

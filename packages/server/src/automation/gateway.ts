@@ -29,7 +29,11 @@ export interface IncidentGateway {
   alert(alertId: string): Promise<{ summary: IncidentAlertSummary; alert: NormalizedAlert } | null>;
   auditTrail(idOrNumber: string | number, cursor: string | null, limit?: number): Promise<Page<AuditEntry>>;
   onEvent(listener: (event: IncidentEvent) => void | Promise<void>): () => void;
-  /** Several actors' patches and tasks in one transaction (optional: without it, rule by rule). */
+  /**
+   * Several actors' patches and tasks in one transaction (optional: without it, rule by rule). With
+   * `followMerges`, a merged-away incident's changes go to the incident it was merged into; returns the incident
+   * changed. With `skipDuplicateTasks`, a task its actor already added (same title) is not added again.
+   */
   applyChanges?(
     idOrNumber: string | number,
     changes: readonly {
@@ -37,6 +41,7 @@ export interface IncidentGateway {
       readonly patch?: IncidentPatch;
       readonly tasks?: readonly TaskInput[];
     }[],
+    options?: { readonly followMerges?: boolean; readonly skipDuplicateTasks?: boolean },
   ): Promise<Incident>;
   events(afterSeq?: number, limit?: number): Promise<IncidentEvent[]>;
 }

@@ -9,6 +9,13 @@
  * feed is durable), so an incident created while the process was down still gets its rules. Re-processing an
  * event after a crash is harmless (tags, owner, status and severity are set values; tasks and runs are deduped).
  * Updates made by automation rules do not trigger incident-updated rules (no loops between rules).
+ *
+ * Merges: an incident may be merged into another between its event and the rules running on it (correlation at
+ * speed, an analyst's merge). The changes then go to the incident it was merged into (the redirect chain is
+ * followed, inside the transaction that writes them), still audited as the rule, and a task the rule already added
+ * there is not added again: the survivor gets what the merged-away incident would have got, and the run history
+ * shows no error for this normal race. The merge event of the merged-away incident itself triggers no update rule
+ * (it is read-only now; the survivor has its own `merged` update event).
  */
 import type {
   Actor,
@@ -234,6 +241,7 @@ export class RuleEngine {
     const trigger = TRIGGERS[e.type];
     // Changes made by automation rules do not trigger update rules: no rule can loop with another.
     if (trigger === 'incidentUpdated' && e.actor.type === 'automation-rule') return 0;
+    if (trigger === 'incidentUpdated' && e.changes.includes('redirected')) return 0;
     const now = this.o.clock();
     const rules = this.rules.filter(
       (r) => r.enabled && r.trigger === trigger && (r.expiresAt === null || Date.parse(r.expiresAt) > now),
@@ -242,6 +250,12 @@ export class RuleEngine {
     const g = this.o.incidents;
     const incidentId = e.incidentId ?? e.alert?.incidentId ?? null;
     const ctx = new EventContext(g, e, trigger);
+    // The incident as it is now, merges followed (read once, only if a task list or a playbook needs it).
+    let current: Promise<Incident | null> | null = null;
+    const survivor = () => {
+      current ??= incidentId ? this.survivor(incidentId) : Promise.resolve(null);
+      return current;
+    };
     let existingTasks: Set<string> | null = null;
     const plans: Plan[] = [];
     // 1. Decide, rule by rule: each rule's conditions read the incident as the rules before it left it.
@@ -288,12 +302,16 @@ export class RuleEngine {
             try {
               if (!incidentId) throw new Error('the event has no incident');
               // A task this rule already added (an event processed again after a restart) is not added twice.
-              if (existingTasks === null)
+              if (existingTasks === null) {
+                // The tasks of the incident the changes will go to (the survivor, if it was merged meanwhile).
+                const now = await survivor();
+                if (!now) throw new Error(`no incident ${incidentId}`);
                 existingTasks = new Set(
-                  (ctx.incident?.taskCount ?? 1) > 0
-                    ? (await g.tasks(incidentId)).map((t) => `${t.createdBy.id}\n${t.title.toLowerCase()}`)
+                  now.taskCount > 0
+                    ? (await g.tasks(now.id)).map((t) => `${t.createdBy.id}\n${t.title.toLowerCase()}`)
                     : [],
                 );
+              }
               const fresh = this.tasksOf(a.list, a.tasks).filter(
                 (t) => !(existingTasks as Set<string>).has(`${rule.id}\n${t.title.toLowerCase()}`),
               );
@@ -319,13 +337,17 @@ export class RuleEngine {
     if (plans.length === 0) return 0;
     // 2. Apply every rule's changes in one transaction, each audited as its rule.
     const changes = plans.filter((p) => p.patchTypes.length > 0 || p.tasks.length > 0);
+    let changedId: string | null = null;
     if (changes.length > 0) {
       if (!incidentId) {
         for (const p of changes)
           for (const type of p.patchTypes) p.results.push({ type, ok: false, detail: 'the event has no incident' });
-      } else await this.commit(incidentId, changes);
+      } else changedId = await this.commit(incidentId, changes, survivor);
     }
     // 3. Playbooks start after the changes are committed, so they see them.
+    const targetId =
+      changedId ??
+      (incidentId && plans.some((p) => p.playbooks.length > 0) ? ((await survivor())?.id ?? incidentId) : incidentId);
     for (const p of plans) {
       for (const playbookId of p.playbooks) {
         try {
@@ -333,7 +355,7 @@ export class RuleEngine {
             playbookId,
             trigger === 'alertCreated' && e.alertId
               ? { kind: 'alert', alertId: e.alertId }
-              : { kind: 'incident', incidentId: incidentId as string },
+              : { kind: 'incident', incidentId: targetId as string },
             { startedBy: p.actor, idempotencyKey: `rule:${p.rule.id}:event:${e.seq}:${playbookId}` },
           );
           p.results.push({ type: 'runPlaybook', ok: true, detail: `run ${run.id}` });
@@ -347,7 +369,8 @@ export class RuleEngine {
         ruleId: p.rule.id,
         eventSeq: e.seq,
         trigger,
-        incidentId,
+        // Where the changes went: the survivor when the event's incident was merged meanwhile.
+        incidentId: targetId,
         alertId: e.alertId,
         at: new Date(this.o.clock()).toISOString(),
         outcome: p.results.every((r) => r.ok) ? 'applied' : 'failed',
@@ -357,46 +380,71 @@ export class RuleEngine {
     return plans.length;
   }
 
-  /** One transaction for all rules; if it fails (one rule's change is refused), rule by rule to keep the others. */
-  private async commit(incidentId: string, plans: readonly Plan[]): Promise<void> {
+  /**
+   * One transaction for all rules; if it fails (one rule's change is refused), rule by rule to keep the others.
+   * Returns the id of the incident changed (the survivor if the event's incident was merged).
+   */
+  private async commit(
+    incidentId: string,
+    plans: readonly Plan[],
+    survivor: () => Promise<Incident | null>,
+  ): Promise<string> {
     const g = this.o.incidents;
-    const ok = (p: Plan) => {
-      for (const type of p.patchTypes) p.results.push({ type, ok: true });
+    const ok = (p: Plan, merged: string | undefined) => {
+      for (const type of p.patchTypes) p.results.push({ type, ok: true, ...(merged ? { detail: merged } : {}) });
     };
+    const mergedNote = (target: Incident) =>
+      target.id === incidentId ? undefined : `applied to #${target.number}, which the incident was merged into`;
     if (g.applyChanges) {
       try {
-        await g.applyChanges(
+        const done = await g.applyChanges(
           incidentId,
           plans.map((p) => ({
             actor: p.actor,
             ...(p.patchTypes.length > 0 ? { patch: p.patch } : {}),
             ...(p.tasks.length > 0 ? { tasks: p.tasks } : {}),
           })),
+          { followMerges: true, skipDuplicateTasks: true },
         );
-        plans.forEach(ok);
-        return;
+        for (const p of plans) ok(p, mergedNote(done));
+        return done.id;
       } catch (err) {
         this.log(
           `automation rules on ${incidentId}: one transaction failed (${err instanceof Error ? err.message : String(err)}); applying rule by rule`,
         );
       }
     }
+    const target = await survivor();
+    const id = target?.id ?? incidentId;
+    const note = target ? mergedNote(target) : undefined;
     for (const p of plans) {
       try {
-        if (p.patchTypes.length > 0) await g.update(incidentId, p.patch, p.actor);
-        ok(p);
+        if (p.patchTypes.length > 0) await g.update(id, p.patch, p.actor);
+        ok(p, note);
       } catch (err) {
         for (const type of p.patchTypes)
           p.results.push({ type, ok: false, detail: err instanceof Error ? err.message : String(err) });
       }
       for (const t of p.tasks) {
         try {
-          await g.addTask(incidentId, t, p.actor);
+          await g.addTask(id, t, p.actor);
         } catch (err) {
           p.results.push({ type: 'addTasks', ok: false, detail: err instanceof Error ? err.message : String(err) });
         }
       }
     }
+    return id;
+  }
+
+  /** The incident an id leads to now, following merge pointers (null if it does not exist). */
+  private async survivor(id: string): Promise<Incident | null> {
+    let i = await this.o.incidents.getIncident(id);
+    for (let hops = 0; i?.redirectedTo && hops < 64; hops++) {
+      const next = await this.o.incidents.getIncident(i.redirectedTo);
+      if (!next) break;
+      i = next;
+    }
+    return i;
   }
 
   private tasksOf(listId: string | undefined, inline: readonly TaskTemplate[]): TaskTemplate[] {

@@ -1913,6 +1913,9 @@ export class IncidentService {
   /**
    * Several changes to one incident in one transaction, in order, each made and audited as its own actor: the
    * automation rules of one event applying their actions (issue 7), committed once instead of once per action.
+   * `followMerges`: if the incident was merged away, the changes go to the incident it leads to (resolved inside
+   * the transaction, so a merge cannot slip in between). `skipDuplicateTasks`: a task whose creator already has a
+   * task of the same title (any case) on the incident is not added again. Returns the incident changed.
    */
   async applyChanges(
     idOrNumber: string | number,
@@ -1921,6 +1924,7 @@ export class IncidentService {
       readonly patch?: IncidentPatch;
       readonly tasks?: readonly TaskInput[];
     }[],
+    options: { readonly followMerges?: boolean; readonly skipDuplicateTasks?: boolean } = {},
   ): Promise<Incident> {
     for (const c of changes) {
       validateActor(c.actor);
@@ -1928,11 +1932,28 @@ export class IncidentService {
     }
     const r = await this.idOf(idOrNumber);
     return this.mutate(changes[changes.length - 1]?.actor ?? SYSTEM_ACTOR, async (b) => {
-      const w = await this.load(b, r.id);
+      const w = options.followMerges ? await this.resolveRedirect(b, r.id) : await this.load(b, r.id);
       if (!w) throw new IncidentError('not_found', `no incident ${idOrNumber}`);
+      // Tasks may only be added where patches may be made: never on a merged-away incident.
+      if (w.row.redirected_to)
+        throw new IncidentError('conflict', `incident #${w.row.number} was merged into another incident`);
+      const existing =
+        options.skipDuplicateTasks && changes.some((c) => c.tasks?.length) && Number(w.row.task_count) > 0
+          ? new Set(
+              (await this.store.tasksOf(b.tx, w.row.id)).map(
+                (t) => `${t.createdBy.type}\n${t.createdBy.id}\n${t.title.toLowerCase()}`,
+              ),
+            )
+          : new Set<string>();
       for (const c of changes) {
         if (c.patch) await this.applyPatch(b, w, c.patch, c.actor);
-        for (const t of c.tasks ?? []) await this.insertTask(b, w, t.title.trim(), t, c.actor);
+        for (const t of c.tasks ?? []) {
+          const title = t.title.trim();
+          const key = `${c.actor.type}\n${c.actor.id}\n${title.toLowerCase()}`;
+          if (options.skipDuplicateTasks && existing.has(key)) continue;
+          existing.add(key);
+          await this.insertTask(b, w, title, t, c.actor);
+        }
       }
       return deferred(() => incidentFromRow(w.row));
     });

@@ -13,8 +13,8 @@ import { openWorkspace } from '../../src/engine/workspace.js';
 import { compilerWorkspace, runKql } from '../../src/query/query-service.js';
 import { REPO_ROOT, readJsonl, TEST_ENGINE, workspaceDefinitions } from '../conformance/runner.js';
 
-/** Issue 3 asks ≥ 97%; this floor is a ratchet at the figure reached so far (externaldata stays refused by design). */
-const MIN_RATE = Number(process.env.CORPUS_MIN ?? 0.96);
+/** Issue 3 asks ≥ 97% (reached: 97.1% on 2026-11-28; externaldata stays refused by design). A ratchet: raise it. */
+const MIN_RATE = Number(process.env.CORPUS_MIN ?? 0.97);
 const FILTER = process.env.CORPUS_FILTER ?? '';
 
 interface CorpusRecord {

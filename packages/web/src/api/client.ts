@@ -9,7 +9,6 @@ import type {
   Comment,
   Connector,
   Diagnostic,
-  HealthStep,
   Incident,
   IncidentDetail,
   IncidentEvent,
@@ -22,6 +21,7 @@ import type {
   PlaybookDetail,
   PlaybookRun,
   PlaybookSummary,
+  PriceSettings,
   QueryDiagnostic,
   QueryResult,
   Role,
@@ -357,8 +357,8 @@ export class ApiClient {
   usage(days = 30) {
     return this.request<UsageReport>('GET', this.ws(`/usage${queryString({ days })}`));
   }
-  healthChecklist() {
-    return this.request<{ steps: HealthStep[]; ok: boolean; at: string }>('POST', this.ws('/health/checklist'));
+  setUsageSettings(patch: { pricePerGb?: number | null; currency?: string }) {
+    return this.request<PriceSettings>('PATCH', this.ws('/usage/settings'), patch);
   }
 
   // ───────────── users ─────────────

@@ -253,6 +253,11 @@ export interface TableInfo {
   readonly storageBytes?: number;
   readonly lastIngestion: string | null;
   readonly connector?: string | null;
+  /** Paid ingestion as Sentinel bills it (the schema's `billing.freeInSentinel`), from the server. */
+  readonly billable?: boolean;
+  readonly retentionDays?: number;
+  /** Collected: a deselected table refuses data. */
+  readonly selected?: boolean;
 }
 
 // ───────────── rules ─────────────
@@ -470,10 +475,20 @@ export interface Approval {
 
 export interface ConnectorTable {
   readonly name: string;
-  readonly enabled?: boolean;
+  /** Selected ("Connect events"): a deselected table refuses data. */
+  readonly enabled: boolean;
+  readonly billable: boolean;
   readonly rows: number;
   readonly lastIngestion: string | null;
-  readonly billable?: boolean;
+}
+
+export type ConnectorStatus = 'Connected' | 'Failing' | 'NoData' | 'Disabled';
+
+export interface ConnectorError {
+  readonly at: string;
+  readonly table?: string | null;
+  readonly code: string;
+  readonly message: string;
 }
 
 export interface Connector {
@@ -481,11 +496,13 @@ export interface Connector {
   readonly name: string;
   readonly description?: string;
   readonly enabled: boolean;
-  readonly status?: string;
-  readonly tables: readonly ConnectorTable[];
+  readonly status: ConnectorStatus;
   readonly lastData?: string | null;
-  readonly errors?: readonly { readonly at: string; readonly message: string }[];
-  readonly alertSource?: boolean;
+  readonly lastError?: string | null;
+  readonly errors?: readonly ConnectorError[];
+  /** Rows and bytes per hour over the last 24 hours. */
+  readonly hourly?: readonly { readonly hour: string; readonly rows: number; readonly bytes: number }[];
+  readonly tables: readonly ConnectorTable[];
 }
 
 export interface UsagePoint {
@@ -496,19 +513,43 @@ export interface UsagePoint {
   readonly billable: boolean;
 }
 
-export interface UsageReport {
-  readonly points: readonly UsagePoint[];
-  /** Price per billable GB, when configured. */
-  readonly pricePerGb?: number;
-  readonly currency?: string;
+/** One table's ingestion over the period and who uses it (`GET /usage`). */
+export interface UsageTable {
+  readonly table: string;
+  readonly connector?: string | null;
+  readonly selected?: boolean;
+  readonly rows: number;
+  readonly bytes: number;
+  readonly billableBytes: number;
+  readonly billable: boolean;
+  /** At the configured price; null while no price is set. */
+  readonly cost: number | null;
+  readonly rules: readonly { readonly id: string; readonly name: string; readonly enabled: boolean }[];
+  /** Hunting queries that named the table in the period. */
+  readonly huntQueries: number;
+  readonly lastQueried?: string | null;
+  /** No enabled rule reads it and no query named it in the period. */
+  readonly unused: boolean;
 }
 
-export interface HealthStep {
-  readonly id: string;
-  readonly title: string;
-  readonly ok: boolean;
-  readonly reason: string;
-  readonly durationMs?: number;
+export interface PriceSettings {
+  /** Price per billable GB; null until someone sets it. */
+  readonly pricePerGb: number | null;
+  readonly currency: string;
+}
+
+export interface UsageReport extends PriceSettings {
+  readonly from: string;
+  readonly to: string;
+  readonly days: number;
+  readonly points: readonly UsagePoint[];
+  readonly tables: readonly UsageTable[];
+  readonly totals: {
+    readonly rows: number;
+    readonly bytes: number;
+    readonly billableBytes: number;
+    readonly cost: number | null;
+  };
 }
 
 // ───────────── users ─────────────

@@ -1,47 +1,101 @@
 /**
- * Usage and cost per table: free vs billable as Sentinel bills them (alerts and incidents are free; raw Defender
- * and SIEM tables are paid ingestion), daily series for the chart, totals for the table.
+ * Usage and cost per table. Which tables are billable comes from the server (`billable` on the usage points, the
+ * usage tables and `tables.list`), never from a list kept here; costs exist only once a price per GB is set.
  */
-import type { UsagePoint } from '../api/types.js';
+import type { TableInfo, UsagePoint, UsageReport, UsageTable } from '../api/types.js';
 
-/** Sentinel's free data sources among Vigil's tables (content/schema/tables.json, `billing.freeInSentinel`). */
-export const FREE_TABLES: ReadonlySet<string> = new Set([
-  'SecurityAlert',
-  'SecurityIncident',
-  'AzureActivity',
-  'OfficeActivity',
-]);
-
-export function isBillable(table: string): boolean {
-  return !FREE_TABLES.has(table);
+export interface UsageSummary {
+  /** Largest billable volume first (the server's order). */
+  readonly tables: readonly UsageTable[];
+  readonly bytes: number;
+  readonly billableBytes: number;
+  readonly freeBytes: number;
+  /** Null while no price per GB is configured. */
+  readonly cost: number | null;
 }
 
-export interface TableUsage {
-  readonly table: string;
-  readonly bytes: number;
-  readonly rows: number;
-  readonly billable: boolean;
-  readonly cost: number;
+/** The usage page's totals and rows from the server's report. */
+export function summarize(report: UsageReport): UsageSummary {
+  const freeBytes = report.tables.filter((t) => !t.billable).reduce((s, t) => s + t.bytes, 0);
+  return {
+    tables: report.tables,
+    bytes: report.totals.bytes,
+    billableBytes: report.totals.billableBytes,
+    freeBytes,
+    cost: report.totals.cost,
+  };
 }
 
 const GB = 1024 ** 3;
 
-export function summarize(
-  points: readonly UsagePoint[],
-  pricePerGb: number,
-): { tables: TableUsage[]; billableBytes: number; freeBytes: number; cost: number } {
-  const by = new Map<string, { bytes: number; rows: number; billable: boolean }>();
-  for (const p of points) {
-    const t = by.get(p.table) ?? { bytes: 0, rows: 0, billable: p.billable };
-    t.bytes += p.bytes;
-    t.rows += p.rows;
-    by.set(p.table, t);
-  }
-  const tables = [...by].map(([table, t]) => ({ table, ...t, cost: t.billable ? (t.bytes / GB) * pricePerGb : 0 }));
-  tables.sort((a, b) => b.bytes - a.bytes || a.table.localeCompare(b.table));
-  const billableBytes = tables.filter((t) => t.billable).reduce((s, t) => s + t.bytes, 0);
-  const freeBytes = tables.filter((t) => !t.billable).reduce((s, t) => s + t.bytes, 0);
-  return { tables, billableBytes, freeBytes, cost: (billableBytes / GB) * pricePerGb };
+/**
+ * Totals from `tables.list` alone, when the usage report is unavailable: the tables' ingested volume, each billable
+ * as the server flags it (a table without the flag counts as billable, so an estimate never hides a cost). Nobody's
+ * use of the tables is known, so no table is called unused.
+ */
+export function summarizeTables(tables: readonly TableInfo[], pricePerGb: number | null): UsageSummary {
+  const rows: UsageTable[] = tables
+    .filter((t) => (t.ingestedBytes ?? 0) > 0)
+    .map((t) => {
+      const bytes = t.ingestedBytes ?? 0;
+      const billable = t.billable ?? true;
+      const billableBytes = billable ? bytes : 0;
+      return {
+        table: t.name,
+        connector: t.connector ?? null,
+        ...(t.selected !== undefined ? { selected: t.selected } : {}),
+        rows: t.rows,
+        bytes,
+        billableBytes,
+        billable,
+        cost: pricePerGb === null ? null : (billableBytes / GB) * pricePerGb,
+        rules: [],
+        huntQueries: 0,
+        unused: false,
+      };
+    })
+    .sort((a, b) => b.billableBytes - a.billableBytes || b.bytes - a.bytes || a.table.localeCompare(b.table));
+  const bytes = rows.reduce((s, t) => s + t.bytes, 0);
+  const billableBytes = rows.reduce((s, t) => s + t.billableBytes, 0);
+  return {
+    tables: rows,
+    bytes,
+    billableBytes,
+    freeBytes: bytes - billableBytes,
+    cost: pricePerGb === null ? null : (billableBytes / GB) * pricePerGb,
+  };
+}
+
+/** Usage points (one per table) from `tables.list`, for the chart when the daily series is unavailable. */
+export function pointsFromTables(tables: readonly TableInfo[]): UsagePoint[] {
+  return tables
+    .filter((t) => (t.ingestedBytes ?? 0) > 0)
+    .map((t) => ({
+      day: (t.lastIngestion ?? '').slice(0, 10),
+      table: t.name,
+      bytes: t.ingestedBytes ?? 0,
+      rows: t.rows,
+      billable: t.billable ?? true,
+    }));
+}
+
+/** Who uses a table: enabled rules reading it, hunting queries naming it; `unused` as the server decides it. */
+export function usedBy(t: UsageTable): { text: string; unused: boolean; title: string } {
+  const enabled = t.rules.filter((r) => r.enabled);
+  const disabled = t.rules.length - enabled.length;
+  const parts: string[] = [];
+  if (enabled.length) parts.push(`${enabled.length} rule${enabled.length === 1 ? '' : 's'}`);
+  if (t.huntQueries) parts.push(`${t.huntQueries} hunt${t.huntQueries === 1 ? '' : 's'}`);
+  if (disabled) parts.push(`${disabled} disabled rule${disabled === 1 ? '' : 's'}`);
+  const title = t.rules.map((r) => `${r.name}${r.enabled ? '' : ' (disabled)'}`).join('\n');
+  if (t.unused) return { text: parts.length ? `Unused · ${parts.join(' · ')}` : 'Unused', unused: true, title };
+  return { text: parts.join(' · ') || '—', unused: false, title };
+}
+
+/** A cost as the page shows it: two decimals and the currency; a cost too small for cents is not shown as zero. */
+export function formatCost(cost: number, currency: string): string {
+  if (cost > 0 && cost < 0.005) return `< 0.01 ${currency}`;
+  return `${cost.toFixed(2)} ${currency}`;
 }
 
 /**

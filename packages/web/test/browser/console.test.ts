@@ -252,6 +252,16 @@ describe.skipIf(reason !== null)(`web console in Chromium${reason ? ` (skipped: 
     await page.goto(`${server.url}/connectors`);
     await page.getByRole('tab', { name: 'Usage and cost' }).click();
     await page.getByTestId('usage-chart').waitFor();
+    // No price configured: no cost is invented; an author sets one and the costs appear in that currency.
+    await expect.poll(() => page.getByTestId('usage-cost').textContent()).toContain('No price set');
+    expect(await page.getByTestId('usage-row').count()).toBeGreaterThan(0);
+    await shot('connectors-usage-no-price');
+    await page.getByRole('button', { name: 'Set price per GB' }).click();
+    await page.getByLabel('Price per GB').fill('4.3');
+    await page.getByLabel('Currency').fill('EUR');
+    await page.getByRole('button', { name: 'Save price' }).click();
+    await expect.poll(() => page.getByTestId('usage-cost').textContent()).toContain('Estimated at 4.3 EUR/GB');
+    expect(server.workspace.dataSettings.prices).toEqual({ pricePerGb: 4.3, currency: 'EUR' });
     await shot('connectors-usage');
     // Light theme.
     await page.goto(`${server.url}/incidents`);

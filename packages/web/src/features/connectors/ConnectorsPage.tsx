@@ -1,17 +1,18 @@
 /** Data connectors (status, tables, last data, volume) and usage and cost per table over time, free vs billable. */
 import { useMemo, useState } from 'react';
-import { api } from '../../api/client.js';
-import type { Connector, TableInfo, UsagePoint } from '../../api/types.js';
+import { ApiError, api } from '../../api/client.js';
+import type { Connector, TableInfo, UsageReport } from '../../api/types.js';
 import { useTitle } from '../../app/router.js';
 import { useApp, useLoad } from '../../app/state.js';
 import { formatBytes, formatNumber, relativeTime } from '../../data/format.js';
-import { dailySeries, isBillable, summarize } from '../../data/usage.js';
+import { dailySeries, formatCost, pointsFromTables, summarize, summarizeTables, usedBy } from '../../data/usage.js';
 import { Card, ErrorBox, Spinner, Tabs, Toggle } from '../../ui/components.js';
 
 const STALE_MS = 24 * 3600_000;
 
 function connectorStatus(c: Connector, now = Date.now()): { label: string; cls: string } {
-  if (!c.enabled) return { label: 'Disconnected', cls: 'muted' };
+  if (!c.enabled || c.status === 'Disabled') return { label: 'Disconnected', cls: 'muted' };
+  if (c.status === 'Failing') return { label: 'Failing', cls: 'bad' };
   const last = c.tables
     .map((t) => (t.lastIngestion ? Date.parse(t.lastIngestion) : 0))
     .reduce((a, b) => Math.max(a, b), 0);
@@ -25,7 +26,9 @@ type Tab = 'connectors' | 'usage';
 
 export default function ConnectorsPage() {
   useTitle('Data connectors');
-  const { toast } = useApp();
+  const { toast, me, workspace } = useApp();
+  // Changing connectors and prices needs `author` (the API answers 403 otherwise); readers see the state only.
+  const canAuthor = me?.workspaces.find((w) => w.name === workspace)?.permissions.includes('author') ?? false;
   const [tab, setTab] = useState<Tab>('connectors');
   const connectors = useLoad(() => api.connectors().then((p) => p.items), []);
   const tables = useLoad(() => api.tables(), []);
@@ -37,7 +40,16 @@ export default function ConnectorsPage() {
       toast(`${c.name} ${enabled ? 'connected' : 'disconnected'}`);
       connectors.reload();
     } catch (e) {
-      toast((e as Error).message, true);
+      toast(refusal(e, 'connect or disconnect data connectors'), true);
+    }
+  };
+  const select = async (c: Connector, table: string, selected: boolean) => {
+    try {
+      await api.setConnectorTable(c.id, table, selected);
+      toast(`${table} ${selected ? 'collected' : 'no longer collected'}`);
+      connectors.reload();
+    } catch (e) {
+      toast(refusal(e, 'change table selection'), true);
     }
   };
   return (
@@ -108,6 +120,7 @@ export default function ConnectorsPage() {
                           <th>Volume</th>
                           <th>Last data</th>
                           <th>Billing</th>
+                          <th>Collected</th>
                         </tr>
                       </thead>
                       <tbody>
@@ -119,8 +132,19 @@ export default function ConnectorsPage() {
                               <td>{formatNumber(t.rows)}</td>
                               <td className="small">{formatBytes(info?.ingestedBytes ?? 0)}</td>
                               <td className="small muted">{relativeTime(t.lastIngestion)}</td>
+                              <td className="small">{t.billable ? 'Billable' : <span className="ok">Free</span>}</td>
                               <td className="small">
-                                {isBillable(t.name) ? 'Billable' : <span className="ok">Free</span>}
+                                {canAuthor ? (
+                                  <Toggle
+                                    on={t.enabled}
+                                    label={`Collect ${t.name}`}
+                                    onChange={(v) => select(c, t.name, v)}
+                                  />
+                                ) : t.enabled ? (
+                                  'Yes'
+                                ) : (
+                                  <span className="muted">No</span>
+                                )}
                               </td>
                             </tr>
                           );
@@ -135,48 +159,46 @@ export default function ConnectorsPage() {
         ))}
       {tab === 'usage' && (
         <Usage
-          points={usage.data?.points}
-          price={usage.data?.pricePerGb ?? 4.3}
-          currency={usage.data?.currency ?? 'USD'}
+          report={usage.data}
           error={usage.error}
           tables={tables.data}
+          canAuthor={canAuthor}
+          onPriceSaved={() => usage.reload()}
         />
       )}
     </div>
   );
 }
 
+/** A refused change said plainly: a 403 names the permission, anything else keeps the server's message. */
+function refusal(e: unknown, what: string): string {
+  if (e instanceof ApiError && e.status === 403) return `Your role cannot ${what} (needs the author permission).`;
+  return e instanceof Error ? e.message : String(e);
+}
+
 function Usage({
-  points,
-  price,
-  currency,
+  report,
   error,
   tables,
+  canAuthor,
+  onPriceSaved,
 }: {
-  points?: readonly UsagePoint[];
-  price: number;
-  currency: string;
+  report?: UsageReport;
   error: unknown;
   tables?: readonly TableInfo[];
+  canAuthor: boolean;
+  onPriceSaved: () => void;
 }) {
-  // Without the usage series (older servers) the page still shows totals from the tables' ingested bytes.
-  const effective =
-    points ??
-    (tables ?? [])
-      .filter((t) => (t.ingestedBytes ?? 0) > 0)
-      .map((t) => ({
-        day: (t.lastIngestion ?? '').slice(0, 10),
-        table: t.name,
-        bytes: t.ingestedBytes ?? 0,
-        rows: t.rows,
-        billable: isBillable(t.name),
-      }));
-  const s = summarize(effective, price);
-  const series = dailySeries(effective, 30);
+  const [editing, setEditing] = useState(false);
+  const price = report?.pricePerGb ?? null;
+  const currency = report?.currency ?? '';
+  // Without the usage report (older servers) the page still shows totals from the tables' ingested bytes.
+  const s = report ? summarize(report) : summarizeTables(tables ?? [], null);
+  const series = dailySeries(report?.points ?? pointsFromTables(tables ?? []), 30);
   const max = Math.max(1, ...series.days.map((_, i) => (series.billable[i] ?? 0) + (series.free[i] ?? 0)));
   return (
     <div className="stack">
-      {error && !points ? (
+      {error && !report ? (
         <div className="warn-box small">
           Daily usage is not available from this server ({(error as Error).message}); totals below come from the tables'
           ingested volume.
@@ -184,8 +206,8 @@ function Usage({
       ) : null}
       <div className="stats">
         <div className="stat">
-          <div className="v">{formatBytes(s.billableBytes + s.freeBytes)}</div>
-          <div className="l">Ingested (30 days)</div>
+          <div className="v">{formatBytes(s.bytes)}</div>
+          <div className="l">Ingested ({report?.days ?? 30} days)</div>
         </div>
         <div className="stat">
           <div className="v">{formatBytes(s.billableBytes)}</div>
@@ -195,15 +217,48 @@ function Usage({
           <div className="v ok">{formatBytes(s.freeBytes)}</div>
           <div className="l">Free (alerts, incidents)</div>
         </div>
-        <div className="stat">
-          <div className="v">
-            {s.cost.toFixed(2)} {currency}
-          </div>
-          <div className="l">
-            Estimated at {price} {currency}/GB
-          </div>
+        <div className="stat" data-testid="usage-cost">
+          {price === null || s.cost === null ? (
+            <>
+              <div className="v muted">No price set</div>
+              <div className="l">
+                {!report ? (
+                  'Costs need the usage report'
+                ) : canAuthor ? (
+                  <button type="button" className="btn sm" onClick={() => setEditing(true)}>
+                    Set price per GB
+                  </button>
+                ) : (
+                  'Someone with the author permission can set the price per GB'
+                )}
+              </div>
+            </>
+          ) : (
+            <>
+              <div className="v">{formatCost(s.cost, currency)}</div>
+              <div className="l">
+                Estimated at {price} {currency}/GB{' '}
+                {canAuthor && (
+                  <button type="button" className="btn sm" onClick={() => setEditing(true)}>
+                    Change
+                  </button>
+                )}
+              </div>
+            </>
+          )}
         </div>
       </div>
+      {editing && report && (
+        <PriceForm
+          price={price}
+          currency={currency}
+          onCancel={() => setEditing(false)}
+          onSaved={() => {
+            setEditing(false);
+            onPriceSaved();
+          }}
+        />
+      )}
       <Card title="Daily ingestion (billable / free)">
         <div style={{ display: 'flex', alignItems: 'flex-end', gap: 4, height: 160 }} data-testid="usage-chart">
           {series.days.map((d, i) => (
@@ -236,35 +291,134 @@ function Usage({
               <th>Table</th>
               <th>Rows</th>
               <th>Volume</th>
-              <th style={{ width: '30%' }}>Share</th>
+              <th style={{ width: '24%' }}>Share</th>
               <th>Billing</th>
               <th>Cost</th>
+              <th>Used by</th>
             </tr>
           </thead>
           <tbody>
-            {s.tables.map((t) => (
-              <tr key={t.table}>
-                <td className="mono small">{t.table}</td>
-                <td>{formatNumber(t.rows)}</td>
-                <td>{formatBytes(t.bytes)}</td>
-                <td>
-                  <div className="bar-track">
-                    <div
-                      className="bar-fill"
-                      style={{
-                        width: `${(t.bytes / Math.max(1, s.billableBytes + s.freeBytes)) * 100}%`,
-                        background: t.billable ? 'var(--accent)' : 'var(--ok)',
-                      }}
-                    />
-                  </div>
-                </td>
-                <td className="small">{t.billable ? 'Billable' : <span className="ok">Free</span>}</td>
-                <td className="small">{t.billable ? `${t.cost.toFixed(2)} ${currency}` : '—'}</td>
-              </tr>
-            ))}
+            {s.tables.map((t) => {
+              const use = report ? usedBy(t) : null;
+              return (
+                <tr key={t.table} data-testid="usage-row">
+                  <td className="mono small">
+                    {t.table}
+                    {t.selected === false && <span className="muted"> · not collected</span>}
+                  </td>
+                  <td>{formatNumber(t.rows)}</td>
+                  <td>{formatBytes(t.bytes)}</td>
+                  <td>
+                    <div className="bar-track">
+                      <div
+                        className="bar-fill"
+                        style={{
+                          width: `${(t.bytes / Math.max(1, s.bytes)) * 100}%`,
+                          background: t.billable ? 'var(--accent)' : 'var(--ok)',
+                        }}
+                      />
+                    </div>
+                  </td>
+                  <td className="small">{t.billable ? 'Billable' : <span className="ok">Free</span>}</td>
+                  <td className="small">
+                    {!t.billable ? (
+                      '—'
+                    ) : t.cost === null ? (
+                      <span className="muted">—</span>
+                    ) : (
+                      formatCost(t.cost, currency)
+                    )}
+                  </td>
+                  <td className={`small ${use?.unused ? 'bad' : ''}`} title={use?.title || undefined}>
+                    {use ? use.text : <span className="muted">unknown</span>}
+                  </td>
+                </tr>
+              );
+            })}
           </tbody>
         </table>
       </Card>
     </div>
+  );
+}
+
+/** Price per billable GB and currency (PATCH /usage/settings); a refusal stays on screen, not in a passing toast. */
+function PriceForm({
+  price,
+  currency,
+  onCancel,
+  onSaved,
+}: {
+  price: number | null;
+  currency: string;
+  onCancel: () => void;
+  onSaved: () => void;
+}) {
+  const { toast } = useApp();
+  const [value, setValue] = useState(price === null ? '' : String(price));
+  const [cur, setCur] = useState(currency || 'USD');
+  const [error, setError] = useState<string | null>(null);
+  const [saving, setSaving] = useState(false);
+  const n = Number(value);
+  const valid = value.trim() !== '' && Number.isFinite(n) && n >= 0 && cur.trim().length > 0 && cur.length <= 8;
+  const save = async () => {
+    setSaving(true);
+    setError(null);
+    try {
+      const saved = await api.setUsageSettings({ pricePerGb: n, currency: cur.trim() });
+      toast(`Price set: ${saved.pricePerGb} ${saved.currency}/GB`);
+      onSaved();
+    } catch (e) {
+      setError(refusal(e, 'set the price per GB'));
+    } finally {
+      setSaving(false);
+    }
+  };
+  return (
+    <Card title="Price per billable GB">
+      <form
+        className="row"
+        style={{ gap: 8, alignItems: 'flex-end' }}
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (valid) void save();
+        }}
+      >
+        <label className="field">
+          <span>Price per GB</span>
+          <input
+            className="input"
+            type="number"
+            min={0}
+            step="any"
+            value={value}
+            onChange={(e) => setValue(e.target.value)}
+            aria-label="Price per GB"
+          />
+        </label>
+        <label className="field">
+          <span>Currency</span>
+          <input
+            className="input"
+            value={cur}
+            maxLength={8}
+            onChange={(e) => setCur(e.target.value)}
+            aria-label="Currency"
+            style={{ width: 90 }}
+          />
+        </label>
+        <button type="submit" className="btn primary" disabled={!valid || saving}>
+          Save price
+        </button>
+        <button type="button" className="btn" onClick={onCancel}>
+          Cancel
+        </button>
+      </form>
+      {error && (
+        <div style={{ marginTop: 8 }}>
+          <ErrorBox error={error} />
+        </div>
+      )}
+    </Card>
   );
 }

@@ -764,8 +764,46 @@ function seriesUnary(op: (x: string) => string): Template {
   return (args, ctx) => numberArray(`arrayMap(__x -> ${op('__x')}, ${seriesValues(arg(args, 0, ctx), '0')})`);
 }
 
+/** The literal strings of arguments (or of one dynamic array literal), null when any is computed. */
+function literalStrings(args: readonly SqlArg[]): string[] | null {
+  const out: string[] = [];
+  for (const a of args) {
+    const v = a.literal?.value;
+    if (typeof v === 'string') out.push(v);
+    else if (Array.isArray(v) && v.every((x) => typeof x === 'string')) out.push(...(v as string[]));
+    else return null;
+  }
+  return out;
+}
+
+/** An IPv4 address (or prefix) inside text, bounded by characters that cannot continue an address. */
+function ipv4InText(prefix: boolean): Template {
+  return (args, ctx) => {
+    const text = s(arg(args, 0, ctx));
+    const ips = literalStrings(args.slice(1));
+    if (ips === null) return ctx.unsupported('IPv4 search with computed addresses');
+    if (ips.length === 0) return 'false';
+    const alt = ips.map((ip) => ip.replace(/[.\\]/g, (c) => `\\${c}`)).join('|');
+    const tail = prefix ? '' : '(?:$|[^0-9.])';
+    return `match(${text}, ${sqlString(`(?:^|[^0-9.])(?:${alt})${tail}`)})`;
+  };
+}
+
 export const FUNCTIONS: Readonly<Record<string, Template>> = {
   gettype,
+  has_any_ipv4: ipv4InText(false),
+  has_ipv4_prefix: ipv4InText(true),
+  has_any_ipv4_prefix: ipv4InText(true),
+  format_ipv4_mask: (args, ctx) => {
+    const t = s(arg(args, 0, ctx));
+    const own = `if(position(${t}, '/') > 0, toUInt8OrNull(splitByChar('/', ${t})[2]), 32)`;
+    const bits = args[1] ? `least(${own}, toUInt8(least(greatest(toInt64(${args[1].sql}), 0), 32)))` : own;
+    return withValue(
+      `toIPv4OrNull(splitByChar('/', ${t})[1])`,
+      (ip) =>
+        `if(${ip} IS NULL OR ${bits} IS NULL, '', concat(IPv4NumToString(toUInt32(bitAnd(toUInt32(${ip}), bitShiftLeft(toUInt32(4294967295), 32 - ${bits})))), '/', toString(${bits})))`,
+    );
+  },
   series_add: seriesBinary((x, y) => `${x} + ${y}`),
   series_subtract: seriesBinary((x, y) => `${x} - ${y}`),
   series_multiply: seriesBinary((x, y) => `${x} * ${y}`),

@@ -859,7 +859,7 @@ export const FUNCTIONS: Readonly<Record<string, Template>> = {
       }),
     );
   },
-  rand: (args) => (args[0] ? `toInt64(rand64() % toUInt64(${args[0].sql}))` : 'randCanonical()'),
+  rand: (args) => (args[0] ? `toInt64(rand64() % toUInt64(greatest(toInt64(${args[0].sql}), 1)))` : 'randCanonical()'),
   dynamic_to_json: (args, ctx) => `ifNull(${arg(args, 0, ctx).sql}, 'null')`,
   base64_decode_toarray: (args, ctx) =>
     `if(tryBase64Decode(${s(arg(args, 0, ctx))}) IS NULL, NULL, concat('[', arrayStringConcat(arrayMap(__c -> toString(reinterpretAsUInt8(__c)), splitByString('', ifNull(tryBase64Decode(${s(arg(args, 0, ctx))}), ''))), ','), ']'))`,

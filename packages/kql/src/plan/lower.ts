@@ -1145,6 +1145,9 @@ class Lowerer {
         });
         return { kind: 'project', input: src, exprs, columns: out };
       }
+      case 'geo_line_lookup':
+      case 'geo_polygon_lookup':
+        return this.geoLookup(op, this.need(input, op), name === 'geo_line_lookup');
       case 'sliding_window_counts':
         return this.slidingWindowCounts(op, this.need(input, op));
       case 'active_users_count':
@@ -1682,6 +1685,60 @@ class Lowerer {
       on,
       where,
       output: output.slice(0, out.length),
+      columns: out,
+    };
+  }
+
+  /**
+   * `geo_polygon_lookup(T, polygon, lon, lat [, return_unmatched] [, return_lookup_key])` and
+   * `geo_line_lookup(T, line, lon, lat, radius [, ...])`: the rows of T whose polygon holds the point, or whose line
+   * is within `radius` meters of it (a join on geo_point_in_polygon / geo_distance_point_to_line). The shape column
+   * is returned only with return_lookup_key=true.
+   */
+  private geoLookup(op: QueryOperator & { kind: 'Evaluate' }, src: Rel, line: boolean): Rel {
+    const { positional, named } = this.pluginArgs(op.call);
+    const [tableArg, shapeArg, lonArg, latArg, ...rest] = positional;
+    const radiusArg = line ? rest[0] : undefined;
+    if (!tableArg || !shapeArg || !lonArg || !latArg || (line && !radiusArg)) {
+      return this.unsupported(op.call, 'This lookup');
+    }
+    const right = this.rel(tableArg);
+    const isBool = (a: Expr | undefined) => a?.kind === 'Literal' && typeof a.value === 'boolean';
+    const flags = rest.slice(line ? 1 : 0).filter(isBool);
+    const unmatchedArg = named.get('return_unmatched') ?? flags[0];
+    const unmatched = unmatchedArg?.kind === 'Literal' && unmatchedArg.value === true;
+    const keyArg = named.get('return_lookup_key');
+    const returnKey = keyArg?.kind === 'Literal' && keyArg.value === true;
+    const lon = { ...this.sideExpr(lonArg, src.columns), side: 'left' } as ScalarExpr;
+    const lat = { ...this.sideExpr(latArg, src.columns), side: 'left' } as ScalarExpr;
+    const shapeCol = this.sideExpr(shapeArg, right.columns);
+    const shape = { ...shapeCol, side: 'right' } as ScalarExpr;
+    const where: ScalarExpr = line
+      ? {
+          kind: 'op',
+          op: 'LessThanOrEqual',
+          args: [
+            call('geo_distance_point_to_line', [lon, lat, shape], 'real'),
+            this.scalar(radiusArg as Expr, { input: null }),
+          ],
+          type: 'bool',
+        }
+      : call('geo_point_in_polygon', [lon, lat, shape], 'bool');
+    const out = this.tableColumns(op);
+    const rightCols = right.columns.filter((c) => returnKey || c.name !== shapeCol.name);
+    const output = [
+      ...visibleColumns(src.columns).map((c) => ({ side: 'left' as const, name: c.name })),
+      ...visibleColumns(rightCols).map((c) => ({ side: 'right' as const, name: c.name })),
+    ];
+    if (output.length !== out.length) return this.unsupported(op.call, 'This lookup');
+    return {
+      kind: 'join',
+      joinKind: unmatched ? 'leftouter' : 'inner',
+      left: src,
+      right,
+      on: [],
+      where,
+      output,
       columns: out,
     };
   }

@@ -86,6 +86,30 @@ describe('plugins', () => {
   });
 });
 
+describe('geo lookups', () => {
+  it('geo_polygon_lookup joins points to the polygons holding them; geo_line_lookup to lines within a radius', async () => {
+    const polygons =
+      'let polygons = datatable(name:string, polygon:dynamic)["square", dynamic({"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,1],[0,0]]]})];' +
+      ' let points = datatable(p:string, lon:real, lat:real)["in", 0.5, 0.5, "out", 2.0, 2.0];';
+    expect(await r.rows(`${polygons} points | evaluate geo_polygon_lookup(polygons, polygon, lon, lat)`)).toEqual([
+      ['in', 0.5, 0.5, 'square'],
+    ]);
+    expect(
+      await r.rows(
+        `${polygons} points | evaluate geo_polygon_lookup(polygons, polygon, lon, lat, return_unmatched = true) | sort by p asc`,
+      ),
+    ).toEqual([
+      ['in', 0.5, 0.5, 'square'],
+      ['out', 2, 2, ''],
+    ]);
+    const lines =
+      'let roads = datatable(road:string, line:dynamic)["r", dynamic({"type":"LineString","coordinates":[[0,0],[0,1]]})];' +
+      ' datatable(p:string, lon:real, lat:real)["near", 0.0005, 0.5, "far", 0.5, 0.5]' +
+      ' | evaluate geo_line_lookup(roads, line, lon, lat, 100)';
+    expect(await r.rows(lines)).toEqual([['near', 0.0005, 0.5, 'r']]);
+  });
+});
+
 describe('active users', () => {
   it('active_users_count: ids seen on 3 distinct days of the 8 days up to one of their days, per 7-day bin (documented example)', async () => {
     const q =

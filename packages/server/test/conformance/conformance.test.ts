@@ -50,6 +50,8 @@ const KNOWN_WRONG: Readonly<Record<string, string>> = {
   'ok-0723': 'the page shows the input as [-6.5,0,8.2]; the query builds [-1,0,1] (the tan values shown are theirs)',
   'ok-0476':
     'the page shows one of the two outputs innerunique may give (either left row per key); Vigil keeps the first',
+  'ok-0351':
+    "the page names a location 'NY National Museum of Mathematics'; the query's datatable has 'National Museum of Mathematics'",
 };
 
 /**

@@ -104,11 +104,7 @@ export async function registerAutomationRoutes(
         return { ok: r.value !== null, diagnostics: r.diagnostics };
       });
       api.put<{ Params: { id: string } }>('/rules/:id', async (req) => {
-        const text = bodyText(req);
-        const v = await automation.validateRule(text);
-        if (v.value !== null && v.value !== req.params.id)
-          throw new AutomationError('invalid', `the rule's id is '${v.value}', not '${req.params.id}'`);
-        const r = await automation.putRule(text, actorOf(req));
+        const r = await automation.putRule(bodyText(req), actorOf(req), req.params.id);
         if (!r.value) throw invalid('the rule has errors', r.diagnostics);
         return { rule: r.value, diagnostics: r.diagnostics };
       });
@@ -159,11 +155,7 @@ export async function registerAutomationRoutes(
         versions: await automation.playbookVersions(req.params.id),
       }));
       api.put<{ Params: { id: string } }>('/playbooks/:id', async (req) => {
-        const text = bodyText(req);
-        const v = await automation.validatePlaybook(text);
-        if (v.value !== null && v.value !== req.params.id)
-          throw new AutomationError('invalid', `the playbook's id is '${v.value}', not '${req.params.id}'`);
-        const r = await automation.putPlaybook(text, actorOf(req));
+        const r = await automation.putPlaybook(bodyText(req), actorOf(req), req.params.id);
         if (!r.value) throw invalid('the playbook has errors', r.diagnostics);
         return { playbook: r.value, diagnostics: r.diagnostics };
       });

@@ -208,14 +208,18 @@ export class AutomationService {
     return out;
   }
 
-  /** Saves a rule (new or replacing the one with its id). Errors are diagnostics; nothing is saved then. */
-  async putRule(input: string | unknown, actor: Actor): Promise<SaveResult<AutomationRule>> {
+  /**
+   * Saves a rule (new or replacing the one with its id). Errors are diagnostics; nothing is saved then. With
+   * `expectedId` (PUT .../rules/{id}), a valid rule whose id differs is refused.
+   */
+  async putRule(input: string | unknown, actor: Actor, expectedId?: string): Promise<SaveResult<AutomationRule>> {
     const text = isText(input) ? input : null;
     const parsed =
       text !== null ? parseRule(text, { now: this.clock() }) : parseRuleValue(input, { now: this.clock() });
     const diagnostics = [...parsed.diagnostics];
     if (parsed.rule) diagnostics.push(...(await this.ruleReferences(parsed.rule)));
     if (!parsed.rule || diagnostics.some((d) => d.severity === 'error')) return { value: null, diagnostics };
+    checkId('rule', parsed.rule.id, expectedId);
     const saved = await this.store.putRule(this.db, parsed.rule, text, actor, new Date(this.clock()).toISOString());
     await this.rules?.reload();
     return { value: saved, diagnostics };
@@ -304,10 +308,11 @@ export class AutomationService {
     return out;
   }
 
-  /** Saves a new version of a playbook (YAML or JSON text). */
-  async putPlaybook(text: string, actor: Actor): Promise<SaveResult<PlaybookDetail>> {
+  /** Saves a new version of a playbook (YAML or JSON text); with `expectedId`, one with another id is refused. */
+  async putPlaybook(text: string, actor: Actor, expectedId?: string): Promise<SaveResult<PlaybookDetail>> {
     const parsed = parsePlaybook(text);
     if (!parsed.playbook) return { value: null, diagnostics: parsed.diagnostics };
+    checkId('playbook', parsed.playbook.id, expectedId);
     const diagnostics = [...parsed.diagnostics, ...(await this.secretWarnings(parsed.secrets))];
     const p = parsed.playbook;
     const definition: StoredDefinition = { playbook: p, secrets: parsed.secrets };
@@ -522,4 +527,10 @@ export class AutomationService {
     await this.runtime.close();
     await this.approvals.close();
   }
+}
+
+/** A definition PUT at one id must carry that id (checked once the definition parses, before anything is saved). */
+function checkId(what: 'rule' | 'playbook', id: string, expected: string | undefined): void {
+  if (expected !== undefined && id !== expected)
+    throw new AutomationError('invalid', `the ${what}'s id is '${id}', not '${expected}'`);
 }

@@ -564,6 +564,7 @@ version: 1.0.0
     await hit('GET', `${A}/playbook-schema`, {}, 200);
     await hit('POST', `${A}/playbooks/validate`, { body: { yaml: playbook } }, 200);
     await hit('PUT', `${A}/playbooks/ask-then-comment`, { body: { yaml: playbook } }, 200);
+    await hit('PUT', `${A}/playbooks/other-id`, { body: { yaml: playbook } }, 400);
     await hit('GET', `${A}/playbooks`, {}, 200);
     await hit('GET', `${A}/playbooks/ask-then-comment`, {}, 200);
     await hit('GET', `${A}/playbooks/ask-then-comment/versions`, {}, 200);

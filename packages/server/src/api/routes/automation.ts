@@ -128,11 +128,7 @@ export const automationRoutes: AnyRoute[] = [
       ...E,
     },
     handler: async (ctx) => {
-      const a = auto(ctx);
-      const v = await a.validateRule(text(ctx.body));
-      if (v.value !== null && v.value !== ctx.params.id)
-        throw new ApiError(400, 'invalid', `the rule's id is '${v.value}', not '${ctx.params.id}'`);
-      const r = await a.putRule(text(ctx.body), ctx.actor);
+      const r = await auto(ctx).putRule(text(ctx.body), ctx.actor, ctx.params.id);
       if (!r.value) throw invalid('rule', r.diagnostics);
       return { rule: r.value, diagnostics: r.diagnostics };
     },
@@ -315,11 +311,7 @@ export const automationRoutes: AnyRoute[] = [
       ...E,
     },
     handler: async (ctx) => {
-      const a = auto(ctx);
-      const v = await a.validatePlaybook(text(ctx.body));
-      if (v.value !== null && v.value !== ctx.params.id)
-        throw new ApiError(400, 'invalid', `the playbook's id is '${v.value}', not '${ctx.params.id}'`);
-      const r = await a.putPlaybook(text(ctx.body), ctx.actor);
+      const r = await auto(ctx).putPlaybook(text(ctx.body), ctx.actor, ctx.params.id);
       if (!r.value) throw invalid('playbook', r.diagnostics);
       return { playbook: r.value, diagnostics: r.diagnostics };
     },

@@ -24,21 +24,9 @@ import http from 'node:http';
 import os, { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { args } from '../lib/args.mjs';
 
 const ROOT = new URL('../../', import.meta.url);
-
-function args(defaults) {
-  const out = { ...defaults };
-  const argv = process.argv.slice(2);
-  for (let i = 0; i < argv.length; i++) {
-    const k = argv[i]?.replace(/^--/, '');
-    if (!k || !(k in defaults))
-      throw new Error(`unknown option ${argv[i]}; options: ${Object.keys(defaults).join(', ')}`);
-    const v = argv[++i];
-    out[k] = typeof defaults[k] === 'number' ? Number(v) : v;
-  }
-  return out;
-}
 
 const opt = args({
   clients: 200,

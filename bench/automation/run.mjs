@@ -27,20 +27,9 @@ import { fileURLToPath } from 'node:url';
 import { AutomationService } from '../../packages/server/dist/automation/service.js';
 import { IncidentService } from '../../packages/server/dist/incidents/service.js';
 import { SqliteDriver } from '../../packages/server/dist/state/sql-driver.js';
+import { args } from '../lib/args.mjs';
 
 const ROOT = new URL('../../', import.meta.url);
-
-function args(defaults) {
-  const out = { ...defaults };
-  const argv = process.argv.slice(2);
-  for (let i = 0; i < argv.length; i++) {
-    const k = argv[i]?.replace(/^--/, '');
-    if (!k || !(k in defaults))
-      throw new Error(`unknown option ${argv[i]}; options: ${Object.keys(defaults).join(', ')}`);
-    out[k] = typeof defaults[k] === 'number' ? Number(argv[++i]) : argv[++i];
-  }
-  return out;
-}
 
 const opt = args({ incidents: 300, rules: 100, matching: 6, warmup: 20, out: 'bench/results/automation.json' });
 const ADMIN = { type: 'analyst', id: 'bench@contoso.com', name: 'bench' };

@@ -25,21 +25,9 @@ import { join } from 'node:path';
 import { openWorkspace, tableDefinitionsFromTablesJson } from '../../packages/server/dist/engine/index.js';
 import { IncidentService } from '../../packages/server/dist/incidents/service.js';
 import { SqliteDriver } from '../../packages/server/dist/state/sql-driver.js';
+import { args } from '../lib/args.mjs';
 
 const ROOT = new URL('../../', import.meta.url);
-
-function args(defaults) {
-  const out = { ...defaults };
-  const argv = process.argv.slice(2);
-  for (let i = 0; i < argv.length; i++) {
-    const k = argv[i]?.replace(/^--/, '');
-    if (!k || !(k in defaults))
-      throw new Error(`unknown option ${argv[i]}; options: ${Object.keys(defaults).join(', ')}`);
-    const v = argv[++i];
-    out[k] = typeof defaults[k] === 'number' ? Number(v) : v;
-  }
-  return out;
-}
 
 const opt = args({
   incidents: 100_000,

@@ -163,7 +163,9 @@ export class ApprovalService implements ActionRequester {
     const existing = await this.o.store.approval(this.o.db, input.id);
     if (existing) return existing;
     const policy = this.policy(input.action);
-    const now = this.now();
+    // One clock read: the expiry is exactly the policy's duration after the request.
+    const at = this.o.clock();
+    const now = new Date(at).toISOString();
     const auto = policy.mode === 'auto';
     const a: Approval = {
       id: input.id,
@@ -179,7 +181,7 @@ export class ApprovalService implements ActionRequester {
       stepKey: input.stepKey,
       requestedBy: input.requestedBy,
       requestedAt: now,
-      expiresAt: new Date(this.o.clock() + (input.expiresInMs ?? policy.expiryMs)).toISOString(),
+      expiresAt: new Date(at + (input.expiresInMs ?? policy.expiryMs)).toISOString(),
       status: auto ? 'approved' : 'pending',
       decidedBy: auto ? POLICY_ACTOR : null,
       decidedAt: auto ? now : null,
@@ -208,6 +210,7 @@ export class ApprovalService implements ActionRequester {
   }): Promise<Approval> {
     const existing = await this.o.store.approval(this.o.db, input.id);
     if (existing) return existing;
+    const at = this.o.clock();
     const a: Approval = {
       id: input.id,
       kind: 'approval',
@@ -221,8 +224,8 @@ export class ApprovalService implements ActionRequester {
       runId: input.runId,
       stepKey: input.stepKey,
       requestedBy: input.requestedBy,
-      requestedAt: this.now(),
-      expiresAt: new Date(this.o.clock() + (input.expiresInMs ?? DEFAULT_APPROVAL_EXPIRY_MS)).toISOString(),
+      requestedAt: new Date(at).toISOString(),
+      expiresAt: new Date(at + (input.expiresInMs ?? DEFAULT_APPROVAL_EXPIRY_MS)).toISOString(),
       status: 'pending',
       decidedBy: null,
       decidedAt: null,

@@ -58,6 +58,11 @@ export interface AutomationServiceOptions {
   readonly actionRetryBackoffMs?: number;
   readonly log?: (message: string) => void;
   readonly onRuleEvent?: ConstructorParameters<typeof RuleEngine>[0]['onProcessed'];
+  /**
+   * Called after a watchlist is created, replaced or deleted (committed), so the workspace can regenerate what
+   * reads watchlists (`_GetWatchlist`): rules then see an edit at their next run.
+   */
+  readonly onWatchlistsChanged?: () => Promise<void>;
 }
 
 export interface SaveResult<T> {
@@ -452,6 +457,7 @@ export class AutomationService {
         new Date(this.clock()).toISOString(),
       ),
     );
+    await this.watchlistsChanged();
   }
 
   watchlists() {
@@ -462,8 +468,31 @@ export class AutomationService {
     return this.store.watchlistItems(this.db, alias, key, limit);
   }
 
-  deleteWatchlist(alias: string) {
-    return this.db.transaction((tx) => this.store.deleteWatchlist(tx, alias));
+  async deleteWatchlist(alias: string): Promise<boolean> {
+    const deleted = await this.db.transaction((tx) => this.store.deleteWatchlist(tx, alias));
+    if (deleted) await this.watchlistsChanged();
+    return deleted;
+  }
+
+  /** Every watchlist with all its items (what `_GetWatchlist` is generated from). */
+  async watchlistsWithItems(): Promise<{ alias: string; searchKey: string; items: Record<string, unknown>[] }[]> {
+    const out = [];
+    for (const w of await this.store.watchlists(this.db))
+      out.push({
+        alias: w.alias,
+        searchKey: w.searchKey,
+        items: await this.store.watchlistItems(this.db, w.alias, null, Math.max(1, w.itemCount)),
+      });
+    return out;
+  }
+
+  /** The change is committed; a failing listener is logged, not reported as a failed save. */
+  private async watchlistsChanged(): Promise<void> {
+    try {
+      await this.o.onWatchlistsChanged?.();
+    } catch (e) {
+      this.o.log?.(`watchlist functions were not regenerated: ${(e as Error).message}`);
+    }
   }
 
   // ───────────────────────────── content ─────────────────────────────

@@ -456,10 +456,12 @@ export async function readWatchlists(dir: string): Promise<WatchlistFile[]> {
 /**
  * Sentinel's `_GetWatchlist('alias')` as a stored function over the pack's watchlists, so rules written for
  * Sentinel run unchanged: it returns `SearchKey` (the item's search-key value) and `WatchlistItem` (the whole item
- * as a property bag). The watchlists are inlined as a datatable: the function is regenerated when the pack is
- * installed, not when a watchlist is edited through the automation API.
+ * as a property bag). The watchlists are inlined as a datatable: the workspace regenerates the function whenever a
+ * watchlist is created, replaced or deleted through the automation service (and the pack installs it).
  */
-export function watchlistFunction(watchlists: readonly WatchlistFile[]): StoredFunction {
+export function watchlistFunction(
+  watchlists: readonly Pick<WatchlistFile, 'alias' | 'searchKey' | 'items'>[],
+): StoredFunction {
   const rows = watchlists.flatMap((w) =>
     w.items.map(
       (item) =>
@@ -569,8 +571,11 @@ export async function installContentPack(
   if (watchlists.length) {
     for (const w of watchlists)
       await ws.automation?.putWatchlist({ ...w, items: w.items.map((i) => ({ ...i })) }, actor);
-    const fn = watchlistFunction(watchlists);
-    await ws.functions.put({ ...fn, docString: fn.description ?? '' }, 'content', at);
+    // With automation, each put regenerated `_GetWatchlist` from every stored watchlist (the analysts' too).
+    if (!ws.automation) {
+      const fn = watchlistFunction(watchlists);
+      await ws.functions.put({ ...fn, docString: fn.description ?? '' }, 'content', at);
+    }
   }
   const indicators = options.indicators === false ? [] : await readThreatIntelligence(dir);
   if (indicators.length) await ws.ingest.ingestRows('ThreatIntelligenceIndicator', indicators, 'content-pack');

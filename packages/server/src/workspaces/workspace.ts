@@ -23,7 +23,14 @@ import type { QueryWorkspace } from '../query/query-service.js';
 import { migrate } from '../state/migrations.js';
 import { SqliteDriver } from '../state/sql-driver.js';
 import { AUDIT_MIGRATIONS, AuditLog } from './audit.js';
-import { CONTENT_MIGRATIONS, ConnectorStore, connectorOf, FunctionStore, SavedQueryStore } from './content.js';
+import {
+  CONTENT_MIGRATIONS,
+  ConnectorStore,
+  connectorOf,
+  FunctionStore,
+  SavedQueryStore,
+  watchlistFunction,
+} from './content.js';
 import { DATA_SETTINGS_MIGRATIONS, DataSettings } from './data-settings.js';
 
 export const STATE_FILE = 'state.sqlite';
@@ -188,6 +195,11 @@ export class Workspace {
           ...(a.http ? { http: a.http } : {}),
           ...(a.adapters ? { adapters: a.adapters } : {}),
           ...(a.approvalSweepMs !== undefined ? { approvalSweepMs: a.approvalSweepMs } : {}),
+          onWatchlistsChanged: async () => {
+            if (!automation) return;
+            const fn = watchlistFunction(await automation.watchlistsWithItems());
+            await functions.put({ ...fn, docString: fn.description ?? '' }, 'automation', new Date().toISOString());
+          },
         });
         const opened_ = automation;
         opened.unshift({ close: () => opened_.close() });

@@ -256,6 +256,30 @@ describe('content pack: installer', () => {
       expect(again.rules.filter((r) => r.status !== 'unchanged')).toEqual([]);
       expect(again.automation.filter((a) => !a.ok)).toEqual([]);
       expect(again.indicators).toBe(0);
+
+      // An analyst's watchlist edit reaches `_GetWatchlist` at once (rules see it at their next run), and the
+      // pack's reinstall keeps it; deleting the watchlist removes its rows.
+      const actor = { type: 'user' as const, id: 'ana', name: 'Ana' };
+      const keys = async (alias: string) => {
+        const r = await runKql(
+          ws.query,
+          `_GetWatchlist('${alias}') | project SearchKey, U = tostring(WatchlistItem.UserPrincipalName)`,
+        );
+        expect(r.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+        const rows = ((await r.result?.rows()) ?? []).map((x) => `${x[0]}|${x[1]}`);
+        await r.result?.close();
+        return rows;
+      };
+      await ws.automation?.putWatchlist(
+        { alias: 'AnalystVIPs', searchKey: 'UserPrincipalName', items: [{ UserPrincipalName: 'cfo@contoso.com' }] },
+        actor,
+      );
+      expect(await keys('AnalystVIPs')).toEqual(['cfo@contoso.com|cfo@contoso.com']);
+      await installContentPack(ws, CONTENT, { indicators: false });
+      expect(await keys('AnalystVIPs')).toEqual(['cfo@contoso.com|cfo@contoso.com']);
+      expect((await keys(watchlists[0]?.alias ?? '')).length).toBe(watchlists[0]?.items.length);
+      await ws.automation?.deleteWatchlist('AnalystVIPs');
+      expect(await keys('AnalystVIPs')).toEqual([]);
     } finally {
       await ws.close().catch(() => undefined);
       await rm(dir, { recursive: true, force: true });

@@ -90,6 +90,8 @@ const QUERY_SETTINGS = {
   // KQL names a result column after an input column freely (`summarize v = count(v)`): a SELECT alias must not
   // shadow the input column of the same name, as it would by default in ClickHouse.
   prefer_column_name_to_alias: 1,
+  // geoToH3(lat, lng, res): the order the geo templates write (the default since 25.x; older servers read lng first).
+  geotoh3_argument_order: 'lat_lon',
   output_format_json_escape_forward_slashes: 0,
   // CAST(NULL AS BIGINT) in generated SQL means a nullable Int64, as in standard SQL.
   cast_keep_nullable: 1,

@@ -22,6 +22,7 @@ import {
   ticksToDatetime,
   withValue,
 } from './base.js';
+import { GEO_FUNCTIONS } from './functions-geo.js';
 import { jsonArrayStrings } from './operators.js';
 
 const s = (a: SqlArg) => asString(a);
@@ -790,6 +791,7 @@ function ipv4InText(prefix: boolean): Template {
 }
 
 export const FUNCTIONS: Readonly<Record<string, Template>> = {
+  ...GEO_FUNCTIONS,
   gettype,
   has_any_ipv4: ipv4InText(false),
   has_ipv4_prefix: ipv4InText(true),

@@ -363,6 +363,142 @@ const h3Neighbors: Template = (args, ctx) => {
   });
 };
 
+// ───────────────────────────── S2 cells (no S2 in ClickHouse: S2's steps, as the DuckDB templates) ─────────────
+
+const MAX_SIZE = 1073741824; // 2^30 leaf cells per face side
+/** S2's ijToPos / posToIJ [orientation][x] flattened (index orientation * 4 + x + 1) and posToOrientation. */
+const IJ_TO_POS = '[0, 1, 3, 2, 0, 3, 1, 2, 2, 3, 1, 0, 2, 1, 3, 0]';
+const POS_TO_IJ = '[0, 1, 3, 2, 0, 2, 3, 1, 3, 2, 0, 1, 3, 1, 0, 2]';
+const POS_TO_ORIENTATION = '[1, 0, 0, 3]';
+
+const stToUV = (x: string) =>
+  `if(${x} >= 0.5, (1.0 / 3.0) * (4 * ${x} * ${x} - 1), (1.0 / 3.0) * (1 - 4 * (1 - ${x}) * (1 - ${x})))`;
+const uvToST = (u: string) => `if(${u} >= 0, 0.5 * sqrt(1 + 3 * ${u}), 1 - 0.5 * sqrt(greatest(0.0, 1 - 3 * ${u})))`;
+const stToIJ = (x: string) =>
+  `greatest(toInt64(0), least(toInt64(${MAX_SIZE - 1}), toInt64(floor(${MAX_SIZE} * (${x})))))`;
+
+/** The cube face of a vector: its largest absolute component (+3 when negative), ties as S2 breaks them. */
+function faceOf(v: string): string {
+  const [ax, ay, az] = [`abs(${v}.1)`, `abs(${v}.2)`, `abs(${v}.3)`];
+  return `if(${ax} > ${ay}, if(${ax} > ${az}, if(${v}.1 < 0, 3, 0), if(${v}.3 < 0, 5, 2)), if(${ay} > ${az}, if(${v}.2 < 0, 4, 1), if(${v}.3 < 0, 5, 2)))`;
+}
+
+/** (u, v) of a vector on a face (S2's ValidFaceXYZtoUV). */
+function faceXYZtoUV(f: string, v: string): string {
+  const [x, y, z] = [`${v}.1`, `${v}.2`, `${v}.3`];
+  return `multiIf(${f} = 0, (${y} / ${x}, ${z} / ${x}), ${f} = 1, (-${x} / ${y}, ${z} / ${y}), ${f} = 2, (-${x} / ${z}, -${y} / ${z}), ${f} = 3, (${z} / ${x}, ${y} / ${x}), ${f} = 4, (${z} / ${y}, -${x} / ${y}), (-${y} / ${z}, -${x} / ${z}))`;
+}
+
+/** The (unnormalized) vector of face coordinates (S2's FaceUVtoXYZ). */
+function faceUVtoXYZ(f: string, u: string, v: string): string {
+  return `multiIf(${f} = 0, (1.0, ${u}, ${v}), ${f} = 1, (-${u}, 1.0, ${v}), ${f} = 2, (-${u}, -${v}, 1.0), ${f} = 3, (-1.0, -${v}, -${u}), ${f} = 4, (${v}, -1.0, -${u}), (${v}, ${u}, -1.0))`;
+}
+
+const lngOf = (v: string) => `(atan2(${v}.2, ${v}.1) * ${TO_DEG})`;
+const latOf = (v: string) => `(atan2(${v}.3, sqrt(${v}.1 * ${v}.1 + ${v}.2 * ${v}.2)) * ${TO_DEG})`;
+
+/** The id of the level-`level` cell holding leaf (i, j) of face f: one Hilbert-curve step a level, top bits first. */
+function s2Encode(ids: Ids, f: string, i: string, j: string, level: string): string {
+  const [a, t] = [ids.next(), ids.next()];
+  const k = `(29 - ${t})`;
+  const pos = `${IJ_TO_POS}[${a}.1 * 4 + bitAnd(bitShiftRight(${i}, ${k}), 1) * 2 + bitAnd(bitShiftRight(${j}, ${k}), 1) + 1]`;
+  const step = bind(
+    ids,
+    [pos],
+    ([p]) =>
+      `tuple(toUInt8(bitXor(${a}.1, ${POS_TO_ORIENTATION}[${p} + 1])), bitOr(bitShiftLeft(${a}.2, 2), toUInt64(${p})))`,
+  );
+  const walk = `arrayFold((${a}, ${t}) -> ${step}, range(toUInt64(${level})), tuple(toUInt8(bitAnd(${f}, 1)), toUInt64(0))).2`;
+  return `bitOr(bitOr(bitShiftLeft(toUInt64(${f}), 61), bitShiftLeft(${walk}, 61 - 2 * (${level}))), bitShiftLeft(toUInt64(1), 60 - 2 * (${level})))`;
+}
+
+/** A cell token: 16 hex digits without the trailing zeros ('X' for the zero id). */
+const s2Token = (id: string) => `if(${id} = 0, 'X', replaceRegexpOne(lower(hex(${id})), '0+$', ''))`;
+
+/**
+ * A token → (ok, face, i, j, level) with (i, j) the cell's coordinates at its own level; ok is false unless the
+ * token is a valid cell (1-16 hex digits, face < 6, the level bit at an even position).
+ */
+function s2Decode(ids: Ids, t: string, body: (c: string) => string): string {
+  const id = `if(match(${t}, '^[0-9a-fA-F]{1,16}$'), reinterpretAsUInt64(reverse(unhex(rightPad(${t}, 16, '0')))), toUInt64(0))`;
+  return bind(ids, [id], ([idv]) => {
+    const tz = `bitCount(bitAnd(${idv}, -${idv}) - 1)`;
+    return bind(ids, [tz], ([z]) => {
+      const ok = `(${idv} != 0 AND bitShiftRight(${idv}, 61) < 6 AND ${z} % 2 = 0 AND ${z} <= 60)`;
+      const level = `toInt64(if(${ok}, intDiv(60 - ${z}, 2), 0))`;
+      return bind(ids, [ok, level], ([okv, l]) => {
+        const [a, t2] = [ids.next(), ids.next()];
+        const pos = `toUInt8(bitAnd(bitShiftRight(${idv}, 61 - 2 * ${t2}), 3))`;
+        const step = bind(ids, [pos], ([p]) =>
+          bind(
+            ids,
+            [`${POS_TO_IJ}[${a}.1 * 4 + ${p} + 1]`],
+            ([ij]) =>
+              `tuple(toUInt8(bitXor(${a}.1, ${POS_TO_ORIENTATION}[${p} + 1])), toInt64(${a}.2 * 2 + bitShiftRight(${ij}, 1)), toInt64(${a}.3 * 2 + bitAnd(${ij}, 1)))`,
+          ),
+        );
+        const walk = `arrayFold((${a}, ${t2}) -> ${step}, range(1, toUInt64(${l}) + 1), tuple(toUInt8(bitAnd(bitShiftRight(${idv}, 61), 1)), toInt64(0), toInt64(0)))`;
+        return bind(ids, [walk], ([w]) =>
+          body(`tuple(${okv}, toUInt8(bitShiftRight(${idv}, 61)), ${w}.2, ${w}.3, ${l})`),
+        );
+      });
+    });
+  });
+}
+
+const pointToS2cell: Template = (args, ctx) => {
+  arg(args, 1, ctx);
+  const ids = new Ids();
+  const level = args[2] ? int(args[2]) : 'toInt64(11)';
+  return bind(ids, [num(args[0] as SqlArg), num(args[1] as SqlArg), level], ([lng, lat, l]) => {
+    const ok = `ifNull(${validLngLat(lng as string, lat as string)} AND ${l} BETWEEN 0 AND 30, false)`;
+    const v = xyz(`if(${ok}, assumeNotNull(${lng}), 0)`, `if(${ok}, assumeNotNull(${lat}), 0)`);
+    return bind(ids, [v], ([vv]) =>
+      bind(ids, [faceOf(vv as string)], ([f]) =>
+        bind(ids, [faceXYZtoUV(f as string, vv as string)], ([uv]) =>
+          bind(ids, [stToIJ(uvToST(`${uv}.1`)), stToIJ(uvToST(`${uv}.2`))], ([i, j]) => {
+            const id = s2Encode(ids, f as string, i as string, j as string, `if(${ok}, assumeNotNull(${l}), 0)`);
+            return `if(${ok}, ${s2Token(id)}, '')`;
+          }),
+        ),
+      ),
+    );
+  });
+};
+
+const s2CentralPoint: Template = (args, ctx) => {
+  const ids = new Ids();
+  return s2Decode(ids, text(arg(args, 0, ctx)), (c) => {
+    // The center in (s, t): (2i + 1) half-cells of the cell's level, over 2^31.
+    const st = (x: string) => `toFloat64(bitShiftLeft(2 * ${x} + 1, 30 - ${c}.5)) / ${2 * MAX_SIZE}`;
+    return bind(ids, [faceUVtoXYZ(`${c}.2`, stToUV(st(`${c}.3`)), stToUV(st(`${c}.4`)))], ([v]) =>
+      bind(ids, [c], ([cc]) => `if(${cc}.1, ${pointJson(lngOf(v as string), latOf(v as string))}, NULL)`),
+    );
+  });
+};
+
+/** S2Cell vertices 0-3 (counterclockwise from (u_lo, v_lo)), closed by repeating the first. */
+const s2Polygon: Template = (args, ctx) => {
+  const ids = new Ids();
+  return s2Decode(ids, text(arg(args, 0, ctx)), (c) => {
+    const edge = (x: string, plus: string) => stToUV(`toFloat64(bitShiftLeft(${x}${plus}, 30 - ${c}.5)) / ${MAX_SIZE}`);
+    return bind(ids, [edge(`${c}.3`, ''), edge(`${c}.3`, ' + 1'), edge(`${c}.4`, ''), edge(`${c}.4`, ' + 1')], (e) => {
+      const [ulo, uhi, vlo, vhi] = e as [string, string, string, string];
+      const f = `${c}.2`;
+      const vs = [
+        faceUVtoXYZ(f, ulo, vlo),
+        faceUVtoXYZ(f, uhi, vlo),
+        faceUVtoXYZ(f, uhi, vhi),
+        faceUVtoXYZ(f, ulo, vhi),
+      ];
+      return bind(ids, vs, (v) => {
+        const ring = [...v, v[0] as string].map((x) => `(${lngOf(x)}, ${latOf(x)})`).join(', ');
+        return `if(${c}.1, ${polygonJson(`[${ring}]`, ids)}, NULL)`;
+      });
+    });
+  });
+};
+
 export const GEO_FUNCTIONS: Readonly<Record<string, Template>> = {
   geo_distance_2points: distance2Points,
   geo_azimuth: azimuth,
@@ -380,4 +516,7 @@ export const GEO_FUNCTIONS: Readonly<Record<string, Template>> = {
   geo_h3cell_children: h3Children,
   geo_h3cell_rings: h3Rings,
   geo_h3cell_neighbors: h3Neighbors,
+  geo_point_to_s2cell: pointToS2cell,
+  geo_s2cell_to_central_point: s2CentralPoint,
+  geo_s2cell_to_polygon: s2Polygon,
 };

@@ -10,6 +10,7 @@ import { Codes } from '../diagnostics/codes.js';
 import type { Call, Expr, FunctionDecl, Name } from '../syntax/nodes.js';
 import { parse } from '../syntax/parser.js';
 import type { Binder } from './binder.js';
+import { bindGraphCall } from './graph.js';
 import { expressionResultName, resultColumnOf } from './names.js';
 import type { Expansion, ExprInfo } from './semantic-model.js';
 import { SemanticModel } from './semantic-model.js';
@@ -27,7 +28,7 @@ export function bindCall(b: Binder, call: Call): ExprInfo {
     for (const a of call.args) b.bindExpr(a);
     return { type: table([], true) };
   }
-  const special = bindSpecialCall(b, call, name);
+  const special = bindSpecialCall(b, call, name) ?? bindGraphCall(b, call);
   if (special) return special;
 
   const local = b.scope.lookup(name);
@@ -154,11 +155,27 @@ function bindBuiltinCall(b: Binder, call: Call, fn: FunctionDef, kind: 'builtin'
   });
   for (const d of res.diagnostics) b.diagnostics.push(d);
   b.model.setCall(call, { kind, definition: fn, signature: res.signature });
+  const existing = existingColumnOf(b, fn, args);
+  if (existing) return { type: existing };
   return {
     type: res.returnType,
     ...(res.isConstant ? { isConstant: true } : {}),
     ...(res.dynamicShape ? { dynamicShape: res.dynamicShape } : {}),
   };
+}
+
+/**
+ * `column_ifexists("X", default)` when the row has X: the Kusto service types the call by that column (so
+ * `.displayName` on a dynamic column works), while Microsoft's analyzer types it by the default. Vigil follows
+ * the service, since the call runs as that column (see test/binder/DISAGREEMENTS.md).
+ */
+function existingColumnOf(b: Binder, fn: FunctionDef, args: ArgInfo[]): Type | null {
+  if (fn.name !== 'column_ifexists' && fn.name !== 'columnifexists') return null;
+  const colName = args[0]?.constantValue;
+  if (typeof colName !== 'string') return null;
+  const col = b.row?.get(colName);
+  if (!col || col.type === 'unknown') return null;
+  return scalar(col.type);
 }
 
 // ───────────────────────────── special functions ─────────────────────────────

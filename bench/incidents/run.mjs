@@ -18,7 +18,7 @@
  * 5. Queue: list queries with filters, sorts and cursors over the incidents, `--queries` runs of each.
  * Results go to bench/results/incidents.json (and stdout).
  */
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -37,6 +37,7 @@ const opt = args({
   sequential: 1000,
   queries: 100,
   'event-store': 1,
+  checkpoint: 'background',
   cache: join(tmpdir(), 'vigil-bench-incidents'),
   out: 'bench/results/incidents.json',
 });
@@ -226,7 +227,7 @@ copyFileSync(seedFile, join(work, 'state.sqlite'));
 
 // ───────────────────────────── 2. steady load ─────────────────────────────
 
-const state = new SqliteDriver(join(work, 'state.sqlite'));
+const state = new SqliteDriver(join(work, 'state.sqlite'), { checkpoint: opt.checkpoint });
 let engine = null;
 let eventStore = null;
 if (opt['event-store']) {
@@ -319,7 +320,17 @@ async function steady(random) {
     maxSchedulerLagMs: Math.round(lag),
     mix: kinds,
     outcomes,
+    walBytesAtEnd: walBytes(),
+    checkpoints: state.checkpointStats(),
   };
+}
+
+function walBytes() {
+  try {
+    return statSync(join(work, 'state.sqlite-wal')).size;
+  } catch {
+    return 0;
+  }
 }
 
 async function sequential(random) {

@@ -47,6 +47,68 @@ function makeBag(args: readonly SqlArg[], ctx: TemplateContext, condition: strin
   return bagOfPairs(all);
 }
 
+/** Kusto's covariances (samples or population) as Float64; a group of one value or none gives 0. */
+function covariance(fn: 'covarSamp' | 'covarPop', condAt: number | null): Template {
+  return (args, ctx) => {
+    const [x, y] = [arg(args, 0, ctx).sql, arg(args, 1, ctx).sql];
+    const call =
+      condAt === null
+        ? `${fn}(toFloat64(${x}), toFloat64(${y}))`
+        : `${fn}If(toFloat64(${x}), toFloat64(${y}), ${cond(args, condAt, ctx)})`;
+    return `if(isFinite(${call}), ${call}, 0)`;
+  };
+}
+
+/** The percentiles of a `percentiles_array` call: numbers, or one dynamic array literal of numbers. */
+function percentList(ps: readonly SqlArg[], ctx: TemplateContext): number[] {
+  const out: number[] = [];
+  for (const p of ps) {
+    const v = p.literal?.value;
+    if (Array.isArray(v)) {
+      for (const x of v) {
+        if (typeof x !== 'number') return ctx.unsupported('a percentile that is not a number');
+        out.push(x);
+      }
+    } else {
+      const n = literalNumber(p);
+      if (n === null) return ctx.unsupported('a percentile that is not a constant');
+      out.push(n);
+    }
+  }
+  return out;
+}
+
+/**
+ * Weighted nearest rank: the smallest value whose cumulative weight reaches p% of the total. `sorted` is an array
+ * of (value, weight) tuples sorted by value.
+ */
+export function weightedRank(sorted: string, p: string): string {
+  return `arrayElement(arrayMap(__s -> tupleElement(__s[arrayFirstIndex(__c -> __c >= (${p}) / 100.0 * arraySum(arrayMap(__z -> ifNull(__z.2, 0), __s)), arrayCumSum(arrayMap(__z -> ifNull(__z.2, 0), __s)))], 1), [${sorted}]), 1)`;
+}
+
+function weightedPairs(x: SqlArg, w: SqlArg): string {
+  return `arraySort(groupArrayIf(tuple(${x.sql}, toFloat64(${w.sql})), ${x.sql} IS NOT NULL AND ${w.sql} > 0))`;
+}
+
+/** hll(): the distinct values (as JSON), an exact stand-in for Kusto's HyperLogLog sketch (as on DuckDB). */
+function hll(condAt: number | null): Template {
+  return (args, ctx) => {
+    const v = asJson(arg(args, 0, ctx));
+    return condAt === null
+      ? jsonArray(`groupUniqArray(${v})`)
+      : jsonArray(`groupUniqArrayIf(${v}, ${cond(args, condAt, ctx)})`);
+  };
+}
+
+/** Merging sketches over rows: the union of their elements (distinct for hll). */
+function mergeSketch(distinct: boolean): Template {
+  return (args, ctx) => {
+    const h = arg(args, 0, ctx).sql;
+    const elems = `if(JSONType(ifNull(${h}, 'null')) = 'Array', JSONExtractArrayRaw(ifNull(${h}, '[]')), [])`;
+    return jsonArray(distinct ? `groupUniqArrayArray(${elems})` : `groupArrayArray(${elems})`);
+  };
+}
+
 export const AGGREGATES: Readonly<Record<string, Template>> = {
   count: (args) => (args[0] ? int64(`count(${args[0].sql})`) : int64('count()')),
   countif: (args, ctx) => int64(`countIf(${cond(args, 0, ctx)})`),
@@ -92,6 +154,41 @@ export const AGGREGATES: Readonly<Record<string, Template>> = {
   make_bag: (args, ctx) => makeBag(args, ctx, null),
   make_bag_if: (args, ctx) => makeBag(args, ctx, cond(args, 1, ctx)),
   percentile: (args, ctx) => `quantileExactLow(${fraction(arg(args, 1, ctx), ctx)})(${arg(args, 0, ctx).sql})`,
+  variancepif: (args, ctx) => `varPopIf(${arg(args, 0, ctx).sql}, ${cond(args, 1, ctx)})`,
+  covariance: covariance('covarSamp', null),
+  covarianceif: covariance('covarSamp', 2),
+  covariancep: covariance('covarPop', null),
+  covariancepif: covariance('covarPop', 2),
+  make_list_with_nulls: (args, ctx) => jsonArray(`groupArray(ifNull(${asJson(arg(args, 0, ctx))}, 'null'))`),
+  percentiles_array: (args, ctx) => {
+    const x = arg(args, 0, ctx);
+    const ps = percentList(args.slice(1), ctx);
+    const values = ps.map((p) => `ifNull(${asJson({ ...x, sql: `quantileExactLow(${p / 100})(${x.sql})` })}, 'null')`);
+    return jsonArray(`[${values.join(', ')}]`);
+  },
+  percentilew: (args, ctx) => {
+    const p = literalNumber(arg(args, 2, ctx));
+    if (p === null) return ctx.unsupported('a percentile that is not a constant');
+    return weightedRank(weightedPairs(arg(args, 0, ctx), arg(args, 1, ctx)), String(p));
+  },
+  percentilesw_array: (args, ctx) => {
+    const x = arg(args, 0, ctx);
+    const pairs = weightedPairs(x, arg(args, 1, ctx));
+    const ps = percentList(args.slice(2), ctx);
+    const values = ps.map((p) => `ifNull(${asJson({ ...x, sql: weightedRank(pairs, String(p)) })}, 'null')`);
+    return jsonArray(`[${values.join(', ')}]`);
+  },
+  hll: hll(null),
+  hll_if: hll(1),
+  hll_merge: mergeSketch(true),
+  // tdigest(): the [value, weight] pairs, an exact stand-in for Kusto's t-digest (as on DuckDB).
+  tdigest: (args, ctx) => {
+    const x = arg(args, 0, ctx);
+    const w = args[1] ? `toFloat64(${args[1].sql})` : '1.0';
+    return jsonArray(`groupArrayIf(concat('[', ${asJson(x)}, ',', toString(${w}), ']'), ${x.sql} IS NOT NULL)`);
+  },
+  tdigest_merge: mergeSketch(false),
+  merge_tdigest: mergeSketch(false),
   binary_all_and: (args, ctx) => `groupBitAnd(${arg(args, 0, ctx).sql})`,
   binary_all_or: (args, ctx) => `groupBitOr(${arg(args, 0, ctx).sql})`,
   binary_all_xor: (args, ctx) => `groupBitXor(${arg(args, 0, ctx).sql})`,

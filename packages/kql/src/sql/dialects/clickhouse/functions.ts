@@ -23,6 +23,7 @@ import {
   withValue,
 } from './base.js';
 import { GEO_FUNCTIONS } from './functions-geo.js';
+import { MORE_FUNCTIONS } from './functions-more.js';
 import { jsonArrayStrings } from './operators.js';
 
 const s = (a: SqlArg) => asString(a);
@@ -514,7 +515,7 @@ const gettype: Template = (args, ctx) => {
 };
 
 /** The elements of a dynamic array as JSON texts. */
-const elements = (sql: string) => `JSONExtractArrayRaw(ifNull(${sql}, '[]'))`;
+export const elements = (sql: string) => `JSONExtractArrayRaw(ifNull(${sql}, '[]'))`;
 
 /** array_slice(a, start, end): inclusive bounds, negative ones count from the end. */
 const arraySlice: Template = (args, ctx) => {
@@ -713,7 +714,7 @@ const real1 =
     `${fn}(toFloat64(${arg(args, 0, ctx).sql}))`;
 
 /** A JSON array text from an array of JSON texts. */
-const jsonArrayOf = (arr: string) =>
+export const jsonArrayOf = (arr: string) =>
   `concat('[', arrayStringConcat(arrayMap(__e -> ifNull(__e, 'null'), ${arr}), ','), ']')`;
 
 function arrayShift(dir: 'left' | 'right'): Template {
@@ -792,6 +793,7 @@ function ipv4InText(prefix: boolean): Template {
 
 export const FUNCTIONS: Readonly<Record<string, Template>> = {
   ...GEO_FUNCTIONS,
+  ...MORE_FUNCTIONS,
   gettype,
   has_any_ipv4: ipv4InText(false),
   has_ipv4_prefix: ipv4InText(true),

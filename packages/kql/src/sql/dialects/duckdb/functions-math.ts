@@ -137,7 +137,7 @@ const betaInv: Template = (args, ctx) =>
  * Unit conversions as Kusto does them (its factors come from the UnitsNet library): each unit has an expression to
  * the quantity's base unit and back, in `x`. Prefixed units (Kilo..., Milli...) scale the unit's value first.
  */
-type Conv = readonly [toBase: string, fromBase: string];
+export type Conv = readonly [toBase: string, fromBase: string];
 const PREFIX: Readonly<Record<string, string>> = {
   Pico: '1e-12',
   Nano: '1e-9',
@@ -170,7 +170,7 @@ function units(defs: readonly (readonly [string, Conv, string?])[]): Readonly<Re
   return out;
 }
 
-const CONVERSIONS: Readonly<Record<string, Readonly<Record<string, Conv>>>> = {
+export const CONVERSIONS: Readonly<Record<string, Readonly<Record<string, Conv>>>> = {
   convert_angle: units([
     ['Radian', ['x*180/pi()', 'x/180*pi()'], 'Nano Micro Milli Centi Deci'],
     ['Degree', IDENTITY, 'Nano Micro Milli'],
@@ -300,7 +300,7 @@ const CONVERSIONS: Readonly<Record<string, Readonly<Record<string, Conv>>>> = {
   ]),
 };
 
-function findUnit(table: Readonly<Record<string, Conv>>, name: string): Conv | undefined {
+export function findUnit(table: Readonly<Record<string, Conv>>, name: string): Conv | undefined {
   const key = Object.keys(table).find((k) => k.toLowerCase() === name.toLowerCase());
   return key === undefined ? undefined : table[key];
 }
@@ -338,7 +338,7 @@ const TEMPERATURE: Readonly<Record<string, [number, number]>> = {
   SolarTemperature: [0, 5778],
 };
 
-function toKelvin(unit: string, x: string): string | null {
+export function toKelvin(unit: string, x: string): string | null {
   switch (unit) {
     case 'degreedelisle':
       return `(373.15 - ${x} * 2 / 3)`;
@@ -355,7 +355,7 @@ function toKelvin(unit: string, x: string): string | null {
   }
 }
 
-function fromKelvin(unit: string, k: string): string | null {
+export function fromKelvin(unit: string, k: string): string | null {
   switch (unit) {
     case 'degreedelisle':
       return `((373.15 - ${k}) * 3 / 2)`;

@@ -1,0 +1,306 @@
+/**
+ * More scalar functions in ClickHouse, each with the semantics of the DuckDB template of the same name (the same
+ * doc examples test both): sketches (exact stand-ins, as on DuckDB), dynamic arrays and bags, unit conversions,
+ * series statistics, and a few strings and IP helpers.
+ */
+import type { SqlArg, Template } from '../../dialect.js';
+import { CONVERSIONS, type Conv, findUnit, fromKelvin, toKelvin } from '../duckdb/functions-math.js';
+import { weightedRank } from './aggregates.js';
+import { arg, asJson, asString, datetimeTicks, literalString, sqlString, withValue } from './base.js';
+import { elements, jsonArrayOf } from './functions.js';
+import { jsonArrayStrings } from './operators.js';
+
+const isArray = (sql: string) => `JSONType(ifNull(${sql}, 'null')) = 'Array'`;
+const real = (a: SqlArg) => (a.type === 'dynamic' ? `toFloat64OrNull(${a.sql})` : `toFloat64(${a.sql})`);
+
+// ───────────────────────────── sketches (hll: distinct values; tdigest: [value, weight] pairs) ─────────────
+
+/** The union of sketches given as arguments (hll: distinct values; t-digest: all pairs). */
+function merge(distinct: boolean): Template {
+  return (args) => {
+    const all = `arrayConcat(${args.map((a) => `if(${isArray(a.sql)}, ${elements(a.sql)}, [])`).join(', ')})`;
+    return jsonArrayOf(distinct ? `arrayDistinct(${all})` : all);
+  };
+}
+
+/** The (value, weight) pairs of a t-digest value, sorted by value. */
+const digestPairs = (t: string) =>
+  `arraySort(arrayMap(__p -> tuple(toFloat64OrNull(JSONExtractRaw(__p, 1)), JSONExtractFloat(__p, 2)), ${elements(t)}))`;
+
+const SKETCHES: Readonly<Record<string, Template>> = {
+  dcount_hll: (args, ctx) => {
+    const h = arg(args, 0, ctx).sql;
+    return `toInt64(if(${isArray(h)}, JSONLength(ifNull(${h}, '[]')), 0))`;
+  },
+  hll_merge: merge(true),
+  tdigest_merge: merge(false),
+  merge_tdigest: merge(false),
+  percentile_tdigest: (args, ctx) => {
+    const v = weightedRank(digestPairs(arg(args, 0, ctx).sql), real(arg(args, 1, ctx)));
+    return ctx.resultType === 'long' || ctx.resultType === 'int' ? `toInt64(${v})` : v;
+  },
+  percentiles_array_tdigest: (args, ctx) => {
+    const t = arg(args, 0, ctx).sql;
+    const ps: string[] = [];
+    for (const p of args.slice(1)) {
+      const v = p.literal?.value;
+      if (Array.isArray(v)) for (const x of v) ps.push(`toFloat64(${Number(x)})`);
+      else ps.push(real(p));
+    }
+    return jsonArrayOf(`[${ps.map((p) => `toString(${weightedRank(digestPairs(t), p)})`).join(', ')}]`);
+  },
+  rank_tdigest: (args, ctx) => {
+    const x = real(arg(args, 1, ctx));
+    return `toInt64(arraySum(arrayMap(__e -> if(__e.1 <= ${x}, __e.2, 0), ${digestPairs(arg(args, 0, ctx).sql)})))`;
+  },
+  percentrank_tdigest: (args, ctx) =>
+    withValue(digestPairs(arg(args, 0, ctx).sql), (all) => {
+      const x = real(arg(args, 1, ctx));
+      return `(100.0 * arraySum(arrayMap(__e -> if(__e.1 <= ${x}, __e.2, 0), ${all})) / arraySum(arrayMap(__e -> __e.2, ${all})))`;
+    }),
+};
+
+// ───────────────────────────── dynamic arrays and bags ─────────────────────────────
+
+/** JSON text of a truthy element: true, or a non-zero number; null when neither a bool nor a number. */
+const truth = (e: string) =>
+  `multiIf(JSONType(${e}) = 'Bool', JSONExtractBool(${e}) = 1, JSONType(${e}) IN ('Int64', 'UInt64', 'Double'), JSONExtractFloat(${e}) != 0, NULL)`;
+
+const arrayIff: Template = (args, ctx) => {
+  const c = arg(args, 0, ctx).sql;
+  const branch = (a: SqlArg) =>
+    a.type === 'dynamic'
+      ? `if(${isArray(a.sql)}, arrayElement(${elements(a.sql)}, __i), ifNull(${a.sql}, 'null'))`
+      : `ifNull(${asJson(a)}, 'null')`;
+  const t = branch(arg(args, 1, ctx));
+  const f = branch(arg(args, 2, ctx));
+  const pick = `multiIf(${truth('__c')} IS NULL, 'null', ${truth('__c')}, ${t}, ${f})`;
+  return `if(${isArray(c)}, ${jsonArrayOf(`arrayMap((__c, __i) -> nullIf(${pick}, ''), ${elements(c)}, arrayEnumerate(${elements(c)}))`)}, NULL)`;
+};
+
+function rotate(sign: 1 | -1): Template {
+  return (args, ctx) => {
+    const a = arg(args, 0, ctx).sql;
+    const k = `toInt64(${arg(args, 1, ctx).sql})`;
+    return withValue(elements(a), (e) => {
+      const n = `toInt64(length(${e}))`;
+      const shift = sign === 1 ? k : `(-${k})`;
+      const rotated = `arrayMap(__i -> ${e}[((__i + ${shift}) % ${n} + ${n}) % ${n} + 1], range(toUInt64(${n})))`;
+      return `if(NOT ${isArray(a)}, NULL, if(${n} = 0, '[]', ${jsonArrayOf(rotated)}))`;
+    });
+  };
+}
+
+const arraySplit: Template = (args, ctx) => {
+  const a = arg(args, 0, ctx).sql;
+  const idx = arg(args, 1, ctx);
+  const list =
+    idx.type === 'dynamic' ? `arrayMap(__x -> toInt64OrNull(__x), ${elements(idx.sql)})` : `[toInt64(${idx.sql})]`;
+  return withValue(elements(a), (e) => {
+    const n = `toInt64(length(${e}))`;
+    const bounds = `arrayConcat([toInt64(0)], arrayMap(__x -> least(greatest(if(__x < 0, ${n} + __x, __x), 0), ${n}), ${list}), [${n}])`;
+    return withValue(bounds, (b) => {
+      const parts = `arrayMap(__k -> ${jsonArrayOf(`arraySlice(${e}, ${b}[__k] + 1, greatest(${b}[__k + 1] - ${b}[__k], 0))`)}, range(1, length(${b})))`;
+      return `if(${isArray(a)}, concat('[', arrayStringConcat(${parts}, ','), ']'), NULL)`;
+    });
+  });
+};
+
+/** The steps of a `$.a.b` / `['a']` path (property names only), null when it has indexes or cannot be read. */
+function pathSteps(path: string): string[] | null {
+  let p = path.trim();
+  if (p.startsWith('$')) p = p.slice(1);
+  else if (!/^[A-Za-z_]/.test(p) && !p.startsWith('[')) return null;
+  else p = `.${p}`;
+  const steps: string[] = [];
+  const re = /^(?:\.([A-Za-z_][A-Za-z0-9_]*)|\[\s*'([^']*)'\s*\]|\[\s*"([^"]*)"\s*\])/;
+  while (p.length) {
+    const m = re.exec(p);
+    if (!m) return null;
+    steps.push((m[1] ?? m[2] ?? m[3]) as string);
+    p = p.slice(m[0].length);
+  }
+  return steps.length ? steps : null;
+}
+
+const bagHasKey: Template = (args, ctx) => {
+  const bag = arg(args, 0, ctx).sql;
+  const key = arg(args, 1, ctx);
+  const lit = literalString(key);
+  if (lit !== null) {
+    const steps = pathSteps(lit);
+    if (!steps) return 'false';
+    const parent = steps.slice(0, -1).map(sqlString);
+    const obj = parent.length
+      ? `JSONExtractRaw(ifNull(${bag}, 'null'), ${parent.join(', ')})`
+      : `ifNull(${bag}, 'null')`;
+    return withValue(obj, (o) => `(JSONType(${o}) = 'Object' AND JSONHas(${o}, ${sqlString(steps.at(-1) as string)}))`);
+  }
+  return `(JSONType(ifNull(${bag}, 'null')) = 'Object' AND JSONHas(ifNull(${bag}, '{}'), ${asString(key)}))`;
+};
+
+/** bag_set_key(bag, key, value) for a top-level key: the key replaced in place or appended. */
+const bagSetKey: Template = (args, ctx) => {
+  const bag = arg(args, 0, ctx).sql;
+  const key = arg(args, 1, ctx);
+  const lit = literalString(key);
+  const steps = lit === null ? null : pathSteps(lit);
+  if (lit !== null && (!steps || steps.length !== 1)) return ctx.unsupported('bag_set_key() with a nested key path');
+  const k = steps ? sqlString(steps[0] as string) : asString(key);
+  const v = `ifNull(${asJson(arg(args, 2, ctx))}, 'null')`;
+  return withValue(`JSONExtractKeysAndValuesRaw(ifNull(${bag}, '{}'))`, (kvs) => {
+    const replaced = `arrayMap(__p -> if(__p.1 = ${k}, tuple(__p.1, ${v}), __p), ${kvs})`;
+    const all = `if(has(arrayMap(__p -> __p.1, ${kvs}), ${k}), ${replaced}, arrayPushBack(${kvs}, tuple(${k}, ${v})))`;
+    const text = `concat('{', arrayStringConcat(arrayMap(__p -> concat(toJSONString(__p.1), ':', __p.2), ${all}), ','), '}')`;
+    return `if(JSONType(ifNull(${bag}, 'null')) = 'Object', ${text}, NULL)`;
+  });
+};
+
+// ───────────────────────────── unit conversions (DuckDB's tables) ─────────────────────────────
+
+const applyConv = (expr: string, x: string) => `(${expr.replace(/\bx\b/g, `(${x})`)})`;
+
+function converter(fn: string): Template {
+  const table = CONVERSIONS[fn] as Readonly<Record<string, Conv>>;
+  return (args, ctx) => {
+    const v = real(arg(args, 0, ctx));
+    const from = literalString(arg(args, 1, ctx));
+    const to = literalString(arg(args, 2, ctx));
+    if (from === null || to === null) return ctx.unsupported(`${fn}() with computed units`);
+    const f = findUnit(table, from);
+    const t = findUnit(table, to);
+    if (f === undefined || t === undefined) return 'CAST(NULL AS Nullable(Float64))';
+    return withValue(applyConv(f[0], v), (b) => applyConv(t[1], b));
+  };
+}
+
+const convertTemperature: Template = (args, ctx) => {
+  const from = literalString(arg(args, 1, ctx));
+  const to = literalString(arg(args, 2, ctx));
+  if (from === null || to === null) return ctx.unsupported('convert_temperature() with computed units');
+  const k = toKelvin(from.toLowerCase(), real(arg(args, 0, ctx)));
+  if (k === null) return 'CAST(NULL AS Nullable(Float64))';
+  return withValue(k, (kv) => fromKelvin(to.toLowerCase(), kv) ?? 'CAST(NULL AS Nullable(Float64))');
+};
+
+const CONVERTERS: Record<string, Template> = { convert_temperature: convertTemperature };
+for (const fn of Object.keys(CONVERSIONS)) CONVERTERS[fn] = converter(fn);
+
+// ───────────────────────────── series ─────────────────────────────
+
+/** A series' numbers (NaN where an element is not a number, so the statistic is NaN as with Kusto's nulls). */
+const numbers = (a: SqlArg) => `arrayMap(__e -> ifNull(toFloat64OrNull(__e), nan), ${elements(a.sql)})`;
+
+const seriesFillConst: Template = (args, ctx) => {
+  const a = arg(args, 0, ctx).sql;
+  const c = args[1] ? `ifNull(${asJson(args[1])}, 'null')` : "'0'";
+  return `if(${isArray(a)}, ${jsonArrayOf(`arrayMap(__e -> if(__e = 'null' OR toFloat64OrNull(__e) IS NULL, ${c}, __e), ${elements(a)})`)}, NULL)`;
+};
+
+/** Two series of the same length (null unless both are arrays of equal length). */
+function twoSeries(args: readonly SqlArg[], body: (x: string, y: string) => string): string {
+  const [a, b] = [args[0] as SqlArg, args[1] as SqlArg];
+  return withValue(numbers(a), (x) =>
+    withValue(
+      numbers(b),
+      (y) => `if(${isArray(a.sql)} AND ${isArray(b.sql)} AND length(${x}) = length(${y}), ${body(x, y)}, NULL)`,
+    ),
+  );
+}
+
+const cosineSimilarity: Template = (args, ctx) => {
+  arg(args, 1, ctx);
+  return twoSeries(
+    args,
+    (x, y) =>
+      `arraySum(arrayMap((__a, __b) -> __a * __b, ${x}, ${y})) / (sqrt(arraySum(arrayMap(__a -> __a * __a, ${x}))) * sqrt(arraySum(arrayMap(__b -> __b * __b, ${y}))))`,
+  );
+};
+
+const pearson: Template = (args, ctx) => {
+  arg(args, 1, ctx);
+  return twoSeries(args, (x, y) => {
+    const n = `length(${x})`;
+    const mx = `(arraySum(${x}) / ${n})`;
+    const my = `(arraySum(${y}) / ${n})`;
+    const cov = `arraySum(arrayMap((__a, __b) -> (__a - ${mx}) * (__b - ${my}), ${x}, ${y}))`;
+    const sx = `sqrt(arraySum(arrayMap(__a -> (__a - ${mx}) * (__a - ${mx}), ${x})))`;
+    const sy = `sqrt(arraySum(arrayMap(__b -> (__b - ${my}) * (__b - ${my}), ${y})))`;
+    return `${cov} / (${sx} * ${sy})`;
+  });
+};
+
+// ───────────────────────────── others ─────────────────────────────
+
+const around: Template = (args, ctx) => {
+  const v = arg(args, 0, ctx);
+  const c = arg(args, 1, ctx);
+  const d = arg(args, 2, ctx);
+  const value = (a: SqlArg) => (a.type === 'datetime' ? datetimeTicks(a.sql) : a.sql);
+  return withValue(value(v), (x) =>
+    withValue(value(c), (y) => withValue(d.sql, (z) => `(${x} BETWEEN ${y} - ${z} AND ${y} + ${z})`)),
+  );
+};
+
+/** assert(condition, message): a false (or null) condition fails the query with the message, as in Kusto. */
+const assertFn: Template = (args, ctx) => {
+  const message = literalString(arg(args, 1, ctx));
+  if (message === null) return ctx.unsupported('assert() with a computed message');
+  return `(throwIf(NOT ifNull(${arg(args, 0, ctx).sql}, false), ${sqlString(message)}) = 0)`;
+};
+
+/** has_any_index(text, lookups): the index of the first lookup found as a term (case-insensitive), else -1. */
+const hasAnyIndex: Template = (args, ctx) => {
+  const text = asString(arg(args, 0, ctx));
+  const values = arg(args, 1, ctx).sql;
+  const pattern = `concat('(?i)', if(match(__t, '^[0-9A-Za-z]'), '(?:^|[^0-9A-Za-z])', ''), replaceRegexpAll(__t, '([\\\\^$.*+?()\\\\[\\\\]{}|\\\\-])', '\\\\\\\\\\\\1'), if(match(__t, '[0-9A-Za-z]$'), '(?:$|[^0-9A-Za-z])', ''))`;
+  return withValue(
+    text,
+    (h) => `toInt64(arrayFirstIndex(__t -> __t != '' AND match(${h}, ${pattern}), ${jsonArrayStrings(values)})) - 1`,
+  );
+};
+
+/** A UTF-8 character's code point, from its 1-4 bytes. */
+const codePoint = (c: string) => {
+  const b = (i: number) => `toUInt32(reinterpretAsUInt8(substring(${c}, ${i}, 1)))`;
+  const t = (i: number) => `bitAnd(${b(i)}, 63)`;
+  return `multiIf(length(${c}) = 1, ${b(1)}, length(${c}) = 2, bitAnd(${b(1)}, 31) * 64 + ${t(2)}, length(${c}) = 3, bitAnd(${b(1)}, 15) * 4096 + ${t(2)} * 64 + ${t(3)}, bitAnd(${b(1)}, 7) * 262144 + ${t(2)} * 4096 + ${t(3)} * 64 + ${t(4)})`;
+};
+
+/** The code points of a string (ngrams(s, 1) splits it into UTF-8 characters). */
+const unicodeCodepoints: Template = (args, ctx) =>
+  `concat('[', arrayStringConcat(arrayMap(__c -> toString(${codePoint('__c')}), ngrams(${asString(arg(args, 0, ctx))}, 1)), ','), ']')`;
+
+/** ipv4_is_in_any_range(ip, ranges...): ranges as strings or one dynamic array of strings. */
+const ipv4InAnyRange: Template = (args, ctx) => {
+  const ip = asString(arg(args, 0, ctx));
+  const ranges = args.slice(1).map((a) => (a.type === 'dynamic' ? jsonArrayStrings(a.sql) : `[${asString(a)}]`));
+  if (!ranges.length) return ctx.unsupported('ipv4_is_in_any_range() without ranges');
+  const addr = `toIPv4OrNull(splitByChar('/', ${ip})[1])`;
+  const inRange = (r: string) => {
+    const bits = `if(position(${r}, '/') > 0, toUInt8OrNull(splitByChar('/', ${r})[2]), 32)`;
+    const base = `toIPv4OrNull(splitByChar('/', ${r})[1])`;
+    const mask = `bitShiftLeft(toUInt32(4294967295), 32 - least(${bits}, 32))`;
+    return `ifNull(bitAnd(toUInt32(${addr}), ${mask}) = bitAnd(toUInt32(${base}), ${mask}), false)`;
+  };
+  return `if(${addr} IS NULL, NULL, arrayExists(__r -> ${inRange('__r')}, arrayConcat(${ranges.join(', ')})))`;
+};
+
+export const MORE_FUNCTIONS: Readonly<Record<string, Template>> = {
+  ...SKETCHES,
+  ...CONVERTERS,
+  array_iff: arrayIff,
+  array_rotate_left: rotate(1),
+  array_rotate_right: rotate(-1),
+  array_split: arraySplit,
+  bag_has_key: bagHasKey,
+  bag_set_key: bagSetKey,
+  series_fill_const: seriesFillConst,
+  series_cosine_similarity: cosineSimilarity,
+  series_pearson_correlation: pearson,
+  around,
+  assert: assertFn,
+  has_any_index: hasAnyIndex,
+  unicode_codepoints_from_string: unicodeCodepoints,
+  ipv4_is_in_any_range: ipv4InAnyRange,
+};

@@ -45,9 +45,21 @@ import {
   rejectsSql,
   STRICT_REJECT,
   sampleKeysSql,
+  unseenFieldsSql,
+  writtenColumns,
 } from './load-sql.js';
 import { instanceConfig, lockDown } from './lockdown.js';
-import { META_DDL, makeStorage, readStorageMaps, storageColumn } from './meta.js';
+import {
+  lazyLayout,
+  lazyViewSql,
+  legacyLayout,
+  META_DDL,
+  makeStorage,
+  readLayouts,
+  readStorageMaps,
+  storageColumn,
+  type TableLayout,
+} from './meta.js';
 import { ConnectionPool, Mutex } from './pool.js';
 import { DUCKDB_STORAGE_TYPES, ident, str, timestampLiteral } from './sql.js';
 
@@ -86,6 +98,8 @@ const SAMPLE_RECORDS = 2000;
 export class DuckDBEngine implements Engine {
   readonly dialect = 'duckdb' as const;
   private readonly tableMap = new Map<string, TableStorage>();
+  /** Each table's physical layout (lazy or legacy, see meta.ts); changed only under the writer lock. */
+  private readonly layouts = new Map<string, TableLayout>();
   private readonly tableNames = new StorageNamespace();
   private readonly running = new Map<string, Running>();
   private readonly openResults = new Set<ResultSet>();
@@ -144,8 +158,11 @@ export class DuckDBEngine implements Engine {
       spool,
       options.resultSlackBytes ?? 16 * 1024 * 1024,
     );
-    for (const t of await readStorageMaps(first)) {
+    const maps = await readStorageMaps(first);
+    const layouts = await readLayouts(first, maps);
+    for (const t of maps) {
       engine.tableMap.set(t.name, t);
+      engine.layouts.set(t.name, layouts.get(t.name) ?? legacyLayout(t));
       engine.tableNames.reserve(t.storageName);
     }
     return engine;
@@ -176,6 +193,7 @@ export class DuckDBEngine implements Engine {
     await conn.run('BEGIN TRANSACTION');
     try {
       let result: TableStorage;
+      let layout: TableLayout;
       if (!existing) {
         const names = new StorageNamespace(Object.values(HIDDEN_COLUMNS));
         const tableNames = new StorageNamespace(this.tables().map((t) => t.storageName));
@@ -183,17 +201,17 @@ export class DuckDBEngine implements Engine {
         const columns = def.columns.map((c) =>
           storageColumn(c.name, c.type as ScalarTypeName, names.assign(c.name), variantOf.get(c.name)),
         );
-        const ddl = [
-          ...columns.map((c) => columnDdl(c)),
-          `${ident(HIDDEN_COLUMNS.ingestionTime)} TIMESTAMP`,
-          `${ident(HIDDEN_COLUMNS.batchId)} BIGINT`,
-        ];
-        await conn.run(`CREATE TABLE ${ident(storageName)} (${ddl.join(', ')})`);
+        result = makeStorage(def.name, storageName, columns);
+        // Lazy: the physical table starts with the hidden columns only; loads add the columns they write.
+        layout = lazyLayout(result, []);
+        const hidden = [`${ident(HIDDEN_COLUMNS.ingestionTime)} TIMESTAMP`, `${ident(HIDDEN_COLUMNS.batchId)} BIGINT`];
+        await conn.run(`CREATE TABLE ${layout.physical} (${hidden.join(', ')})`);
+        await conn.run(lazyViewSql(result, layout));
         await conn.run(
           `INSERT INTO vigil_meta.tables VALUES (${str(def.name)}, ${str(storageName)}, ${timestampLiteral(new Date())})`,
         );
+        await conn.run(`INSERT INTO vigil_meta.lazy_tables VALUES (${str(def.name)})`);
         await insertColumnMeta(conn, def.name, columns, 0);
-        result = makeStorage(def.name, storageName, columns);
       } else {
         const missing = def.columns.filter((c) => {
           const have = existing.columns.find((e) => e.name === c.name);
@@ -216,12 +234,21 @@ export class DuckDBEngine implements Engine {
         const added = missing.map((c) =>
           storageColumn(c.name, c.type as ScalarTypeName, names.assign(c.name), variantOf.get(c.name)),
         );
-        for (const c of added) await conn.run(`ALTER TABLE ${ident(existing.storageName)} ADD COLUMN ${columnDdl(c)}`);
         await insertColumnMeta(conn, def.name, added, existing.columns.length);
         result = makeStorage(def.name, existing.storageName, [...existing.columns, ...added]);
+        const before = this.layouts.get(def.name) ?? legacyLayout(existing);
+        if (before.lazy) {
+          // New columns are not stored until a load writes them: the view shows them empty.
+          layout = before;
+          await conn.run(lazyViewSql(result, layout));
+        } else {
+          for (const c of added) await conn.run(`ALTER TABLE ${before.physical} ADD COLUMN ${columnDdl(c)}`);
+          layout = legacyLayout(result);
+        }
       }
       await conn.run('COMMIT');
       this.tableMap.set(def.name, result);
+      this.layouts.set(def.name, layout);
       this.tableNames.reserve(result.storageName);
       return result;
     } catch (e) {
@@ -301,12 +328,17 @@ export class DuckDBEngine implements Engine {
           ...(lines ? { lines } : {}),
         };
       }
-      const mapping = mapSourceFields(source.fields, table);
+      let mapping = mapSourceFields(source.fields, table);
       // First the strict insert (each value converted once; the first value that cannot be coerced fails the
-      // statement), then, only if a value failed, the checked insert that rejects rows (see insertSql).
+      // statement), then, only if a value failed, the checked insert that rejects rows (see insertSql). Fields
+      // declared only in case a late record has them are not written; when the strict insert fails, the ones that
+      // do hold a value are found first (one pass) and written like sampled ones, so no late key is lost.
       let strict = true;
+      let lateKeysChecked = false;
       for (;;) {
         const ingestionDate = new Date();
+        // Layouts this transaction changes, adopted only once it commits.
+        const layouts = new Map<string, TableLayout>();
         await conn.run('BEGIN TRANSACTION');
         try {
           // Loads run one at a time under the writer lock: the next id is known (an id is not reused after a
@@ -325,7 +357,9 @@ export class DuckDBEngine implements Engine {
             ingestionTime: timestampLiteral(ingestionDate),
             batchId,
             ...(options.set && !options.transform ? { set: options.set } : {}),
+            ...(options.transform ? {} : { into: this.layoutOf(target, layouts).physical }),
           };
+          if (!options.transform) await this.storeColumns(target, plan, layouts);
           let shown = 0; // DuckDB's figure covers the read; keep the display monotonic
           const progress = options.onProgress
             ? setInterval(() => {
@@ -347,6 +381,25 @@ export class DuckDBEngine implements Engine {
           } catch (e) {
             if (strict && engineMessage(e).includes(STRICT_REJECT)) {
               await conn.run('ROLLBACK');
+              const late = lateKeysChecked ? null : unseenFieldsSql(plan);
+              lateKeysChecked = true;
+              if (late && source.kind === 'json') {
+                const found = (await conn.runAndReadAll(late.sql)).getRowsJS()[0] ?? [];
+                const promote = new Set(late.fields.filter((_, k) => found[k] === true));
+                if (promote.size > 0) {
+                  // The fields that hold values join the sampled ones; the strict insert gets another try.
+                  const fields: readonly string[] = source.fields;
+                  const sampled: number = source.sampled ?? fields.length;
+                  const order: string[] = [
+                    ...fields.slice(0, sampled),
+                    ...fields.filter((_, i) => promote.has(i)),
+                    ...fields.filter((_, i) => i >= sampled && !promote.has(i)),
+                  ];
+                  source = { ...source, fields: order, sampled: sampled + promote.size };
+                  mapping = mapSourceFields(source.fields, table);
+                  continue;
+                }
+              }
               strict = false;
               continue;
             }
@@ -365,7 +418,7 @@ export class DuckDBEngine implements Engine {
           let rejectsPerPart: Map<number, { count: number; rows: RejectedRow[] }> | undefined;
           if (read > loaded) {
             if (options.deadLetter || options.parts) {
-              const found = await this.collectRejects(plan, target.name, file, options, maxDetails);
+              const found = await this.collectRejects(plan, target.name, file, options, maxDetails, layouts);
               rejected = found.rejected;
               rejectsPerPart = found.perPart;
             } else {
@@ -384,7 +437,9 @@ export class DuckDBEngine implements Engine {
               ingestionTime: plan.ingestionTime,
               batchId,
               ...(options.set ? { set: options.set } : {}),
+              into: this.layoutOf(target, layouts).physical,
             };
+            await this.storeColumns(target, relation, layouts);
             rowsLoaded = (await conn.run(insertSql(relation))).rowsChanged;
             transformed = { rowsIn: loaded, rowsOut: rowsLoaded };
             await conn.run(`DROP TABLE ${ident(table.storageName)}`);
@@ -420,6 +475,7 @@ export class DuckDBEngine implements Engine {
             await conn.run(`INSERT INTO vigil_meta.receipts VALUES ${values.join(', ')} ON CONFLICT DO NOTHING`);
           }
           await conn.run('COMMIT');
+          for (const [name, layout] of layouts) this.layouts.set(name, layout);
           // Move the rows from the WAL into the database file now (cheap right after a bulk insert); if another
           // transaction is open DuckDB refuses, and its automatic checkpoint does it later.
           if (options.checkpoint !== false) await conn.run('CHECKPOINT').catch(() => undefined);
@@ -451,6 +507,7 @@ export class DuckDBEngine implements Engine {
     file: string,
     options: LoadOptions,
     limit: number,
+    layouts: Map<string, TableLayout>,
   ): Promise<{ rejected: RejectedRow[]; perPart: Map<number, { count: number; rows: RejectedRow[] }> }> {
     const conn = this.writeConn;
     const rejects = ident('__vigil_rejects');
@@ -499,6 +556,11 @@ export class DuckDBEngine implements Engine {
         const dl = this.tableMap.get(DEAD_LETTER_TABLE.name);
         if (!dl) throw new EngineError('load', 'the dead-letter table is missing');
         const col = (name: string) => ident(dl.columns.find((c) => c.name === name)?.storageName ?? name);
+        const into = await this.storeColumnsByName(
+          dl,
+          dl.columns.map((c) => c.name),
+          layouts,
+        );
         const values: [string, string][] = [
           ['TimeGenerated', plan.ingestionTime],
           ['TargetTable', str(table)],
@@ -514,7 +576,7 @@ export class DuckDBEngine implements Engine {
           ['Type', str(DEAD_LETTER_TABLE.name)],
         ];
         await conn.run(
-          `INSERT INTO ${ident(dl.storageName)} (${values.map(([c]) => col(c)).join(', ')}, ${ident(dl.hidden.ingestionTime)}, ${ident(dl.hidden.batchId)}) ` +
+          `INSERT INTO ${into.physical} (${values.map(([c]) => col(c)).join(', ')}, ${ident(dl.hidden.ingestionTime)}, ${ident(dl.hidden.batchId)}) ` +
             `SELECT ${values.map(([, v]) => v).join(', ')}, ${plan.ingestionTime}, ${plan.batchId} ` +
             `FROM ${rejects} AS __r JOIN ${partsSql} ON __r.__row BETWEEN __p.first AND __p.last ` +
             `LEFT JOIN (${rawRecordsSql(plan.source)}) AS __raw ON __raw.__n = __r.__row`,
@@ -524,6 +586,41 @@ export class DuckDBEngine implements Engine {
     } finally {
       await conn.run(`DROP TABLE IF EXISTS ${rejects}`);
     }
+  }
+
+  /** A table's layout as the current transaction sees it (`pending`: changed by it, not committed yet). */
+  private layoutOf(t: TableStorage, pending: ReadonlyMap<string, TableLayout>): TableLayout {
+    return pending.get(t.name) ?? this.layouts.get(t.name) ?? legacyLayout(t);
+  }
+
+  /** Inside a load's transaction: stores the columns `plan` writes that its (lazy) table does not store yet. */
+  private async storeColumns(t: TableStorage, plan: LoadPlan, pending: Map<string, TableLayout>): Promise<void> {
+    const names = writtenColumns(plan).map((j) => (plan.table.columns[j] as StorageColumn).name);
+    await this.storeColumnsByName(t, names, pending);
+  }
+
+  /**
+   * Adds the columns a lazy table lacks (ALTER TABLE, their metadata, the view again), in the caller's transaction
+   * on the write connection; the new layout goes to `pending` until the transaction commits.
+   */
+  private async storeColumnsByName(
+    t: TableStorage,
+    names: readonly string[],
+    pending: Map<string, TableLayout>,
+  ): Promise<TableLayout> {
+    const layout = this.layoutOf(t, pending);
+    const wanted = new Set(names);
+    const missing = t.columns.filter((c) => wanted.has(c.name) && !layout.stored.has(c.name));
+    if (missing.length === 0) return layout;
+    const conn = this.writeConn;
+    for (const c of missing) await conn.run(`ALTER TABLE ${layout.physical} ADD COLUMN ${columnDdl(c)}`);
+    await conn.run(
+      `INSERT INTO vigil_meta.stored_columns VALUES ${missing.map((c) => `(${str(t.name)}, ${str(c.name)})`).join(', ')}`,
+    );
+    const next = lazyLayout(t, [...layout.stored, ...missing.map((c) => c.name)]);
+    await conn.run(lazyViewSql(t, next));
+    pending.set(t.name, next);
+    return next;
   }
 
   /** The Defender streaming envelopes: `{"records":[...]}` (Event Hubs) or one record per line (blob). */
@@ -611,7 +708,7 @@ export class DuckDBEngine implements Engine {
       async () =>
         (
           await this.writeConn.run(
-            `DELETE FROM ${ident(t.storageName)} WHERE ${ident(t.hidden.ingestionTime)} < ${timestampLiteral(before)}`,
+            `DELETE FROM ${this.layoutOf(t, new Map()).physical} WHERE ${ident(t.hidden.ingestionTime)} < ${timestampLiteral(before)}`,
           )
         ).rowsChanged,
     );
@@ -861,7 +958,7 @@ export class DuckDBEngine implements Engine {
         const blocks = Number(
           (
             await conn.runAndReadAll(
-              `SELECT count(DISTINCT block_id) FROM pragma_storage_info(${str(t.storageName)}) WHERE block_id >= 0`,
+              `SELECT count(DISTINCT block_id) FROM pragma_storage_info(${str(this.layoutOf(t, new Map()).physical)}) WHERE block_id >= 0`,
             )
           ).getRowsJS()[0]?.[0],
         );

@@ -47,6 +47,8 @@ export interface LoadPlan {
   readonly batchId: number;
   /** String columns set to a constant whatever the source says (KQL name → value). */
   readonly set?: Readonly<Record<string, string>>;
+  /** The physical table the insert writes (SQL, quoted); default the table's storage name. */
+  readonly into?: string;
 }
 
 const MAX_OBJECT = 256 * 1024 * 1024;
@@ -323,16 +325,53 @@ export const STRICT_REJECT = 'vigil: a value cannot be coerced to its column typ
  */
 export function insertSql(plan: LoadPlan, strict = false): string {
   const t = plan.table;
+  // Only the columns this load gives a value; the others get their column default ('' or NULL), which is also what
+  // a lazy table's view shows for a column it does not store.
+  const written = writtenColumns(plan);
   const target = [
-    ...t.columns.map((c) => ident(c.storageName)),
+    ...written.map((j) => ident((t.columns[j] as StorageColumn).storageName)),
     ident(t.hidden.ingestionTime),
     ident(t.hidden.batchId),
   ];
-  const values = [...t.columns.map((_, j) => `v${j}`), plan.ingestionTime, String(plan.batchId)];
+  const values = [...written.map((j) => `v${j}`), plan.ingestionTime, String(plan.batchId)];
   return (
-    `INSERT INTO ${ident(t.storageName)} (${target.join(', ')}) ` +
+    `INSERT INTO ${plan.into ?? ident(t.storageName)} (${target.join(', ')}) ` +
     `SELECT ${values.join(', ')} FROM (${convertedSql(plan, false, false, strict)})${strict ? '' : ' WHERE __ok'}`
   );
+}
+
+/**
+ * Indexes of the table columns a load writes: those fed by a field seen in the records (fields declared only in case
+ * a late record has them are left out: a value in one of them stops the strict insert, see `unseenFieldsSql`), the
+ * constants of `set`, and the columns a Sentinel workspace fills in (`Type`, `TimeGenerated`, `Timestamp`).
+ */
+export function writtenColumns(plan: LoadPlan): number[] {
+  const cols = plan.table.columns;
+  const unseen = unseenColumns(plan);
+  const generated = cols.findIndex((c) => c.name === 'TimeGenerated' && c.type === 'datetime');
+  const out: number[] = [];
+  cols.forEach((c, j) => {
+    const filled =
+      (plan.set?.[c.name] !== undefined && c.type === 'string') ||
+      (c.name === 'Type' && c.type === 'string') ||
+      j === generated ||
+      (c.name === 'Timestamp' && c.type === 'datetime' && generated >= 0);
+    if (filled || ((plan.mapping.sources.get(c.name)?.length ?? 0) > 0 && !unseen.has(j))) out.push(j);
+  });
+  return out;
+}
+
+/**
+ * After a strict insert failed: which fields declared only to catch late keys (`LoadSource.sampled`) hold a value
+ * in some record. One row of booleans, one per index of `fields` (null when there are none to check).
+ */
+export function unseenFieldsSql(plan: LoadPlan): { sql: string; fields: readonly number[] } | null {
+  const { source } = plan;
+  if (source.kind !== 'json' || source.sampled === undefined) return null;
+  const used = new Set([...plan.mapping.sources.values()].flat());
+  const fields = source.fields.flatMap((_, i) => (i >= (source.sampled as number) && used.has(i) ? [i] : []));
+  if (fields.length === 0) return null;
+  return { sql: `SELECT ${fields.map((i) => `count(f${i}) > 0`).join(', ')} FROM (${sourceSql(plan)})`, fields };
 }
 
 /** Records in the file; reads as little as possible (one declared key for JSON). */

@@ -6,7 +6,7 @@
 import type { SqlArg, Template } from '../../dialect.js';
 import { CONVERSIONS, type Conv, findUnit, fromKelvin, toKelvin } from '../duckdb/functions-math.js';
 import { weightedRank } from './aggregates.js';
-import { arg, asJson, asString, datetimeTicks, literalString, sqlString, withValue } from './base.js';
+import { arg, asJson, asString, datetimeTicks, literalString, sqlString, translateRegex, withValue } from './base.js';
 import { elements, jsonArrayOf } from './functions.js';
 import { jsonArrayStrings } from './operators.js';
 
@@ -286,7 +286,28 @@ const ipv4InAnyRange: Template = (args, ctx) => {
   return `if(${addr} IS NULL, NULL, arrayExists(__r -> ${inRange('__r')}, arrayConcat(${ranges.join(', ')})))`;
 };
 
+/** Helper templates the lowering of query operators calls (names start with `__`; not KQL functions). */
+const OPERATOR_HELPERS: Readonly<Record<string, Template>> = {
+  /** dcount_intersect: the number of values in every one of the hll sketches (exact sets). */
+  __hll_intersect_count: (args) => {
+    const sets = args.map((a) => `if(${isArray(a.sql)}, ${elements(a.sql)}, [])`);
+    return `toInt64(length(arrayDistinct(${sets.length > 1 ? `arrayIntersect(${sets.join(', ')})` : (sets[0] ?? '[]')})))`;
+  },
+  /** parse-kv with a regex: group 1 matches keys, group 2 values; the value of the first (trimmed) key, else ''. */
+  __kv_regex_value: (args, ctx) => {
+    const text = arg(args, 0, ctx).sql;
+    const re = arg(args, 1, ctx);
+    const key = arg(args, 2, ctx).sql;
+    const pattern = literalString(re) !== null ? sqlString(translateRegex(literalString(re) as string)) : re.sql;
+    return withValue(
+      `extractAllGroupsVertical(${text}, ${pattern})`,
+      (g) => `ifNull(arrayElement(arrayFirst(__g -> trimBoth(__g[1]) = ${key}, ${g}), 2), '')`,
+    );
+  },
+};
+
 export const MORE_FUNCTIONS: Readonly<Record<string, Template>> = {
+  ...OPERATOR_HELPERS,
   ...SKETCHES,
   ...CONVERTERS,
   array_iff: arrayIff,

@@ -57,6 +57,16 @@ const WINDOWS: Readonly<Record<string, WindowTemplate>> = {
     `toInt64(sum(if(coalesce(${need(args, 0, ctx).sql}, false), 1, 0)) ${over(w, RUNNING)})`,
   $running_max: (args, w, ctx) => `max(${need(args, 0, ctx).sql}) ${over(w, RUNNING)}`,
   $changed: (args, w, ctx) => changed(need(args, 0, ctx).sql, w),
+  /** Is the condition true on any row from `preceding` rows before to `following` rows after (rows_near)? */
+  $any_in_frame: (args, w, ctx) => {
+    const preceding = Number(need(args, 1, ctx).literal?.value ?? Number.NaN);
+    const following = Number(need(args, 2, ctx).literal?.value ?? Number.NaN);
+    if (!Number.isInteger(preceding) || !Number.isInteger(following) || preceding < 0 || following < 0) {
+      return ctx.unsupported('rows_near with a computed or negative number of rows');
+    }
+    const frame = ` ROWS BETWEEN ${preceding} PRECEDING AND ${following} FOLLOWING`;
+    return `(max(toUInt8(ifNull(${need(args, 0, ctx).sql}, false))) ${over(w, frame)} = 1)`;
+  },
   $run_start: (args, w, ctx) => `if(${changed(need(args, 0, ctx).sql, w)}, toInt64(row_number() ${over(w)}), NULL)`,
 };
 

@@ -37,6 +37,15 @@ function fraction(p: SqlArg, ctx: TemplateContext): string {
   return String(n / 100);
 }
 
+/**
+ * Kusto's percentile is the nearest rank: the ceil(q·n)-th smallest value. quantileExact(q) takes the
+ * (floor(q·n) + 1)-th, the same except where q·n is a whole number: a level a hair lower gives the rank exactly.
+ */
+function nearestRank(q: string, x: string): string {
+  const level = Math.max(0, Number(q) - 1e-9);
+  return `quantileExact(${level})(${x})`;
+}
+
 const int64 = (sql: string) => `toInt64(${sql})`;
 
 /** make_bag: the properties of all the group's bags (the first value of a key wins). */
@@ -153,7 +162,7 @@ export const AGGREGATES: Readonly<Record<string, Template>> = {
   make_set_if: makeList('groupUniqArray', 1, 2),
   make_bag: (args, ctx) => makeBag(args, ctx, null),
   make_bag_if: (args, ctx) => makeBag(args, ctx, cond(args, 1, ctx)),
-  percentile: (args, ctx) => `quantileExactLow(${fraction(arg(args, 1, ctx), ctx)})(${arg(args, 0, ctx).sql})`,
+  percentile: (args, ctx) => nearestRank(fraction(arg(args, 1, ctx), ctx), arg(args, 0, ctx).sql),
   variancepif: (args, ctx) => `varPopIf(${arg(args, 0, ctx).sql}, ${cond(args, 1, ctx)})`,
   covariance: covariance('covarSamp', null),
   covarianceif: covariance('covarSamp', 2),
@@ -163,7 +172,7 @@ export const AGGREGATES: Readonly<Record<string, Template>> = {
   percentiles_array: (args, ctx) => {
     const x = arg(args, 0, ctx);
     const ps = percentList(args.slice(1), ctx);
-    const values = ps.map((p) => `ifNull(${asJson({ ...x, sql: `quantileExactLow(${p / 100})(${x.sql})` })}, 'null')`);
+    const values = ps.map((p) => `ifNull(${asJson({ ...x, sql: nearestRank(String(p / 100), x.sql) })}, 'null')`);
     return jsonArray(`[${values.join(', ')}]`);
   },
   percentilew: (args, ctx) => {

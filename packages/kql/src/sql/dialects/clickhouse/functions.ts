@@ -801,7 +801,10 @@ export const FUNCTIONS: Readonly<Record<string, Template>> = {
   format_ipv4_mask: (args, ctx) => {
     const t = s(arg(args, 0, ctx));
     const own = `if(position(${t}, '/') > 0, toUInt8OrNull(splitByChar('/', ${t})[2]), 32)`;
-    const bits = args[1] ? `least(${own}, toUInt8(least(greatest(toInt64(${args[1].sql}), 0), 32)))` : own;
+    // A negative prefix gives '' (as Kusto does).
+    const bits = args[1]
+      ? `if(toInt64(${args[1].sql}) < 0, NULL, least(${own}, toUInt8(least(toInt64(${args[1].sql}), 32))))`
+      : own;
     return withValue(
       `toIPv4OrNull(splitByChar('/', ${t})[1])`,
       (ip) =>
@@ -867,8 +870,15 @@ export const FUNCTIONS: Readonly<Record<string, Template>> = {
   dynamic_to_json: (args, ctx) => `ifNull(${arg(args, 0, ctx).sql}, 'null')`,
   base64_decode_toarray: (args, ctx) =>
     `if(tryBase64Decode(${s(arg(args, 0, ctx))}) IS NULL, NULL, concat('[', arrayStringConcat(arrayMap(__c -> toString(reinterpretAsUInt8(__c)), splitByString('', ifNull(tryBase64Decode(${s(arg(args, 0, ctx))}), ''))), ','), ']'))`,
-  unicode_codepoints_to_string: (args, ctx) =>
-    `arrayStringConcat(arrayMap(__c -> char(toUInt32OrZero(__c)), ${elements(arg(args, 0, ctx).sql)}))`,
+  unicode_codepoints_to_string: (args, ctx) => {
+    arg(args, 0, ctx);
+    const parts = args.map((a) =>
+      a.type === 'dynamic'
+        ? `arrayStringConcat(arrayMap(__c -> char(toUInt32OrZero(__c)), ${elements(a.sql)}))`
+        : `ifNull(char(toUInt32(${a.sql})), '')`,
+    );
+    return `concat(${parts.join(', ')}, '')`;
+  },
   acos: real1('acos'),
   asin: real1('asin'),
   atan: real1('atan'),
@@ -918,7 +928,16 @@ export const FUNCTIONS: Readonly<Record<string, Template>> = {
   format_ipv4: (args, ctx) => {
     const v = arg(args, 0, ctx);
     const ip = v.type === 'string' ? `toIPv4OrNull(splitByChar('/', ${v.sql})[1])` : `toIPv4(toUInt32(${v.sql}))`;
-    return `ifNull(toString(${ip}), '')`;
+    if (!args[1]) return `ifNull(toString(${ip}), '')`;
+    // With a prefix: the address masked to the shorter of its own prefix and the given one (negative: '').
+    const own =
+      v.type === 'string' ? `if(position(${v.sql}, '/') > 0, toInt64OrNull(splitByChar('/', ${v.sql})[2]), 32)` : '32';
+    const bits = `least(${own}, toInt64(${args[1].sql}))`;
+    return withValue(
+      bits,
+      (b) =>
+        `if(${b} IS NULL OR ${b} < 0 OR ${b} > 32, '', ifNull(IPv4NumToString(bitAnd(toUInt32(${ip}), bitShiftLeft(toUInt32(4294967295), toUInt8(32 - if(${b} BETWEEN 0 AND 32, ${b}, 32))))), ''))`,
+    );
   },
   parse_ipv4: (args, ctx) => `toInt64(toUInt32(toIPv4OrNull(splitByChar('/', ${s(arg(args, 0, ctx))})[1])))`,
   ipv4_netmask_suffix: (args, ctx) => {
@@ -955,7 +974,9 @@ export const FUNCTIONS: Readonly<Record<string, Template>> = {
   replace_strings: replaceStrings,
   string_size: (args, ctx) => `toInt64(length(${s(arg(args, 0, ctx))}))`,
   strcmp: (args, ctx) =>
-    `toInt32(sign(compareSubstrings(${s(arg(args, 0, ctx))}, ${s(arg(args, 1, ctx))}, 0, 0, greatest(length(${s(arg(args, 0, ctx))}), length(${s(arg(args, 1, ctx))})))))`,
+    withValue(s(arg(args, 0, ctx)), (a) =>
+      withValue(s(arg(args, 1, ctx)), (b) => `toInt32(multiIf(${a} < ${b}, -1, ${a} > ${b}, 1, 0))`),
+    ),
   range: (args, ctx) => {
     const a = arg(args, 0, ctx);
     const b = arg(args, 1, ctx);

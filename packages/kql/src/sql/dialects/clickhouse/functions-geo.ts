@@ -499,6 +499,78 @@ const s2Polygon: Template = (args, ctx) => {
   });
 };
 
+// ───────────────────────────── WKT ─────────────────────────────
+
+const WKT_NUM = '-?[0-9]+(?:\\.[0-9]*)?(?:[eE][-+]?[0-9]+)?';
+
+/** [WKT keyword, GeoJSON type, ClickHouse type of the coordinates]. */
+const WKT_TYPES: readonly (readonly [string, string, number])[] = [
+  ['POINT', 'Point', 1],
+  ['LINESTRING', 'LineString', 2],
+  ['POLYGON', 'Polygon', 3],
+  ['MULTIPOINT', 'MultiPoint', 2],
+  ['MULTILINESTRING', 'MultiLineString', 3],
+  ['MULTIPOLYGON', 'MultiPolygon', 4],
+];
+
+/** Every position [lng, lat] in range and no empty list, at a nesting depth (1: a position). */
+function wktValid(c: string, depth: number, ids: Ids): string {
+  if (depth === 1) return `(length(${c}) = 2 AND ${c}[1] BETWEEN -180 AND 180 AND ${c}[2] BETWEEN -90 AND 90)`;
+  const q = ids.next();
+  return `(length(${c}) > 0 AND arrayAll(${q} -> ${wktValid(q, depth - 1, ids)}, ${c}))`;
+}
+
+/**
+ * The GeoJSON of one (non-collection) WKT geometry (uppercase, trimmed), or NULL: coordinate pairs become
+ * `[x,y]` and parentheses brackets (as on DuckDB), then the text is read at its type's nesting depth, which
+ * rejects malformed nesting, Z/M coordinates and EMPTY.
+ */
+function wktGeometry(g: string, ids: Ids): string {
+  const kw = `extract(${g}, '^([A-Z]+)\\\\s*\\\\(')`;
+  const body = `trimBoth(substring(${g}, length(${kw}) + 1))`;
+  const json = `replaceAll(replaceAll(replaceRegexpAll(replaceRegexpAll(${body}, '(${WKT_NUM.replace(/\\/g, '\\\\')})\\\\s+(${WKT_NUM.replace(/\\/g, '\\\\')})', '[\\\\1,\\\\2]'), '\\\\s+', ''), '(', '['), ')', ']')`;
+  return bind(ids, [kw, json], ([k, j]) => {
+    const cases = WKT_TYPES.map(([key, type, depth]) => {
+      const text =
+        key === 'POINT'
+          ? `extract(${j}, '^\\\\[(\\\\[[^\\\\[\\\\]]*\\\\])\\\\]$')`
+          : key === 'MULTIPOINT'
+            ? `replaceRegexpAll(${j}, '\\\\[(\\\\[[^\\\\[\\\\]]*\\\\])\\\\]', '\\\\1')`
+            : (j as string);
+      const chType = `${'Array('.repeat(depth)}Float64${')'.repeat(depth)}`;
+      const value = bind(ids, [text], ([t]) => {
+        const c = `JSONExtract(${t}, '${chType}')`;
+        return bind(ids, [c], ([cv]) => {
+          const ok = `(isValidJSON(${t}) AND ${wktValid(cv as string, depth, ids)})`;
+          return `if(${ok}, concat('{"type":"${type}","coordinates":', toJSONString(${cv}), '}'), NULL)`;
+        });
+      });
+      return `${k} = '${key}', ${value}`;
+    });
+    return `multiIf(${cases.join(', ')}, NULL)`;
+  });
+}
+
+const fromWkt: Template = (args, ctx) => {
+  const a = arg(args, 0, ctx);
+  if (a.type !== 'string') return ctx.unsupported('geo_from_wkt of a non-string value');
+  const ids = new Ids();
+  return bind(ids, [`upper(trimBoth(${a.sql}))`], ([t]) => {
+    const isCollection = `match(${t}, '^GEOMETRYCOLLECTION\\\\s*\\\\(')`;
+    // A collection's members start with a keyword: split before each one.
+    const members = `arrayMap(__m -> trimBoth(__m), splitByChar('|', replaceRegexpAll(replaceRegexpOne(${t}, '^GEOMETRYCOLLECTION\\\\s*\\\\((.*)\\\\)$', '\\\\1'), ',\\\\s*([A-Z])', '|\\\\1')))`;
+    const m = ids.next();
+    const parts = `arrayMap(${m} -> ${wktGeometry(m, ids)}, if(${isCollection}, ${members}, []))`;
+    const collection = bind(
+      ids,
+      [parts],
+      ([p]) =>
+        `if(length(${p}) > 0 AND arrayAll(__x -> __x IS NOT NULL, ${p}), concat('{"type":"GeometryCollection","geometries":[', arrayStringConcat(arrayMap(__x -> assumeNotNull(__x), ${p}), ','), ']}'), NULL)`,
+    );
+    return `if(${isCollection}, ${collection}, ${wktGeometry(t as string, ids)})`;
+  });
+};
+
 export const GEO_FUNCTIONS: Readonly<Record<string, Template>> = {
   geo_distance_2points: distance2Points,
   geo_azimuth: azimuth,
@@ -519,4 +591,5 @@ export const GEO_FUNCTIONS: Readonly<Record<string, Template>> = {
   geo_point_to_s2cell: pointToS2cell,
   geo_s2cell_to_central_point: s2CentralPoint,
   geo_s2cell_to_polygon: s2Polygon,
+  geo_from_wkt: fromWkt,
 };

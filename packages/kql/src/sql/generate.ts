@@ -310,6 +310,20 @@ function expandWindow(e: ScalarExpr & { kind: 'win' }): ScalarExpr {
 
 class Generator {
   private readonly ctes: string[] = [];
+  /**
+   * What the final statement may fold (see finish): per CTE, its pushed text, its body, the body's exact output
+   * columns when known (SQL names, in order; null when the body also returns hidden columns or `*` of unknown
+   * width), and whether ORDER BY / LIMIT may be appended to the body (a plain SELECT … FROM … WHERE … GROUP BY).
+   */
+  private readonly shapes = new Map<
+    string,
+    { text: string; body: string; outputs: readonly string[] | null; appendable: boolean }
+  >();
+  /** Sorts that can become the final statement's ORDER BY (keys that are visible input columns). */
+  private readonly foldableSorts = new Map<
+    string,
+    { input: Source; keys: readonly { position: number; descending: boolean; nullsFirst: boolean }[]; limit: string }
+  >();
   private readonly bindings = new Map<string, Source>();
   private counter = 0;
   private recursive = false;
@@ -352,8 +366,35 @@ class Generator {
     materialized = false,
   ): Source {
     const name = `q${this.counter++}`;
-    this.ctes.push(`${this.q(name)} AS ${materialized ? 'MATERIALIZED ' : ''}(\n  ${body}\n)`);
+    const text = `${this.q(name)} AS ${materialized ? 'MATERIALIZED ' : ''}(\n  ${body}\n)`;
+    this.ctes.push(text);
+    if (!materialized) this.shapes.set(name, { text, body, outputs: null, appendable: false });
     return { name, columns, sqlNames, order, carried };
+  }
+
+  /**
+   * Records that `src`'s body returns exactly `outputs` (SQL names, in order) and whether ORDER BY / LIMIT may be
+   * appended to it; returns `src`.
+   */
+  private shaped(src: Source, outputs: readonly string[] | null, appendable: boolean): Source {
+    const shape = this.shapes.get(src.name);
+    if (shape) this.shapes.set(src.name, { ...shape, outputs, appendable });
+    return src;
+  }
+
+  /** The SQL names of a source's visible columns, in order. */
+  private visibleNames(src: Source): string[] {
+    return src.columns.map((c) => src.sqlNames.get(c.name) as string);
+  }
+
+  /** The body of `src` when it is the last CTE and returns exactly its visible columns, in order; else null. */
+  private lastBody(src: Source): { body: string; appendable: boolean } | null {
+    const shape = this.shapes.get(src.name);
+    if (!shape?.outputs || this.ctes[this.ctes.length - 1] !== shape.text) return null;
+    if (src.order || src.carried.size > 0) return null;
+    const visible = this.visibleNames(src);
+    if (visible.length !== shape.outputs.length || visible.some((n, i) => n !== shape.outputs?.[i])) return null;
+    return shape;
   }
 
   private col(src: Source, kqlName: string, alias?: string): string {
@@ -374,11 +415,41 @@ class Generator {
   }
 
   finish(src: Source): string {
+    const folded = this.options.rowLimit === undefined && src.columns.length > 0 ? this.fold(src) : null;
+    if (folded !== null) return this.finishWith(folded);
     const cols = src.columns.map((c, i) => `${this.col(src, c.name)} AS ${this.q(`c${i}`)}`);
     let sql = `SELECT ${cols.length ? cols.join(', ') : '1 AS "c0"'} FROM ${this.q(src.name)}`;
     if (src.order) sql += ` ORDER BY ${this.orderBy(src.order)}`;
     if (this.options.rowLimit !== undefined) sql += ` LIMIT ${this.options.rowLimit}`;
     return this.ctes.length ? `WITH ${this.recursive ? 'RECURSIVE ' : ''}${this.ctes.join(',\n')}\n${sql}` : sql;
+  }
+
+  /**
+   * The final SELECT without a renaming layer over the last CTE: that CTE's body itself when it returns exactly
+   * the result's columns (the engines name result columns by position), or for a final `sort | take` over such a
+   * body, the body with ORDER BY / LIMIT appended. Each SQL layer costs DuckDB parse and bind time per query
+   * (~1–2 ms for a wide table; bench/README.md). Null when nothing folds; the folded CTEs are removed.
+   */
+  private fold(src: Source): string | null {
+    const sort = this.foldableSorts.get(src.name);
+    const sortShape = this.shapes.get(src.name);
+    if (sort && sortShape && this.ctes[this.ctes.length - 1] === sortShape.text && src.carried.size === 0) {
+      const orderBy = sort.keys
+        .map((k) => `${k.position} ${k.descending ? 'DESC' : 'ASC'} NULLS ${k.nullsFirst ? 'FIRST' : 'LAST'}`)
+        .join(', ');
+      this.ctes.pop();
+      const inner = this.lastBody(sort.input);
+      if (inner?.appendable) {
+        this.ctes.pop();
+        return `${inner.body} ORDER BY ${orderBy} LIMIT ${sort.limit}`;
+      }
+      const cols = this.visibleNames(sort.input).map((n) => this.q(n));
+      return `SELECT ${cols.join(', ')} FROM ${this.q(sort.input.name)} ORDER BY ${orderBy} LIMIT ${sort.limit}`;
+    }
+    const last = this.lastBody(src);
+    if (!last) return null;
+    this.ctes.pop();
+    return last.body;
   }
 
   /** The statement: the CTEs so far and a final SELECT over them. */
@@ -439,9 +510,12 @@ class Generator {
     if (/^q\d+$/i.test(table)) return null;
     const names = this.sqlNamesFor(rel.columns);
     const storage = new Map(rel.columns.map((c) => [c.name, this.options.storage.column(rel.table, c.name)]));
-    const select = rel.columns.map(
-      (c) => `${this.q(storage.get(c.name) as string)} AS ${this.q(names.get(c.name) as string)}`,
-    );
+    // `"x"` rather than `"x" AS "x"`: a shorter text for the engine to parse (wide tables list every column).
+    const select = rel.columns.map((c) => {
+      const from = storage.get(c.name) as string;
+      const to = names.get(c.name) as string;
+      return from === to ? this.q(to) : `${this.q(from)} AS ${this.q(to)}`;
+    });
     const window = this.options.ingestionWindow;
     const where: string[] = [];
     if (window) {
@@ -465,13 +539,21 @@ class Generator {
     return { select: item.direct.select.join(', ') || '1 AS "__none"', names: item.direct.names };
   }
 
+  /** The output columns (SQL names, in order) of a directly read table's select list. */
+  private directOutputs(item: FromItem): readonly string[] | null {
+    const direct = item.direct;
+    if (!direct || direct.select.length === 0) return null;
+    return item.src.columns.map((c) => direct.names.get(c.name) as string);
+  }
+
   private relationOnce(rel: Rel): Source {
     switch (rel.kind) {
       case 'scan': {
         const direct = this.directScan(rel);
         if (direct) {
           const own = this.ownColumns(direct);
-          return this.cte(`SELECT ${own.select} FROM ${this.fromClause(direct)}`, rel.columns, own.names, null);
+          const src = this.cte(`SELECT ${own.select} FROM ${this.fromClause(direct)}`, rel.columns, own.names, null);
+          return this.shaped(src, this.directOutputs(direct), true);
         }
         return this.scan(rel);
       }
@@ -483,7 +565,8 @@ class Generator {
         const direct = this.directScan(rel);
         if (direct) {
           const own = this.ownColumns(direct);
-          return this.cte(`SELECT ${own.select} FROM ${this.fromClause(direct)}`, rel.columns, own.names, null);
+          const src = this.cte(`SELECT ${own.select} FROM ${this.fromClause(direct)}`, rel.columns, own.names, null);
+          return this.shaped(src, this.directOutputs(direct), true);
         }
         const src = this.relation(rel.input);
         if (hasWindow(rel.predicate)) {
@@ -499,13 +582,14 @@ class Generator {
           );
         }
         const pred = this.scalar(rel.predicate, { input: src });
-        return this.cte(
+        const filtered = this.cte(
           `SELECT * FROM ${this.q(src.name)} WHERE ${pred.sql}`,
           src.columns,
           src.sqlNames,
           src.order,
           src.carried,
         );
+        return this.shaped(filtered, this.shapes.get(src.name)?.outputs ?? null, true);
       }
       case 'project':
       case 'window':
@@ -530,23 +614,26 @@ class Generator {
         const n = this.scalar(rel.count, { input: null });
         const order = src.order ? ` ORDER BY ${this.orderBy(src.order)}` : '';
         const own = this.ownColumns(item);
-        return this.cte(
+        const limited = this.cte(
           `SELECT ${own.select} FROM ${this.fromClause(item)}${order} LIMIT ${n.sql}`,
           src.columns,
           own.names,
           src.order,
           src.carried,
         );
+        const outputs = item.direct ? this.directOutputs(item) : (this.shapes.get(src.name)?.outputs ?? null);
+        return this.shaped(limited, outputs, false);
       }
       case 'distinct': {
         const src = this.relation(rel.input);
         const cols = src.columns.map((c) => this.col(src, c.name));
-        return this.cte(
+        const distinct = this.cte(
           `SELECT DISTINCT ${cols.join(', ') || '1 AS "__none"'} FROM ${this.q(src.name)}`,
           src.columns,
           new Map([...src.columns].map((c) => [c.name, src.sqlNames.get(c.name) as string])),
           null,
         );
+        return this.shaped(distinct, cols.length ? this.visibleNames(src) : null, true);
       }
       case 'join':
         return this.join(rel);
@@ -682,13 +769,15 @@ class Generator {
     const open = columns.filter((c) => isOpenBag(c.name));
     const carried = new Map([...src.carried].filter(([k]) => !isOpenBag(k) || open.length === 0));
     for (const c of open) carried.set(c.name, names.get(c.name) as string);
-    return this.cte(
+    const projected = this.cte(
       `SELECT ${select.join(', ') || '1 AS "__none"'} FROM ${item ? this.fromClause(item) : this.q(src.name)}`,
       columns.filter((c) => !isOpenBag(c.name)),
       names,
       src.order,
       carried,
     );
+    const exact = select.length === cols.length && cols.length > 0;
+    return this.shaped(projected, exact ? columns.map((c) => names.get(c.name) as string) : null, true);
   }
 
   /**
@@ -1057,12 +1146,17 @@ class Generator {
     });
     const groupBy = keys.length ? ` GROUP BY ${keys.map((_, i) => i + 1).join(', ')}` : '';
     const open = columns.filter((c) => isOpenBag(c.name));
-    return this.cte(
+    const aggregated = this.cte(
       `SELECT ${select.join(', ')} FROM ${this.fromClause(item)}${groupBy}`,
       columns.filter((c) => !isOpenBag(c.name)),
       names,
       null,
       new Map(open.map((c) => [c.name, names.get(c.name) as string])),
+    );
+    return this.shaped(
+      aggregated,
+      columns.map((c) => names.get(c.name) as string),
+      true,
     );
   }
 
@@ -1164,13 +1258,29 @@ class Generator {
     ];
     const names = new Map([...src.columns].map((c) => [c.name, src.sqlNames.get(c.name) as string]));
     const top = limit === undefined ? '' : ` ORDER BY ${this.orderBy(order)} LIMIT ${limit}`;
-    return this.cte(
+    const sorted = this.cte(
       `SELECT ${select.join(', ')} FROM ${this.q(src.name)}${top}`,
       src.columns,
       this.withCarried(names, src),
       order,
       src.carried,
     );
+    // A `sort | take` (top) by visible columns can become the statement's ORDER BY by position (see fold).
+    const positions = keys.map((k) =>
+      k.expr.kind === 'col' ? src.columns.findIndex((c) => c.name === (k.expr as { name: string }).name) + 1 : 0,
+    );
+    if (limit !== undefined && previous.length === 0 && src.carried.size === 0 && positions.every((p) => p > 0)) {
+      this.foldableSorts.set(sorted.name, {
+        input: src,
+        keys: keys.map((k, i) => ({
+          position: positions[i] as number,
+          descending: k.descending,
+          nullsFirst: k.nullsFirst,
+        })),
+        limit,
+      });
+    }
+    return sorted;
   }
 
   private join(rel: Rel & { kind: 'join' }): Source {
@@ -1239,7 +1349,8 @@ class Generator {
     }
     const cteNames = new Map(names);
     for (const [k, v] of carried) cteNames.set(k, v);
-    return this.cte(body, rel.columns, cteNames, null, carried);
+    const joined = this.cte(body, rel.columns, cteNames, null, carried);
+    return this.shaped(joined, carried.size ? null : rel.columns.map((c) => names.get(c.name) as string), true);
   }
 
   private union(rel: Rel & { kind: 'union' }): Source {

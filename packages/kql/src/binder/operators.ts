@@ -21,6 +21,7 @@ import type {
 import type { Binder } from './binder.js';
 import { wildcardRegex } from './binder.js';
 import { argInfo, bindBuiltinArgs, bindUserCallWithInput, bindUserFunctionReference, callContext } from './calls.js';
+import { bindGraphOperator } from './graph.js';
 import { expressionResultName, functionResultName, resultColumnOf } from './names.js';
 import type { ColumnSource } from './projection.js';
 import { makeNamesUnique, ProjectionBuilder, UniqueNames } from './projection.js';
@@ -1113,12 +1114,7 @@ const BINDERS: { [K in OpKind]: OperatorBinder<K> } = {
     b.model.setProjection(op, builder.entries);
     return table(builder.columns);
   },
-  GraphOperator: (b, op, input) => {
-    b.quietly(() => {
-      for (const c of op.clauses) bindIn(b, input ? new RowScope(input.columns, true) : null, c);
-    });
-    return UNKNOWN;
-  },
+  GraphOperator: (b, op, input) => bindGraphOperator(b, op, input),
   OtherOperator: (b, op, input) => {
     b.quietly(() => {
       for (const c of op.args) bindIn(b, input, c);

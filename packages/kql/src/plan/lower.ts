@@ -25,6 +25,8 @@ import type {
   Span,
   Statement,
 } from '../syntax/nodes.js';
+import type { GraphHost } from './graph.js';
+import { lowerGraphOperator } from './graph.js';
 import type {
   JoinKind,
   NamedScalar,
@@ -559,6 +561,8 @@ class Lowerer {
         return this.find(op, input);
       case 'ExternalData':
         return this.unsupported(op, 'externaldata (reading external URLs)');
+      case 'GraphOperator':
+        return lowerGraphOperator(this.graphHost(), op, input);
       default:
         return this.unsupported(op, `The '${operatorKeyword(op)}' operator`);
     }
@@ -1930,6 +1934,23 @@ class Lowerer {
   // ───────────────────────────── parse family ─────────────────────────────
 
   /** A hidden plan column name (never a KQL name: it starts with NUL). */
+  /** Graph operators (graph.ts) lower pattern clauses through a hook tried before every scalar expression. */
+  private scalarHook: ((e: Expr) => ScalarExpr | null) | null = null;
+
+  private graphHost(): GraphHost {
+    return {
+      rel: (e) => this.rel(e),
+      scalar: (e, frame) => this.scalar(e, frame),
+      info: (n) => this.info(n),
+      tableColumns: (n) => this.tableColumns(n),
+      hiddenName: (b) => this.hiddenName(b),
+      unsupported: (at, what) => this.unsupported(at, what),
+      setScalarHook: (hook) => {
+        this.scalarHook = hook;
+      },
+    };
+  }
+
   private hiddenName(base: string): string {
     this.nameCounter++;
     return `\u0000${base}${this.nameCounter}`;
@@ -2082,6 +2103,8 @@ class Lowerer {
   // ───────────────────────────── scalars ─────────────────────────────
 
   scalar(e: Expr, frame: Frame): ScalarExpr {
+    const hooked = this.scalarHook?.(e);
+    if (hooked) return hooked;
     const type = this.typeOf(e);
     switch (e.kind) {
       case 'Literal': {

@@ -561,6 +561,22 @@ export interface GraphOperator extends OperatorBase {
   readonly kind: 'GraphOperator';
   readonly keyword: string;
   readonly clauses: readonly Expr[];
+  /**
+   * graph-match / graph-shortest-paths: the shape of each pattern clause (one per leading `pattern(...)` call of
+   * `clauses`), since the call keeps only names and bounds; and whether a `where` clause follows the patterns.
+   */
+  readonly graphPatterns?: readonly (readonly GraphPatternElement[])[];
+  readonly graphWhere?: boolean;
+}
+/** One element of a graph pattern as written: `(n)`, `()`, `-[e*1..3]->`, `<--`, `--`. */
+export interface GraphPatternElement {
+  readonly element: 'node' | 'edge';
+  /** Index of the element's name among its pattern call's arguments; -1 when anonymous. */
+  readonly nameArg: number;
+  /** Edges: `out` (`-->`, `-[e]->`), `in` (`<--`, `<-[e]-`) or `any` (`--`, `-[e]-`). */
+  readonly direction?: 'out' | 'in' | 'any';
+  /** Variable-length edges (`*min..max`): indexes of the two bounds among the call's arguments. */
+  readonly boundArgs?: readonly [number, number];
 }
 /** Internal or rarely used operators parsed leniently (`__executeAndCache`, `inline_external_table`, ...). */
 export interface OtherOperator extends OperatorBase {

@@ -297,6 +297,8 @@ class Parser {
   private depth = 0;
   private tooDeepReported = false;
   private readonly eof: Token;
+  /** Shapes of the graph patterns parsed so far, by pattern call (see parseGraphPattern). */
+  private readonly patternShapes = new Map<N.Expr, N.GraphPatternElement[]>();
 
   // query operator parameter context (saved and restored around parameter lists)
   private opParams: ParamMap | null = null;
@@ -3421,9 +3423,11 @@ class Parser {
         null,
         true,
       );
-      if (this.accept('where')) clauses.push(this.parseExpression() ?? this.missingExpr());
+      const graphPatterns = clauses.map((c) => this.patternShapes.get(c) ?? []);
+      const graphWhere = this.accept('where') !== null;
+      if (graphWhere) clauses.push(this.parseExpression() ?? this.missingExpr());
       if (this.accept('project')) clauses.push(...this.namedExprList(true));
-      return { keyword, params, clauses };
+      return { keyword, params, clauses, graphPatterns, graphWhere };
     });
   }
 
@@ -3431,9 +3435,11 @@ class Parser {
   private parseGraphPattern(): N.Expr | null {
     const startPos = this.pos;
     const names: N.Expr[] = [];
+    const shape: N.GraphPatternElement[] = [];
     for (;;) {
       if (this.accept('(')) {
         const n = this.parseName();
+        shape.push({ element: 'node', nameArg: n ? names.length : -1 });
         if (n) names.push(n);
         this.expect(')');
         continue;
@@ -3441,14 +3447,18 @@ class Parser {
       const edge = ['-->', '<--', '--'].find((t) => this.matchText(t, 0) > 0);
       if (edge) {
         this.takeText(this.matchText(edge, 0));
+        shape.push({ element: 'edge', nameArg: -1, direction: edge === '-->' ? 'out' : edge === '<--' ? 'in' : 'any' });
         continue;
       }
       const open = ['-[', '<-['].find((t) => this.matchText(t, 0) > 0);
       if (open) {
         this.takeText(this.matchText(open, 0));
         const n = this.parseName();
+        const nameArg = n ? names.length : -1;
         if (n) names.push(n);
+        let boundArgs: readonly [number, number] | undefined;
         if (this.accept('*')) {
+          boundArgs = [names.length, names.length + 1];
           names.push(this.parseUnary() ?? this.missingValue());
           this.expect('..');
           names.push(this.parseUnary() ?? this.missingExpr());
@@ -3456,6 +3466,8 @@ class Parser {
         const close = [']->', ']-'].find((t) => this.matchText(t, 0) > 0);
         if (close) this.takeText(this.matchText(close, 0));
         else this.expected(']-> or ]-');
+        const direction = open === '<-[' ? 'in' : close === ']->' ? 'out' : 'any';
+        shape.push({ element: 'edge', nameArg, direction, ...(boundArgs ? { boundArgs } : {}) });
         continue;
       }
       break;
@@ -3463,7 +3475,9 @@ class Parser {
     if (this.pos === startPos) return null;
     const span = this.span(startPos);
     const name: N.Name = { kind: 'Name', name: 'pattern', bracketed: false, start: span.start, end: span.start };
-    return { kind: 'Call', target: null, name, args: names, ...span };
+    const call: N.Expr = { kind: 'Call', target: null, name, args: names, ...span };
+    this.patternShapes.set(call, shape);
+    return call;
   }
 
   private parseGraphToTable(): N.GraphOperator {

@@ -13,7 +13,7 @@ import { ConformanceRunner, readJsonl } from './runner.js';
  * ratchets just under the figures reached so far (86.4% and 94.5% on 2026-11-28; one or two examples time out on a
  * loaded machine), raised as they improve; the closing notes report the gap honestly.
  */
-const DOC_EXAMPLES_MIN = Number(process.env.DOC_EXAMPLES_MIN ?? 0.855);
+const DOC_EXAMPLES_MIN = Number(process.env.DOC_EXAMPLES_MIN ?? 0.9);
 const KUSTO_TRUTH_MIN = Number(process.env.KUSTO_TRUTH_MIN ?? 0.94);
 /** While iterating: `CONFORMANCE_FILTER=parse-kv` runs only cases whose id, family or source path contains it. */
 const FILTER = process.env.CONFORMANCE_FILTER ?? '';

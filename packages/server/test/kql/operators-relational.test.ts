@@ -307,7 +307,13 @@ describe('refused constructs', () => {
       at: 'python(typeof(*), "result = df")',
     });
     expect((await r.refusal('print x = 1 | fork (take 1) (take 2)'))?.message).toMatch(/fork/);
-    expect((await r.refusal('print a = 1, b = 2 | make-graph a --> b with_node_id=a'))?.message).toMatch(/make-graph/);
+    expect(
+      (
+        await r.refusal(
+          'print a = 1, b = 2 | make-graph a --> b with_node_id=n | graph-to-table nodes as N, edges as E',
+        )
+      )?.message,
+    ).toMatch(/graph-to-table with several outputs/);
     expect((await r.refusal('print x = 1 | evaluate sequence_detect(x, 1s, 1s, a = x == 1)'))?.message).toMatch(
       /sequence_detect/,
     );

@@ -33,7 +33,12 @@ export async function definitions() {
 
 export async function openStack(dir, options = {}) {
   const defs = await definitions();
-  const engine = await openWorkspace(dir, { threads: 2, connections: options.connections ?? 4 });
+  // As `vigil serve` opens it (512 MB WAL threshold: loads do not checkpoint, the ingestion writer does when idle).
+  const engine = await openWorkspace(dir, {
+    threads: 2,
+    connections: options.connections ?? 4,
+    checkpointThreshold: '512MB',
+  });
   const state = new SqliteDriver(join(dir, 'state.sqlite'));
   // The stack's clock is real time, unless a benchmark freezes it (`freeze()`): the scheduler then sees no new
   // window close, e.g. to measure one cycle of every rule's window.

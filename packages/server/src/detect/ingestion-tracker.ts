@@ -8,7 +8,9 @@
  * A tighter bound: the engine stamps while holding its single writer lock, so a load still in flight gets a stamp
  * above the stamp of every load that has committed (that load held the lock first). Loads queued behind a running
  * one therefore do not hold the watermark back by their whole wait: it is min(now, max(start of the oldest load in
- * flight, the latest committed stamp + 1 ms)).
+ * flight, the latest committed stamp + 1 ms)). Priority loads (`LoadOptions.priority`: alerts, rule runs) are a
+ * second lane the engine may run beside the first; the order argument holds within a lane only, so each lane keeps
+ * its own latest stamp.
  *
  * Writers tell the tracker about their loads either by loading through `tracker.wrap(engine)` (the wrapped
  * `loadFile` does it) or with `begin()` / `committed()` / `aborted()` around their own load path. A load that goes
@@ -27,15 +29,21 @@ export interface BatchCommit {
 
 export type BatchListener = (commit: BatchCommit) => void;
 
+export type LoadLane = 'normal' | 'priority';
+
 export interface LoadTicket {
   readonly table: string;
   readonly startedMs: number;
+  readonly lane: LoadLane;
 }
 
 export class IngestionTracker {
   private readonly inflight = new Set<LoadTicket>();
-  /** The latest ingestion time stamped on a committed batch (ms). */
-  private lastStampMs = Number.NEGATIVE_INFINITY;
+  /** The latest ingestion time stamped on a committed batch, per lane (ms). */
+  private readonly lastStampMs: Record<LoadLane, number> = {
+    normal: Number.NEGATIVE_INFINITY,
+    priority: Number.NEGATIVE_INFINITY,
+  };
   private readonly listeners = new Set<BatchListener>();
 
   constructor(
@@ -50,9 +58,9 @@ export class IngestionTracker {
     return this.options.clock ? this.options.clock() : Date.now();
   }
 
-  /** Call before asking the engine to load a batch. */
-  begin(table: string): LoadTicket {
-    const t = { table, startedMs: this.now() };
+  /** Call before asking the engine to load a batch (`priority`: the load's `LoadOptions.priority`). */
+  begin(table: string, priority = false): LoadTicket {
+    const t: LoadTicket = { table, startedMs: this.now(), lane: priority ? 'priority' : 'normal' };
     this.inflight.add(t);
     return t;
   }
@@ -61,7 +69,7 @@ export class IngestionTracker {
   committed(ticket: LoadTicket, commit: BatchCommit): void {
     this.inflight.delete(ticket);
     const stamp = Date.parse(commit.ingestionTime);
-    if (Number.isFinite(stamp)) this.lastStampMs = Math.max(this.lastStampMs, stamp);
+    if (Number.isFinite(stamp)) this.lastStampMs[ticket.lane] = Math.max(this.lastStampMs[ticket.lane], stamp);
     this.batchCommitted(commit);
   }
 
@@ -92,7 +100,7 @@ export class IngestionTracker {
     // Stamps are whole milliseconds and a load holds the writer lock for more than one, so a load still in flight
     // stamps at least 1 ms after the latest committed stamp: the rows of that batch are below the watermark, and an
     // NRT round sees the batch that just committed instead of waiting for the next one.
-    for (const t of this.inflight) w = Math.min(w, Math.max(t.startedMs, this.lastStampMs + 1));
+    for (const t of this.inflight) w = Math.min(w, Math.max(t.startedMs, this.lastStampMs[t.lane] + 1));
     return w;
   }
 
@@ -103,7 +111,7 @@ export class IngestionTracker {
 
   /** Loads a file through the engine with tracking. */
   async loadFile(engine: Engine, table: string, file: string, options?: LoadOptions): Promise<LoadReport> {
-    const ticket = this.begin(table);
+    const ticket = this.begin(table, options?.priority === true);
     let report: LoadReport;
     try {
       report = await engine.loadFile(table, file, options);

@@ -70,13 +70,16 @@ export class TableWriter {
     const fields = new Set<string>();
     for (const r of rows) for (const k of Object.keys(r)) fields.add(k);
     // We wrote the file: the engine need not sniff it. No checkpoint per write: alerts are small and frequent, and
-    // DuckDB folds its log into the file on its own threshold.
+    // DuckDB folds its log into the file on its own threshold. Priority: an alert must not wait for the bulk load
+    // of event rows that happens to hold the engine's writer (seconds under load).
     const options = {
       format: 'ndjson',
       oneRecordPerLine: true,
       fields: [...fields],
+      fieldsComplete: true,
       records: rows.length,
       checkpoint: false,
+      priority: true,
     } as const;
     try {
       const report = this.tracker

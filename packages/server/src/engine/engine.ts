@@ -97,6 +97,12 @@ export interface LoadOptions {
   readonly checkpoint?: boolean;
   /** Load the rows into a scratch table of the input's shape, then insert what `select` returns into the table. */
   readonly transform?: LoadTransform;
+  /**
+   * A small write that must not wait behind bulk loads (alerts, rule runs). Priority loads run one at a time, in
+   * the order they were asked for, and their rows are stamped in that order; the engine may run them beside
+   * ordinary loads (DuckDB: a second writer connection, never on the same table at the same time).
+   */
+  readonly priority?: boolean;
 }
 
 export interface LoadPart {

@@ -265,3 +265,39 @@ describe('legacy tables (workspaces created before lazy layouts)', () => {
     expect(physical.has('vigil_data.Wide')).toBe(true);
   });
 });
+
+describe('priority loads (a second writer lane)', () => {
+  it('commit beside a bulk load of another table, and after a load of the same table', async () => {
+    const e = await open();
+    try {
+      await e.ensureTable(T);
+      await e.ensureTable({ name: 'Alerts', columns: [{ name: 'Name', type: 'string' }] });
+      // A bulk load long enough to still run while the small ones are asked for (tens of ms per 10k rows here).
+      const bulk = await file(
+        Array.from({ length: 200_000 }, (_, i) => JSON.stringify({ Name: `row ${i}`, Count: i, Late: 'x'.repeat(40) })),
+      );
+      const done: string[] = [];
+      const big = e.loadFile('Wide', bulk, { records: 200_000 }).then((r) => {
+        done.push('bulk');
+        return r;
+      });
+      await new Promise((r) => setTimeout(r, 20));
+      const small = e.loadFile('Alerts', await file(['{"Name":"alert"}']), { priority: true }).then((r) => {
+        done.push('priority, other table');
+        return r;
+      });
+      const same = e.loadFile('Wide', await file(['{"Name":"zz"}']), { priority: true }).then((r) => {
+        done.push('priority, same table');
+        return r;
+      });
+      const reports = await Promise.all([big, small, same]);
+      expect(done).toEqual(['priority, other table', 'bulk', 'priority, same table']);
+      expect(new Set(reports.map((r) => r.batchId)).size).toBe(3);
+      expect(await rows(e, 'Alerts', ['Name'])).toEqual([['alert']]);
+      const count = await e.execute(`SELECT count(*) FROM "${e.storage('Wide')?.storageName}"`);
+      expect(count.rows).toEqual([[200_001]]);
+    } finally {
+      await e.close();
+    }
+  });
+});

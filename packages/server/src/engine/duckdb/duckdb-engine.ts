@@ -98,7 +98,7 @@ const SAMPLE_RECORDS = 2000;
 export class DuckDBEngine implements Engine {
   readonly dialect = 'duckdb' as const;
   private readonly tableMap = new Map<string, TableStorage>();
-  /** Each table's physical layout (lazy or legacy, see meta.ts); changed only under the writer lock. */
+  /** Each table's physical layout (lazy or legacy, see meta.ts); changed only under the table's lock. */
   private readonly layouts = new Map<string, TableLayout>();
   private readonly tableNames = new StorageNamespace();
   private readonly running = new Map<string, Running>();
@@ -107,15 +107,24 @@ export class DuckDBEngine implements Engine {
   private readonly openResults = new Set<ResultSet>();
   private readonly inflight = new Set<Promise<void>>();
   private readonly writer = new Mutex();
+  /** The lane of `LoadOptions.priority` loads (small writes that must not wait behind bulk loads). */
+  private readonly priorityWriter = new Mutex();
+  /**
+   * One lock per table written: the two lanes run side by side (DuckDB appends of concurrent transactions do not
+   * conflict), but never on the same table, whose DDL (columns added by a load, the view) must not race.
+   */
+  private readonly tableLocks = new Map<string, Mutex>();
   private closed = false;
-  /** The next load's batch id (read from vigil_meta.loads at the first load). */
-  private nextBatchId: number | undefined;
+  /** The next load's batch id (from vigil_meta.loads at open; ids are taken synchronously by either lane). */
+  private nextBatchId = 1;
 
   private constructor(
     readonly workspaceId: string,
     private readonly instance: DuckDBInstance,
     /** Used for DDL and loads only, under `writer`. */
     private readonly writeConn: DuckDBConnection,
+    /** Used for priority loads only, under `priorityWriter`. */
+    private readonly priorityConn: DuckDBConnection,
     private readonly pool: ConnectionPool,
     private readonly spool: string,
     private readonly resultSlackBytes: number,
@@ -156,9 +165,13 @@ export class DuckDBEngine implements Engine {
       workspaceId,
       instance,
       first,
+      await instance.connect(),
       new ConnectionPool(conns),
       spool,
       options.resultSlackBytes ?? 16 * 1024 * 1024,
+    );
+    engine.nextBatchId = Number(
+      (await first.runAndReadAll('SELECT coalesce(max(batch_id), 0) + 1 FROM vigil_meta.loads')).getRowsJS()[0]?.[0],
     );
     const maps = await readStorageMaps(first);
     const layouts = await readLayouts(first, maps);
@@ -183,15 +196,30 @@ export class DuckDBEngine implements Engine {
   async ensureTable(def: TableDefinition): Promise<TableStorage> {
     this.assertOpen();
     validateDefinition(def);
-    return this.writer.run(() => this.ensureTableLocked(def));
+    return this.writer.run(() => this.withTables([def.name], () => this.ensureTableLocked(this.writeConn, def)));
   }
 
-  /** ensureTable's work; the caller holds the writer lock. */
-  private async ensureTableLocked(def: TableDefinition): Promise<TableStorage> {
+  /** Runs `task` holding the locks of these tables (taken in name order, so that two lanes cannot deadlock). */
+  private withTables<T>(names: readonly string[], task: () => Promise<T>): Promise<T> {
+    const sorted = [...new Set(names)].sort();
+    const run = (i: number): Promise<T> => {
+      const name = sorted[i];
+      if (name === undefined) return task();
+      let lock = this.tableLocks.get(name);
+      if (!lock) {
+        lock = new Mutex();
+        this.tableLocks.set(name, lock);
+      }
+      return lock.run(() => run(i + 1));
+    };
+    return run(0);
+  }
+
+  /** ensureTable's work; the caller holds a writer lock (`conn` is its connection) and the table's lock. */
+  private async ensureTableLocked(conn: DuckDBConnection, def: TableDefinition): Promise<TableStorage> {
     const existing = this.tableMap.get(def.name);
     const variantOf = new Map<string, string>();
     for (const [a, b] of def.caseVariants ?? []) variantOf.set(b, a);
-    const conn = this.writeConn;
     await conn.run('BEGIN TRANSACTION');
     try {
       let result: TableStorage;
@@ -273,10 +301,18 @@ export class DuckDBEngine implements Engine {
     if (options.parts && options.parts.reduce((n, p) => n + p.records, 0) !== options.records) {
       throw new EngineError('load', 'the records of the load parts do not add up to the records of the file');
     }
-    return this.writer.run(() => this.load(storage, resolve(file), options));
+    const [lane, conn] = options.priority ? [this.priorityWriter, this.priorityConn] : [this.writer, this.writeConn];
+    const tables = [table, ...(options.deadLetter ? [DEAD_LETTER_TABLE.name] : [])];
+    return lane.run(() => this.withTables(tables, () => this.load(conn, storage, resolve(file), options)));
   }
 
-  private async load(target: TableStorage, file: string, options: LoadOptions): Promise<LoadReport> {
+  /** One load on `conn`, under its lane's lock and the locks of the tables it writes. */
+  private async load(
+    conn: DuckDBConnection,
+    target: TableStorage,
+    file: string,
+    options: LoadOptions,
+  ): Promise<LoadReport> {
     const started = performance.now();
     const bytes = await stat(file).then(
       (s) => s.size,
@@ -291,11 +327,10 @@ export class DuckDBEngine implements Engine {
     // DuckDB may only read the spool: stage the file there (a hard link when possible, else a copy).
     const staged = join(this.spool, 'load', `${randomUUID()}${extname(file) || '.dat'}`);
     await link(file, staged).catch(() => copyFile(file, staged));
-    const conn = this.writeConn;
     const maxDetails = options.maxRejectedDetails ?? 20;
     try {
       if (options.deadLetter && !this.tableMap.has(DEAD_LETTER_TABLE.name)) {
-        await this.ensureTableLocked(DEAD_LETTER_TABLE);
+        await this.ensureTableLocked(conn, DEAD_LETTER_TABLE);
       }
       // The table the records are coerced into: the target, or the transform's scratch table.
       const table = options.transform ? scratchStorage(options.transform.input) : target;
@@ -304,8 +339,8 @@ export class DuckDBEngine implements Engine {
       if (format === 'csv') {
         source = { kind: 'csv', path: staged, fields: parseCsvHeader(head) };
       } else {
-        envelope = options.fields ? undefined : await this.detectEnvelope(staged);
-        const sampled = options.fields ? [...new Set(options.fields)] : await this.sampleKeys(staged, envelope);
+        envelope = options.fields ? undefined : await this.detectEnvelope(conn, staged);
+        const sampled = options.fields ? [...new Set(options.fields)] : await this.sampleKeys(conn, staged, envelope);
         const collide = hasCaseCollision(sampled);
         const fields = [...sampled];
         const lower = new Set(sampled.map((k) => k.toLowerCase()));
@@ -343,13 +378,8 @@ export class DuckDBEngine implements Engine {
         const layouts = new Map<string, TableLayout>();
         await conn.run('BEGIN TRANSACTION');
         try {
-          // Loads run one at a time under the writer lock: the next id is known (an id is not reused after a
-          // failed load, so ids may have gaps).
-          this.nextBatchId ??= Number(
-            (
-              await conn.runAndReadAll('SELECT coalesce(max(batch_id), 0) + 1 FROM vigil_meta.loads')
-            ).getRowsJS()[0]?.[0],
-          );
+          // Taken synchronously, so the two lanes never share an id (an id is not reused after a failed load, so
+          // ids may have gaps).
           const batchId = this.nextBatchId++;
           if (options.transform) await conn.run(scratchDdl(table));
           const plan: LoadPlan = {
@@ -361,7 +391,7 @@ export class DuckDBEngine implements Engine {
             ...(options.set && !options.transform ? { set: options.set } : {}),
             ...(options.transform ? {} : { into: this.layoutOf(target, layouts).physical }),
           };
-          if (!options.transform) await this.storeColumns(target, plan, layouts);
+          if (!options.transform) await this.storeColumns(conn, target, plan, layouts);
           let shown = 0; // DuckDB's figure covers the read; keep the display monotonic
           const progress = options.onProgress
             ? setInterval(() => {
@@ -420,11 +450,11 @@ export class DuckDBEngine implements Engine {
           let rejectsPerPart: Map<number, { count: number; rows: RejectedRow[] }> | undefined;
           if (read > loaded) {
             if (options.deadLetter || options.parts) {
-              const found = await this.collectRejects(plan, target.name, file, options, maxDetails, layouts);
+              const found = await this.collectRejects(conn, plan, target.name, file, options, maxDetails, layouts);
               rejected = found.rejected;
               rejectsPerPart = found.perPart;
             } else {
-              rejected = await this.describeRejects(plan, maxDetails);
+              rejected = await this.describeRejects(conn, plan, maxDetails);
             }
           }
           let rowsLoaded = loaded;
@@ -441,7 +471,7 @@ export class DuckDBEngine implements Engine {
               ...(options.set ? { set: options.set } : {}),
               into: this.layoutOf(target, layouts).physical,
             };
-            await this.storeColumns(target, relation, layouts);
+            await this.storeColumns(conn, target, relation, layouts);
             rowsLoaded = (await conn.run(insertSql(relation))).rowsChanged;
             transformed = { rowsIn: loaded, rowsOut: rowsLoaded };
             await conn.run(`DROP TABLE ${ident(table.storageName)}`);
@@ -504,6 +534,7 @@ export class DuckDBEngine implements Engine {
    * transaction, after the insert.
    */
   private async collectRejects(
+    conn: DuckDBConnection,
     plan: LoadPlan,
     table: string,
     file: string,
@@ -511,7 +542,6 @@ export class DuckDBEngine implements Engine {
     limit: number,
     layouts: Map<string, TableLayout>,
   ): Promise<{ rejected: RejectedRow[]; perPart: Map<number, { count: number; rows: RejectedRow[] }> }> {
-    const conn = this.writeConn;
     const rejects = ident('__vigil_rejects');
     await conn.run(`CREATE TEMP TABLE ${rejects} AS ${allRejectsSql(plan)}`);
     try {
@@ -559,6 +589,7 @@ export class DuckDBEngine implements Engine {
         if (!dl) throw new EngineError('load', 'the dead-letter table is missing');
         const col = (name: string) => ident(dl.columns.find((c) => c.name === name)?.storageName ?? name);
         const into = await this.storeColumnsByName(
+          conn,
           dl,
           dl.columns.map((c) => c.name),
           layouts,
@@ -596,9 +627,14 @@ export class DuckDBEngine implements Engine {
   }
 
   /** Inside a load's transaction: stores the columns `plan` writes that its (lazy) table does not store yet. */
-  private async storeColumns(t: TableStorage, plan: LoadPlan, pending: Map<string, TableLayout>): Promise<void> {
+  private async storeColumns(
+    conn: DuckDBConnection,
+    t: TableStorage,
+    plan: LoadPlan,
+    pending: Map<string, TableLayout>,
+  ): Promise<void> {
     const names = writtenColumns(plan).map((j) => (plan.table.columns[j] as StorageColumn).name);
-    await this.storeColumnsByName(t, names, pending);
+    await this.storeColumnsByName(conn, t, names, pending);
   }
 
   /**
@@ -606,6 +642,7 @@ export class DuckDBEngine implements Engine {
    * on the write connection; the new layout goes to `pending` until the transaction commits.
    */
   private async storeColumnsByName(
+    conn: DuckDBConnection,
     t: TableStorage,
     names: readonly string[],
     pending: Map<string, TableLayout>,
@@ -614,7 +651,6 @@ export class DuckDBEngine implements Engine {
     const wanted = new Set(names);
     const missing = t.columns.filter((c) => wanted.has(c.name) && !layout.stored.has(c.name));
     if (missing.length === 0) return layout;
-    const conn = this.writeConn;
     for (const c of missing) await conn.run(`ALTER TABLE ${layout.physical} ADD COLUMN ${columnDdl(c)}`);
     await conn.run(
       `INSERT INTO vigil_meta.stored_columns VALUES ${missing.map((c) => `(${str(t.name)}, ${str(c.name)})`).join(', ')}`,
@@ -626,11 +662,11 @@ export class DuckDBEngine implements Engine {
   }
 
   /** The Defender streaming envelopes: `{"records":[...]}` (Event Hubs) or one record per line (blob). */
-  private async detectEnvelope(path: string): Promise<'records' | 'properties' | undefined> {
-    const keys = await this.sampleKeys(path, undefined);
+  private async detectEnvelope(conn: DuckDBConnection, path: string): Promise<'records' | 'properties' | undefined> {
+    const keys = await this.sampleKeys(conn, path, undefined);
     if (keys.length === 1 && keys[0] === 'records') return 'records';
     if (keys.includes('properties') && keys.includes('category')) {
-      const r = await this.writeConn.runAndReadAll(
+      const r = await conn.runAndReadAll(
         `SELECT count(*) FILTER (WHERE NOT starts_with(coalesce(json_extract_string(__j, '$.category'), ''), 'AdvancedHunting-')) ` +
           `FROM (SELECT json AS __j FROM read_json_objects(${str(path)}, format = 'auto') LIMIT ${SAMPLE_RECORDS})`,
       );
@@ -639,17 +675,21 @@ export class DuckDBEngine implements Engine {
     return undefined;
   }
 
-  private async sampleKeys(path: string, envelope: 'records' | 'properties' | undefined): Promise<string[]> {
-    const r = await this.writeConn.runAndReadAll(sampleKeysSql(path, envelope, SAMPLE_RECORDS));
+  private async sampleKeys(
+    conn: DuckDBConnection,
+    path: string,
+    envelope: 'records' | 'properties' | undefined,
+  ): Promise<string[]> {
+    const r = await conn.runAndReadAll(sampleKeysSql(path, envelope, SAMPLE_RECORDS));
     const seen = new Set<string>();
     for (const [keys] of r.getRowsJS() as [string[]][]) for (const k of keys) seen.add(k);
     return [...seen];
   }
 
-  private async describeRejects(plan: LoadPlan, limit: number): Promise<RejectedRow[]> {
+  private async describeRejects(conn: DuckDBConnection, plan: LoadPlan, limit: number): Promise<RejectedRow[]> {
     if (limit <= 0) return [];
     const { sql, rawColumns } = rejectsSql(plan, limit);
-    const rows = (await this.writeConn.runAndReadAll(sql)).getRowsJS() as unknown[][];
+    const rows = (await conn.runAndReadAll(sql)).getRowsJS() as unknown[][];
     return rows.map((row) => {
       const failed = String(row[1]).split(',').map(Number);
       return {
@@ -706,13 +746,16 @@ export class DuckDBEngine implements Engine {
     this.assertOpen();
     const t = this.storage(table);
     if (!t) return 0;
-    return this.writer.run(
-      async () =>
-        (
-          await this.writeConn.run(
-            `DELETE FROM ${this.layoutOf(t, new Map()).physical} WHERE ${ident(t.hidden.ingestionTime)} < ${timestampLiteral(before)}`,
-          )
-        ).rowsChanged,
+    return this.writer.run(() =>
+      this.withTables(
+        [table],
+        async () =>
+          (
+            await this.writeConn.run(
+              `DELETE FROM ${this.layoutOf(t, new Map()).physical} WHERE ${ident(t.hidden.ingestionTime)} < ${timestampLiteral(before)}`,
+            )
+          ).rowsChanged,
+      ),
     );
   }
 
@@ -992,9 +1035,11 @@ export class DuckDBEngine implements Engine {
     for (const id of [...this.running.keys()]) this.cancel(id);
     await Promise.all(this.inflight);
     await this.writer.run(async () => undefined);
+    await this.priorityWriter.run(async () => undefined);
     for (const r of [...this.openResults]) await r.close();
     this.pool.close();
     this.writeConn.closeSync();
+    this.priorityConn.closeSync();
     this.instance.closeSync();
     await rm(join(this.spool, 'results'), { recursive: true, force: true });
     await rm(join(this.spool, 'load'), { recursive: true, force: true });

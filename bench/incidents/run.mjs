@@ -38,6 +38,7 @@ const opt = args({
   queries: 100,
   'event-store': 1,
   checkpoint: 'background',
+  sync: 'worker',
   cache: join(tmpdir(), 'vigil-bench-incidents'),
   out: 'bench/results/incidents.json',
 });
@@ -227,7 +228,7 @@ copyFileSync(seedFile, join(work, 'state.sqlite'));
 
 // ───────────────────────────── 2. steady load ─────────────────────────────
 
-const state = new SqliteDriver(join(work, 'state.sqlite'), { checkpoint: opt.checkpoint });
+const state = new SqliteDriver(join(work, 'state.sqlite'), { checkpoint: opt.checkpoint, sync: opt.sync });
 let engine = null;
 let eventStore = null;
 if (opt['event-store']) {
@@ -322,6 +323,7 @@ async function steady(random) {
     outcomes,
     walBytesAtEnd: walBytes(),
     checkpoints: state.checkpointStats(),
+    syncs: state.syncStats(),
   };
 }
 

@@ -21,7 +21,7 @@ import {
   incidentFromRow,
 } from '../state/incidents-repo.js';
 import { migrate } from '../state/migrations.js';
-import type { SqlDriver } from '../state/sql-driver.js';
+import { type SqlDriver, stagedTransaction } from '../state/sql-driver.js';
 import { CommonEntityStats } from './common-entities.js';
 import { type Candidate, type KeyHit, planCorrelation } from './correlate.js';
 import { keyValue, mergeEntities, type NormalizedEntity, normalizeEntities } from './entities.js';
@@ -306,6 +306,8 @@ export class IncidentService {
   private chain: Promise<unknown> = Promise.resolve();
   private pending: { alert: NormalizedAlert; resolve: (o: AlertOutcome) => void; reject: (e: unknown) => void }[] = [];
   private draining: Promise<void> | null = null;
+  /** Changes committed or committing whose callers, listeners and outbox have not heard of them yet. */
+  private readonly settling = new Set<Promise<unknown>>();
   private delivering: Promise<void> = Promise.resolve();
   private lastPruneMs = 0;
   private lastStatsSaveMs = 0;
@@ -408,12 +410,22 @@ export class IncidentService {
     });
   }
 
+  /**
+   * Group commit: each transaction takes the alerts that arrived while the previous one ran. The next batch starts
+   * once the previous one committed, while its commit is being made durable (see `mutate`).
+   */
   private async drain(): Promise<void> {
+    const batches: Promise<void>[] = [];
     try {
       while (this.pending.length > 0) {
         const batch = this.pending.splice(0, this.maxBatch);
-        try {
-          const outcomes = await this.mutate(SYSTEM_ACTOR, async (b) => {
+        let committed = (): void => undefined;
+        const turn = new Promise<void>((r) => {
+          committed = r;
+        });
+        const done = this.mutate(
+          SYSTEM_ACTOR,
+          async (b) => {
             const out: AlertOutcome[] = [];
             for (const p of batch) {
               const t0 = performance.now();
@@ -422,23 +434,33 @@ export class IncidentService {
             }
             b.alertCount = batch.length;
             return out;
-          });
-          for (const [i, p] of batch.entries()) p.resolve(outcomes[i] as AlertOutcome);
-        } catch (e) {
-          if (batch.length === 1) {
-            (batch[0] as (typeof batch)[0]).reject(e);
-            continue;
-          }
-          // One bad alert must not fail the others: retry them one by one.
-          for (const p of batch) {
-            try {
-              const [o] = await this.mutate(SYSTEM_ACTOR, async (b) => [await this.processAlert(b, p.alert)]);
-              p.resolve(o as AlertOutcome);
-            } catch (err) {
-              p.reject(err);
+          },
+          committed,
+        ).then(
+          (outcomes) => {
+            for (const [i, p] of batch.entries()) p.resolve(outcomes[i] as AlertOutcome);
+          },
+          async (e: unknown) => {
+            if (batch.length === 1) {
+              (batch[0] as (typeof batch)[0]).reject(e);
+              return;
             }
-          }
-        }
+            // One bad alert must not fail the others: retry them one by one.
+            for (const p of batch) {
+              try {
+                const [o] = await this.mutate(SYSTEM_ACTOR, async (b) => [await this.processAlert(b, p.alert)]);
+                p.resolve(o as AlertOutcome);
+              } catch (err) {
+                p.reject(err);
+              }
+            }
+          },
+        );
+        batches.push(done);
+        await Promise.race([turn, done]);
+        if (batches.length > 64) await batches.shift();
+        // Alerts handed in while the last batches settle are this drain's too (it is still `draining`).
+        if (this.pending.length === 0) await Promise.all(batches.splice(0));
       }
     } finally {
       this.draining = null;
@@ -453,10 +475,26 @@ export class IncidentService {
     return next;
   }
 
-  /** Runs a change in one transaction, then tells listeners and the outbox. */
-  private async mutate<T>(actor: Actor, fn: (b: Batch) => Promise<T | Deferred<T>>): Promise<T> {
-    const { result, events, batch } = await this.serial(() =>
-      this.state.transaction(async (tx) => {
+  /**
+   * Runs a change in one transaction, then tells listeners and the outbox. The next change may start as soon as
+   * this one committed (its transaction runs while this one's commit is being made durable); callers, listeners
+   * and the outbox hear of a change only once it is durable.
+   */
+  private mutate<T>(actor: Actor, fn: (b: Batch) => Promise<T | Deferred<T>>, committed?: () => void): Promise<T> {
+    const p = this.mutateNow(actor, fn, committed);
+    this.settling.add(p);
+    const forget = () => this.settling.delete(p);
+    p.then(forget, forget);
+    return p;
+  }
+
+  private async mutateNow<T>(
+    actor: Actor,
+    fn: (b: Batch) => Promise<T | Deferred<T>>,
+    committed?: () => void,
+  ): Promise<T> {
+    const { value, durable } = await this.serial(async () => {
+      const staged = await stagedTransaction(this.state, async (tx) => {
         const b = new Batch(tx, this.clock());
         const t0 = performance.now();
         const value = await fn(b);
@@ -464,8 +502,14 @@ export class IncidentService {
         b.workEndMs = performance.now();
         b.workStartMs = t0;
         return { result: value instanceof Deferred ? value.get() : value, events: b.events, batch: b };
-      }),
-    );
+      });
+      // In-memory statistics of committed alerts, before the next change reads them.
+      for (const keys of staged.value.batch.statKeys) this.stats.add(keys, staged.value.batch.nowMs);
+      return staged;
+    });
+    committed?.();
+    await durable;
+    const { result, events, batch } = value;
     if (batch.alertCount > 0 && this.options.onBatch) {
       this.options.onBatch({
         alerts: batch.alertCount,
@@ -473,7 +517,6 @@ export class IncidentService {
         commitMs: performance.now() - batch.workEndMs,
       });
     }
-    for (const keys of batch.statKeys) this.stats.add(keys, batch.nowMs);
     if (events.length > 0) this.deliver(events);
     this.outbox?.kick();
     this.housekeeping();
@@ -2151,6 +2194,7 @@ export class IncidentService {
   async flush(): Promise<void> {
     while (this.draining) await this.draining;
     await this.chain;
+    while (this.settling.size > 0) await Promise.allSettled([...this.settling]);
     await this.delivering;
     await this.outbox?.flush();
   }

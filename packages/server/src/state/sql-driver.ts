@@ -6,7 +6,7 @@
  * - no engine-specific functions in repository SQL (use `driver.dialect` for the rare exception).
  * Transactions serialize through the driver: an async function runs inside BEGIN ... COMMIT, or ROLLBACK on throw.
  */
-import { statSync } from 'node:fs';
+import { closeSync, fdatasyncSync, openSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
@@ -21,9 +21,25 @@ export interface SqlDriver {
   get<T = Record<string, unknown>>(sql: string, params?: readonly Param[]): Promise<T | undefined>;
   /** A statement without result rows; returns the number of rows changed. */
   run(sql: string, params?: readonly Param[]): Promise<number>;
-  /** Runs `fn` in a transaction (serialized with other transactions of this driver). */
+  /** Runs `fn` in a transaction (serialized with other transactions of this driver); resolves once durable. */
   transaction<T>(fn: (tx: SqlDriver) => Promise<T>): Promise<T>;
+  /**
+   * Like `transaction`, but resolves as soon as the transaction committed, with `durable` resolving once the commit
+   * survives a power loss. Until then nothing outside transactions reads the change, so a caller that acknowledges
+   * (or tells anyone) only after `durable` keeps the same guarantee, while its next transaction runs during the
+   * sync. Drivers whose commits are durable at once resolve `durable` immediately.
+   */
+  stagedTransaction?<T>(fn: (tx: SqlDriver) => Promise<T>): Promise<{ value: T; durable: Promise<void> }>;
   close(): Promise<void>;
+}
+
+/** `driver.stagedTransaction`, or a plain transaction (durable when it resolves) for drivers without it. */
+export async function stagedTransaction<T>(
+  driver: SqlDriver,
+  fn: (tx: SqlDriver) => Promise<T>,
+): Promise<{ value: T; durable: Promise<void> }> {
+  if (driver.stagedTransaction) return driver.stagedTransaction(fn);
+  return { value: await driver.transaction(fn), durable: Promise.resolve() };
 }
 
 export interface SqliteDriverOptions {
@@ -37,6 +53,14 @@ export interface SqliteDriverOptions {
   readonly checkpointRestartFrames?: number;
   /** How long after a write the background checkpoint runs (default 1 s). */
   readonly checkpointIntervalMs?: number;
+  /**
+   * How a commit is made durable before the transaction resolves. `worker` (default for a file): SQLite commits
+   * without fsync (`synchronous = NORMAL`) and a worker thread fsyncs the WAL; the transaction resolves once a
+   * sync that started after its commit is done, and commits made meanwhile share the next sync (group commit).
+   * The event loop never waits for the disk, and the next transaction runs during the sync. `inline`: SQLite's
+   * `synchronous = FULL` (the fsync inside COMMIT, on the event loop).
+   */
+  readonly sync?: 'worker' | 'inline';
 }
 
 /**
@@ -52,14 +76,16 @@ export class SqliteDriver implements SqlDriver {
   /** Prepared statements by SQL text: preparing costs more than running a small statement. */
   private readonly statements = new Map<string, Database.Statement>();
   private readonly checkpointer: Checkpointer | null;
+  private readonly syncer: Syncer | null;
 
   constructor(path: string, options: SqliteDriverOptions = {}) {
     this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = FULL');
+    const file = path !== '' && path !== ':memory:' && !path.startsWith('file:');
+    this.syncer = file && (options.sync ?? 'inline') === 'worker' ? new Syncer(`${path}-wal`) : null;
+    this.db.pragma(this.syncer ? 'synchronous = NORMAL' : 'synchronous = FULL');
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('busy_timeout = 5000');
-    const file = path !== '' && path !== ':memory:' && !path.startsWith('file:');
     this.checkpointer =
       file && (options.checkpoint ?? 'background') === 'background'
         ? new Checkpointer(
@@ -112,38 +138,58 @@ export class SqliteDriver implements SqlDriver {
     return tx;
   }
 
+  // Reads return once every commit they could see is durable: nobody reads a change before it would survive a
+  // power loss (with the sync worker, a commit is visible to the connection before its fsync).
   all<T>(sql: string, params: readonly Param[] = []): Promise<T[]> {
-    return this.enqueue(() => this.prepare(sql).all(...this.bind(params)) as T[]);
+    return this.durable(
+      this.enqueue(() => ({ value: this.prepare(sql).all(...this.bind(params)) as T[], seq: this.lastCommit() })),
+    );
   }
 
   get<T>(sql: string, params: readonly Param[] = []): Promise<T | undefined> {
-    return this.enqueue(() => this.prepare(sql).get(...this.bind(params)) as T | undefined);
+    return this.durable(
+      this.enqueue(() => ({
+        value: this.prepare(sql).get(...this.bind(params)) as T | undefined,
+        seq: this.lastCommit(),
+      })),
+    );
   }
 
   run(sql: string, params: readonly Param[] = []): Promise<number> {
-    return this.enqueue(() => {
-      const changes = this.prepare(sql).run(...this.bind(params)).changes;
-      this.checkpointer?.afterWrite();
-      return changes;
-    });
+    return this.durable(
+      this.enqueue(() => {
+        const changes = this.prepare(sql).run(...this.bind(params)).changes;
+        return { value: changes, seq: this.committed() };
+      }),
+    );
   }
 
   /** Executes several statements separated by `;` (migrations), inside the queue. */
   exec(sql: string): Promise<void> {
-    return this.enqueue(() => {
-      this.db.exec(sql);
-      this.checkpointer?.afterWrite();
-    });
+    return this.durable(
+      this.enqueue(() => {
+        this.db.exec(sql);
+        return { value: undefined, seq: this.committed() };
+      }),
+    );
   }
 
   transaction<T>(fn: (tx: SqlDriver) => Promise<T>): Promise<T> {
+    return this.durable(this.commit(fn));
+  }
+
+  async stagedTransaction<T>(fn: (tx: SqlDriver) => Promise<T>): Promise<{ value: T; durable: Promise<void> }> {
+    const { value, seq } = await this.commit(fn);
+    return { value, durable: this.syncer ? this.syncer.through(seq) : Promise.resolve() };
+  }
+
+  private commit<T>(fn: (tx: SqlDriver) => Promise<T>): Promise<{ value: T; seq: number }> {
     return this.enqueue(async () => {
       this.db.exec('BEGIN IMMEDIATE');
       try {
-        const result = await fn(this.direct());
+        const value = await fn(this.direct());
         this.db.exec('COMMIT');
-        this.checkpointer?.afterWrite();
-        return result;
+        return { value, seq: this.committed() };
       } catch (e) {
         if (this.db.inTransaction) this.db.exec('ROLLBACK');
         throw e;
@@ -151,8 +197,31 @@ export class SqliteDriver implements SqlDriver {
     });
   }
 
+  private lastCommit(): number {
+    return this.syncer?.lastCommit() ?? 0;
+  }
+
+  /** After a commit (inside the queue): the checkpointer's cue, and the commit's number for the syncer. */
+  private committed(): number {
+    this.checkpointer?.afterWrite();
+    return this.syncer?.noteCommit() ?? 0;
+  }
+
+  /** Resolves once the commit is durable (outside the queue, so the next operation runs during the sync). */
+  private async durable<T>(done: Promise<{ value: T; seq: number }>): Promise<T> {
+    const { value, seq } = await done;
+    if (this.syncer) await this.syncer.through(seq);
+    return value;
+  }
+
+  /** Commits made durable by the sync worker, and the syncs it ran (for tests and metrics). */
+  syncStats(): SyncStats | null {
+    return this.syncer?.stats() ?? null;
+  }
+
   async close(): Promise<void> {
     await this.queue;
+    await this.syncer?.close();
     // The worker's connection first: the last connection to close checkpoints and removes the WAL.
     await this.checkpointer?.close();
     this.db.close();
@@ -307,6 +376,8 @@ class Checkpointer {
         if (r.ok) this.last = { log: r.log ?? 0, checkpointed: r.checkpointed ?? 0 };
         resolve(r);
       };
+      // Referenced while a reply is awaited, so a process waiting for it stays alive.
+      w.ref();
       w.postMessage('checkpoint');
     });
   }
@@ -316,6 +387,7 @@ class Checkpointer {
     const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { module, path: this.path } });
     w.unref();
     w.on('message', (m: CheckpointReply) => {
+      w.unref();
       const waiting = this.waiting;
       this.waiting = null;
       waiting?.(m);
@@ -344,6 +416,171 @@ class Checkpointer {
     this.worker = null;
     if (!w) return;
     const exited = new Promise<void>((r) => w.once('exit', () => r()));
+    w.ref();
+    w.postMessage('close');
+    await exited;
+  }
+}
+
+export interface SyncStats {
+  /** Commits so far, and how many of them are known durable. */
+  readonly commits: number;
+  readonly synced: number;
+  /** fsyncs the worker ran (fewer than commits: commits made during a sync share the next one). */
+  readonly syncs: number;
+  /** Times the worker failed and the fsync ran on the event loop instead. */
+  readonly failures: number;
+}
+
+const WORKER_AFTER_COMMITS = 100;
+
+/* The sync worker: fdatasync of the WAL file (any descriptor of a file flushes the file's data). */
+const SYNC_WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const fs = require('node:fs');
+let fd = null;
+parentPort.on('message', (m) => {
+  if (m === 'close') { if (fd !== null) fs.closeSync(fd); parentPort.close(); return; }
+  try {
+    if (fd === null) {
+      try {
+        fd = fs.openSync(workerData.wal, 'r+');
+      } catch (e) {
+        // No WAL yet: nothing was committed through it.
+        if (e && e.code === 'ENOENT') { parentPort.postMessage({ ok: true, upTo: m }); return; }
+        throw e;
+      }
+    }
+    fs.fdatasyncSync(fd);
+    parentPort.postMessage({ ok: true, upTo: m });
+  } catch (e) {
+    parentPort.postMessage({ ok: false, upTo: m, error: String((e && e.message) || e) });
+  }
+});
+`;
+
+/**
+ * Group commit without blocking the event loop: commits are numbered; `through(n)` resolves once an fsync of the
+ * WAL that started after commit n returned. One sync at a time; the commits made while it runs share the next.
+ * With `synchronous = NORMAL` in WAL mode, SQLite itself never fsyncs at commit (only around checkpoints), so
+ * this fsync is what makes a commit survive a power loss; a process crash loses nothing either way (committed
+ * frames are in the OS's cache).
+ */
+class Syncer {
+  private seq = 0;
+  private synced = 0;
+  private syncs = 0;
+  private failures = 0;
+  private inFlight = false;
+  private worker: Worker | null = null;
+  private broken = false;
+  private readonly waiters: { seq: number; resolve: () => void; reject: (e: unknown) => void }[] = [];
+
+  constructor(private readonly walPath: string) {}
+
+  noteCommit(): number {
+    return ++this.seq;
+  }
+
+  lastCommit(): number {
+    return this.seq;
+  }
+
+  stats(): SyncStats {
+    return { commits: this.seq, synced: this.synced, syncs: this.syncs, failures: this.failures };
+  }
+
+  through(seq: number): Promise<void> {
+    if (seq <= this.synced) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      this.waiters.push({ seq, resolve, reject });
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    if (this.inFlight || this.waiters.length === 0) return;
+    const upTo = this.seq;
+    this.inFlight = true;
+    // The first commits sync here: a store that writes little (a test, a CLI command) never starts a thread.
+    if (this.broken || (!this.worker && upTo <= WORKER_AFTER_COMMITS)) {
+      this.syncHere(upTo);
+      return;
+    }
+    try {
+      if (!this.worker) this.worker = this.start();
+      this.worker.ref();
+      this.worker.postMessage(upTo);
+    } catch {
+      this.failed(upTo);
+    }
+  }
+
+  private start(): Worker {
+    const w = new Worker(SYNC_WORKER_SOURCE, { eval: true, workerData: { wal: this.walPath } });
+    w.unref();
+    w.on('message', (m: { ok: boolean; upTo: number }) => {
+      w.unref();
+      if (m.ok) this.done(m.upTo);
+      else this.failed(m.upTo);
+    });
+    w.on('error', () => {
+      if (this.inFlight) this.failed(this.seq);
+    });
+    return w;
+  }
+
+  /** The worker failed: from now on the fsync runs on the event loop. */
+  private failed(upTo: number): void {
+    this.failures++;
+    this.broken = true;
+    this.worker?.terminate().catch(() => undefined);
+    this.worker = null;
+    this.syncHere(upTo);
+  }
+
+  private syncHere(upTo: number): void {
+    try {
+      let fd: number;
+      try {
+        fd = openSync(this.walPath, 'r+');
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+        this.done(upTo);
+        return;
+      }
+      try {
+        fdatasyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+      this.done(upTo);
+    } catch (e) {
+      this.inFlight = false;
+      for (const w of this.waiters.splice(0)) w.reject(e);
+    }
+  }
+
+  private done(upTo: number): void {
+    this.syncs++;
+    this.inFlight = false;
+    this.synced = Math.max(this.synced, upTo);
+    let kept = 0;
+    for (const w of this.waiters) {
+      if (w.seq <= this.synced) w.resolve();
+      else this.waiters[kept++] = w;
+    }
+    this.waiters.length = kept;
+    this.pump();
+  }
+
+  async close(): Promise<void> {
+    while (this.waiters.length > 0 || this.inFlight) await new Promise((r) => setTimeout(r, 1));
+    const w = this.worker;
+    this.worker = null;
+    if (!w) return;
+    const exited = new Promise<void>((r) => w.once('exit', () => r()));
+    w.ref();
     w.postMessage('close');
     await exited;
   }

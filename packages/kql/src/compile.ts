@@ -103,6 +103,7 @@ function compileAnalysis(text: string, analysis: Analysis, options: CompileOptio
   const nowTicks = BigInt(Math.round(options.nowMs ?? Date.now())) * 10000n;
   const lowered = lower(analysis, {
     now: nowTicks,
+    capabilities: options.dialect.capabilities,
     ...(options.dynamicSchemas ? { dynamicSchemas: options.dynamicSchemas } : {}),
   });
   const diagnostics = [...analysis.diagnostics, ...lowered.diagnostics];

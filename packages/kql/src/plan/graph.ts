@@ -19,6 +19,7 @@
 import type { ExprInfo } from '../binder/semantic-model.js';
 import type { ColumnType } from '../binder/types.js';
 import type { Call, Expr, GraphOperator, GraphPatternElement, Node, OperatorParam, Span } from '../syntax/nodes.js';
+import type { DialectCapabilities } from '../sql/dialect.js';
 import type { PlanColumn, Rel, ScalarExpr } from './nodes.js';
 
 /** What graph lowering needs from the lowerer. */
@@ -29,6 +30,8 @@ export interface GraphHost {
   /** The binder's output columns of an operator. */
   tableColumns(node: Node): PlanColumn[];
   hiddenName(base: string): string;
+  /** The target dialect's capabilities (null: no target, e.g. printing plans). */
+  readonly capabilities: DialectCapabilities | null;
   unsupported(at: Span, what: string): never;
   /** Installs a hook tried before the ordinary lowering of every scalar expression (null removes it). */
   setScalarHook(hook: ((e: Expr) => ScalarExpr | null) | null): void;
@@ -267,6 +270,9 @@ function whereGraph(host: GraphHost, op: GraphOperator, g: GraphValue): GraphVal
 function markComponents(host: GraphHost, gop: GraphOperator, g: GraphValue): GraphValue {
   const kindParam = paramName(gop.params, 'kind');
   if (kindParam && kindParam !== 'weak') return host.unsupported(gop, `graph-mark-components kind=${kindParam}`);
+  if (host.capabilities && host.capabilities.graphComponents !== true) {
+    return host.unsupported(gop, 'graph-mark-components on this engine (its plan nests too deeply)');
+  }
   const name = paramName(gop.params, 'with_component_id') ?? 'ComponentId';
   const long = (n: number) => lit('long', String(n));
   // Each round reads the previous one twice: named bindings keep the plan a chain (a tree would double per round).

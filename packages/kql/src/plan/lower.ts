@@ -25,6 +25,7 @@ import type {
   Span,
   Statement,
 } from '../syntax/nodes.js';
+import type { DialectCapabilities } from '../sql/dialect.js';
 import type { GraphHost } from './graph.js';
 import { lowerGraphOperator } from './graph.js';
 import type {
@@ -95,6 +96,8 @@ export interface LowerOptions {
   readonly now: bigint;
   /** Answers to earlier probes (see LoweringResult.probes), by probe key: the columns each probe found. */
   readonly dynamicSchemas?: ReadonlyMap<string, readonly PlanColumn[]>;
+  /** The target dialect's capabilities, for constructs some engines cannot run (see DialectCapabilities). */
+  readonly capabilities?: DialectCapabilities;
 }
 
 export function lower(analysis: Analysis, options: LowerOptions): LoweringResult {
@@ -1945,6 +1948,7 @@ class Lowerer {
       tableColumns: (n) => this.tableColumns(n),
       hiddenName: (b) => this.hiddenName(b),
       unsupported: (at, what) => this.unsupported(at, what),
+      capabilities: this.options.capabilities ?? null,
       setScalarHook: (hook) => {
         this.scalarHook = hook;
       },

@@ -41,6 +41,11 @@ export interface DialectCapabilities {
   readonly semiAntiJoin: boolean;
   /** `UNION ALL BY NAME` (columns matched by name, missing ones null): keeps wide sparse unions small. */
   readonly unionByName?: boolean;
+  /**
+   * graph-mark-components: its label propagation is a chain of ~100 nested relations (plan/graph.ts), which an
+   * engine that inlines CTEs as subqueries with a depth limit cannot run (ClickHouse: 100). Refused unless true.
+   */
+  readonly graphComponents?: boolean;
 }
 
 /** The row window a window function sees: partition expressions and the `ORDER BY` text of the serialized order. */

@@ -5,8 +5,14 @@
  * Expected rows follow Kusto's documented semantics (learn.microsoft.com graph-* pages); the doc examples
  * themselves run in test/conformance.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OperatorRunner } from '../kql/operators-support.js';
+import { openWorkspace } from '../../src/engine/workspace.js';
+import { runKql } from '../../src/query/query-service.js';
+import { workspaceDefinitions } from '../conformance/runner.js';
+import { NOW_MS, OperatorRunner } from '../kql/operators-support.js';
 
 let r: OperatorRunner;
 beforeAll(async () => {
@@ -207,5 +213,32 @@ describe('refused graph constructs', () => {
     expect((await r.refusal(`${G} | graph-match (a)-->(b), (c)-->(d) project a.name`))?.message).toMatch(
       /share no node/,
     );
+  });
+});
+
+describe('on ClickHouse (chdb)', () => {
+  it('runs graph-match and shortest paths (joins and unions only); refuses graph-mark-components with a diagnostic', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-graph-ch-'));
+    const engine = await openWorkspace(dir, { threads: 1, engine: 'clickhouse' });
+    try {
+      const ctx = { engine, definitions: workspaceDefinitions() };
+      const run = async (q: string) => {
+        const out = await runKql(ctx, q, { nowMs: NOW_MS, timeoutMs: 20_000 });
+        try {
+          return { error: out.error?.message ?? null, rows: out.result ? await out.result.rows() : [] };
+        } finally {
+          await out.result?.close();
+        }
+      };
+      const paths = await run(
+        `${G} | graph-match (s)-[p*1..3]->(t) where s.name == "laptop2" and t.name == "dc" project v = strcat_array(p.via, ",") | sort by v asc`,
+      );
+      expect(paths).toEqual({ error: null, rows: [['ssh,rdp'], ['ssh,ssh,smb']] });
+      const comp = await run(`${G} | graph-mark-components | graph-to-table nodes`);
+      expect(comp.error).toMatch(/graph-mark-components on this engine/);
+    } finally {
+      await engine.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -30,7 +30,7 @@ function jsonPath(steps: readonly (string | number)[]): string {
 
 export const duckdb: Dialect = {
   name: 'duckdb',
-  capabilities: { distinctOn: true, semiAntiJoin: true, unionByName: true },
+  capabilities: { distinctOn: true, semiAntiJoin: true, unionByName: true, graphComponents: true },
   types: DUCKDB_TYPES,
   quoteIdentifier,
   literal,

@@ -8,6 +8,7 @@
  */
 import type { SqlArg, Template, TemplateContext } from '../../dialect.js';
 import { arg, dynamicToNumber } from './base.js';
+import { GEO_SHAPE_FUNCTIONS } from './functions-geo-shapes.js';
 
 const R = '6371010.0';
 const DEG = '0.017453292519943295';
@@ -572,6 +573,7 @@ const fromWkt: Template = (args, ctx) => {
 };
 
 export const GEO_FUNCTIONS: Readonly<Record<string, Template>> = {
+  ...GEO_SHAPE_FUNCTIONS,
   geo_distance_2points: distance2Points,
   geo_azimuth: azimuth,
   geo_angle: geoAngle,

@@ -745,14 +745,21 @@ const BINDERS: { [K in OpKind]: OperatorBinder<K> } = {
   ProjectByNames: (b, op, input) => {
     const builder = new ProjectionBuilder();
     // Names are given as strings (or name expressions): `project-by-names "Name", "City"`.
+    // A dynamic array of names (a literal, a constant argument, `column_names_of(T)`) is known at compile time.
     for (const item of op.items) {
       const info = bindIn(b, input, item);
-      const v = info.constant?.value;
-      const cols = typeof v === 'string' ? (v.includes('*') ? b.matchColumns(v, input.columns) : [input.get(v)]) : [];
-      const found = cols.filter((c): c is Column => c !== undefined);
-      if (found.length) for (const c of found) builder.add(c, { doNotRepeat: true });
-      else if (typeof v !== 'string') b.withContext({ row: input }, () => projectColumns(b, item, builder, 'default'));
-      else if (!input.open) b.report(Codes.UnknownColumn, `The name '${v}' does not refer to any known column.`, item);
+      const names = constantNames(info.constant?.value) ?? columnNamesOf(b, item);
+      if (!names) {
+        b.withContext({ row: input }, () => projectColumns(b, item, builder, 'default'));
+        continue;
+      }
+      for (const v of names) {
+        const cols = v.includes('*') ? b.matchColumns(v, input.columns) : [input.get(v)];
+        const found = cols.filter((c): c is Column => c !== undefined);
+        for (const c of found) builder.add(c, { doNotRepeat: true });
+        if (!found.length && !input.open)
+          b.report(Codes.UnknownColumn, `The name '${v}' does not refer to any known column.`, item);
+      }
     }
     b.model.setProjection(op, builder.entries);
     return table(builder.columns, true);
@@ -1136,4 +1143,19 @@ function rangeType(types: readonly Type[]): ColumnType {
     if (i > best) best = i;
   }
   return numeric[best] as ScalarTypeName;
+}
+
+/** The column names a project-by-names item gives as a constant: a string, or a dynamic array of strings. */
+function constantNames(v: unknown): string[] | null {
+  if (typeof v === 'string') return [v];
+  if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v as string[];
+  return null;
+}
+
+/** `column_names_of(T)` when T's columns are known. */
+function columnNamesOf(b: Binder, item: Expr): string[] | null {
+  if (item.kind !== 'Call' || item.name.name !== 'column_names_of' || item.target) return null;
+  const arg = item.args[0];
+  const t = arg ? b.model.info(arg)?.type : undefined;
+  return t?.kind === 'table' && !t.open ? t.columns.map((c) => c.name) : null;
 }

@@ -13,13 +13,13 @@
  * variable-length edge become `pack_array(x1, ..., xk)` / `p1 and ... and pk` in a leg of k hops; a `where`
  * constraint on a variable-length edge's property holds for each of its edges. graph-shortest-paths keeps, per
  * pair of pattern nodes, the leg rows with the fewest hops (ties broken by the edges' input order, so `output=any`
- * is deterministic). graph-mark-components labels nodes by their weakly connected component: labels propagate
- * along edges in a bounded number of rounds of min-label joins (refused past the bound: see COMPONENT_ROUNDS).
+ * is deterministic). graph-mark-components labels nodes by their weakly connected component in a bounded number of
+ * rounds of min-label joins (see markComponents).
  */
 import type { ExprInfo } from '../binder/semantic-model.js';
 import type { ColumnType } from '../binder/types.js';
-import type { Call, Expr, GraphOperator, GraphPatternElement, Node, OperatorParam, Span } from '../syntax/nodes.js';
 import type { DialectCapabilities } from '../sql/dialect.js';
+import type { Call, Expr, GraphOperator, GraphPatternElement, Node, OperatorParam, Span } from '../syntax/nodes.js';
 import type { PlanColumn, Rel, ScalarExpr } from './nodes.js';
 
 /** What graph lowering needs from the lowerer. */
@@ -57,7 +57,7 @@ const graphs = new WeakMap<readonly PlanColumn[], GraphValue>();
 const MAX_HOPS = 16;
 /** Legs of one pattern (product of the variable-length edges' ranges). */
 const MAX_LEGS = 64;
-/** Rounds of label propagation for graph-mark-components (exact for components of at least this diameter). */
+/** Rounds of graph-mark-components' label propagation (see markComponents; past them the query fails). */
 const COMPONENT_ROUNDS = 16;
 
 export function lowerGraphOperator(host: GraphHost, op: GraphOperator, input: Rel | null): Rel {
@@ -262,10 +262,14 @@ function whereGraph(host: GraphHost, op: GraphOperator, g: GraphValue): GraphVal
 /**
  * Weak components. Each node starts with a label: its first position among the edges' endpoints (so components
  * are numbered in the order the edges first mention them, as Kusto's examples show), or past every position for a
- * node no edge mentions. Each round every node takes the smallest label among itself and its neighbours (either
- * direction), then the label of the node its label came from (shortcutting, which lets labels jump along long
- * chains). After COMPONENT_ROUNDS rounds labels are exact for components whose diameter is at most that many
- * hops (in practice far more); the components are then numbered 0, 1, ... in label order.
+ * node no edge mentions. Each round: every node takes the smallest label among itself and its neighbours (either
+ * direction); every group of nodes sharing a label takes the smallest of its members' results (adjacent groups
+ * merge whole); then a node takes the label of the node its label came from (shortcut). Groups merge
+ * geometrically, so COMPONENT_ROUNDS rounds settle graphs far larger than a SOC investigates (a 100,000-node
+ * chain settles; a 1,000,000-node chain does not); if an edge still joins two labels afterwards, `assert` fails
+ * the query with a clear message instead of returning split components. Components are then numbered 0, 1, ...
+ * in label order. Each round reads the previous labels several times: they are named bindings (`with`), so the
+ * plan stays a chain instead of a tree that doubles per round.
  */
 function markComponents(host: GraphHost, gop: GraphOperator, g: GraphValue): GraphValue {
   const kindParam = paramName(gop.params, 'kind');
@@ -275,7 +279,6 @@ function markComponents(host: GraphHost, gop: GraphOperator, g: GraphValue): Gra
   }
   const name = paramName(gop.params, 'with_component_id') ?? 'ComponentId';
   const long = (n: number) => lit('long', String(n));
-  // Each round reads the previous one twice: named bindings keep the plan a chain (a tree would double per round).
   const bindings: { name: string; rel: Rel; materialized: boolean }[] = [];
   const bind = (rel: Rel): Rel => {
     const bindingName = host.hiddenName('cc');
@@ -355,16 +358,36 @@ function markComponents(host: GraphHost, gop: GraphOperator, g: GraphValue): Gra
       aggregates: [{ name: m.name, expr: { kind: 'agg', fn: 'min', args: [col(l2)], type: 'long' } }],
       columns: [k2, m],
     });
-    // Shortcut: the node whose initial label is my label, and that node's current label.
+    // Hook: every node of a label group takes the smallest neighbour label any member of the group sees, so
+    // adjacent groups merge whole (the group count falls geometrically, not by one hop per round).
+    const grouped = join('inner', labels, smallest, [[lk, k2]]);
+    const gl = Lc();
+    const gm = Lc();
+    const groupMin: Rel = {
+      kind: 'aggregate',
+      input: grouped,
+      keys: [{ name: gl.name, expr: col(ll) }],
+      aggregates: [{ name: gm.name, expr: { kind: 'agg', fn: 'min', args: [col(m)], type: 'long' } }],
+      columns: [gl, gm],
+    };
+    const hk = K();
+    const hl = Lc();
+    const hooked = bind(
+      project(join('inner', labels, groupMin, [[ll, gl]]), [
+        { c: hk, e: col(lk) },
+        { c: hl, e: col(gm) },
+      ]),
+    );
+    // Shortcut: a label is the initial label of some node (its owner); take the owner's hooked label too.
     const owner = project(initial, [
       { c: K(), e: col(nk) },
       { c: Lc(), e: col(label0) },
     ]);
     const [ok, ol] = owner.columns as [PlanColumn, PlanColumn];
-    const toOwner = join('leftouter', smallest, owner, [[m, ol]]);
-    const again = project(smallest, [
-      { c: K(), e: col(k2) },
-      { c: Lc(), e: col(m) },
+    const toOwner = join('leftouter', hooked, owner, [[hl, ol]]);
+    const again = project(hooked, [
+      { c: K(), e: col(hk) },
+      { c: Lc(), e: col(hl) },
     ]);
     const [ak, al] = again.columns as [PlanColumn, PlanColumn];
     const jumped = join('leftouter', toOwner, again, [[ok, ak]]);
@@ -372,19 +395,51 @@ function markComponents(host: GraphHost, gop: GraphOperator, g: GraphValue): Gra
     const nl2 = Lc();
     labels = bind(
       project(jumped, [
-        { c: nk2, e: col(k2) },
+        { c: nk2, e: col(hk) },
         {
           c: nl2,
           e: {
             kind: 'call',
             fn: 'min_of',
-            args: [col(m), { kind: 'call', fn: 'coalesce', args: [col(al), col(m)], type: 'long' }],
+            args: [col(hl), { kind: 'call', fn: 'coalesce', args: [col(al), col(hl)], type: 'long' }],
             type: 'long',
           },
         },
       ]),
     );
   }
+  // Converged when no edge joins two labels; otherwise the query fails rather than returning split components.
+  const [ck, cl] = labels.columns as [PlanColumn, PlanColumn];
+  const other = project(labels, [
+    { c: K(), e: col(ck) },
+    { c: Lc(), e: col(cl) },
+  ]);
+  const [ok2, ol2] = other.columns as [PlanColumn, PlanColumn];
+  const splitEdges = filter(
+    join('inner', join('inner', undirected, labels, [[a, ck]]), other, [[b, ok2]]),
+    op('NotEqual', [col(cl), col(ol2)]),
+  );
+  const bad: PlanColumn = { name: host.hiddenName('bad'), type: 'long' };
+  const badCount: Rel = {
+    kind: 'aggregate',
+    input: splitEdges,
+    keys: [],
+    aggregates: [{ name: bad.name, expr: { kind: 'agg', fn: 'count', args: [], type: 'long' } }],
+    columns: [bad],
+  };
+  const converged: ScalarExpr = {
+    kind: 'call',
+    fn: 'assert',
+    args: [
+      op('Equal', [{ kind: 'subquery', rel: badCount, type: 'long' }, long(0)]),
+      {
+        kind: 'lit',
+        type: 'string',
+        value: `graph-mark-components did not converge in ${COMPONENT_ROUNDS} rounds of label propagation`,
+      },
+    ],
+    type: 'bool',
+  };
   // Components numbered by label order.
   const [fk, fl] = labels.columns as [PlanColumn, PlanColumn];
   const distinctLabels: Rel = { kind: 'distinct', input: keep(labels, [fl]), columns: [fl] };
@@ -403,7 +458,7 @@ function markComponents(host: GraphHost, gop: GraphOperator, g: GraphValue): Gra
   };
   const perNode = join('inner', labels, numberedLabels, [[fl, fl]]);
   const comp: PlanColumn = { name, type: 'long' };
-  const nodesOut = join('leftouter', g.nodes, perNode, [[g.key, fk]]);
+  const nodesOut = filter(join('leftouter', g.nodes, perNode, [[g.key, fk]]), converged);
   const body = project(nodesOut, [
     ...g.nodeColumns.map((c) => ({ c, e: col(c) })),
     { c: comp, e: op('Subtract', [col(cn), long(1)], 'long') },

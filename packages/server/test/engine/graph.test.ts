@@ -190,6 +190,22 @@ describe('graph-mark-components and graph-where', () => {
     expect(chain).toEqual([[1, 301]]);
   });
 
+  it('long cycles (a permutation graph) agree with a union-find', async () => {
+    const N = 3000;
+    const parent = Array.from({ length: N }, (_, i) => i);
+    const find = (x: number): number => {
+      let y = x;
+      while (parent[y] !== y) y = parent[y] as number;
+      return y;
+    };
+    for (let i = 1; i <= N; i++) parent[find((i * 48271) % N)] = find((i * 7919 + 13) % N);
+    const expected = new Set(Array.from({ length: N }, (_, i) => find(i))).size;
+    const out = await r.rows(
+      `range i from 1 to ${N} step 1 | project s = (i * 48271) % ${N}, d = (i * 7919 + 13) % ${N} | make-graph s --> d with_node_id=v | graph-mark-components | graph-to-table nodes | summarize c = count_distinct(ComponentId), n = count()`,
+    );
+    expect(out).toEqual([[expected, N]]);
+  });
+
   it('graph-where-edges drops edges; graph-where-nodes drops nodes and their edges', async () => {
     const e = await r.rows(
       `${G} | graph-where-edges via == "rdp" | graph-to-table edges | project src, dst | sort by src asc`,

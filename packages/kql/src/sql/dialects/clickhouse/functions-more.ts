@@ -3,7 +3,7 @@
  * doc examples test both): sketches (exact stand-ins, as on DuckDB), dynamic arrays and bags, unit conversions,
  * series statistics, and a few strings and IP helpers.
  */
-import type { SqlArg, Template } from '../../dialect.js';
+import type { SqlArg, Template, TemplateContext } from '../../dialect.js';
 import { CONVERSIONS, type Conv, findUnit, fromKelvin, toKelvin } from '../duckdb/functions-math.js';
 import { weightedRank } from './aggregates.js';
 import { arg, asJson, asString, datetimeTicks, literalString, sqlString, translateRegex, withValue } from './base.js';
@@ -145,7 +145,7 @@ const bagSetKey: Template = (args, ctx) => {
   const key = arg(args, 1, ctx);
   const lit = literalString(key);
   const steps = lit === null ? null : pathSteps(lit);
-  if (lit !== null && (!steps || steps.length !== 1)) return ctx.unsupported('bag_set_key() with a nested key path');
+  if (lit !== null && steps?.length !== 1) return ctx.unsupported('bag_set_key() with a nested key path');
   const k = steps ? sqlString(steps[0] as string) : asString(key);
   const v = `ifNull(${asJson(arg(args, 2, ctx))}, 'null')`;
   return withValue(`JSONExtractKeysAndValuesRaw(ifNull(${bag}, '{}'))`, (kvs) => {
@@ -227,6 +227,132 @@ const pearson: Template = (args, ctx) => {
     const sx = `sqrt(arraySum(arrayMap(__a -> (__a - ${mx}) * (__a - ${mx}), ${x})))`;
     const sy = `sqrt(arraySum(arrayMap(__b -> (__b - ${my}) * (__b - ${my}), ${y})))`;
     return `${cov} / (${sx} * ${sy})`;
+  });
+};
+
+// ───────────────────────────── series statistics and line fit ─────────────────────────────
+
+/** A multi-valued result: a tuple of the columns (lowering reads them by position), or the first as a scalar. */
+function multi(fields: readonly (readonly [string, string])[], ctx: TemplateContext): string {
+  if (ctx.resultType !== 'unknown') return fields[0]?.[1] ?? 'NULL';
+  return `tuple(${fields.map(([, e]) => e).join(', ')})`;
+}
+
+/** A real as a JSON value: NaN and infinities as Kusto writes them in dynamic values. */
+const realJson = (x: string) =>
+  `multiIf(${x} IS NULL, 'null', isNaN(${x}), '"NaN"', isInfinite(${x}), if(${x} > 0, '"Infinity"', '"-Infinity"'), toString(${x}))`;
+const realsJson = (arr: string) =>
+  `concat('[', arrayStringConcat(arrayMap(__r -> ${realJson('__r')}, ${arr}), ','), ']')`;
+const bagJson = (fields: readonly (readonly [string, string])[]) =>
+  `concat('{', ${fields.map(([k, v], i) => `'${i ? ',' : ''}"${k}":', ${v}`).join(', ')}, '}')`;
+
+/** The series as Nullable(Float64) elements (null where not a number). */
+const nullableNumbers = (a: SqlArg) => `arrayMap(__e -> toFloat64OrNull(__e), ${elements(a.sql)})`;
+
+/** Least squares through (1-based index, value) of the non-null values; `body` gets the fit's named parts. */
+function lineFit(v: string, body: (f: Record<string, string>) => string): string {
+  const xs = `arrayMap(__i -> toFloat64(__i), arrayFilter(__i -> ${v}[__i] IS NOT NULL, arrayEnumerate(${v})))`;
+  const ys = `arrayMap(__e -> assumeNotNull(__e), arrayFilter(__e -> __e IS NOT NULL, ${v}))`;
+  return withValue(xs, (x) =>
+    withValue(ys, (y) =>
+      withValue(`arrayAvg(${x})`, (mx) =>
+        withValue(`arrayAvg(${y})`, (my) => {
+          const slope = `(arraySum((__a, __b) -> (__a - ${mx}) * (__b - ${my}), ${x}, ${y}) / arraySum(__a -> (__a - ${mx}) * (__a - ${mx}), ${x}))`;
+          return withValue(slope, (sl) =>
+            withValue(`(${my} - ${sl} * ${mx})`, (b) => {
+              const n = `length(${y})`;
+              const ssyy = `arraySum(__b -> (__b - ${my}) * (__b - ${my}), ${y})`;
+              const rss = `arraySum((__a, __b) -> pow(__b - (${sl} * __a + ${b}), 2), ${x}, ${y})`;
+              return body({
+                rsquare: `(1 - ${rss} / ${ssyy})`,
+                slope: sl,
+                variance: `(${ssyy} / (${n} - 1))`,
+                rvariance: `(${rss} / (${n} - 1))`,
+                interception: b,
+                line_fit: realsJson(`arrayMap(__i -> ${sl} * __i + ${b}, range(1, length(${v}) + 1))`),
+              });
+            }),
+          );
+        }),
+      ),
+    ),
+  );
+}
+
+const FIT_FIELDS = ['rsquare', 'slope', 'variance', 'rvariance', 'interception', 'line_fit'] as const;
+
+const fitLine: Template = (args, ctx) => {
+  const a = arg(args, 0, ctx);
+  return withValue(nullableNumbers(a), (v) =>
+    lineFit(v, (f) =>
+      multi(
+        FIT_FIELDS.map((k) => [k, `if(${isArray(a.sql)}, ${f[k]}, NULL)`] as const),
+        ctx,
+      ),
+    ),
+  );
+};
+
+const fitLineDynamic: Template = (args, ctx) => {
+  const a = arg(args, 0, ctx);
+  return withValue(nullableNumbers(a), (v) =>
+    lineFit(v, (f) => {
+      const fields = FIT_FIELDS.map(
+        (k) => [k, k === 'line_fit' ? (f[k] as string) : realJson(f[k] as string)] as const,
+      );
+      return `if(${isArray(a.sql)}, ${bagJson(fields)}, NULL)`;
+    }),
+  );
+};
+
+/** min/max/avg/stdev/variance of the finite values (a non-finite one makes them null unless ignored). */
+function stats(a: SqlArg, ignore: string, body: (f: Record<string, string>) => string): string {
+  return withValue(nullableNumbers(a), (v) => {
+    const bad = `arrayExists(__e -> __e IS NULL OR NOT isFinite(assumeNotNull(__e)), ${v})`;
+    const ok = `if(${bad} AND NOT ${ignore}, CAST([] AS Array(Float64)), arrayMap(__e -> assumeNotNull(__e), arrayFilter(__e -> __e IS NOT NULL AND isFinite(assumeNotNull(__e)), ${v})))`;
+    return withValue(ok, (o) => {
+      const empty = `length(${o}) = 0`;
+      const n = `length(${o})`;
+      const avg = `arrayAvg(${o})`;
+      const variance = `if(${n} = 1, 0.0, arraySum(__e -> pow(__e - ${avg}, 2), ${o}) / (${n} - 1))`;
+      const min = `if(${empty}, NULL, arrayMin(${o}))`;
+      const max = `if(${empty}, NULL, arrayMax(${o}))`;
+      return body({
+        min,
+        min_idx: `if(${empty}, NULL, toInt64(indexOf(${v}, arrayMin(${o}))) - 1)`,
+        max,
+        max_idx: `if(${empty}, NULL, toInt64(indexOf(${v}, arrayMax(${o}))) - 1)`,
+        avg: `if(${empty}, NULL, ${avg})`,
+        stdev: `if(${empty}, NULL, sqrt(${variance}))`,
+        variance: `if(${empty}, NULL, ${variance})`,
+        sum: `arraySum(${o})`,
+        len: `toInt64(length(${v}))`,
+      });
+    });
+  });
+}
+
+const STATS_FIELDS = ['min', 'min_idx', 'max', 'max_idx', 'avg', 'stdev', 'variance'] as const;
+
+const seriesStats: Template = (args, ctx) => {
+  const a = arg(args, 0, ctx);
+  const ignore = args[1] ? `ifNull(${args[1].sql}, false)` : 'false';
+  return stats(a, ignore, (f) =>
+    multi(
+      STATS_FIELDS.map((k) => [k, f[k] as string] as const),
+      ctx,
+    ),
+  );
+};
+
+const seriesStatsDynamic: Template = (args, ctx) => {
+  const a = arg(args, 0, ctx);
+  const ignore = args[1] ? `ifNull(${args[1].sql}, false)` : 'false';
+  return stats(a, ignore, (f) => {
+    const json = (k: string) =>
+      k.endsWith('_idx') || k === 'len' ? `ifNull(toString(${f[k]}), 'null')` : realJson(f[k] as string);
+    const fields = [...STATS_FIELDS, 'sum', 'len'].map((k) => [k, json(k)] as const);
+    return `if(${isArray(a.sql)}, ${bagJson(fields)}, NULL)`;
   });
 };
 
@@ -317,6 +443,10 @@ export const MORE_FUNCTIONS: Readonly<Record<string, Template>> = {
   bag_has_key: bagHasKey,
   bag_set_key: bagSetKey,
   series_fill_const: seriesFillConst,
+  series_fit_line: fitLine,
+  series_fit_line_dynamic: fitLineDynamic,
+  series_stats: seriesStats,
+  series_stats_dynamic: seriesStatsDynamic,
   series_cosine_similarity: cosineSimilarity,
   series_pearson_correlation: pearson,
   around,

@@ -230,6 +230,50 @@ const pearson: Template = (args, ctx) => {
   });
 };
 
+/** The missing-value test of a JSON element: null, or equal to the placeholder when one is given. */
+function missingTest(placeholder: SqlArg | undefined): (e: string) => string {
+  if (!placeholder || placeholder.literal?.value === null) return (e) => `(${e} = 'null')`;
+  const ph = real(placeholder);
+  return (e) => `(${e} = 'null' OR ifNull(toFloat64OrNull(${e}) = ${ph}, false))`;
+}
+
+/** Forward (or backward) fill: a missing element takes the previous (next) present one; leading ones stay. */
+function fill(backward: boolean): Template {
+  return (args, ctx) => {
+    const a = arg(args, 0, ctx).sql;
+    const missing = missingTest(args[1]);
+    const fn = backward ? 'arrayReverseFill' : 'arrayFill';
+    return `if(${isArray(a)}, ${jsonArrayOf(`${fn}(__e -> NOT ${missing('__e')}, ${elements(a)})`)}, NULL)`;
+  };
+}
+
+/**
+ * `series_fill_linear(series [, placeholder [, fill_edges [, constant]]])`: linear interpolation between the
+ * nearest present neighbours (truncated to longs when every present element is an integer), edges take the
+ * nearest value, an all-missing series becomes the constant (0.0 by default).
+ */
+const fillLinear: Template = (args, ctx) => {
+  const a = arg(args, 0, ctx).sql;
+  const missing = missingTest(args[1]);
+  const edges = args[2] ? `ifNull(${args[2].sql}, true)` : 'true';
+  const constant = args[3] ? `ifNull(${asJson(args[3])}, 'null')` : "'0.0'";
+  return withValue(elements(a), (l) => {
+    const idx = `arrayMap(__i -> if(${missing(`${l}[__i]`)}, 0, __i), arrayEnumerate(${l}))`;
+    return withValue(idx, (ix) =>
+      withValue(`arrayFill(__x -> __x != 0, ${ix})`, (prev) =>
+        withValue(`arrayReverseFill(__x -> __x != 0, ${ix})`, (next) => {
+          const ints = `arrayAll(__e -> ${missing('__e')} OR JSONType(__e) IN ('Int64', 'UInt64'), ${l})`;
+          const [p, q] = [`${prev}[__i]`, `${next}[__i]`];
+          const interp = `(toFloat64OrZero(${l}[${p}]) + (toFloat64OrZero(${l}[${q}]) - toFloat64OrZero(${l}[${p}])) * (__i - ${p}) / (${q} - ${p}))`;
+          const filled = `multiIf(NOT ${missing(`${l}[__i]`)}, ${l}[__i], ${p} != 0 AND ${q} != 0, if(${ints}, toString(toInt64(trunc(${interp}))), ${realJson(interp)}), ${edges} AND (${p} != 0 OR ${q} != 0), ${l}[if(${p} != 0, ${p}, ${q})], ${l}[__i])`;
+          const present = `arrayExists(__e -> NOT ${missing('__e')}, ${l})`;
+          return `if(NOT ${isArray(a)}, NULL, if(${present}, ${jsonArrayOf(`arrayMap(__i -> ${filled}, arrayEnumerate(${l}))`)}, ${jsonArrayOf(`arrayMap(__e -> ${constant}, ${l})`)}))`;
+        }),
+      ),
+    );
+  });
+};
+
 // ───────────────────────────── series statistics and line fit ─────────────────────────────
 
 /** A multi-valued result: a tuple of the columns (lowering reads them by position), or the first as a scalar. */
@@ -443,6 +487,9 @@ export const MORE_FUNCTIONS: Readonly<Record<string, Template>> = {
   bag_has_key: bagHasKey,
   bag_set_key: bagSetKey,
   series_fill_const: seriesFillConst,
+  series_fill_forward: fill(false),
+  series_fill_backward: fill(true),
+  series_fill_linear: fillLinear,
   series_fit_line: fitLine,
   series_fit_line_dynamic: fitLineDynamic,
   series_stats: seriesStats,

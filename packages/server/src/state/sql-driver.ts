@@ -233,6 +233,8 @@ export interface CheckpointStats {
   readonly background: number;
   /** Short checkpoints run with the driver's queue held, so the WAL could start over (see `Checkpointer`). */
   readonly restarts: number;
+  /** Restarts put off because the background rounds were still slow (the WAL may then grow to 4 × the limit). */
+  readonly deferredRestarts: number;
   /** How long each of the last (up to 1000) restarts held the queue, in ms. */
   readonly restartMs: readonly number[];
   /** WAL frames at the last checkpoint, and how many of them were in the database afterwards. */
@@ -289,6 +291,7 @@ class Checkpointer {
   private dirty = false;
   private background = 0;
   private restarts = 0;
+  private deferred = 0;
   private readonly restartMs: number[] = [];
   private failures = 0;
   private last = { log: 0, checkpointed: 0 };
@@ -309,6 +312,7 @@ class Checkpointer {
     return {
       background: this.background,
       restarts: this.restarts,
+      deferredRestarts: this.deferred,
       restartMs: [...this.restartMs],
       lastLogFrames: this.last.log,
       lastCheckpointedFrames: this.last.checkpointed,
@@ -349,6 +353,11 @@ class Checkpointer {
         for (let i = 0; i < 4 && r.ok && (r.ms ?? 0) > 5; i++) {
           r = await this.checkpoint();
           if (r.ok) this.background++;
+        }
+        // Still slow (a busy disk): the held round would be as slow, so wait for a quieter round, up to a point.
+        if (!r.ok || ((r.ms ?? 0) > 25 && (r.log ?? 0) < 4 * this.restartFrames)) {
+          this.deferred++;
+          return;
         }
         await this.holdQueue(async () => {
           const t0 = performance.now();

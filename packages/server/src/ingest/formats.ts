@@ -29,9 +29,13 @@ export function parseRecords(body: Uint8Array, compressed = false): RecordsInput
     ends: scan.ends,
     multiline: scan.multiline,
     lineSeparated: scan.lineSeparated,
-    // A sample: the engine also declares the table's other columns, stores them as constants while they stay
-    // empty, and falls back to reading them for real if a later record has one (LoadSource `sampled`).
-    fields: sampleFields(body, scan.starts, scan.ends),
+    // Records of one source usually carry the same keys in the same order: then the first record's keys are all of
+    // them, and the engine reads only those. Otherwise a sample: the engine also declares the table's other
+    // columns, does not write them while they stay empty, and reads them for real if a later record has one
+    // (LoadSource `sampled`).
+    ...(scan.uniformKeys && scan.starts.length > 0
+      ? { fields: sampleFields(body, scan.starts.slice(0, 1), scan.ends.slice(0, 1)), fieldsComplete: true }
+      : { fields: sampleFields(body, scan.starts, scan.ends) }),
   };
 }
 

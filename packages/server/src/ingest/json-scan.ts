@@ -21,6 +21,11 @@ export interface RecordSpans {
    * bytes from the first record's start to the last one's end are already a one-record-per-line file.
    */
   readonly lineSeparated: boolean;
+  /**
+   * Every record has the same top-level keys as the first, in the same order, byte for byte: the first record's
+   * keys are all the keys of the body (the engine then declares only those; see LoadOptions.fieldsComplete).
+   */
+  readonly uniformKeys: boolean;
 }
 
 export interface ScanError {
@@ -85,6 +90,31 @@ export function scanRecords(body: Uint8Array): ScanResult {
   let errorAt = -1;
   let error = '';
   let newline = 0;
+  // The first record's top-level keys as byte ranges [start, end) of their tokens, and whether every record so far
+  // has exactly those (`keyAt`: the member index within the current record).
+  const firstKeys: number[] = [];
+  let uniform = true;
+  let keyAt = 0;
+  /** Compares a top-level key token `[ks, ke)` with the first record's key at the same place. */
+  const topKey = (ks: number, ke: number): void => {
+    if (!uniform) return;
+    if (starts.length === 0) {
+      firstKeys.push(ks, ke);
+      return;
+    }
+    const k = 2 * keyAt++;
+    const fs = firstKeys[k];
+    if (fs === undefined || (firstKeys[k + 1] as number) - fs !== ke - ks) {
+      uniform = false;
+      return;
+    }
+    for (let x = 1; x < ke - ks - 1; x++) {
+      if (b[fs + x] !== b[ks + x]) {
+        uniform = false;
+        return;
+      }
+    }
+  };
 
   const fail = (at: number, message: string): number => {
     errorAt = at;
@@ -278,8 +308,10 @@ export function scanRecords(body: Uint8Array): ScanResult {
     if (b[i] === RBRACE) return i + 1;
     for (;;) {
       if (b[i] !== QUOTE) return fail(i, i >= end ? 'unexpected end of data' : 'expected a string key');
+      const ks = i;
       i = str(i);
       if (i < 0) return -1;
+      topKey(ks, i);
       if (b[i] !== COLON) {
         for (let w = WS[b[i] as number] as number; w !== 0 && i < end; w = WS[b[++i] as number] as number) newline |= w;
         if (b[i] !== COLON) return fail(i, "expected ':'");
@@ -310,8 +342,10 @@ export function scanRecords(body: Uint8Array): ScanResult {
   const record = (at: number): number => {
     if (b[at] !== LBRACE) return fail(at, `record ${starts.length} is not a JSON object`);
     newline = 0;
+    keyAt = 0;
     const next = object(at);
     if (next < 0) return -1;
+    if (starts.length > 0 && 2 * keyAt !== firstKeys.length) uniform = false;
     if (newline & 2) multiline.push(starts.length);
     starts.push(at);
     ends.push(next);
@@ -344,7 +378,7 @@ export function scanRecords(body: Uint8Array): ScanResult {
       fail(i, 'unexpected content after the array');
       return failed();
     }
-    return { ok: true, form: 'array', starts, ends, multiline, lineSeparated: false };
+    return { ok: true, form: 'array', starts, ends, multiline, lineSeparated: false, uniformKeys: uniform };
   }
   let lineSeparated = true;
   while (i < end) {
@@ -360,6 +394,7 @@ export function scanRecords(body: Uint8Array): ScanResult {
     ends,
     multiline,
     lineSeparated: lineSeparated && multiline.length === 0,
+    uniformKeys: uniform,
   };
 }
 

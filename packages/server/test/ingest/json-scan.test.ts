@@ -54,6 +54,26 @@ describe('scanRecords: record boundaries', () => {
     expect(lineSeparated('[{"a":1}]')).toBe(false);
   });
 
+  it("tells whether every record has the first record's top-level keys, in order (nested keys do not count)", () => {
+    const uniform = (text: string) => {
+      const r = scan(text);
+      if (!r.ok) throw new Error(r.message);
+      return r.uniformKeys;
+    };
+    expect(uniform('{"a":1,"b":"x"}\n{"a":2,"b":"y"}\n{ "a" : 3 , "b" : {"c":1,"d":[{"e":2}]} }')).toBe(true);
+    expect(uniform('[{"a":1,"b":2},{"a":3,"b":4}]')).toBe(true);
+    expect(uniform('{"a":1}')).toBe(true);
+    expect(uniform('{}\n{}')).toBe(true);
+    expect(uniform('{"a":1,"b":2}\n{"a":1,"b":2,"c":3}')).toBe(false); // a key more
+    expect(uniform('{"a":1,"b":2}\n{"a":1}')).toBe(false); // a key fewer
+    expect(uniform('{"a":1,"b":2}\n{"b":1,"a":2}')).toBe(false); // another order
+    expect(uniform('{"ab":1}\n{"ac":1}')).toBe(false); // same length, another key
+    expect(uniform('{"a":1}\n{}')).toBe(false);
+    expect(uniform('{}\n{"a":1}')).toBe(false);
+    expect(uniform('{"a":1}\n{"\\u0061":1}')).toBe(false); // the same key escaped: not proven equal, so not uniform
+    expect(uniform('{"a":{"x":1}}\n{"a":{"y":1}}')).toBe(true);
+  });
+
   it('finds the elements of a JSON array body', () => {
     const r = scan('[ {"a":1} , {"b":2}]\n');
     expect(r.ok && r.form).toBe('array');

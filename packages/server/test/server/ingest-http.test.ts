@@ -53,6 +53,32 @@ function expectError(r: Answer<unknown>, status: number, code: string, message?:
 }
 
 describe('POST /api/ingest/{table}', () => {
+  it('stores a key first seen after the records whose keys are sampled, and a body whose records share their keys', async () => {
+    // 150 records: the first 100 (the field sample) lack ProcessName; the last one has it.
+    const records = Array.from({ length: 150 }, (_, i) => ({ Computer: 'late-keys', SyslogMessage: `m${i}` }));
+    const late = { ...records[149], ProcessName: 'seen-late' };
+    const r = await ingest('Syslog', ndjson([...records.slice(0, 149), late]));
+    expect(r.json).toMatchObject({ rowsIngested: 150, rowsRejected: 0 });
+    // Every record with the same keys in the same order: the first record's keys are all of them.
+    const uniform = await ingest(
+      'Syslog',
+      ndjson(
+        Array.from({ length: 3 }, (_, i) => ({ Computer: 'late-keys', SyslogMessage: `u${i}`, Facility: 'kern' })),
+      ),
+    );
+    expect(uniform.json).toMatchObject({ rowsIngested: 3, rowsRejected: 0 });
+    const rows = await kql(
+      base,
+      `Syslog | where Computer == "late-keys" and (isnotempty(ProcessName) or isnotempty(Facility)) | project SyslogMessage, ProcessName, Facility | order by SyslogMessage asc`,
+    );
+    expect(rows).toEqual([
+      ['m149', 'seen-late', ''],
+      ['u0', '', 'kern'],
+      ['u1', '', 'kern'],
+      ['u2', '', 'kern'],
+    ]);
+  });
+
   it('ingests NDJSON and stamps every row with TimeGenerated, Type, TenantId and an ingestion time', async () => {
     const before = Date.now();
     const r = await ingest(

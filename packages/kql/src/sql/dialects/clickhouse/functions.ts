@@ -361,13 +361,43 @@ const extract: Template = (args, ctx) => {
   return toType(type)([{ sql: `nullIf(${text}, '')`, type: 'string', expr: arg(args, 0, ctx).expr }], ctx);
 };
 
+/** The names of a pattern's capturing groups in order ('' for an unnamed one); escapes and classes skipped. */
+function captureGroupNames(pattern: string): string[] {
+  const names: string[] = [];
+  let inClass = false;
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i];
+    if (c === '\\') {
+      i++;
+      continue;
+    }
+    if (inClass) {
+      if (c === ']') inClass = false;
+      continue;
+    }
+    if (c === '[') inClass = true;
+    else if (c === '(') {
+      const named = /^\(\?P?<([A-Za-z_][A-Za-z0-9_]*)>/.exec(pattern.slice(i));
+      if (named) names.push(named[1] as string);
+      else if (pattern[i + 1] !== '?') names.push('');
+    }
+  }
+  return names;
+}
+
 const extractAll: Template = (args, ctx) => {
   const re = regexArg(arg(args, 0, ctx));
   if (args.length > 2) {
     // extract_all(regex, captureGroups, text): the listed groups of each match (a single group: its values).
-    const groups = args[1]?.literal?.value;
-    if (!Array.isArray(groups) || !groups.every((g) => typeof g === 'number')) {
-      return ctx.unsupported('extract_all with named or computed capture groups');
+    const listed = args[1]?.literal?.value;
+    const pattern = literalString(args[0]);
+    // Named groups become their positions in the (literal) pattern.
+    const names = pattern === null ? [] : captureGroupNames(pattern);
+    const groups = Array.isArray(listed)
+      ? listed.map((g) => (typeof g === 'string' && names.includes(g) ? names.indexOf(g) + 1 : g))
+      : null;
+    if (!groups?.every((g) => typeof g === 'number')) {
+      return ctx.unsupported('extract_all with computed capture groups');
     }
     const text = s(arg(args, 2, ctx));
     const all = `extractAllGroupsVertical(${text}, ${re})`;
@@ -382,7 +412,7 @@ const extractAll: Template = (args, ctx) => {
   // One group: its values; several: arrays of the groups of each match.
   return withValue(str, (v) => {
     const groups = `extractAllGroupsVertical(${v}, ${re})`;
-    return `if(length(${groups}) = 0, NULL, toJSONString(arrayMap(__g -> if(length(__g) = 1, toJSONString(__g[1]), toJSONString(__g)), ${groups})))`;
+    return `if(length(${groups}) = 0, NULL, concat('[', arrayStringConcat(arrayMap(__g -> if(length(__g) = 1, toJSONString(__g[1]), toJSONString(__g)), ${groups}), ','), ']'))`;
   });
 };
 

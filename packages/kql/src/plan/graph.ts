@@ -177,7 +177,6 @@ function makeGraph(host: GraphHost, op: GraphOperator, input: Rel): GraphValue {
   if (op.clauses.some((c) => c.kind !== 'Name' && !(c.kind === 'Call' && c.name.name === 'on'))) {
     return host.unsupported(op, 'make-graph with partitioned-by');
   }
-  if (tables.length > 1) return host.unsupported(tables[1] as Expr, 'make-graph with several node tables');
   // Edges keep the input's order as their number: shortest-path ties follow it.
   const eid: PlanColumn = { name: host.hiddenName('eid'), type: 'long' };
   const edges: Rel = {
@@ -192,22 +191,56 @@ function makeGraph(host: GraphHost, op: GraphOperator, input: Rel): GraphValue {
   const idName = paramName(op.params, 'with_node_id');
   let nodes: Rel;
   let nodeColumns: PlanColumn[];
-  const spec = tables[0];
-  if (spec?.kind === 'Call') {
-    const [tableExpr, keyExpr] = spec.args;
-    if (!tableExpr || keyExpr?.kind !== 'Name') return host.unsupported(spec, 'This node table clause');
-    const t = host.rel(tableExpr);
-    const k = t.columns.find((c) => c.name === keyExpr.name);
-    if (!k) return host.unsupported(keyExpr, `The node key '${keyExpr.name}'`);
-    nodeColumns = t.columns.filter((c) => !c.name.startsWith('\u0000'));
-    const given = project(t, [...nodeColumns.map((c) => ({ c, e: col(c) })), { c: key, e: col(k) }]);
-    // Endpoints missing from the node table are nodes too: their key fills the key column, other properties null.
-    const missing = join('leftanti', endpoints, given, [[key, key]]);
+  if (tables.length > 0) {
+    // Node tables: their columns merged by name (the first table's type), one row per key. Kusto merges the
+    // properties of a key that several rows or tables give, choosing arbitrarily between conflicting values.
+    nodeColumns = [];
+    const keyNames = new Set<string>();
+    const given: Rel[] = [];
+    const sources = tables.map((spec) => {
+      const [tableExpr, keyExpr] = spec.kind === 'Call' ? spec.args : [];
+      if (!tableExpr || keyExpr?.kind !== 'Name') return host.unsupported(spec, 'This node table clause');
+      const t = host.rel(tableExpr);
+      const k = t.columns.find((c) => c.name === keyExpr.name);
+      if (!k) return host.unsupported(keyExpr, `The node key '${keyExpr.name}'`);
+      keyNames.add(k.name);
+      for (const c of t.columns) {
+        if (c.name.startsWith('\u0000')) continue;
+        const prev = nodeColumns.find((x) => x.name === c.name);
+        if (!prev) nodeColumns.push(c);
+        else if (prev.type !== c.type)
+          return host.unsupported(spec, `Node tables whose '${c.name}' columns differ in type`);
+      }
+      return { t, k };
+    });
+    for (const { t, k } of sources) {
+      const has = new Set(t.columns.map((c) => c.name));
+      given.push(
+        project(t, [
+          ...nodeColumns.map((c) => ({ c, e: has.has(c.name) ? col(c) : nullOf(c.type) })),
+          { c: key, e: col(k) },
+        ]),
+      );
+    }
+    const allGiven = union(given, [...nodeColumns, key]);
+    // Endpoints missing from the node tables are nodes too: their key fills the key columns, other properties null.
+    const missing = join('leftanti', endpoints, allGiven, [[key, key]]);
     const filled = project(missing, [
-      ...nodeColumns.map((c) => ({ c, e: c.name === k.name ? col(key) : nullOf(c.type) })),
+      ...nodeColumns.map((c) => ({ c, e: keyNames.has(c.name) ? col(key) : nullOf(c.type) })),
       { c: key, e: col(key) },
     ]);
-    nodes = union([given, filled], [...nodeColumns, key]);
+    const merged: Rel = {
+      kind: 'aggregate',
+      input: union([allGiven, filled], [...nodeColumns, key]),
+      keys: [{ name: key.name, expr: col(key) }],
+      aggregates: nodeColumns.map((c) => ({
+        name: c.name,
+        // A table without the column gives empty strings (KQL's null string): max prefers a real value.
+        expr: { kind: 'agg', fn: c.type === 'string' ? 'max' : 'take_any', args: [col(c)], type: c.type },
+      })),
+      columns: [key, ...nodeColumns],
+    };
+    nodes = keep(merged, [...nodeColumns, key]);
   } else if (idName) {
     nodeColumns = [{ name: idName, type: key.type }];
     nodes = project(endpoints, [

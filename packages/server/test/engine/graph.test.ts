@@ -70,6 +70,22 @@ describe('make-graph and graph-to-table', () => {
     expect(res.rows).toEqual([[7]]);
   });
 
+  it('several node tables merge by key: one node per key, properties from each table', async () => {
+    const res = await r.run(
+      `${ATTACK}let owners = datatable(host:string, owner:string)["db", "dba", "db", "dba", "kiosk", "it"];
+      access | make-graph src --> dst with hosts on name, owners on host | graph-to-table nodes
+      | where name in ("db", "phish") or host == "kiosk" | project name, role, owner, host | sort by name asc`,
+    );
+    expect(res.columns).toEqual(['name', 'role', 'owner', 'host']);
+    // db: one node (its two owner rows and its host row merged); phish: only an endpoint (both keys filled);
+    // kiosk: only in the second table.
+    expect(res.rows).toEqual([
+      ['', '', 'it', 'kiosk'],
+      ['db', 'server', 'dba', 'db'],
+      ['phish', '', '', 'phish'],
+    ]);
+  });
+
   it('with_node_id names the only node property; a graph can be a let value', async () => {
     const rows = await r.rows(
       `${ATTACK}let g = access | make-graph src --> dst with_node_id=host; g | graph-to-table nodes | sort by host asc`,

@@ -3,6 +3,11 @@
  * filters over them.
  *
  *   npm run build && node bench/incidents/run.mjs [--incidents 100000] [--alerts 10000] [--rate 10000]
+ *     [--checkpoint background|inline] [--sync inline|worker]
+ *
+ * `--checkpoint` and `--sync` choose the state store's WAL checkpoints (a worker thread, or SQLite's automatic one
+ * inside commits) and how commits are made durable (SQLite's fsync in COMMIT, or group commit with the fsync on a
+ * worker thread); see packages/server/src/state/sql-driver.ts.
  *
  * 1. Seed: `--incidents` alerts with distinct hosts go through the service with correlation off (one incident each,
  *    all open); a tenth get an owner, a twentieth a tag. The seeded state store is cached under `--cache` for reuse.

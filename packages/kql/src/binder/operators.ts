@@ -21,7 +21,7 @@ import type {
 import type { Binder } from './binder.js';
 import { wildcardRegex } from './binder.js';
 import { argInfo, bindBuiltinArgs, bindUserCallWithInput, bindUserFunctionReference, callContext } from './calls.js';
-import { bindGraphOperator } from './graph.js';
+import { bindGraphOperator, graphSchemaOf } from './graph.js';
 import { expressionResultName, functionResultName, resultColumnOf } from './names.js';
 import type { ColumnSource } from './projection.js';
 import { makeNamesUnique, ProjectionBuilder, UniqueNames } from './projection.js';
@@ -130,6 +130,14 @@ export function bindQueryOperator(b: Binder, op: QueryOperator, input: RowScope 
     }
   }
   if (!rows && !EITHER.has(op.kind)) rows = new RowScope([], true);
+  if (rows && op.kind !== 'GraphOperator' && graphSchemaOf(rows.columns)) {
+    b.report(
+      Codes.TabularExpected,
+      `A graph must be followed by a graph operator (graph-match, graph-to-table, ...), not '${keywordOf(op)}'.`,
+      op,
+    );
+    rows = new RowScope([], true);
+  }
   const binder = BINDERS[op.kind] as (b: Binder, op: QueryOperator, input: RowScope | null) => Type;
   // Sub-expressions of this operator see its input rows; nested sub-queries set their own implicit input.
   return b.withContext({ implicitInput: null }, () => binder(b, op, rows));

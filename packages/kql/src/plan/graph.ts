@@ -84,6 +84,11 @@ export function lowerGraphOperator(host: GraphHost, op: GraphOperator, input: Re
   }
 }
 
+/** True for the relation a graph operator returns a graph as (see the file comment). */
+export function isGraphValue(rel: Rel): boolean {
+  return graphs.has(rel.columns);
+}
+
 function carrier(host: GraphHost, g: GraphValue): Rel {
   const columns: PlanColumn[] = [{ name: host.hiddenName('graph'), type: 'bool' }];
   graphs.set(columns, g);

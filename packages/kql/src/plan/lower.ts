@@ -14,6 +14,7 @@ import { toColumnType } from '../binder/types.js';
 import type { TupleElementSource } from '../catalog/custom-returns.js';
 import { Codes } from '../diagnostics/codes.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import type { DialectCapabilities } from '../sql/dialect.js';
 import type {
   Call,
   DynamicValue,
@@ -25,9 +26,8 @@ import type {
   Span,
   Statement,
 } from '../syntax/nodes.js';
-import type { DialectCapabilities } from '../sql/dialect.js';
 import type { GraphHost } from './graph.js';
-import { lowerGraphOperator } from './graph.js';
+import { isGraphValue, lowerGraphOperator } from './graph.js';
 import type {
   JoinKind,
   NamedScalar,
@@ -152,6 +152,9 @@ class Lowerer {
     }
     try {
       let rel = this.rel(last.expr);
+      if (isGraphValue(rel)) {
+        this.unsupported(last.expr, 'A graph as the query result (make-graph must be followed by a graph operator)');
+      }
       if (this.bindings.length > 0) {
         rel = { kind: 'with', bindings: this.bindings, body: rel, columns: rel.columns };
       }

@@ -56,6 +56,7 @@ describe('graph binding', () => {
     ]);
     expect(schema('print m = map(1, 2)').errors[0]).toMatch(/map: The name 'map' does not refer to any known function/);
     expect(schema(`${DATA}edges | graph-to-table nodes`).errors[0]).toMatch(/expects a graph/);
+    expect(schema(`${G} | take 1`).errors[0]).toMatch(/take 1: A graph must be followed by a graph operator/);
     expect(schema(`${G} | graph-match (x)-[e]->(y)-[e]->(z) project x.name`).errors[0]).toMatch(
       /declared more than once/,
     );

@@ -242,6 +242,7 @@ describe('refused graph constructs', () => {
       at: 'graph-to-table nodes as N, edges as E',
     });
     expect((await r.refusal(`${G} | graph-match (a)-[e*1..40]->(b) project a.name`))?.message).toMatch(/16 hops/);
+    expect((await r.refusal(G))?.message).toMatch(/A graph as the query result/);
     expect((await r.refusal(`${G} | graph-match (a)-->(b), (c)-->(d) project a.name`))?.message).toMatch(
       /share no node/,
     );

@@ -156,6 +156,23 @@ const bagSetKey: Template = (args, ctx) => {
   });
 };
 
+/** bag_remove_keys(bag, keys) for top-level keys (names or `$.name` paths). */
+const bagRemoveKeys: Template = (args, ctx) => {
+  const bag = arg(args, 0, ctx).sql;
+  const keys = arg(args, 1, ctx);
+  const listed = keys.literal?.value;
+  let list: string;
+  if (Array.isArray(listed)) {
+    const steps = listed.map((k) => (typeof k === 'string' ? pathSteps(k) : null));
+    if (steps.some((st) => st === null || st.length !== 1))
+      return ctx.unsupported('bag_remove_keys() with nested paths');
+    list = `[${steps.map((st) => sqlString((st as string[])[0] as string)).join(', ')}]`;
+  } else list = jsonArrayStrings(keys.sql);
+  const kept = `arrayFilter(__p -> NOT has(${list}, __p.1), JSONExtractKeysAndValuesRaw(ifNull(${bag}, '{}')))`;
+  const text = `concat('{', arrayStringConcat(arrayMap(__p -> concat(toJSONString(__p.1), ':', __p.2), ${kept}), ','), '}')`;
+  return `if(JSONType(ifNull(${bag}, 'null')) = 'Object', ${text}, NULL)`;
+};
+
 // ───────────────────────────── unit conversions (DuckDB's tables) ─────────────────────────────
 
 const applyConv = (expr: string, x: string) => `(${expr.replace(/\bx\b/g, `(${x})`)})`;
@@ -400,6 +417,92 @@ const seriesStatsDynamic: Template = (args, ctx) => {
   });
 };
 
+// ───────────────────────────── row-wide functions (the planner passes the row's columns as a `star`) ─────────
+
+/** Splits the `star` argument's column list (`"a", "b"`) at top-level commas (quotes and brackets respected). */
+function splitColumns(sql: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let quote: string | null = null;
+  let start = 0;
+  for (let i = 0; i < sql.length; i++) {
+    const c = sql[i];
+    if (quote) {
+      if (c === '\\') i++;
+      else if (c === quote) quote = null;
+    } else if (c === '"' || c === "'") quote = c;
+    else if (c === '(' || c === '[') depth++;
+    else if (c === ')' || c === ']') depth--;
+    else if (c === ',' && depth === 0) {
+      out.push(sql.slice(start, i).trim());
+      start = i + 1;
+    }
+  }
+  const last = sql.slice(start).trim();
+  if (last !== '') out.push(last);
+  return out;
+}
+
+/** The row's columns of a `star` argument as SqlArgs, or null when it cannot be read. */
+function starColumns(star: SqlArg): { name: string; value: SqlArg }[] | null {
+  if (star.expr.kind !== 'star') return null;
+  const cols = star.expr.columns;
+  const values = cols.length ? splitColumns(star.sql) : [];
+  if (values.length !== cols.length) return null;
+  return cols.map((c, i) => ({ name: c.name, value: { sql: values[i] as string, type: c.type, expr: star.expr } }));
+}
+
+/** `pack_all([ignore_null_empty])`: a bag of the row's columns. */
+const packAll: Template = (args, ctx) => {
+  const star = args.find((a) => a.expr.kind === 'star');
+  const cols = star ? starColumns(star) : null;
+  if (!cols) return ctx.unsupported('pack_all() without the row columns');
+  const ignore = args.find((a) => a !== star && a.type === 'bool');
+  const pairs = cols.map(({ name, value }) => {
+    const json = `ifNull(${asJson(value)}, 'null')`;
+    const pair = `concat(${sqlString(`${JSON.stringify(name)}:`)}, ${json})`;
+    if (!ignore) return pair;
+    return withValue(
+      json,
+      (j) =>
+        `if(ifNull(${ignore.sql}, false) AND ${j} IN ('null', '""'), '', concat(${sqlString(`${JSON.stringify(name)}:`)}, ${j}))`,
+    );
+  });
+  if (!pairs.length) return "'{}'";
+  return `concat('{', arrayStringConcat(arrayFilter(__p -> __p != '', [${pairs.join(', ')}]), ','), '}')`;
+};
+
+/** Kusto's estimate of a value's size in bytes (strings: their length; fixed sizes per scalar type). */
+function dataSize(a: SqlArg): string {
+  switch (a.type) {
+    case 'string':
+      return `toInt64(length(${a.sql}))`;
+    case 'dynamic':
+      return `toInt64(ifNull(length(${a.sql}), 0))`;
+    case 'bool':
+      return `if(${a.sql} IS NULL, 0, 1)`;
+    case 'int':
+      return `if(${a.sql} IS NULL, 0, 4)`;
+    case 'guid':
+    case 'decimal':
+      return `if(${a.sql} IS NULL, 0, 16)`;
+    default:
+      return `if(${a.sql} IS NULL, 0, 8)`;
+  }
+}
+
+const estimateDataSize: Template = (args, ctx) => {
+  const parts: string[] = [];
+  for (const a of args) {
+    if (a.expr.kind === 'star') {
+      const cols = starColumns(a);
+      if (!cols) return ctx.unsupported('estimate_data_size() over these columns');
+      for (const c of cols) parts.push(dataSize(c.value));
+    } else parts.push(dataSize(a));
+  }
+  return parts.length ? `toInt64(${parts.join(' + ')})` : 'toInt64(0)';
+};
+
 // ───────────────────────────── others ─────────────────────────────
 
 const around: Template = (args, ctx) => {
@@ -486,6 +589,7 @@ export const MORE_FUNCTIONS: Readonly<Record<string, Template>> = {
   array_split: arraySplit,
   bag_has_key: bagHasKey,
   bag_set_key: bagSetKey,
+  bag_remove_keys: bagRemoveKeys,
   series_fill_const: seriesFillConst,
   series_fill_forward: fill(false),
   series_fill_backward: fill(true),
@@ -497,6 +601,8 @@ export const MORE_FUNCTIONS: Readonly<Record<string, Template>> = {
   series_cosine_similarity: cosineSimilarity,
   series_pearson_correlation: pearson,
   around,
+  pack_all: packAll,
+  estimate_data_size: estimateDataSize,
   assert: assertFn,
   has_any_index: hasAnyIndex,
   unicode_codepoints_from_string: unicodeCodepoints,

@@ -876,12 +876,14 @@ export const FUNCTIONS: Readonly<Record<string, Template>> = {
     })`;
     return `arraySum(arrayMap((__x, __y) -> ifNull(__x * __y, 0), arrayResize(${seriesValues(a, n)}, toUInt64(${n})), arrayResize(${seriesValues(b, n)}, toUInt64(${n}))))`;
   },
+  // Keys that are not strings are skipped; values that are not an array give null values; keys not an array: null.
   bag_zip: (args, ctx) => {
-    const keys = jsonArrayStrings(arg(args, 0, ctx).sql);
-    const values = elements(arg(args, 1, ctx).sql);
-    return bagOfPairs(
-      `arrayMap((__k, __i) -> (__k, if(__i <= length(${values}), ${values}[__i], 'null')), ${keys}, arrayEnumerate(${keys}))`,
-    );
+    const k = arg(args, 0, ctx).sql;
+    const v = arg(args, 1, ctx).sql;
+    const keys = elements(k);
+    const values = `if(JSONType(ifNull(${v}, 'null')) = 'Array', ${elements(v)}, [])`;
+    const pairs = `arrayFilter(__p -> JSONType(__p.1) = 'String', arrayMap((__k, __i) -> (__k, if(__i <= length(${values}), ${values}[__i], 'null')), ${keys}, arrayEnumerate(${keys})))`;
+    return `if(JSONType(ifNull(${k}, 'null')) != 'Array', NULL, ${bagOfPairs(`arrayMap(__p -> (JSONExtractString(__p.1), __p.2), ${pairs})`)})`;
   },
   parse_urlquery: (args, ctx) =>
     `concat('{"Query Parameters":', ${queryParameters(`replaceRegexpOne(${s(arg(args, 0, ctx))}, '^[?]', '')`)}, '}')`,

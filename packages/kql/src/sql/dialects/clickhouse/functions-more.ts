@@ -503,6 +503,76 @@ const estimateDataSize: Template = (args, ctx) => {
   return parts.length ? `toInt64(${parts.join(' + ')})` : 'toInt64(0)';
 };
 
+// ───────────────────────────── IPv6 (IPv4 mapped to ::ffff:a.b.c.d, its prefix + 96) ─────────────────────────────
+
+/** An address with an optional prefix as (value as UInt128, prefix bits); null value when malformed. */
+function ipv6Parts(text: string, body: (v: string, p: string) => string): string {
+  return withValue(text, (t) => {
+    const addr = `splitByChar('/', ${t})[1]`;
+    // Dotted text (also after '::') is an IPv4 address, which Kusto maps to ::ffff:a.b.c.d.
+    const text4 = `if(position(${addr}, '.') > 0, arrayElement(splitByChar(':', ${addr}), -1), ${addr})`;
+    const v = `reinterpretAsUInt128(reverse(IPv6StringToNumOrNull(${text4})))`;
+    const own = `if(position(${t}, '/') > 0, toInt64OrNull(splitByChar('/', ${t})[2]), NULL)`;
+    // A prefix on dotted (IPv4) text counts in IPv4 bits.
+    const p = `if(position(${addr}, '.') > 0, 96 + ifNull(${own}, 32), ifNull(${own}, 128))`;
+    return withValue(v, (vv) => withValue(p, (pp) => body(vv, pp)));
+  });
+}
+
+/** The first `p` bits of a UInt128 (the others zero). */
+const mask128 = (v: string, p: string) =>
+  `if(${p} <= 0, toUInt128(0), if(${p} >= 128, ${v}, bitShiftLeft(bitShiftRight(${v}, toUInt8(128 - ${p})), toUInt8(128 - ${p}))))`;
+
+/** Canonical IPv6 text: eight groups of four lower-case hex digits. */
+const ipv6Text = (v: string) =>
+  withValue(
+    `lower(hex(reverse(reinterpretAsFixedString(${v}))))`,
+    (h) => `arrayStringConcat(arrayMap(__i -> substring(${h}, __i * 4 + 1, 4), range(8)), ':')`,
+  );
+
+function compare6(args: readonly SqlArg[], ctx: TemplateContext): string {
+  const extra = args[2] ? `toInt64(${args[2].sql})` : null;
+  return ipv6Parts(asString(arg(args, 0, ctx)), (a, pa) =>
+    ipv6Parts(asString(arg(args, 1, ctx)), (b, pb) => {
+      const p = extra ? `least(${pa}, ${pb}, ${extra})` : `least(${pa}, ${pb})`;
+      return withValue(p, (pv) =>
+        withValue(mask128(`assumeNotNull(${a})`, pv), (x) =>
+          withValue(
+            mask128(`assumeNotNull(${b})`, pv),
+            (y) =>
+              `if(${a} IS NULL OR ${b} IS NULL OR ${pv} IS NULL, NULL, toInt64(multiIf(${x} < ${y}, -1, ${x} > ${y}, 1, 0)))`,
+          ),
+        ),
+      );
+    }),
+  );
+}
+
+const IPV6: Readonly<Record<string, Template>> = {
+  parse_ipv6: (args, ctx) =>
+    ipv6Parts(
+      asString(arg(args, 0, ctx)),
+      (v, p) => `if(${v} IS NULL, '', ${ipv6Text(mask128(`assumeNotNull(${v})`, p))})`,
+    ),
+  parse_ipv6_mask: (args, ctx) =>
+    ipv6Parts(asString(arg(args, 0, ctx)), (v, p) =>
+      withValue(
+        `least(${p}, toInt64(${arg(args, 1, ctx).sql}))`,
+        (q) => `if(${v} IS NULL OR ${q} IS NULL OR ${q} < 0, '', ${ipv6Text(mask128(`assumeNotNull(${v})`, q))})`,
+      ),
+    ),
+  ipv6_compare: compare6,
+  ipv6_is_match: (args, ctx) => `(${compare6(args, ctx)} = 0)`,
+  ipv6_is_in_range: (args, ctx) =>
+    ipv6Parts(asString(arg(args, 0, ctx)), (a) =>
+      ipv6Parts(
+        asString(arg(args, 1, ctx)),
+        (r, p) =>
+          `if(${a} IS NULL OR ${r} IS NULL, NULL, ${mask128(`assumeNotNull(${a})`, p)} = ${mask128(`assumeNotNull(${r})`, p)})`,
+      ),
+    ),
+};
+
 // ───────────────────────────── others ─────────────────────────────
 
 const around: Template = (args, ctx) => {
@@ -583,6 +653,7 @@ export const MORE_FUNCTIONS: Readonly<Record<string, Template>> = {
   ...OPERATOR_HELPERS,
   ...SKETCHES,
   ...CONVERTERS,
+  ...IPV6,
   array_iff: arrayIff,
   array_rotate_left: rotate(1),
   array_rotate_right: rotate(-1),

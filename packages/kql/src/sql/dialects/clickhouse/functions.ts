@@ -563,7 +563,11 @@ function arraySort(desc: boolean): Template {
     if (args.length > 2 || (args[1] && args[1].type !== 'bool'))
       return ctx.unsupported('array_sort with several arrays');
     const a = arg(args, 0, ctx).sql;
-    const key = `tuple(JSONType(__e) = 'Null', JSONType(__e) IN ('Int64', 'UInt64', 'Double'), toFloat64OrNull(__e), if(JSONType(__e) = 'String', JSONExtractString(__e), __e))`;
+    // nulls_last (default true) for both directions: the null flag sorts last, the reverse sort flips it.
+    const nullsLast = args[1] ? `ifNull(${args[1].sql}, true)` : 'true';
+    const isNull = `(JSONType(__e) = 'Null')`;
+    const flag = desc ? `(${isNull} != ${nullsLast})` : `(${isNull} = ${nullsLast})`;
+    const key = `tuple(${flag}, JSONType(__e) IN ('Int64', 'UInt64', 'Double'), toFloat64OrNull(__e), if(JSONType(__e) = 'String', JSONExtractString(__e), __e))`;
     const sorted = desc
       ? `arrayReverseSort(__e -> ${key}, ${elements(a)})`
       : `arraySort(__e -> ${key}, ${elements(a)})`;
@@ -821,7 +825,7 @@ function ipv4InText(prefix: boolean): Template {
   };
 }
 
-export const FUNCTIONS: Readonly<Record<string, Template>> = {
+const TABLE: Readonly<Record<string, Template>> = {
   ...GEO_FUNCTIONS,
   ...MORE_FUNCTIONS,
   gettype,
@@ -1167,3 +1171,34 @@ export const FUNCTIONS: Readonly<Record<string, Template>> = {
     return convertDynamic(v.sql, t);
   },
 };
+
+/** Functions whose templates return a tuple of the KQL tuple's columns when the call's type is the tuple (`unknown`). */
+const TUPLE_FUNCTIONS: ReadonlySet<string> = new Set([
+  'array_sort_asc',
+  'array_sort_desc',
+  'series_stats',
+  'series_fit_line',
+]);
+
+/**
+ * Every template made safe for tuple-typed calls, as on DuckDB: a tuple-valued call used as an argument
+ * (`strcat_array(array_sort_asc(a), ',')`) stands for its first column, and a call typed as a tuple (`unknown`)
+ * that is not multi-valued itself returns its value in a one-element tuple (the planner reads element 0).
+ */
+function tupleSafe(table: Readonly<Record<string, Template>>): Record<string, Template> {
+  const out: Record<string, Template> = {};
+  for (const [name, t] of Object.entries(table)) {
+    out[name] = (args0, ctx) => {
+      const args = args0.map((a) =>
+        a.type === 'unknown' && a.expr.kind === 'call' && TUPLE_FUNCTIONS.has(a.expr.fn)
+          ? { ...a, sql: `tupleElement(${a.sql}, 1)`, type: 'dynamic' as const }
+          : a,
+      );
+      if (TUPLE_FUNCTIONS.has(name) || ctx.resultType !== 'unknown') return t(args, ctx);
+      return `tuple(${t(args, { ...ctx, resultType: 'dynamic' })})`;
+    };
+  }
+  return out;
+}
+
+export const FUNCTIONS: Readonly<Record<string, Template>> = tupleSafe(TABLE);

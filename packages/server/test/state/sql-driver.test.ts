@@ -144,3 +144,42 @@ describe('SqliteDriver background checkpoints', () => {
     await inline.close();
   });
 });
+
+describe('SqliteDriver sync worker', () => {
+  it('group-commits: each transaction resolves after an fsync that followed its commit, several commits per fsync', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-state-'));
+    dirs.push(dir);
+    const path = join(dir, 'state.db');
+    const driver = new SqliteDriver(path, { sync: 'worker' });
+    expect(await driver.get('PRAGMA synchronous')).toEqual({ synchronous: 1 });
+    await migrate(driver, [M1]);
+    // Past the first 100 commits (synced on the event loop), 400 transactions handed in at once.
+    for (let i = 0; i < 120; i++) await driver.run('INSERT INTO items (id, v) VALUES (?, ?)', [i, 'x']);
+    const resolvedAt: { commits: number; synced: number }[] = [];
+    await Promise.all(
+      Array.from({ length: 400 }, (_, k) =>
+        driver
+          .transaction(async (tx) => {
+            await tx.run('INSERT INTO items (id, v) VALUES (?, ?)', [1000 + k, 'y']);
+          })
+          .then(() => {
+            const s = driver.syncStats();
+            if (s) resolvedAt.push({ commits: s.commits, synced: s.synced });
+          }),
+      ),
+    );
+    const stats = driver.syncStats();
+    expect(stats?.failures).toBe(0);
+    expect(stats?.synced).toBe(stats?.commits);
+    // Commits made while a sync ran shared the next one.
+    expect(stats?.syncs).toBeLessThan(stats?.commits ?? 0);
+    // They resolve in commit order; the k-th one's commit is at least the (121 + k)-th (120 inserts before), and
+    // when it resolved, commits up to its own were synced.
+    expect(resolvedAt).toHaveLength(400);
+    for (const [k, r] of resolvedAt.entries()) expect(r.synced).toBeGreaterThanOrEqual(121 + k);
+    await driver.close();
+    const again = new SqliteDriver(path, { sync: 'inline' });
+    expect(await again.get('SELECT COUNT(*) AS c FROM items')).toEqual({ c: 520 });
+    await again.close();
+  });
+});

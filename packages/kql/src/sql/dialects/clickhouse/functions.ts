@@ -558,22 +558,37 @@ const arraySlice: Template = (args, ctx) => {
   });
 };
 
+/**
+ * array_sort_asc/desc(a1 [, a2, ...] [, nulls_last]): a1 sorted (numbers before strings, nulls last by default in
+ * both directions); further arrays reordered by the same permutation (a tuple of the sorted arrays).
+ */
 function arraySort(desc: boolean): Template {
   return (args, ctx) => {
-    if (args.length > 2 || (args[1] && args[1].type !== 'bool'))
-      return ctx.unsupported('array_sort with several arrays');
-    const a = arg(args, 0, ctx).sql;
+    const last = args.at(-1);
+    const bool = args.length > 1 && last?.type === 'bool' ? last : undefined;
+    const arrays = bool ? args.slice(0, -1) : args;
+    const first = arg(arrays, 0, ctx).sql;
     // nulls_last (default true) for both directions: the null flag sorts last, the reverse sort flips it.
-    const nullsLast = args[1] ? `ifNull(${args[1].sql}, true)` : 'true';
+    const nullsLast = bool ? `ifNull(${bool.sql}, true)` : 'true';
     const isNull = `(JSONType(__e) = 'Null')`;
     const flag = desc ? `(${isNull} != ${nullsLast})` : `(${isNull} = ${nullsLast})`;
     const key = `tuple(${flag}, JSONType(__e) IN ('Int64', 'UInt64', 'Double'), toFloat64OrNull(__e), if(JSONType(__e) = 'String', JSONExtractString(__e), __e))`;
-    const sorted = desc
-      ? `arrayReverseSort(__e -> ${key}, ${elements(a)})`
-      : `arraySort(__e -> ${key}, ${elements(a)})`;
-    const out = `if(JSONType(ifNull(${a}, 'null')) != 'Array', NULL, concat('[', arrayStringConcat(${sorted}, ','), ']'))`;
-    // Typed as a one-column tuple (`unknown`) when Kusto's multi-valued form is in use: lowering reads element 0.
-    return ctx.resultType === 'unknown' ? `tuple(${out})` : out;
+    const fn = desc ? 'arrayReverseSort' : 'arraySort';
+    if (arrays.length === 1) {
+      const out = `if(JSONType(ifNull(${first}, 'null')) != 'Array', NULL, concat('[', arrayStringConcat(${fn}(__e -> ${key}, ${elements(first)}), ','), ']'))`;
+      // Typed as a one-column tuple (`unknown`) when Kusto's multi-valued form is in use: lowering reads element 0.
+      return ctx.resultType === 'unknown' ? `tuple(${out})` : out;
+    }
+    return withValue(elements(first), (e1) => {
+      const order = `${fn}(__i -> arrayElement(arrayMap(__e -> ${key}, [${e1}[__i]]), 1), arrayEnumerate(${e1}))`;
+      return withValue(order, (o) => {
+        const outs = arrays.map(
+          (a) =>
+            `if(JSONType(ifNull(${a.sql}, 'null')) != 'Array', NULL, concat('[', arrayStringConcat(arrayMap(__i -> ifNull(nullIf(${elements(a.sql)}[__i], ''), 'null'), ${o}), ','), ']'))`,
+        );
+        return ctx.resultType === 'unknown' ? `tuple(${outs.join(', ')})` : (outs[0] as string);
+      });
+    });
   };
 }
 

@@ -43,7 +43,7 @@ const opt = args({
   queries: 100,
   'event-store': 1,
   checkpoint: 'background',
-  sync: 'worker',
+  sync: 'inline',
   cache: join(tmpdir(), 'vigil-bench-incidents'),
   out: 'bench/results/incidents.json',
 });

@@ -21,6 +21,13 @@ const COMPILED_ELSEWHERE = {
   row_rank_dense: 'window function over serialized rows',
   row_rank_min: 'window function over serialized rows',
   row_window_session: 'window function over serialized rows',
+  all: 'graph-match / graph-shortest-paths clauses: expanded per path element (plan/graph.ts)',
+  any: 'graph-match / graph-shortest-paths clauses: expanded per path element (plan/graph.ts)',
+  map: 'graph-match / graph-shortest-paths clauses: expanded per path element (plan/graph.ts)',
+  inner_nodes: 'graph-match / graph-shortest-paths clauses: the inner nodes of a variable-length edge',
+  node_degree_in: "graph-match / graph-shortest-paths clauses: the node's in-degree in the whole graph",
+  node_degree_out: "graph-match / graph-shortest-paths clauses: the node's out-degree in the whole graph",
+  node_id: 'graph-match / graph-shortest-paths clauses: hash of the node key (as graph-to-table shows ids)',
 };
 
 /** Aggregates the lowering rewrites into others (one column per requested percentile). */
@@ -46,14 +53,7 @@ const NOT_SUPPORTED = {
   cursor_current: 'database cursors are not modelled',
   extent_id: 'storage extents are not modelled',
   extent_tags: 'storage extents are not modelled',
-  all: 'graph-match only (graph operators are out of scope, issue 3)',
-  any: 'graph-match only (graph operators are out of scope, issue 3)',
-  map: 'graph-match only (graph operators are out of scope, issue 3)',
-  labels: 'graph-match only (graph operators are out of scope, issue 3)',
-  inner_nodes: 'graph-match only (graph operators are out of scope, issue 3)',
-  node_degree_in: 'graph-match only (graph operators are out of scope, issue 3)',
-  node_degree_out: 'graph-match only (graph operators are out of scope, issue 3)',
-  node_id: 'graph-match only (graph operators are out of scope, issue 3)',
+  labels: 'graph labels are not modelled (make-graph builds unlabelled graphs in Vigil)',
 };
 
 /** Limits of supported functions worth knowing (reviewed). */

@@ -619,11 +619,23 @@ function setOp(kind: 'difference' | 'intersect' | 'union'): Template {
   };
 }
 
+/** array_index_of(a, v [, start [, length [, occurrence]]]): the 0-based index of the occurrence in the range, else -1. */
 const arrayIndexOf: Template = (args, ctx) => {
-  if (args.length > 2) return ctx.unsupported('array_index_of with a start, length or occurrence');
   const a = arg(args, 0, ctx).sql;
   const v = asJson(arg(args, 1, ctx));
-  return `if(JSONType(ifNull(${a}, 'null')) != 'Array', NULL, toInt64(indexOf(${elements(a)}, ${v})) - 1)`;
+  if (args.length <= 2) {
+    return `if(JSONType(ifNull(${a}, 'null')) != 'Array', NULL, toInt64(indexOf(${elements(a)}, ${v})) - 1)`;
+  }
+  const start = `toInt64(${args[2]?.sql ?? '0'})`;
+  const len = args[3] ? `toInt64(${args[3].sql})` : 'toInt64(-1)';
+  const occ = args[4] ? `toInt64(${args[4].sql})` : 'toInt64(1)';
+  return withValue(elements(a), (l) =>
+    withValue(`if(${start} < 0, greatest(toInt64(length(${l})) + ${start}, 0), ${start})`, (st) => {
+      const hit = `(__i - 1 >= ${st} AND (${len} = -1 OR __i - 1 < ${st} + ${len}) AND ${l}[__i] = ${v})`;
+      const hits = `arrayFilter(__i -> ${hit}, arrayEnumerate(${l}))`;
+      return `if(JSONType(ifNull(${a}, 'null')) != 'Array' OR ${occ} < 0 OR ${len} < -1 OR ${v} IS NULL, NULL, if(${occ} >= 1 AND ${occ} <= length(${hits}), toInt64(${hits}[${occ}]) - 1, -1))`;
+    }),
+  );
 };
 
 const makeDatetime: Template = (args, ctx) => {

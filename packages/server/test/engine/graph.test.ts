@@ -126,6 +126,27 @@ describe('graph-match', () => {
     expect(await r.rows(q('p.via != "smb"'))).toEqual([[2, ['rdp', 'rdp'], ['jump']]]);
   });
 
+  it('zero-length and reversed variable-length edges', async () => {
+    const g = 'datatable(s:string, d:string)["a","b","b","c"] | make-graph s --> d with_node_id=n';
+    expect(
+      await r.rows(
+        `${g} | graph-match (x)-[e*0..2]->(y) where x.n == "a" project y.n, k = array_length(e.s) | sort by k asc`,
+      ),
+    ).toEqual([
+      ['a', 0],
+      ['b', 1],
+      ['c', 2],
+    ]);
+    expect(
+      await r.rows(
+        `${g} | graph-match (x)<-[e*1..2]-(y) where x.n == "c" project y.n, inner = map(inner_nodes(e), n) | sort by y_n desc`,
+      ),
+    ).toEqual([
+      ['b', []],
+      ['a', ['b']],
+    ]);
+  });
+
   it('cycles: unique_edges (default) never reuses an edge, none never revisits a node, all allows both', async () => {
     const q = (cycles: string) =>
       `${G} | graph-match ${cycles} (s)-[p*1..4]->(t) where s.name == "jump" and t.name == "jump" project n = array_length(p.via) | summarize c = count() by n | sort by n asc`;

@@ -320,6 +320,16 @@ const formatDatetime: Template = (args, ctx) => {
       i += fr.length;
       continue;
     }
+    // F…: the same digits without the trailing zeros.
+    const fz = /^F{1,7}/.exec(f.slice(i))?.[0];
+    if (fz) {
+      flush();
+      parts.push(
+        `replaceRegexpOne(substring(leftPad(toString(${datetimeTicks(d)} % 10000000), 7, '0'), 1, ${fz.length}), '0+$', '')`,
+      );
+      i += fz.length;
+      continue;
+    }
     for (const [k, v] of FORMAT_TOKENS) {
       if (f.startsWith(k, i)) {
         flush();
@@ -328,12 +338,14 @@ const formatDatetime: Template = (args, ctx) => {
         continue outer;
       }
     }
-    const single: Record<string, string> = { M: '%c', d: '%e', H: '%k', h: '%l', m: '%i', s: '%S' };
+    // 'y': the year of the century without padding.
+    const single: Record<string, string> = { M: '%c', d: '%e', H: '%k', h: '%l', m: '%i', s: '%S', y: '%y' };
     const ch = f[i] as string;
     if (single[ch]) {
       flush();
       const p = `formatDateTime(${d}, '${single[ch]}')`;
-      parts.push(ch === 'm' || ch === 's' ? `toString(toUInt8(${p}))` : `trimLeft(${p})`);
+      // One-letter tokens print without padding (ClickHouse pads some with zeros, some with spaces).
+      parts.push(`toString(toUInt8(trimLeft(${p})))`);
     } else literalText += ch;
     i += 1;
   }

@@ -858,9 +858,14 @@ function ipv4InText(prefix: boolean): Template {
     const ips = literalStrings(args.slice(1));
     if (ips === null) return ctx.unsupported('IPv4 search with computed addresses');
     if (ips.length === 0) return 'false';
-    const alt = ips.map((ip) => ip.replace(/[.\\]/g, (c) => `\\${c}`)).join('|');
-    const tail = prefix ? '' : '(?:$|[^0-9.])';
-    return `match(${text}, ${sqlString(`(?:^|[^0-9.])(?:${alt})${tail}`)})`;
+    // A prefix search matches an open prefix only when it ends with a dot ('127.0.'); otherwise a whole address.
+    const alt = ips
+      .map((ip) => {
+        const esc = ip.replace(/[.\\]/g, (c) => `\\${c}`);
+        return prefix && ip.endsWith('.') ? esc : `${esc}(?:$|[^0-9.])`;
+      })
+      .join('|');
+    return `match(${text}, ${sqlString(`(?:^|[^0-9.])(?:${alt})`)})`;
   };
 }
 

@@ -30,6 +30,11 @@ export interface GraphHost {
   /** The binder's output columns of an operator. */
   tableColumns(node: Node): PlanColumn[];
   hiddenName(base: string): string;
+  /**
+   * Names a relation several parts of the plan read (a query-level binding): the passes rewrite a plan per
+   * reference, so a shared sub-plan that is not named is copied (and computed) once per use.
+   */
+  bind(rel: Rel): Rel;
   /** The target dialect's capabilities (null: no target, e.g. printing plans). */
   readonly capabilities: DialectCapabilities | null;
   unsupported(at: Span, what: string): never;
@@ -184,12 +189,12 @@ function makeGraph(host: GraphHost, op: GraphOperator, input: Rel): GraphValue {
   }
   // Edges keep the input's order as their number: shortest-path ties follow it.
   const eid: PlanColumn = { name: host.hiddenName('eid'), type: 'long' };
-  const edges: Rel = {
+  const edges = host.bind({
     kind: 'window',
     input,
     exprs: [...input.columns.map((c) => col(c)), { kind: 'win', fn: 'row_number', args: [], type: 'long' }],
     columns: [...input.columns, eid],
-  };
+  });
   const key: PlanColumn = { name: host.hiddenName('key'), type: src.type };
   const ends = (c: PlanColumn) => project(edges, [{ c: key, e: col(c) }]);
   const endpoints: Rel = { kind: 'distinct', input: union([ends(src), ends(dst)], [key]), columns: [key] };
@@ -257,7 +262,7 @@ function makeGraph(host: GraphHost, op: GraphOperator, input: Rel): GraphValue {
     nodes = endpoints;
   }
   return {
-    nodes,
+    nodes: host.bind(nodes),
     edges,
     nodeColumns,
     edgeColumns: input.columns.filter((c) => !c.name.startsWith('\u0000')),
@@ -289,12 +294,12 @@ function whereGraph(host: GraphHost, op: GraphOperator, g: GraphValue): GraphVal
   const pred = op.clauses[0];
   if (!pred) return host.unsupported(op, `${op.keyword} without a predicate`);
   if (op.keyword === 'graph-where-edges') {
-    return { ...g, edges: filter(g.edges, host.scalar(pred, { input: g.edges.columns })) };
+    return { ...g, edges: host.bind(filter(g.edges, host.scalar(pred, { input: g.edges.columns }))) };
   }
   // Removing a node removes its edges.
-  const nodes = filter(g.nodes, host.scalar(pred, { input: g.nodes.columns }));
+  const nodes = host.bind(filter(g.nodes, host.scalar(pred, { input: g.nodes.columns })));
   const bySrc = join('leftsemi', g.edges, nodes, [[g.src, g.key]]);
-  return { ...g, nodes, edges: join('leftsemi', bySrc, nodes, [[g.dst, g.key]]) };
+  return { ...g, nodes, edges: host.bind(join('leftsemi', bySrc, nodes, [[g.dst, g.key]])) };
 }
 
 /**
@@ -502,7 +507,7 @@ function markComponents(host: GraphHost, gop: GraphOperator, g: GraphValue): Gra
     { c: comp, e: op('Subtract', [col(cn), long(1)], 'long') },
     { c: g.key, e: col(g.key) },
   ]);
-  const nodes: Rel = { kind: 'with', bindings, body, columns: body.columns };
+  const nodes = host.bind({ kind: 'with', bindings, body, columns: body.columns });
   return { ...g, nodes, nodeColumns: [...g.nodeColumns.filter((c) => c.name !== name), comp] };
 }
 
@@ -584,7 +589,7 @@ class Matcher {
       const degOut: PlanColumn = { name: host.hiddenName('out'), type: 'long' };
       this.degIn = degIn;
       this.degOut = degOut;
-      this.nodes = this.withDegrees(degIn, degOut);
+      this.nodes = host.bind(this.withDegrees(degIn, degOut));
     } else {
       this.degIn = null;
       this.degOut = null;
@@ -699,7 +704,7 @@ class Matcher {
         : [];
       return { kind: 'project', input: rel, exprs: [...exprs, ...hidden], columns: [...out, ...extra] } as Rel;
     });
-    const all2 = union(perLeg, [...out, ...extra]);
+    const all2 = shortest ? this.host.bind(union(perLeg, [...out, ...extra])) : union(perLeg, [...out, ...extra]);
     if (!shortest) return all2;
     // Fewest hops per group of pattern nodes; `output=all` keeps every path of that length, `any` the first by edge order.
     const output = paramName(this.op.params, 'output') ?? 'any';

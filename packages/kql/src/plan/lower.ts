@@ -1952,6 +1952,11 @@ class Lowerer {
       hiddenName: (b) => this.hiddenName(b),
       unsupported: (at, what) => this.unsupported(at, what),
       capabilities: this.options.capabilities ?? null,
+      bind: (rel) => {
+        const name = this.freshName('graph');
+        this.bindings.push({ name, rel, materialized: false });
+        return { kind: 'ref', name, columns: rel.columns };
+      },
       setScalarHook: (hook) => {
         this.scalarHook = hook;
       },

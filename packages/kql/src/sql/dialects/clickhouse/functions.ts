@@ -50,7 +50,7 @@ export function convertDynamic(sql: string, type: ColumnType): string {
           `multiIf(JSONType(ifNull(${v}, 'null')) = 'Bool', JSONExtractBool(${v}) = 1, JSONType(ifNull(${v}, 'null')) IN ('Int64', 'UInt64', 'Double'), toFloat64OrNull(${v}) != 0, ${boolText(dynamicToString(v))})`,
       );
     case 'datetime':
-      return `parseDateTime64BestEffortOrNull(${dynamicToString(sql)}, 7, 'UTC')`;
+      return `parseDateTime64BestEffortUSOrNull(${dynamicToString(sql)}, 7, 'UTC')`;
     case 'timespan':
       return timespanOf(dynamicToString(sql));
     case 'guid':
@@ -108,7 +108,8 @@ function toType(type: ColumnType): Template {
         if (a.type === 'string') return boolText(a.sql);
         return `(${a.sql} != 0)`;
       case 'datetime':
-        if (a.type === 'string') return `parseDateTime64BestEffortOrNull(nullIf(${a.sql}, ''), 7, 'UTC')`;
+        // Ambiguous day/month text reads month first, as .NET's invariant culture (and Vigil's datetime literals) do.
+        if (a.type === 'string') return `parseDateTime64BestEffortUSOrNull(nullIf(${a.sql}, ''), 7, 'UTC')`;
         if (a.type === 'long' || a.type === 'int') return nullSafe(`(${a.sql} - ${EPOCH_TICKS})`, ticksToDatetime);
         return ctx.unsupported(`converting ${a.type} to datetime`);
       case 'timespan':

@@ -36,7 +36,7 @@ function comparable(a: SqlArg, b: SqlArg): [string, string] {
   if (a.type === 'dynamic') {
     if (isNum(b)) return [dynamicToNumber(a.sql), b.sql];
     if (b.type === 'bool') return [`(lower(${dynamicToString(a.sql)}) = 'true')`, b.sql];
-    if (b.type === 'datetime') return [`parseDateTime64BestEffortOrNull(${dynamicToString(a.sql)}, 7, 'UTC')`, b.sql];
+    if (b.type === 'datetime') return [`parseDateTime64BestEffortUSOrNull(${dynamicToString(a.sql)}, 7, 'UTC')`, b.sql];
     return [dynamicToString(a.sql), asString(b)];
   }
   if (b.type === 'dynamic') {

@@ -80,6 +80,34 @@ const CASES: readonly { readonly kql: string; readonly rows: unknown[][] }[] = [
       ],
     ],
   },
+  // Geo cells (H3 through ClickHouse's h3*, S2 and geohash computed in SQL), documented outputs.
+  {
+    kql: 'print h3 = geo_point_to_h3cell(-74.04450446039874, 40.689250859314974, 6), s2 = geo_point_to_s2cell(10.1234, 53, 8), gh = geo_point_to_geohash(-80.195829, 25.802215, 8), p = geo_h3cell_parent("862a1072fffffff", 1), c = geo_point_in_circle(-122.143564, 47.535677, -122.100896, 47.527351, 3500)',
+    rows: [['862a1072fffffff', '47b1d', 'dhwfz15h', '812a3ffffffffff', true]],
+  },
+  {
+    kql: 'print w = geo_from_wkt("LINESTRING (1 2, 3 4)"), l = round(geo_line_length(dynamic({"type":"LineString","coordinates":[[0,0],[0,1]]})))',
+    rows: [
+      [
+        {
+          type: 'LineString',
+          coordinates: [
+            [1, 2],
+            [3, 4],
+          ],
+        },
+        111195,
+      ],
+    ],
+  },
+  {
+    kql: 'print c = ipv6_compare("fe80::85d:e82c:9446:7994/120", "fe80::85d:e82c:9446:7998"), p = parse_ipv6("192.168.255.255/24"), s = array_sort_asc(dynamic([3, 1, null, 2]))',
+    rows: [[0, '0000:0000:0000:0000:0000:ffff:c0a8:ff00', [1, 2, 3, null]]],
+  },
+  {
+    kql: 'range x from 1 to 100 step 1 | summarize p5 = percentile(x, 5), p50 = percentile(x, 50), w = percentilew(x, 101 - x, 50)',
+    rows: [[5, 50, 30]],
+  },
 ];
 
 describe.each(['duckdb', 'clickhouse'] as const)('KQL on %s', (kind) => {

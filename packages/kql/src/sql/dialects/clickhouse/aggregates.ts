@@ -22,12 +22,26 @@ function limitOf(args: readonly SqlArg[], i: number, ctx: TemplateContext): stri
   return `(${Math.max(0, Math.trunc(n))})`;
 }
 
-function makeList(fn: 'groupArray' | 'groupUniqArray', ifAt: number | null, sizeAt: number): Template {
+/**
+ * make_list / make_set: JSON texts of the values (nulls skipped); a dynamic array contributes its elements (as on
+ * DuckDB); a set keeps the first occurrence of each value, in order.
+ */
+function makeList(distinct: boolean, ifAt: number | null, sizeAt: number): Template {
   return (args, ctx) => {
-    const v = asJson(arg(args, 0, ctx));
+    const a = arg(args, 0, ctx);
     const size = limitOf(args, sizeAt, ctx);
-    if (ifAt === null) return jsonArray(`${fn}${size}(${v})`);
-    return jsonArray(`${fn}If${size}(${v}, ${cond(args, ifAt, ctx)})`);
+    const c = ifAt === null ? null : cond(args, ifAt, ctx);
+    let all: string;
+    if (a.type === 'dynamic') {
+      const v = a.sql;
+      const items = `if(JSONType(ifNull(${v}, 'null')) = 'Array', JSONExtractArrayRaw(ifNull(${v}, '[]')), if(${v} IS NULL, [], [assumeNotNull(${v})]))`;
+      all = c ? `groupArrayArrayIf(${items}, ${c})` : `groupArrayArray(${items})`;
+    } else {
+      const v = asJson(a);
+      all = c ? `groupArrayIf(${v}, ${c})` : `groupArray(${v})`;
+    }
+    const list = distinct ? `arrayDistinct(${all})` : all;
+    return jsonArray(size ? `arraySlice(${list}, 1, ${size.slice(1, -1)})` : list);
   };
 }
 
@@ -154,12 +168,12 @@ export const AGGREGATES: Readonly<Record<string, Template>> = {
     const v = arg(args, 1, ctx).sql;
     return `if(count(${by}) > 0, argMin(${v}, ${by}), any(${v}))`;
   },
-  make_list: makeList('groupArray', null, 1),
-  makelist: makeList('groupArray', null, 1),
-  make_list_if: makeList('groupArray', 1, 2),
-  make_set: makeList('groupUniqArray', null, 1),
-  makeset: makeList('groupUniqArray', null, 1),
-  make_set_if: makeList('groupUniqArray', 1, 2),
+  make_list: makeList(false, null, 1),
+  makelist: makeList(false, null, 1),
+  make_list_if: makeList(false, 1, 2),
+  make_set: makeList(true, null, 1),
+  makeset: makeList(true, null, 1),
+  make_set_if: makeList(true, 1, 2),
   make_bag: (args, ctx) => makeBag(args, ctx, null),
   make_bag_if: (args, ctx) => makeBag(args, ctx, cond(args, 1, ctx)),
   percentile: (args, ctx) => nearestRank(fraction(arg(args, 1, ctx), ctx), arg(args, 0, ctx).sql),

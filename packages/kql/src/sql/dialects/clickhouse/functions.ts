@@ -10,6 +10,7 @@ import {
   asJson,
   asString,
   CLICKHOUSE_TYPES,
+  datetimeText,
   datetimeTicks,
   dynamicToNumber,
   dynamicToString,
@@ -20,6 +21,7 @@ import {
   regexArg,
   sqlString,
   ticksToDatetime,
+  timespanText,
   withValue,
 } from './base.js';
 import { GEO_FUNCTIONS } from './functions-geo.js';
@@ -1058,14 +1060,30 @@ const TABLE: Readonly<Record<string, Template>> = {
     withValue(s(arg(args, 0, ctx)), (a) =>
       withValue(s(arg(args, 1, ctx)), (b) => `toInt32(multiIf(${a} < ${b}, -1, ${a} > ${b}, 1, 0))`),
     ),
+  // range(start, stop [, step]): at most 1,048,576 elements (Kusto's cap on arrays); longs, reals, datetimes, timespans.
   range: (args, ctx) => {
     const a = arg(args, 0, ctx);
     const b = arg(args, 1, ctx);
-    const step = args[2] ? args[2].sql : '1';
-    if (a.type === 'real' || b.type === 'real' || args[2]?.type === 'real')
-      return ctx.unsupported('range() over reals');
+    const cap = 1048576;
+    const list = (count: string, item: (i: string) => string) =>
+      `concat('[', arrayStringConcat(arrayMap(__i -> ${item('__i')}, range(toUInt64(least(greatest(${count}, 0), ${cap})))), ','), ']')`;
+    if (a.type === 'datetime' || a.type === 'timespan') {
+      const ticks = (x: SqlArg) => (x.type === 'datetime' ? datetimeTicks(x.sql) : `toInt64(${x.sql})`);
+      const step = args[2] ? `toInt64(${args[2].sql})` : 'toInt64(864000000000)';
+      const item = (i: string) =>
+        a.type === 'datetime'
+          ? `concat('"', ${datetimeText(ticksToDatetime(`${ticks(a)} + ${i} * ${step}`))}, '"')`
+          : `concat('"', ${timespanText(`(${ticks(a)} + ${i} * ${step})`)}, '"')`;
+      return `if(${step} = 0, NULL, ${list(`intDiv(${ticks(b)} - ${ticks(a)}, ${step}) + 1`, item)})`;
+    }
+    if (a.type === 'real' || b.type === 'real' || args[2]?.type === 'real') {
+      const step = args[2] ? `toFloat64(${args[2].sql})` : '1.0';
+      const count = `toInt64(floor((toFloat64(${b.sql}) - toFloat64(${a.sql})) / ${step})) + 1`;
+      return `if(${step} = 0, NULL, ${list(count, (i) => `toString(toFloat64(${a.sql}) + ${i} * ${step})`)})`;
+    }
     if (a.type !== 'long' && a.type !== 'int') return ctx.unsupported(`range() over ${a.type}`);
-    return `concat('[', arrayStringConcat(arrayMap(__i -> toString(toInt64(${a.sql}) + __i * toInt64(${step})), range(toUInt64(greatest(intDiv(toInt64(${b.sql}) - toInt64(${a.sql}), toInt64(${step})) + 1, 0)))), ','), ']')`;
+    const step = args[2] ? `toInt64(${args[2].sql})` : 'toInt64(1)';
+    return `if(${step} = 0, NULL, ${list(`intDiv(toInt64(${b.sql}) - toInt64(${a.sql}), ${step}) + 1`, (i) => `toString(toInt64(${a.sql}) + ${i} * ${step})`)})`;
   },
   tostring: (args, ctx) => s(arg(args, 0, ctx)),
   toint: toType('int'),

@@ -472,6 +472,15 @@ const packAll: Template = (args, ctx) => {
   return `concat('{', arrayStringConcat(arrayFilter(__p -> __p != '', [${pairs.join(', ')}]), ','), '}')`;
 };
 
+/** `bag_pack_columns(c1, c2, ...)`: the column names are the keys (nulls kept as null values). */
+const bagPackColumns: Template = (args, ctx) => {
+  const pairs = args.map((a) => {
+    if (a.expr.kind !== 'col') return ctx.unsupported('bag_pack_columns() of an expression that is not a column');
+    return `concat(${sqlString(`${JSON.stringify(a.expr.name)}:`)}, ifNull(${asJson(a)}, 'null'))`;
+  });
+  return pairs.length ? `concat('{', ${pairs.join(", ',', ")}, '}')` : "'{}'";
+};
+
 /** Kusto's estimate of a value's size in bytes (strings: their length; fixed sizes per scalar type). */
 function dataSize(a: SqlArg): string {
   switch (a.type) {
@@ -673,6 +682,7 @@ export const MORE_FUNCTIONS: Readonly<Record<string, Template>> = {
   series_pearson_correlation: pearson,
   around,
   pack_all: packAll,
+  bag_pack_columns: bagPackColumns,
   estimate_data_size: estimateDataSize,
   assert: assertFn,
   has_any_index: hasAnyIndex,

@@ -61,11 +61,34 @@ export function bindCall(b: Binder, call: Call): ExprInfo {
       });
       return { type: UNKNOWN };
     }
+    if (name === 'count' && call.args.length === 1) {
+      const counted = countOfValue(b, call, agg);
+      if (counted) return counted;
+    }
     return bindBuiltinCall(b, call, agg, 'aggregate');
   }
   for (const a of call.args) b.bindExpr(a);
   b.report(Codes.UnknownFunction, `The name '${name}' does not refer to any known function.`, call.name);
   return { type: UNKNOWN };
+}
+
+/**
+ * `count(x)` with a non-bool `x`: the Kusto service counts the rows (nulls of `x` included, like `count()`), while
+ * Microsoft's analyzer expects a bool (the obsolete `count(predicate)`). Vigil follows the service (kusto-truth
+ * cases record it); a bool argument still resolves through the catalog.
+ */
+function countOfValue(b: Binder, call: Call, agg: FunctionDef): ExprInfo | null {
+  const arg = call.args[0];
+  if (!arg || arg.kind === 'NamedArg' || arg.kind === 'Star') return null;
+  // The type decides the reading; the argument is then bound for real once (by this function or the catalog path).
+  const bind = () => b.withContext({ scopeKind: 'normal' }, () => b.bindExpr(arg));
+  const probe = b.quietly(bind);
+  if (probe.type.kind !== 'scalar' || probe.type.name === 'bool') return null;
+  const signature = agg.signatures.find((s) => s.params.length === 0);
+  if (!signature) return null;
+  bind();
+  b.model.setCall(call, { kind: 'aggregate', definition: agg, signature });
+  return { type: scalar('long') };
 }
 
 /** The argument as the catalog's resolver sees it. */

@@ -10,11 +10,11 @@ import { ConformanceRunner, readJsonl } from './runner.js';
 
 /**
  * The figures this suite enforces. Issue 3 asks ≥ 90% (doc examples) and ≥ 92% (kusto-truth); both floors are
- * ratchets just under the figures reached so far (86.4% and 94.5% on 2026-11-28; one or two examples time out on a
+ * ratchets just under the figures reached so far (90.5% and 95.3% on 2026-11-28; one or two examples time out on a
  * loaded machine), raised as they improve; the closing notes report the gap honestly.
  */
 const DOC_EXAMPLES_MIN = Number(process.env.DOC_EXAMPLES_MIN ?? 0.9);
-const KUSTO_TRUTH_MIN = Number(process.env.KUSTO_TRUTH_MIN ?? 0.94);
+const KUSTO_TRUTH_MIN = Number(process.env.KUSTO_TRUTH_MIN ?? 0.95);
 /** While iterating: `CONFORMANCE_FILTER=parse-kv` runs only cases whose id, family or source path contains it. */
 const FILTER = process.env.CONFORMANCE_FILTER ?? '';
 const selected = (...keys: (string | undefined)[]) => FILTER === '' || keys.some((k) => k?.includes(FILTER));

@@ -1583,7 +1583,9 @@ class Generator {
         if (group) return this.groupElement(e, group, frame);
         const t = this.d.aggregates[e.fn];
         if (!t) throw new SqlUnsupported(`The aggregate ${e.fn}()`);
-        const args = e.args.map(sub);
+        // count(x) of a non-bool value counts rows, as count() does (Kusto service; binder countOfValue).
+        const counted = e.fn === 'count' && e.args.length === 1 && e.args[0]?.type !== 'bool';
+        const args = counted ? [] : e.args.map(sub);
         return { sql: t(args, this.ctx(e.type, this.inputOrder(frame))), type: e.type, expr: e };
       }
       case 'path': {

@@ -98,6 +98,8 @@ const QUERY_SETTINGS = {
   // Wide unions and long `in` lists make big trees.
   max_ast_elements: 2000000,
   max_expanded_ast_elements: 2000000,
+  // Graph operators compile to wide plans (one relation per hop and pattern), beyond the default 10,000 plan rewrites.
+  query_plan_max_optimizations_to_apply: 100000,
 } as const;
 
 const ident = (name: string) => clickhouse.quoteIdentifier(name);

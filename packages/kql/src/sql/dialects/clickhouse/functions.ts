@@ -5,6 +5,7 @@
  */
 import type { ColumnType } from '../../../binder/types.js';
 import type { SqlArg, Template, TemplateContext } from '../../dialect.js';
+import { captureGroups } from '../duckdb/base.js';
 import {
   arg,
   asJson,
@@ -376,30 +377,6 @@ const extract: Template = (args, ctx) => {
   return toType(type)([{ sql: `nullIf(${text}, '')`, type: 'string', expr: arg(args, 0, ctx).expr }], ctx);
 };
 
-/** The names of a pattern's capturing groups in order ('' for an unnamed one); escapes and classes skipped. */
-function captureGroupNames(pattern: string): string[] {
-  const names: string[] = [];
-  let inClass = false;
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i];
-    if (c === '\\') {
-      i++;
-      continue;
-    }
-    if (inClass) {
-      if (c === ']') inClass = false;
-      continue;
-    }
-    if (c === '[') inClass = true;
-    else if (c === '(') {
-      const named = /^\(\?P?<([A-Za-z_][A-Za-z0-9_]*)>/.exec(pattern.slice(i));
-      if (named) names.push(named[1] as string);
-      else if (pattern[i + 1] !== '?') names.push('');
-    }
-  }
-  return names;
-}
-
 const extractAll: Template = (args, ctx) => {
   const re = regexArg(arg(args, 0, ctx));
   if (args.length > 2) {
@@ -407,7 +384,7 @@ const extractAll: Template = (args, ctx) => {
     const listed = args[1]?.literal?.value;
     const pattern = literalString(args[0]);
     // Named groups become their positions in the (literal) pattern.
-    const names = pattern === null ? [] : captureGroupNames(pattern);
+    const names = pattern === null ? [] : captureGroups(pattern);
     const groups = Array.isArray(listed)
       ? listed.map((g) => (typeof g === 'string' && names.includes(g) ? names.indexOf(g) + 1 : g))
       : null;

@@ -1,170 +1,22 @@
 /**
  * Compiled rule queries, reused across evaluations. A rule runs the same KQL every window; only the ingestion
- * window and now() change, and compiling (parse, bind, lower, generate) costs more than running the SQL over a
- * small window (measured on DuckDB: ~8 ms compile vs ~6 ms query for an NRT filter rule). So a rule's query is
- * compiled into a *template*: its SQL with the window bounds and the now()-derived datetimes as slots.
- *
- * The template is not guessed from the SQL's shape: the query is compiled with two sets of sentinel times, every
- * datetime literal is classified by how it moved (window start, window end, now() plus a fixed offset, or
- * constant), and a third compile with other times must equal the rendered template byte for byte. Anything the
- * compiler folds non-linearly (e.g. `bin(now(), 1d)`, `dayofweek(now())`) fails that check, and such a query is
- * compiled for each evaluation as before. Queries that need schema probes or create tables are not cached either.
+ * window and now() change, and compiling costs more than running the SQL over a small window (measured on DuckDB:
+ * ~8 ms compile vs ~6 ms query for an NRT filter rule). So a rule's query is compiled into a template
+ * (query/sql-template.ts: the window bounds and now()-derived datetimes as slots, verified byte for byte).
+ * Queries that need schema probes or create tables are not cached (the full path, runKql, handles those).
  */
-import type { CompiledQuery, ScalarTypeName } from '@vigil/kql';
-import { duckdb } from '@vigil/kql';
 import { compileKql, type QueryWorkspace } from '../query/query-service.js';
+import { SqlTemplateCache as TemplateCache } from '../query/sql-template.js';
 
-type Slot = { readonly kind: 'start' | 'end' } | { readonly kind: 'now'; readonly offsetUs: bigint };
+export type { SqlTemplate } from '../query/sql-template.js';
 
-export interface SqlTemplate {
-  /** The compiler's result columns, for the engine's decoding. */
-  readonly columns: readonly { readonly name: string; readonly type: ScalarTypeName | 'unknown' }[];
-  render(window: { readonly startMs: number; readonly endMs: number }, nowMs: number): string;
-}
-
-interface Times {
-  readonly startMs: number;
-  readonly endMs: number;
-  readonly nowMs: number;
-}
-
-const DAY = 86_400_000;
-// Sentinel times far from real data, distinct, and moved by different, non-round amounts between compiles, so
-// that no literal can be mistaken for another kind and no folding (bins, parts of dates) survives the check.
-const BASE = Date.UTC(2190, 0, 1, 0, 0, 0, 0);
-const SENTINELS: readonly Times[] = [
-  { startMs: BASE + 10 * DAY + 1_111, endMs: BASE + 20 * DAY + 2_222, nowMs: BASE + 30 * DAY + 3_333 },
-  { startMs: BASE + 113 * DAY + 3_671_017, endMs: BASE + 127 * DAY + 7_302_043, nowMs: BASE + 149 * DAY + 11_223_071 },
-  { startMs: BASE + 401 * DAY + 61_001, endMs: BASE + 433 * DAY + 122_003, nowMs: BASE + 467 * DAY + 183_007 },
-];
-
-const MAX_ENTRIES = 5000;
-
-const LITERAL = /TIMESTAMP '(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))?'/g;
-
-function literalUs(m: RegExpMatchArray): bigint {
-  const [, y, mo, d, h, mi, s, frac] = m;
-  const ms = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s));
-  return BigInt(ms) * 1000n + BigInt((frac ?? '').padEnd(6, '0') || '0');
-}
-
-function renderUs(us: bigint): string {
-  return duckdb.literal(String(us * 10n), 'datetime');
-}
-
-const usOf = (ms: number) => BigInt(Math.round(ms)) * 1000n;
-
-function split(sql: string): { texts: string[]; values: bigint[] } {
-  const texts: string[] = [];
-  const values: bigint[] = [];
-  let last = 0;
-  for (const m of sql.matchAll(LITERAL)) {
-    texts.push(sql.slice(last, m.index));
-    values.push(literalUs(m));
-    last = (m.index ?? 0) + m[0].length;
-  }
-  texts.push(sql.slice(last));
-  return { texts, values };
-}
-
-function build(texts: readonly string[], slots: readonly (Slot | string)[]): SqlTemplate['render'] {
-  return (window, nowMs) => {
-    let out = texts[0] ?? '';
-    for (let i = 0; i < slots.length; i++) {
-      const s = slots[i] as Slot | string;
-      out +=
-        typeof s === 'string'
-          ? s
-          : renderUs(
-              s.kind === 'now' ? usOf(nowMs) + s.offsetUs : usOf(s.kind === 'start' ? window.startMs : window.endMs),
-            );
-      out += texts[i + 1] ?? '';
-    }
-    return out;
-  };
-}
-
-/** Derives a template from compiles at the sentinel times, or null when the query is not templatable. */
-export function deriveTemplate(compileAt: (t: Times) => CompiledQuery | null): SqlTemplate | null {
-  const [t1, t2, t3] = SENTINELS as [Times, Times, Times];
-  const c1 = compileAt(t1);
-  const c2 = compileAt(t2);
-  if (!c1?.ok || !c1.sql || !c2?.ok || !c2.sql) return null;
-  const a = split(c1.sql);
-  const b = split(c2.sql);
-  if (a.values.length !== b.values.length || a.texts.some((t, i) => t !== b.texts[i])) return null;
-  const slots: (Slot | string)[] = [];
-  for (let i = 0; i < a.values.length; i++) {
-    const v1 = a.values[i] as bigint;
-    const v2 = b.values[i] as bigint;
-    if (v1 === v2) slots.push(renderUs(v1));
-    else if (v1 === usOf(t1.startMs) && v2 === usOf(t2.startMs)) slots.push({ kind: 'start' });
-    else if (v1 === usOf(t1.endMs) && v2 === usOf(t2.endMs)) slots.push({ kind: 'end' });
-    else if (v1 - usOf(t1.nowMs) === v2 - usOf(t2.nowMs)) slots.push({ kind: 'now', offsetUs: v1 - usOf(t1.nowMs) });
-    else return null;
-  }
-  // A constant literal re-rendered must give back its text, or the template would change the query.
-  const render = build(a.texts, slots);
-  if (render(t1, t1.nowMs) !== c1.sql) return null;
-  const c3 = compileAt(t3);
-  if (!c3?.ok || !c3.sql || render(t3, t3.nowMs) !== c3.sql) return null;
-  return { columns: c1.columns.map((c) => ({ name: c.name, type: c.type })), render };
-}
-
-/**
- * Templates by query text, valid while the workspace's tables and functions stay the same (a new table, a column
- * added or a function changed compiles again).
- */
-export class SqlTemplateCache {
-  private readonly entries = new Map<string, SqlTemplate | null>();
-  private signature = '';
-  private readonly functionIds = new WeakMap<object, number>();
-  private lastFunctionId = 0;
-
-  constructor(private readonly ws: QueryWorkspace) {}
-
-  private currentSignature(): string {
-    const tables = this.ws.engine
-      .tables()
-      .map((t) => `${t.name}:${t.columns.length}`)
-      .join(',');
-    // A function is known by its object: stores replace the object when a function changes (reading every body on
-    // every evaluation would cost more than the compile the cache saves).
-    const functions = (this.ws.functions ?? [])
-      .map((f) => {
-        let id = this.functionIds.get(f);
-        if (id === undefined) {
-          id = ++this.lastFunctionId;
-          this.functionIds.set(f, id);
-        }
-        return id;
-      })
-      .join(',');
-    return `${tables}|${functions}`;
-  }
-
-  /** The query's template, or null when it must be compiled for each evaluation. */
-  get(query: string): SqlTemplate | null {
-    const sig = this.currentSignature();
-    if (sig !== this.signature) {
-      this.entries.clear();
-      this.signature = sig;
-    }
-    if (this.entries.has(query)) return this.entries.get(query) ?? null;
-    // Combined NRT queries vary with the rules of a round: keep the map bounded.
-    if (this.entries.size >= MAX_ENTRIES) this.entries.clear();
-    let template: SqlTemplate | null = null;
-    try {
-      template = deriveTemplate((t) => {
-        const missing = new Set<string>();
-        const c = compileKql(this.ws, query, t.nowMs, missing, { startMs: t.startMs, endMs: t.endMs });
-        // Tables to create or run-time columns to probe: the full path (runKql) handles those.
-        return missing.size > 0 || (c.probes?.length ?? 0) > 0 ? null : c;
-      });
-    } catch {
-      template = null;
-    }
-    this.entries.set(query, template);
-    return template;
+/** Rule-query templates of a workspace, with the ingestion window's bounds as slots. */
+export class SqlTemplateCache extends TemplateCache {
+  constructor(ws: QueryWorkspace) {
+    super(ws, (query, t) => {
+      const missing = new Set<string>();
+      const c = compileKql(ws, query, t.nowMs, missing, { startMs: t.startMs, endMs: t.endMs });
+      return missing.size > 0 || (c.probes?.length ?? 0) > 0 ? null : c;
+    });
   }
 }

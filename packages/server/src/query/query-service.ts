@@ -7,6 +7,7 @@ import type { CompiledQuery, Diagnostic, PlanColumn, StorageNaming, StoredFuncti
 import { clickhouse, compile, duckdb, probeColumns } from '@vigil/kql';
 import type { Engine, ExecuteOptions, ResultSet, TableDefinition } from '../engine/engine.js';
 import { engineMessage, isEngineError } from '../engine/errors.js';
+import { type SqlTemplate, SqlTemplateCache } from './sql-template.js';
 
 export interface QueryWorkspace {
   readonly engine: Engine;
@@ -112,12 +113,43 @@ async function resolveProbes(
   return compileKql(ws, text, nowMs, undefined, ingestionWindow, schemas);
 }
 
+/**
+ * Templates of the queries a workspace runs again (dashboards refreshing, API clients polling, an analyst re-running
+ * a hunt): from its second run, a query text is rendered from its template instead of compiled (see
+ * sql-template.ts; only the now()-derived datetimes change between runs). A text seen once costs nothing extra.
+ */
+const repeated = new WeakMap<QueryWorkspace, { readonly templates: SqlTemplateCache; readonly seen: Set<string> }>();
+const NO_WINDOW = { startMs: 0, endMs: 0 };
+const MAX_SEEN = 5000;
+
+function repeatedQueryTemplate(ws: QueryWorkspace, text: string): SqlTemplate | null {
+  let entry = repeated.get(ws);
+  if (!entry) {
+    const templates = new SqlTemplateCache(ws, (query, t) => {
+      const missing = new Set<string>();
+      const c = compileKql(ws, query, t.nowMs, missing);
+      return missing.size > 0 || (c.probes?.length ?? 0) > 0 ? null : c;
+    });
+    entry = { templates, seen: new Set() };
+    repeated.set(ws, entry);
+  }
+  if (!entry.seen.has(text)) {
+    if (entry.seen.size >= MAX_SEEN) entry.seen.clear();
+    entry.seen.add(text);
+    return null;
+  }
+  return entry.templates.get(text);
+}
+
 export async function runKql(ws: QueryWorkspace, text: string, options: RunOptions = {}): Promise<QueryOutcome> {
   const { ingestionWindow, ...executeOptions } = options;
   const nowMs = options.nowMs ?? Date.now();
   const t0 = performance.now();
   const missing = new Set<string>();
-  let compiled = compileKql(ws, text, nowMs, missing, ingestionWindow);
+  const template = ingestionWindow ? null : repeatedQueryTemplate(ws, text);
+  let compiled = template
+    ? { ...template.compiled, sql: template.render(NO_WINDOW, nowMs), plan: null }
+    : compileKql(ws, text, nowMs, missing, ingestionWindow);
   if (compiled.ok && missing.size > 0) {
     for (const name of missing) {
       const def = ws.definitions.find((d) => d.name === name);

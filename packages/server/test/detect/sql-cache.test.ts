@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { evaluateRule } from '../../src/detect/evaluate.js';
 import { SqlTemplateCache } from '../../src/detect/sql-cache.js';
-import { compileKql } from '../../src/query/query-service.js';
+import { compileKql, runKql } from '../../src/query/query-service.js';
 import { type Harness, openHarness } from './harness.js';
 
 let h: Harness;
@@ -99,5 +99,23 @@ query: SecurityEvent | where EventID == 4625 | project TimeGenerated, Account
     expect(viaTemplate.rows).toEqual(full.rows);
     expect(viaTemplate.rows.length).toBe(1);
     expect(viaTemplate.alerts.length).toBe(1);
+  });
+
+  it('runs a repeated hunting query from its template, with the SQL and rows of a fresh compile', async () => {
+    const ws = { engine: h.engine, definitions: h.definitions, functions: [] };
+    const q = 'SecurityEvent | where TimeGenerated > ago(7d) | summarize n = count() by Account | render barchart';
+    const runs = [];
+    for (const at of [nowMs, nowMs + 61_000, nowMs + 3_600_000]) {
+      const out = await runKql(ws, q, { nowMs: at });
+      expect(out.error).toBeNull();
+      expect(out.compiled.sql).toBe(compileKql(ws, q, at).sql);
+      expect(out.compiled.visualization?.type).toBe('barchart');
+      runs.push({ rows: await out.result?.rows(), plan: out.compiled.plan });
+      await out.result?.close();
+    }
+    // The first run compiles (its plan is there); later runs render the template (no plan of their own).
+    expect(runs[0]?.plan).not.toBeNull();
+    expect(runs[2]?.plan).toBeNull();
+    expect(runs[2]?.rows).toEqual(runs[0]?.rows);
   });
 });

@@ -10,15 +10,18 @@
 import type { SqlArg, Template, TemplateContext } from '../../dialect.js';
 import { arg, dynamicToNumber } from './base.js';
 
-const R = '6371010.0';
-const DEG = '0.017453292519943295';
-const TO_DEG = '57.29577951308232';
+/** The Earth's radius (m) S2 uses, and degrees ↔ radians. */
+export const R = '6371010.0';
+export const DEG = '0.017453292519943295';
+export const TO_DEG = '57.29577951308232';
 
-class Ids {
+/** Lambda-parameter names unique within one template call (the prefix keeps two families of templates apart). */
+export class Ids {
   private n = 0;
+  constructor(private readonly prefix: string) {}
   next(): string {
     this.n++;
-    return `__s${this.n}`;
+    return `${this.prefix}${this.n}`;
   }
   reset(): void {
     this.n = 0;
@@ -29,7 +32,7 @@ class Ids {
  * The names of one template call (reset at each call, so the SQL text is deterministic): the vector helpers bind
  * their non-trivial operands through it, or the text of nested cross products would grow exponentially.
  */
-const SHARED = new Ids();
+const SHARED = new Ids('__s');
 
 function bind(ids: Ids, values: readonly string[], body: (names: string[]) => string): string {
   const names = values.map(() => ids.next());

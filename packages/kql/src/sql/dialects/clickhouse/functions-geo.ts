@@ -8,20 +8,7 @@
  */
 import type { SqlArg, Template, TemplateContext } from '../../dialect.js';
 import { arg, dynamicToNumber } from './base.js';
-import { GEO_SHAPE_FUNCTIONS } from './functions-geo-shapes.js';
-
-const R = '6371010.0';
-const DEG = '0.017453292519943295';
-const TO_DEG = '57.29577951308232';
-
-/** Lambda-parameter names unique within one template call. */
-class Ids {
-  private n = 0;
-  next(): string {
-    this.n++;
-    return `__g${this.n}`;
-  }
-}
+import { DEG, GEO_SHAPE_FUNCTIONS, Ids, R, TO_DEG } from './functions-geo-shapes.js';
 
 /** Binds values once and uses them by name (a one-element multi-array arrayMap: ClickHouse has no scalar let). */
 function bind(ids: Ids, values: readonly string[], body: (names: string[]) => string): string {
@@ -120,7 +107,7 @@ const distance2Points: Template = (args, ctx) => {
   if (spheroid && !(spheroid.literal && spheroid.literal.value === false)) {
     return ctx.unsupported('geo_distance_2points with use_spheroid (the WGS-84 geodesic is not implemented)');
   }
-  const ids = new Ids();
+  const ids = new Ids('__g');
   return bind(ids, nums(args, 4, ctx), ([a, b, c, d]) => {
     const [lng1, lat1, lng2, lat2] = [a, b, c, d] as [string, string, string, string];
     return `if(${validLngLat(lng1, lat1)} AND ${validLngLat(lng2, lat2)}, ${haversine(lng1, lat1, lng2, lat2)} * ${R}, NULL)`;
@@ -128,7 +115,7 @@ const distance2Points: Template = (args, ctx) => {
 };
 
 const azimuth: Template = (args, ctx) => {
-  const ids = new Ids();
+  const ids = new Ids('__g');
   return bind(ids, nums(args, 4, ctx), (v) => {
     const [lng1, lat1, lng2, lat2] = v as [string, string, string, string];
     return bind(ids, [xyz(lng1, lat1), xyz(lng2, lat2), bearing(lng1, lat1, lng2, lat2)], ([v1, v2, b]) => {
@@ -139,7 +126,7 @@ const azimuth: Template = (args, ctx) => {
 
 /** `geo_angle(p1, p2, p3)`: the clockwise angle at p2 from the line to p1 to the line to p3. */
 const geoAngle: Template = (args, ctx) => {
-  const ids = new Ids();
+  const ids = new Ids('__g');
   return bind(ids, nums(args, 6, ctx), (v) => {
     const [lng1, lat1, lng2, lat2, lng3, lat3] = v as [string, string, string, string, string, string];
     const parts = [
@@ -156,7 +143,7 @@ const geoAngle: Template = (args, ctx) => {
 };
 
 const pointInCircle: Template = (args, ctx) => {
-  const ids = new Ids();
+  const ids = new Ids('__g');
   return bind(ids, nums(args, 5, ctx), (v) => {
     const [lng, lat, clng, clat, r] = v as [string, string, string, string, string];
     return `if(${validLngLat(lng, lat)} AND ${validLngLat(clng, clat)} AND ${r} >= 0 AND isFinite(${r}), ${haversine(lng, lat, clng, clat)} * ${R} <= ${r}, NULL)`;
@@ -188,7 +175,7 @@ function geohashEncode(ids: Ids, lng: string, lat: string, precision: string): s
 
 const pointToGeohash: Template = (args, ctx) => {
   arg(args, 1, ctx);
-  const ids = new Ids();
+  const ids = new Ids('__g');
   const pr = args[2] ? int(args[2]) : 'toInt64(5)';
   return bind(ids, [num(args[0] as SqlArg), num(args[1] as SqlArg), pr], ([lng, lat, p]) => {
     const ok = `ifNull(${validLngLat(lng as string, lat as string)} AND ${p} BETWEEN 1 AND 18, false)`;
@@ -215,14 +202,14 @@ function geohashBox(ids: Ids, g: string, body: (box: string) => string): string 
 }
 
 const geohashToCentralPoint: Template = (args, ctx) => {
-  const ids = new Ids();
+  const ids = new Ids('__g');
   return bind(ids, [text(arg(args, 0, ctx))], ([g]) =>
     geohashBox(ids, g as string, (b) => pointJson(`(${b}.1 + ${b}.2) / 2`, `(${b}.3 + ${b}.4) / 2`)),
   );
 };
 
 const geohashToPolygon: Template = (args, ctx) => {
-  const ids = new Ids();
+  const ids = new Ids('__g');
   return bind(ids, [text(arg(args, 0, ctx))], ([g]) =>
     geohashBox(ids, g as string, (b) =>
       polygonJson(`[(${b}.1, ${b}.3), (${b}.2, ${b}.3), (${b}.2, ${b}.4), (${b}.1, ${b}.4), (${b}.1, ${b}.3)]`, ids),
@@ -235,7 +222,7 @@ const geohashToPolygon: Template = (args, ctx) => {
  * beyond a pole. The order is the one Kusto's documentation shows (SW, NW, SE, N, W, NE, E, S).
  */
 const geohashNeighbors: Template = (args, ctx) => {
-  const ids = new Ids();
+  const ids = new Ids('__g');
   return bind(ids, [text(arg(args, 0, ctx))], ([g]) =>
     geohashBox(ids, g as string, (b) => {
       const o = ids.next();
@@ -278,7 +265,7 @@ function withCell(
 /** ClickHouse's geoToH3 reads (lat, lng) under the engine's `geotoh3_argument_order = 'lat_lon'`. */
 const pointToH3cell: Template = (args, ctx) => {
   arg(args, 1, ctx);
-  const ids = new Ids();
+  const ids = new Ids('__g');
   const res = args[2] ? int(args[2]) : 'toInt64(6)';
   return bind(ids, [num(args[0] as SqlArg), num(args[1] as SqlArg), res], ([lng, lat, r]) => {
     const ok = `ifNull(${validLngLat(lng as string, lat as string)} AND ${r} BETWEEN 0 AND 15, false)`;
@@ -287,10 +274,10 @@ const pointToH3cell: Template = (args, ctx) => {
 };
 
 const h3Level: Template = (args, ctx) =>
-  withCell(args, ctx, new Ids(), (c, h) => `if(${c} = 0, NULL, toInt32(h3GetResolution(${h})))`);
+  withCell(args, ctx, new Ids('__g'), (c, h) => `if(${c} = 0, NULL, toInt32(h3GetResolution(${h})))`);
 
 const h3CentralPoint: Template = (args, ctx) => {
-  const ids = new Ids();
+  const ids = new Ids('__g');
   return withCell(args, ctx, ids, (c, h) =>
     bind(
       ids,
@@ -301,7 +288,7 @@ const h3CentralPoint: Template = (args, ctx) => {
 };
 
 const h3Polygon: Template = (args, ctx) => {
-  const ids = new Ids();
+  const ids = new Ids('__g');
   return withCell(args, ctx, ids, (c, h) => {
     const q = ids.next();
     const ring = `arrayMap(${q} -> (${q}.2, ${q}.1), h3ToGeoBoundary(${h}))`;
@@ -310,7 +297,7 @@ const h3Polygon: Template = (args, ctx) => {
 };
 
 const h3Parent: Template = (args, ctx) => {
-  const ids = new Ids();
+  const ids = new Ids('__g');
   return withCell(args, ctx, ids, (c, h) => {
     const res = args[1] ? int(args[1]) : `toInt64(h3GetResolution(${h})) - 1`;
     return bind(ids, [res], ([r]) => {
@@ -322,7 +309,7 @@ const h3Parent: Template = (args, ctx) => {
 
 /** Children at most 5 levels down (Kusto's limit), in H3's order. */
 const h3Children: Template = (args, ctx) => {
-  const ids = new Ids();
+  const ids = new Ids('__g');
   return withCell(args, ctx, ids, (c, h) => {
     const res = args[1] ? int(args[1]) : `toInt64(h3GetResolution(${h})) + 1`;
     return bind(ids, [res], ([r]) => {
@@ -344,7 +331,7 @@ function rings(ids: Ids, c: string, k: string): string {
 }
 
 const h3Rings: Template = (args, ctx) => {
-  const ids = new Ids();
+  const ids = new Ids('__g');
   return withCell(args, ctx, ids, (c, h) =>
     bind(ids, [int(arg(args, 1, ctx))], ([k]) => {
       const ok = `ifNull(${c} != 0 AND ${k} BETWEEN 0 AND 142, false)`;
@@ -356,7 +343,7 @@ const h3Rings: Template = (args, ctx) => {
 };
 
 const h3Neighbors: Template = (args, ctx) => {
-  const ids = new Ids();
+  const ids = new Ids('__g');
   return withCell(args, ctx, ids, (c, h) => {
     const q = ids.next();
     const disk = `arrayFilter(${q} -> ${q} != ${h}, h3kRing(${h}, toUInt16(1)))`;
@@ -449,7 +436,7 @@ function s2Decode(ids: Ids, t: string, body: (c: string) => string): string {
 
 const pointToS2cell: Template = (args, ctx) => {
   arg(args, 1, ctx);
-  const ids = new Ids();
+  const ids = new Ids('__g');
   const level = args[2] ? int(args[2]) : 'toInt64(11)';
   return bind(ids, [num(args[0] as SqlArg), num(args[1] as SqlArg), level], ([lng, lat, l]) => {
     const ok = `ifNull(${validLngLat(lng as string, lat as string)} AND ${l} BETWEEN 0 AND 30, false)`;
@@ -468,7 +455,7 @@ const pointToS2cell: Template = (args, ctx) => {
 };
 
 const s2CentralPoint: Template = (args, ctx) => {
-  const ids = new Ids();
+  const ids = new Ids('__g');
   return s2Decode(ids, text(arg(args, 0, ctx)), (c) => {
     // The center in (s, t): (2i + 1) half-cells of the cell's level, over 2^31.
     const st = (x: string) => `toFloat64(bitShiftLeft(2 * ${x} + 1, 30 - ${c}.5)) / ${2 * MAX_SIZE}`;
@@ -480,7 +467,7 @@ const s2CentralPoint: Template = (args, ctx) => {
 
 /** S2Cell vertices 0-3 (counterclockwise from (u_lo, v_lo)), closed by repeating the first. */
 const s2Polygon: Template = (args, ctx) => {
-  const ids = new Ids();
+  const ids = new Ids('__g');
   return s2Decode(ids, text(arg(args, 0, ctx)), (c) => {
     const edge = (x: string, plus: string) => stToUV(`toFloat64(bitShiftLeft(${x}${plus}, 30 - ${c}.5)) / ${MAX_SIZE}`);
     return bind(ids, [edge(`${c}.3`, ''), edge(`${c}.3`, ' + 1'), edge(`${c}.4`, ''), edge(`${c}.4`, ' + 1')], (e) => {
@@ -555,7 +542,7 @@ function wktGeometry(g: string, ids: Ids): string {
 const fromWkt: Template = (args, ctx) => {
   const a = arg(args, 0, ctx);
   if (a.type !== 'string') return ctx.unsupported('geo_from_wkt of a non-string value');
-  const ids = new Ids();
+  const ids = new Ids('__g');
   return bind(ids, [`upper(trimBoth(${a.sql}))`], ([t]) => {
     const isCollection = `match(${t}, '^GEOMETRYCOLLECTION\\\\s*\\\\(')`;
     // A collection's members start with a keyword: split before each one.

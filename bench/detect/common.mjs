@@ -10,20 +10,9 @@ import { DetectionService } from '../../packages/server/dist/detect/service.js';
 import { openWorkspace, tableDefinitionsFromTablesJson } from '../../packages/server/dist/engine/index.js';
 import { SqliteDriver } from '../../packages/server/dist/state/sql-driver.js';
 
-const ROOT = new URL('../../', import.meta.url);
+export { args } from '../lib/args.mjs';
 
-export function args(defaults) {
-  const out = { ...defaults };
-  const argv = process.argv.slice(2);
-  for (let i = 0; i < argv.length; i++) {
-    const k = argv[i]?.replace(/^--/, '');
-    if (!k || !(k in defaults))
-      throw new Error(`unknown option ${argv[i]}; options: ${Object.keys(defaults).join(', ')}`);
-    const v = argv[++i];
-    out[k] = typeof defaults[k] === 'number' ? Number(v) : v;
-  }
-  return out;
-}
+const ROOT = new URL('../../', import.meta.url);
 
 export async function definitions() {
   return tableDefinitionsFromTablesJson(

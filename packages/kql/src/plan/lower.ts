@@ -1306,15 +1306,7 @@ class Lowerer {
         exprs: [call('bin_at', [colRef(periodCol), bin, start], 'datetime'), colRef(idCol), ...dimCols.map(colRef)],
         columns: [timeCol, idCol, ...dimCols],
       },
-      predicate: {
-        kind: 'op',
-        op: 'And',
-        args: [
-          { kind: 'op', op: 'GreaterThanOrEqual', args: [t, start], type: 'bool' },
-          { kind: 'op', op: 'LessThanOrEqual', args: [t, end], type: 'bool' },
-        ],
-        type: 'bool',
-      },
+      predicate: betweenInclusive(t, start, end),
       columns: [timeCol, idCol, ...dimCols],
     };
     const dcountCol = out[out.length - 1] as PlanColumn;
@@ -1402,15 +1394,7 @@ class Lowerer {
     const inRange: Rel = {
       kind: 'filter',
       input: shifted,
-      predicate: {
-        kind: 'op',
-        op: 'And',
-        args: [
-          { kind: 'op', op: 'GreaterThanOrEqual', args: [t, start], type: 'bool' },
-          { kind: 'op', op: 'LessThanOrEqual', args: [t, end], type: 'bool' },
-        ],
-        type: 'bool',
-      },
+      predicate: betweenInclusive(t, start, end),
       columns: shifted.columns,
     };
     const keys = [{ name: timeCol.name, expr: t }, ...dimCols.map((c) => ({ name: c.name, expr: colRef(c) }))];
@@ -2557,6 +2541,14 @@ function call(fn: string, args: readonly ScalarExpr[], type: ColumnType): Scalar
 
 function and(a: ScalarExpr, b: ScalarExpr): ScalarExpr {
   return { kind: 'op', op: 'And', args: [a, b], type: 'bool' };
+}
+
+/** `start <= t <= end`. */
+function betweenInclusive(t: ScalarExpr, start: ScalarExpr, end: ScalarExpr): ScalarExpr {
+  return and(
+    { kind: 'op', op: 'GreaterThanOrEqual', args: [t, start], type: 'bool' },
+    { kind: 'op', op: 'LessThanOrEqual', args: [t, end], type: 'bool' },
+  );
 }
 
 function nullLiteral(type: ColumnType): ScalarExpr {

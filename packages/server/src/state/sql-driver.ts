@@ -283,6 +283,14 @@ interface CheckpointReply {
  * next commit starts the WAL over. The worker starts when the WAL first reaches 1 MiB, so small stores (tests)
  * never start one. If the worker fails, SQLite's automatic checkpoint comes back.
  */
+/** Asks a helper worker to close its connection and waits until it has exited (keeping the process alive till then). */
+async function stopWorker(w: Worker): Promise<void> {
+  const exited = new Promise<void>((r) => w.once('exit', () => r()));
+  w.ref();
+  w.postMessage('close');
+  await exited;
+}
+
 class Checkpointer {
   private worker: Worker | null = null;
   private waiting: ((r: CheckpointReply) => void) | null = null;
@@ -423,11 +431,7 @@ class Checkpointer {
     await this.idle;
     const w = this.worker;
     this.worker = null;
-    if (!w) return;
-    const exited = new Promise<void>((r) => w.once('exit', () => r()));
-    w.ref();
-    w.postMessage('close');
-    await exited;
+    if (w) await stopWorker(w);
   }
 }
 
@@ -587,10 +591,6 @@ class Syncer {
     while (this.waiters.length > 0 || this.inFlight) await new Promise((r) => setTimeout(r, 1));
     const w = this.worker;
     this.worker = null;
-    if (!w) return;
-    const exited = new Promise<void>((r) => w.once('exit', () => r()));
-    w.ref();
-    w.postMessage('close');
-    await exited;
+    if (w) await stopWorker(w);
   }
 }

@@ -8,6 +8,7 @@ import type { Approval, AutomationRule, PlaybookRun, RuleAction } from '../../ap
 import { navigate, useLocation, useTitle } from '../../app/router.js';
 import { useApp, useLoad } from '../../app/state.js';
 import { formatTime, relativeTime, words } from '../../data/format.js';
+import { formatValueList, parseValueList } from '../../data/value-list.js';
 import { Card, Empty, ErrorBox, Field, Modal, Spinner, StatusBadge, Tabs, Toggle } from '../../ui/components.js';
 import { Icon } from '../../ui/icons.js';
 import { describe, fromGroups, type Group, OPERATORS, PROPERTIES, toGroups } from './conditions.js';
@@ -179,7 +180,9 @@ function RuleEditor({
   const [r, setR] = useState(rule);
   const [groups, setGroups] = useState<Group[]>(() => toGroups(rule.conditions) ?? []);
   const editable = toGroups(rule.conditions) !== null;
-  const [tags, setTags] = useState(() => rule.actions.flatMap((a) => (a.type === 'addTags' ? a.tags : [])).join(', '));
+  const [tags, setTags] = useState(() =>
+    formatValueList(rule.actions.flatMap((a) => (a.type === 'addTags' ? a.tags : []))),
+  );
   const [owner, setOwner] = useState(
     () => rule.actions.find((a) => a.type === 'assignOwner')?.owner.userPrincipalName ?? '',
   );
@@ -194,10 +197,7 @@ function RuleEditor({
         ? [
             {
               type: 'addTags' as const,
-              tags: tags
-                .split(',')
-                .map((t) => t.trim())
-                .filter(Boolean),
+              tags: parseValueList(tags),
             },
           ]
         : []),
@@ -357,21 +357,12 @@ function RuleEditor({
                           </option>
                         ))}
                       </select>
-                      <input
-                        className="input grow"
-                        placeholder="values, comma-separated"
-                        value={c.values.join(', ')}
-                        onChange={(e) =>
+                      <ValuesInput
+                        values={c.values}
+                        onChange={(values) =>
                           setGroups(
                             groups.map((x, i) =>
-                              i !== gi
-                                ? x
-                                : {
-                                    ...x,
-                                    items: x.items.map((y, j) =>
-                                      j === ci ? { ...y, values: e.target.value.split(',').map((v) => v.trim()) } : y,
-                                    ),
-                                  },
+                              i !== gi ? x : { ...x, items: x.items.map((y, j) => (j === ci ? { ...y, values } : y)) },
                             ),
                           )
                         }
@@ -419,6 +410,29 @@ function RuleEditor({
         </div>
       </div>
     </Modal>
+  );
+}
+
+/**
+ * A condition's values as one text box. The typed text is kept as typed (a value may end with a space while it is
+ * being typed) and parsed on every change; a value holding a comma is written in double quotes.
+ */
+function ValuesInput({ values, onChange }: { values: readonly string[]; onChange: (values: string[]) => void }) {
+  const [text, setText] = useState(() => formatValueList(values));
+  // The rows are keyed by position: after a row above is removed, this box receives another condition's values.
+  const typed = parseValueList(text);
+  const shown =
+    typed.length === values.length && typed.every((v, i) => v === values[i]) ? text : formatValueList(values);
+  return (
+    <input
+      className="input grow"
+      placeholder='values, comma-separated ("quoted, if a value has a comma")'
+      value={shown}
+      onChange={(e) => {
+        setText(e.target.value);
+        onChange(parseValueList(e.target.value));
+      }}
+    />
   );
 }
 

@@ -44,6 +44,8 @@ import { INGESTION_TIME, OPEN_BAG } from './nodes.js';
 import type { KvOptions, ParseMode, ParsePart } from './parse-patterns.js';
 import { kvRegex, parsePatternRegex } from './parse-patterns.js';
 import { PartitionUnsupported, partitionBy } from './partition.js';
+import { lowerBasket } from './plugins-basket.js';
+import { lowerSequenceDetect } from './plugins-sequence.js';
 
 /** Thrown inside lowering to abandon a construct; turned into a diagnostic at the statement boundary. */
 class Unsupported extends Error {
@@ -1162,6 +1164,10 @@ class Lowerer {
         return this.slidingWindowCounts(op, this.need(input, op));
       case 'active_users_count':
         return this.activeUsersCount(op, this.need(input, op));
+      case 'sequence_detect':
+        return lowerSequenceDetect(this.graphHost(), op, this.need(input, op));
+      case 'basket':
+        return lowerBasket(this.graphHost(), op, this.need(input, op));
       case 'ipv4_lookup':
       case 'ipv6_lookup':
         return this.ipLookup(

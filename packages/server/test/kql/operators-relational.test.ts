@@ -315,7 +315,7 @@ describe('refused constructs', () => {
       )?.message,
     ).toMatch(/graph-to-table with several outputs/);
     expect((await r.refusal('print x = 1 | evaluate sequence_detect(x, 1s, 1s, a = x == 1)'))?.message).toMatch(
-      /sequence_detect/,
+      /sequence_detect over a timeline that is not a datetime/,
     );
   });
 });

@@ -1,0 +1,231 @@
+/**
+ * `evaluate basket([Threshold, WeightColumn, MaxDimensions, CustomWildcard, ...])` as grouped aggregates.
+ *
+ * Kusto documents basket as Apriori: patterns (a value for some columns, a wildcard for the others) whose share of
+ * the rows (or of the weight) is at least Threshold. Which patterns it returns and in what order is only shown by
+ * the documented StormEvents example; Vigil follows it exactly:
+ * - the patterns are the *closed* frequent itemsets: a pattern is dropped when a column outside it has one value on
+ *   all of its rows (the pattern with that value too is returned instead, with the same count). In the example
+ *   `Damage == "NO"` implies `DamageCrops == 0`, so only {NO, 0} is returned, not {NO}; {Hail, 0} and {Hail} are
+ *   both returned (different counts). The empty pattern is never returned.
+ * - MaxDimensions bounds the columns of the pattern a closed set is generated from; the closure may add columns
+ *   that always go with it (the docs' "uncorrelated dimensions").
+ * - SegmentId follows Count × (number of non-wildcard columns), descending: the example's eight rows are in exactly
+ *   that order (9148, 6834, 5675, 4742, 2558, 2468, 1310, 1291). Ties (not documented) go by Count, then by the
+ *   column values, so the order is deterministic.
+ * - Null values (and empty strings) are not items: they are what the default wildcards look like.
+ * - Kusto samples to find the initial frequent values ("results could slightly differ ... close to the threshold");
+ *   Vigil counts exactly.
+ *
+ * Plan: the input is named once; for each set of at most MaxDimensions columns, one aggregate by those columns over
+ * the rows where they all have a value, keeping groups at or above the threshold and reading, for every other
+ * column, whether it is constant on the group (min = max and no missing value) to build the closure; the legs are
+ * unioned, made distinct (a closed set reached from several generators is one row), sorted and numbered.
+ */
+import type { ColumnType } from '../binder/types.js';
+import type { Expr, QueryOperator } from '../syntax/nodes.js';
+import type { NamedScalar, PlanColumn, Rel, ScalarExpr } from './nodes.js';
+import { all, call, colRef, emptyOf, isTilde, longLit, op, type PluginHost, realLit } from './plugins-common.js';
+
+/** Column sets enumerated (the sum of C(columns, i) for i ≤ MaxDimensions): one aggregate each. */
+const MAX_LEGS = 256;
+const DEFAULT_THRESHOLD = 0.05;
+const DEFAULT_MAX_DIMENSIONS = 5;
+
+export function lowerBasket(host: PluginHost, evaluate: QueryOperator & { kind: 'Evaluate' }, src: Rel): Rel {
+  const args = evaluate.call.args;
+  const named = args.find((a) => a.kind === 'NamedArg');
+  if (named) return host.unsupported(named, 'A named argument of basket');
+  const [thresholdArg, weightArg, maxArg, ...wildcardArgs] = args;
+  const none = { input: null };
+  const visible = src.columns.filter((c) => !c.name.startsWith('\u0000'));
+  const out = host.tableColumns(evaluate);
+  if (out.length !== visible.length + 3 || visible.some((c, i) => out[i + 3]?.name !== c.name)) {
+    return host.unsupported(evaluate.call, 'This use of basket');
+  }
+  const [segmentOut, countOut, percentOut] = out as [PlanColumn, PlanColumn, PlanColumn];
+
+  const threshold = isTilde(thresholdArg) ? realLit(DEFAULT_THRESHOLD) : host.scalar(thresholdArg as Expr, none);
+  let weight: PlanColumn | null = null;
+  if (!isTilde(weightArg)) {
+    const w = weightArg as Expr;
+    weight = w.kind === 'Name' ? (visible.find((c) => c.name === w.name) ?? null) : null;
+    if (!weight || !['int', 'long', 'real', 'decimal'].includes(weight.type)) {
+      return host.unsupported(w, "basket's weight other than a numeric column");
+    }
+  }
+  let maxDims = DEFAULT_MAX_DIMENSIONS;
+  if (!isTilde(maxArg)) {
+    const m = maxArg as Expr;
+    const v =
+      m.kind === 'Literal' && (typeof m.value === 'bigint' || typeof m.value === 'number') ? Number(m.value) : NaN;
+    if (!Number.isInteger(v) || v < 1)
+      return host.unsupported(m, "basket's MaxDimensions other than a positive integer literal");
+    maxDims = v;
+  }
+  const wildcards = new Map<ColumnType, ScalarExpr>();
+  for (const a of wildcardArgs) {
+    if (isTilde(a)) continue;
+    const t = host.info(a)?.type;
+    if (t?.kind !== 'scalar') return host.unsupported(a, 'This basket wildcard');
+    wildcards.set(t.name, host.scalar(a, none));
+  }
+  const wildcardOf = (type: ColumnType): ScalarExpr => wildcards.get(type) ?? emptyOf(type);
+
+  const items = visible.filter((c) => c !== weight);
+  const odd = items.find((c) => c.type === 'dynamic' || c.type === 'unknown');
+  if (odd) return host.unsupported(evaluate.call, `basket over the dynamic column '${odd.name}'`);
+  const subsets = columnSets(items.length, Math.min(maxDims, items.length));
+  if (subsets === null) {
+    return host.unsupported(
+      evaluate.call,
+      `basket over ${items.length} columns with MaxDimensions ${maxDims} (more than ${MAX_LEGS} column sets; project fewer columns)`,
+    );
+  }
+
+  const input = host.bind(src);
+  const isItem = (c: PlanColumn): ScalarExpr =>
+    c.type === 'string' ? call('isnotempty', [colRef(c)], 'bool') : call('isnotnull', [colRef(c)], 'bool');
+  const weightType: ColumnType = weight ? weight.type : 'long';
+  const sumOf = (name: string): NamedScalar => ({
+    name,
+    expr: weight
+      ? { kind: 'agg', fn: 'sum', args: [colRef(weight)], type: weight.type }
+      : { kind: 'agg', fn: 'count', args: [], type: 'long' },
+  });
+  const totalCol: PlanColumn = { name: host.hiddenName('total'), type: weightType };
+  const totalRel = host.bind({
+    kind: 'aggregate',
+    input,
+    keys: [],
+    aggregates: [sumOf(totalCol.name)],
+    columns: [totalCol],
+  });
+  const total: ScalarExpr = { kind: 'subquery', rel: totalRel, type: weightType };
+
+  // Every leg returns [count, one value per input column, number of non-wildcard columns].
+  const cntCol: PlanColumn = { name: host.hiddenName('count'), type: weightType };
+  const valueCols = visible.map((c): PlanColumn => ({ name: host.hiddenName('v'), type: c.type }));
+  const sizeCol: PlanColumn = { name: host.hiddenName('size'), type: 'long' };
+  const legCols = [cntCol, ...valueCols, sizeCol];
+  const legs = subsets.map((set): Rel => {
+    const inSet = new Set(set.map((i) => items[i] as PlanColumn));
+    const keyCols = new Map<PlanColumn, PlanColumn>();
+    const others = new Map<PlanColumn, { min: PlanColumn; max: PlanColumn; present: PlanColumn }>();
+    const keys: NamedScalar[] = [];
+    const aggs: NamedScalar[] = [sumOf(cntCol.name)];
+    const rowsCol: PlanColumn = { name: host.hiddenName('rows'), type: 'long' };
+    aggs.push({ name: rowsCol.name, expr: { kind: 'agg', fn: 'count', args: [], type: 'long' } });
+    for (const c of items) {
+      if (inSet.has(c)) {
+        const k: PlanColumn = { name: host.hiddenName('k'), type: c.type };
+        keyCols.set(c, k);
+        keys.push({ name: k.name, expr: colRef(c) });
+        continue;
+      }
+      const o = {
+        min: { name: host.hiddenName('min'), type: c.type },
+        max: { name: host.hiddenName('max'), type: c.type },
+        present: { name: host.hiddenName('n'), type: 'long' as const },
+      };
+      others.set(c, o);
+      aggs.push(
+        { name: o.min.name, expr: { kind: 'agg', fn: 'min', args: [colRef(c)], type: c.type } },
+        { name: o.max.name, expr: { kind: 'agg', fn: 'max', args: [colRef(c)], type: c.type } },
+        { name: o.present.name, expr: { kind: 'agg', fn: 'countif', args: [isItem(c)], type: 'long' } },
+      );
+    }
+    const grouped: Rel = {
+      kind: 'aggregate',
+      input: {
+        kind: 'filter',
+        input,
+        predicate: all(set.map((i) => isItem(items[i] as PlanColumn))),
+        columns: input.columns,
+      },
+      keys,
+      aggregates: aggs,
+      columns: [...keys, ...aggs].map((n) => ({ name: n.name, type: n.expr.type })),
+    };
+    const frequent: Rel = {
+      kind: 'filter',
+      input: grouped,
+      predicate: op('GreaterThanOrEqual', [colRef(cntCol), op('Multiply', [threshold, total], 'real')]),
+      columns: grouped.columns,
+    };
+    const constant = (o: { min: PlanColumn; max: PlanColumn; present: PlanColumn }): ScalarExpr =>
+      op('And', [op('Equal', [colRef(o.present), colRef(rowsCol)]), op('Equal', [colRef(o.min), colRef(o.max)])]);
+    let size: ScalarExpr = longLit(set.length);
+    for (const o of others.values()) {
+      size = op('Add', [size, call('iff', [constant(o), longLit(1), longLit(0)], 'long')], 'long');
+    }
+    const values = visible.map((c): ScalarExpr => {
+      const k = keyCols.get(c);
+      if (k) return colRef(k);
+      const o = others.get(c);
+      if (!o) return wildcardOf(c.type); // the weight column
+      return call('iff', [constant(o), colRef(o.min), wildcardOf(c.type)], c.type);
+    });
+    return { kind: 'project', input: frequent, exprs: [colRef(cntCol), ...values, size], columns: legCols };
+  });
+  const union: Rel =
+    legs.length === 1
+      ? (legs[0] as Rel)
+      : {
+          kind: 'union',
+          inputs: legs,
+          mapping: legs.map(() => legCols.map((c) => c.name)),
+          sourceValues: null,
+          columns: legCols,
+        };
+  const patterns: Rel = { kind: 'distinct', input: union, columns: legCols };
+  const sorted: Rel = {
+    kind: 'sort',
+    input: patterns,
+    keys: [
+      { expr: op('Multiply', [colRef(cntCol), colRef(sizeCol)], weightType), descending: true, nullsFirst: false },
+      { expr: colRef(cntCol), descending: true, nullsFirst: false },
+      ...valueCols.map((c) => ({ expr: colRef(c), descending: false, nullsFirst: true })),
+    ],
+    columns: legCols,
+  };
+  const rn: PlanColumn = { name: host.hiddenName('segment'), type: 'long' };
+  const numbered: Rel = {
+    kind: 'window',
+    input: sorted,
+    exprs: [...legCols.map((c) => colRef(c)), { kind: 'win', fn: 'row_number', args: [], type: 'long' }],
+    columns: [...legCols, rn],
+  };
+  const count = colRef(cntCol);
+  return {
+    kind: 'project',
+    input: numbered,
+    exprs: [
+      op('Subtract', [colRef(rn), longLit(1)], 'long'),
+      weightType === 'long' ? count : call('tolong', [count], 'long'),
+      op('Divide', [op('Multiply', [realLit(100), count], 'real'), total], 'real'),
+      ...valueCols.map((c) => colRef(c)),
+    ],
+    columns: [
+      { name: segmentOut.name, type: 'long' },
+      { name: countOut.name, type: 'long' },
+      { name: percentOut.name, type: 'real' },
+      ...out.slice(3),
+    ],
+  };
+}
+
+/** The index sets of 1..max of n columns, by size then lexicographically; null past MAX_LEGS. */
+function columnSets(n: number, max: number): number[][] | null {
+  const sets: number[][] = [];
+  const extend = (prefix: number[], from: number, size: number): boolean => {
+    if (prefix.length === size) {
+      sets.push(prefix);
+      return sets.length <= MAX_LEGS;
+    }
+    for (let i = from; i < n; i++) if (!extend([...prefix, i], i + 1, size)) return false;
+    return true;
+  };
+  for (let size = 1; size <= max; size++) if (!extend([], 0, size)) return null;
+  return sets;
+}

@@ -1,0 +1,149 @@
+/**
+ * `evaluate sequence_detect(Timeline, MaxStepWindow, MaxSpan, Expr1, Expr2, ..., Dim1, Dim2, ...)` as joins.
+ *
+ * Kusto documents a result row as "a single sequence occurrence": dimension values, the time of each step and the
+ * overall Duration. The matching rule itself is not documented; Vigil reads an occurrence as one input row per step,
+ * all with the same dimension values, where row k satisfies Expr_k, each step happens no earlier than the previous
+ * one (a different row) and at most MaxStepWindow after it, and the last step at most MaxSpan after the first.
+ * Every such combination is an occurrence — the documented StormEvents example pairs one heat event with two later
+ * wildfires and one wildfire with two earlier heat events — and identical rows are returned once (the docs show none
+ * although StormEvents repeats event times across zones). Rows are sorted by the step times, as in the example.
+ *
+ * Plan: the rows matching any step, numbered (to tell rows apart) and named once; a chain of inner joins on the
+ * dimensions (null dimensions match each other, as in every Kusto join) with the window conditions; distinct.
+ */
+import type { Expr, QueryOperator } from '../syntax/nodes.js';
+import type { PlanColumn, Rel, ScalarExpr, SortKey } from './nodes.js';
+import { all, call, colRef, op, type PluginHost } from './plugins-common.js';
+
+export function lowerSequenceDetect(host: PluginHost, evaluate: QueryOperator & { kind: 'Evaluate' }, src: Rel): Rel {
+  const args = evaluate.call.args;
+  const [timeArg, stepArg, spanArg, ...rest] = args;
+  if (!timeArg || !stepArg || !spanArg || rest.length === 0) {
+    return host.unsupported(evaluate.call, 'sequence_detect without a timeline, two windows and a step');
+  }
+  const value = (a: Expr): Expr => (a.kind === 'NamedArg' ? a.value : a);
+  const typeName = (a: Expr) => {
+    const t = host.info(value(a))?.type;
+    return t?.kind === 'scalar' ? t.name : 'unknown';
+  };
+  // The binder's layout: the boolean arguments after the windows are steps, the rest dimensions.
+  let nSteps = 0;
+  while (nSteps < rest.length && typeName(rest[nSteps] as Expr) === 'bool') nSteps++;
+  const stepArgs = rest.slice(0, nSteps);
+  const dimArgs = rest.slice(nSteps);
+  const out = host.tableColumns(evaluate);
+  if (nSteps === 0 || out.length !== dimArgs.length + nSteps + 1) {
+    return host.unsupported(evaluate.call, 'This use of sequence_detect');
+  }
+  if (typeName(timeArg) !== 'datetime') {
+    return host.unsupported(timeArg, 'sequence_detect over a timeline that is not a datetime');
+  }
+  for (const a of [stepArg, spanArg]) {
+    if (typeName(a) !== 'timespan') return host.unsupported(a, 'A sequence_detect window that is not a timespan');
+  }
+  const frame = { input: src.columns };
+  const none = { input: null };
+  const step = host.scalar(stepArg, none);
+  const span = host.scalar(spanArg, none);
+  const time = host.scalar(timeArg, frame);
+  const dims = dimArgs.map((a) => host.scalar(value(a), frame));
+  const preds = stepArgs.map((a) => host.scalar(value(a), frame));
+  const dimOut = out.slice(0, dimArgs.length);
+  const stepOut = out.slice(dimArgs.length, dimArgs.length + nSteps);
+  const durationOut = out[out.length - 1] as PlanColumn;
+
+  // The rows that can be a step: timeline, dimensions, one flag per step, a row number.
+  const tCol: PlanColumn = { name: host.hiddenName('t'), type: 'datetime' };
+  const dimCols = dimOut.map((c): PlanColumn => ({ name: host.hiddenName('dim'), type: c.type }));
+  const flagCols = preds.map((): PlanColumn => ({ name: host.hiddenName('step'), type: 'bool' }));
+  const projected: Rel = {
+    kind: 'project',
+    input: src,
+    exprs: [time, ...dims, ...preds],
+    columns: [tCol, ...dimCols, ...flagCols],
+  };
+  const candidates: Rel = {
+    kind: 'filter',
+    input: projected,
+    predicate: all([
+      call('isnotnull', [colRef(tCol)], 'bool'),
+      flagCols.map((c) => colRef(c)).reduce((a, b) => op('Or', [a, b])),
+    ]),
+    columns: projected.columns,
+  };
+  const ridCol: PlanColumn = { name: host.hiddenName('row'), type: 'long' };
+  const numbered = host.bind({
+    kind: 'window',
+    input: candidates,
+    exprs: [...candidates.columns.map((c) => colRef(c)), { kind: 'win', fn: 'row_number', args: [], type: 'long' }],
+    columns: [...candidates.columns, ridCol],
+  });
+  const stepRows = (k: number): Rel => ({
+    kind: 'filter',
+    input: numbered,
+    predicate: colRef(flagCols[k] as PlanColumn),
+    columns: numbered.columns,
+  });
+
+  // The chain: [dims, t1..tk, row of step k].
+  const times: PlanColumn[] = [{ name: host.hiddenName('t'), type: 'datetime' }];
+  let rowCol: PlanColumn = { name: host.hiddenName('row'), type: 'long' };
+  let chain: Rel = {
+    kind: 'project',
+    input: stepRows(0),
+    exprs: [...dimCols.map((c) => colRef(c)), colRef(tCol), colRef(ridCol)],
+    columns: [...dimCols, times[0] as PlanColumn, rowCol],
+  };
+  for (let k = 1; k < nSteps; k++) {
+    const prev = times[k - 1] as PlanColumn;
+    const first = times[0] as PlanColumn;
+    const t = colRef(tCol, 'right');
+    const next: PlanColumn = { name: host.hiddenName('t'), type: 'datetime' };
+    const nextRow: PlanColumn = { name: host.hiddenName('row'), type: 'long' };
+    chain = {
+      kind: 'join',
+      joinKind: 'inner',
+      left: chain,
+      right: stepRows(k),
+      on: dimCols.map((c) => ({ left: colRef(c, 'left'), right: colRef(c, 'right') })),
+      where: all([
+        op('GreaterThanOrEqual', [t, colRef(prev, 'left')]),
+        op('LessThanOrEqual', [t, op('Add', [colRef(prev, 'left'), step], 'datetime')]),
+        op('LessThanOrEqual', [t, op('Add', [colRef(first, 'left'), span], 'datetime')]),
+        op('NotEqual', [colRef(ridCol, 'right'), colRef(rowCol, 'left')]),
+      ]),
+      output: [
+        ...dimCols.map((c) => ({ side: 'left' as const, name: c.name })),
+        ...times.map((c) => ({ side: 'left' as const, name: c.name })),
+        { side: 'right', name: tCol.name },
+        { side: 'right', name: ridCol.name },
+      ],
+      columns: [...dimCols, ...times, next, nextRow],
+    };
+    times.push(next);
+    rowCol = nextRow;
+  }
+
+  const last = times[times.length - 1] as PlanColumn;
+  const result: Rel = {
+    kind: 'distinct',
+    input: {
+      kind: 'project',
+      input: chain,
+      exprs: [
+        ...dimCols.map((c) => colRef(c)),
+        ...times.map((c) => colRef(c)),
+        op('Subtract', [colRef(last), colRef(times[0] as PlanColumn)], 'timespan'),
+      ],
+      columns: out,
+    },
+    columns: out,
+  };
+  const keys: SortKey[] = [...stepOut, ...dimOut, durationOut].map((c) => ({
+    expr: colRef(c) as ScalarExpr,
+    descending: false,
+    nullsFirst: true,
+  }));
+  return { kind: 'sort', input: result, keys, columns: out };
+}

@@ -114,8 +114,9 @@ export function lowerBasket(host: PluginHost, evaluate: QueryOperator & { kind: 
     const others = new Map<PlanColumn, { min: PlanColumn; max: PlanColumn; present: PlanColumn }>();
     const keys: NamedScalar[] = [];
     const aggs: NamedScalar[] = [sumOf(cntCol.name)];
-    const rowsCol: PlanColumn = { name: host.hiddenName('rows'), type: 'long' };
-    aggs.push({ name: rowsCol.name, expr: { kind: 'agg', fn: 'count', args: [], type: 'long' } });
+    // rows of the group (the count itself unless rows are weighted): a constant column has a value on each
+    const rowsCol: PlanColumn = weight ? { name: host.hiddenName('rows'), type: 'long' } : cntCol;
+    if (weight) aggs.push({ name: rowsCol.name, expr: { kind: 'agg', fn: 'count', args: [], type: 'long' } });
     for (const c of items) {
       if (inSet.has(c)) {
         const k: PlanColumn = { name: host.hiddenName('k'), type: c.type };

@@ -111,7 +111,11 @@ export function lowerSequenceDetect(host: PluginHost, evaluate: QueryOperator & 
         op('GreaterThanOrEqual', [t, colRef(prev, 'left')]),
         op('LessThanOrEqual', [t, op('Add', [colRef(prev, 'left'), step], 'datetime')]),
         op('LessThanOrEqual', [t, op('Add', [colRef(first, 'left'), span], 'datetime')]),
-        op('NotEqual', [colRef(ridCol, 'right'), colRef(rowCol, 'left')]),
+        // row numbers are never null: `<` or `>` is plain inequality without Kusto's null rules for `!=`
+        op('Or', [
+          op('LessThan', [colRef(ridCol, 'right'), colRef(rowCol, 'left')]),
+          op('GreaterThan', [colRef(ridCol, 'right'), colRef(rowCol, 'left')]),
+        ]),
       ]),
       output: [
         ...dimCols.map((c) => ({ side: 'left' as const, name: c.name })),

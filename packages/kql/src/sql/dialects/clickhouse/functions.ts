@@ -28,6 +28,7 @@ import {
 import { GEO_FUNCTIONS } from './functions-geo.js';
 import { MORE_FUNCTIONS } from './functions-more.js';
 import { jsonArrayStrings } from './operators.js';
+import { SERIES_FUNCTIONS, SERIES_TUPLE_FUNCTIONS } from './functions-series.js';
 
 const s = (a: SqlArg) => asString(a);
 
@@ -849,6 +850,7 @@ function ipv4InText(prefix: boolean): Template {
   };
 }
 
+  ...SERIES_FUNCTIONS,
 const TABLE: Readonly<Record<string, Template>> = {
   ...GEO_FUNCTIONS,
   ...MORE_FUNCTIONS,
@@ -1215,6 +1217,7 @@ const TABLE: Readonly<Record<string, Template>> = {
 /** Functions whose templates return a tuple of the KQL tuple's columns when the call's type is the tuple (`unknown`). */
 const TUPLE_FUNCTIONS: ReadonlySet<string> = new Set([
   'array_sort_asc',
+  ...SERIES_TUPLE_FUNCTIONS,
   'array_sort_desc',
   'series_stats',
   'series_fit_line',

@@ -5,9 +5,11 @@
  * runs to `SentinelHealth`, tells subscribers about new alerts, and requests response actions.
  *
  * Exactly-once alerts across crashes: a run's alerts are stored as pending in the same state transaction that
- * moves the ledger head; they are then written to `SecurityAlert` and forgotten. At start-up, pending alerts that
- * are not in `SecurityAlert` yet are written again (found by SystemAlertId), so an alert is neither lost nor
- * duplicated. `onAlertCreated` listeners may see an alert twice after a crash (at-least-once): key on
+ * moves the ledger head; they are then written to `SecurityAlert`, handed to the `onAlertCreated` listeners, and
+ * forgotten once every listener acknowledged them (its promise resolved). At start-up, pending alerts that are not
+ * in `SecurityAlert` yet are written again (found by SystemAlertId), so an alert is neither lost nor duplicated, and
+ * every pending alert is handed to the listeners again when the service starts (`redeliverPending`): a listener
+ * that correlates alerts (the incident service) misses none, and may see one twice (at-least-once): key on
  * `systemAlertId`.
  */
 import { randomUUID } from 'node:crypto';
@@ -265,6 +267,8 @@ export class DetectionService {
   private readonly combinable = new Map<string, readonly { readonly name: string; readonly type: string }[] | null>();
   private lastPruneMs = 0;
   private readonly templates: SqlTemplateCache;
+  /** Pending alerts found at open: in SecurityAlert, but not known to have reached every listener. */
+  private recovered: DetectionAlert[] = [];
 
   private constructor(private readonly options: DetectionServiceOptions) {
     this.clock = options.clock ?? Date.now;
@@ -474,6 +478,9 @@ export class DetectionService {
   start(): void {
     if (this.timer) return;
     this.stopping = false;
+    this.track(this.redeliverPending()).catch((e: unknown) =>
+      this.log(`alert redelivery: ${e instanceof Error ? e.message : String(e)}`),
+    );
     this.unsubscribe = this.tracker.onBatchCommitted((c) => this.onBatchCommitted(c));
     const period = this.options.tickMs ?? 1000;
     this.timer = setInterval(() => {
@@ -787,25 +794,38 @@ export class DetectionService {
   private async deliver(alerts: readonly DetectionAlert[]): Promise<void> {
     const tenant = this.options.tenantId ?? '';
     await this.alertWriter.write(alerts.map((a) => securityAlertRow(a, tenant)));
-    this.recorder.forget(alerts.map((a) => a.systemAlertId));
     for (const a of alerts) {
       if (a.alertKeys.length > 0) {
         const lookback = this.rules.get(a.ruleId)?.stored.periodMs ?? 0;
         await this.repo.addAlertKeys(a.ruleId, a.alertKeys, this.clock() + Math.max(lookback, 86_400_000) * 2);
       }
     }
-    await this.afterWrite(alerts);
+    // Pending until the listeners acknowledged: a crash before that hands the alert to them again at start.
+    this.recorder.forget(await this.notify(alerts));
+    await this.requestActions(alerts);
   }
 
-  private async afterWrite(alerts: readonly DetectionAlert[]): Promise<void> {
+  /** Hands alerts to the listeners, one at a time; returns the ids every listener acknowledged. */
+  private async notify(alerts: readonly DetectionAlert[]): Promise<string[]> {
+    const acknowledged: string[] = [];
     for (const a of alerts) {
+      let ok = true;
       for (const l of this.listeners) {
         try {
           await l(a);
         } catch (e) {
+          ok = false;
           this.log(`alert listener: ${e instanceof Error ? e.message : String(e)}`);
         }
       }
+      // A listener that failed gets the alert again at the next start (it stays pending).
+      if (ok) acknowledged.push(a.systemAlertId);
+    }
+    return acknowledged;
+  }
+
+  private async requestActions(alerts: readonly DetectionAlert[]): Promise<void> {
+    for (const a of alerts) {
       for (const act of a.actions) {
         try {
           await this.actions.request({
@@ -829,17 +849,35 @@ export class DetectionService {
     }
   }
 
-  /** Writes alerts a crash left between the state store and SecurityAlert. */
+  /**
+   * Writes alerts a crash left between the state store and SecurityAlert. All pending alerts stay pending until
+   * `redeliverPending` handed them to the listeners (none are subscribed yet while the service opens).
+   */
   private async recoverPendingAlerts(): Promise<void> {
     const pending = await this.repo.pendingAlerts();
     if (pending.length === 0) return;
     const existing = await this.existingAlertIds(pending);
-    const missing = pending.filter((p) => !existing.has(p.alertId)).map((p) => JSON.parse(p.payload) as DetectionAlert);
+    const alerts = pending.map((p) => JSON.parse(p.payload) as DetectionAlert);
+    const missing = alerts.filter((a) => !existing.has(a.systemAlertId));
     const tenant = this.options.tenantId ?? '';
     if (missing.length) await this.alertWriter.write(missing.map((a) => securityAlertRow(a, tenant)));
-    await this.repo.deletePendingAlerts(pending.map((p) => p.alertId));
-    await this.afterWrite(missing);
+    await this.requestActions(missing);
+    this.recovered = alerts;
     this.log(`recovered ${pending.length} pending alerts (${missing.length} written now)`);
+  }
+
+  /**
+   * Hands the alerts a crash left pending (found at open) to the listeners subscribed now, and forgets those every
+   * listener acknowledged. `start()` calls it before the first scheduler round; call it after subscribing when the
+   * scheduler is not started. Returns how many alerts were handed over.
+   */
+  async redeliverPending(): Promise<number> {
+    const alerts = this.recovered;
+    this.recovered = [];
+    if (alerts.length === 0) return 0;
+    const acknowledged = await this.notify(alerts);
+    await this.repo.deletePendingAlerts(acknowledged);
+    return alerts.length;
   }
 
   private async existingAlertIds(pending: readonly PendingAlert[]): Promise<Set<string>> {

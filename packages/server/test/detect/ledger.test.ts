@@ -185,6 +185,16 @@ describe('coverage ledger', () => {
       (r) => r.AlertName,
     );
     expect(names).toEqual(['Failed logons', 'lost']);
+    // Both stay pending until a listener had them (the written one's listeners may not have run before the crash).
+    expect(await h.service.repo.pendingAlerts()).toHaveLength(2);
+    const redelivered: string[] = [];
+    h.service.onAlertCreated((a) => {
+      redelivered.push(a.alertName);
+    });
+    expect(await h.service.redeliverPending()).toBe(2);
+    expect(redelivered.sort()).toEqual(['Failed logons', 'lost']);
     expect(await h.service.repo.pendingAlerts()).toHaveLength(0);
+    // Handed over once: a second call has nothing left.
+    expect(await h.service.redeliverPending()).toBe(0);
   });
 });

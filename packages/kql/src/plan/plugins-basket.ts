@@ -106,7 +106,7 @@ export function lowerBasket(host: PluginHost, evaluate: QueryOperator & { kind: 
   // Every leg returns [count, one value per input column, number of non-wildcard columns].
   const cntCol: PlanColumn = { name: host.hiddenName('count'), type: weightType };
   const valueCols = visible.map((c): PlanColumn => ({ name: host.hiddenName('v'), type: c.type }));
-  const sizeCol: PlanColumn = { name: host.hiddenName('size'), type: 'long' };
+  const sizeCol: PlanColumn = { name: host.hiddenName('size'), type: 'real' };
   const legCols = [cntCol, ...valueCols, sizeCol];
   const legs = subsets.map((set): Rel => {
     const inSet = new Set(set.map((i) => items[i] as PlanColumn));
@@ -154,20 +154,39 @@ export function lowerBasket(host: PluginHost, evaluate: QueryOperator & { kind: 
       predicate: op('GreaterThanOrEqual', [colRef(cntCol), op('Multiply', [threshold, total], 'real')]),
       columns: grouped.columns,
     };
-    const constant = (o: { min: PlanColumn; max: PlanColumn; present: PlanColumn }): ScalarExpr =>
-      op('And', [op('Equal', [colRef(o.present), colRef(rowsCol)]), op('Equal', [colRef(o.min), colRef(o.max)])]);
-    let size: ScalarExpr = longLit(set.length);
-    for (const o of others.values()) {
-      size = op('Add', [size, call('iff', [constant(o), longLit(1), longLit(0)], 'long')], 'long');
+    // Whether each other column is constant on the group (min = max, a value on every row): computed once here,
+    // read by the closure's values and its size.
+    const flags = new Map<PlanColumn, PlanColumn>();
+    const flagged: Rel = {
+      kind: 'project',
+      input: frequent,
+      exprs: [
+        colRef(cntCol),
+        ...[...keyCols.values()].map((k) => colRef(k)),
+        ...[...others].flatMap(([c, o]) => {
+          flags.set(c, { name: host.hiddenName('const'), type: 'bool' });
+          return [
+            colRef(o.min),
+            op('And', [op('Equal', [colRef(o.present), colRef(rowsCol)]), op('Equal', [colRef(o.min), colRef(o.max)])]),
+          ];
+        }),
+      ],
+      columns: [cntCol, ...keyCols.values(), ...[...others].flatMap(([c, o]) => [o.min, flags.get(c) as PlanColumn])],
+    };
+    // the size only orders the patterns: real arithmetic (no long overflow rules in the SQL)
+    let size: ScalarExpr = realLit(set.length);
+    for (const f of flags.values()) {
+      size = op('Add', [size, call('iff', [colRef(f), realLit(1), realLit(0)], 'real')], 'real');
     }
     const values = visible.map((c): ScalarExpr => {
       const k = keyCols.get(c);
       if (k) return colRef(k);
       const o = others.get(c);
-      if (!o) return wildcardOf(c.type); // the weight column
-      return call('iff', [constant(o), colRef(o.min), wildcardOf(c.type)], c.type);
+      const f = flags.get(c);
+      if (!o || !f) return wildcardOf(c.type); // the weight column
+      return call('iff', [colRef(f), colRef(o.min), wildcardOf(c.type)], c.type);
     });
-    return { kind: 'project', input: frequent, exprs: [colRef(cntCol), ...values, size], columns: legCols };
+    return { kind: 'project', input: flagged, exprs: [colRef(cntCol), ...values, size], columns: legCols };
   });
   const union: Rel =
     legs.length === 1
@@ -184,7 +203,7 @@ export function lowerBasket(host: PluginHost, evaluate: QueryOperator & { kind: 
     kind: 'sort',
     input: patterns,
     keys: [
-      { expr: op('Multiply', [colRef(cntCol), colRef(sizeCol)], weightType), descending: true, nullsFirst: false },
+      { expr: op('Multiply', [colRef(cntCol), colRef(sizeCol)], 'real'), descending: true, nullsFirst: false },
       { expr: colRef(cntCol), descending: true, nullsFirst: false },
       ...valueCols.map((c) => ({ expr: colRef(c), descending: false, nullsFirst: true })),
     ],

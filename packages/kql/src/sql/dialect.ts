@@ -46,6 +46,11 @@ export interface DialectCapabilities {
    * engine that inlines CTEs as subqueries with a depth limit cannot run (ClickHouse: 100). Refused unless true.
    */
   readonly graphComponents?: boolean;
+  /**
+   * `t.*` over a join names a column both sides have `t.c` (ClickHouse), so the generator selects such columns by
+   * name (scan's recursive step).
+   */
+  readonly qualifiedJoinStar?: boolean;
 }
 
 /** The row window a window function sees: partition expressions and the `ORDER BY` text of the serialized order. */

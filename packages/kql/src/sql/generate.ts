@@ -1011,19 +1011,23 @@ class Generator {
       const step = spec.steps[k - 1] as { assigns: [number, number][] };
       const assign = step.assigns.find(([x]) => x === d);
       const t = (spec.declared[d] as { type: ColumnType }).type;
-      return this.cast(assign ? compile(arg(assign[1]), state) : dflt(d).sql, t);
+      // The binder may leave a call over `s_j.c` untyped (a tuple to ClickHouse's templates); its value has the
+      // declared type.
+      const value = (x: ScalarExpr): ScalarExpr => (x.kind === 'call' && x.type === 'unknown' ? { ...x, type: t } : x);
+      return this.cast(assign ? compile(value(arg(assign[1])), state) : dflt(d).sql, t);
     };
     const stateCols: { name: string; init: string }[] = [];
+    const long = this.d.types.long;
     for (let k = 1; k <= n; k++) {
-      stateCols.push({ name: A(k), init: 'FALSE' }, { name: I(k), init: 'CAST(NULL AS BIGINT)' });
+      stateCols.push({ name: A(k), init: 'FALSE' }, { name: I(k), init: this.d.nullOf('long') });
       for (let j = 1; j <= k; j++) {
         for (let c = 0; c < refCols.length; c++) stateCols.push({ name: V(k, j, c), init: emptyValue(c) });
       }
     }
-    stateCols.push({ name: '__sN', init: 'CAST(0 AS BIGINT)' });
+    stateCols.push({ name: '__sN', init: `CAST(0 AS ${long})` });
     const outCols: { name: string; init: string }[] = [];
     for (let k = 1; k <= n; k++) {
-      outCols.push({ name: E(k), init: 'FALSE' }, { name: M(k), init: 'CAST(NULL AS BIGINT)' });
+      outCols.push({ name: E(k), init: 'FALSE' }, { name: M(k), init: this.d.nullOf('long') });
       spec.declared.forEach((d, i) => {
         outCols.push({ name: D(k, i), init: this.cast(this.d.nullOf(d.type), d.type) });
       });
@@ -1036,8 +1040,11 @@ class Generator {
         ? (partition[0] as string)
         : `[${partition.join(', ')}]`
       : '0';
+    const rowNumber = this.d.relational.windows.$row_number;
+    if (!rowNumber) throw new SqlUnsupported('scan');
+    const srn = rowNumber([], { partitionBy: partition, orderBy: this.orderBy(src.order ?? []) }, this.ctx('long'));
     const rows = this.cte(
-      `SELECT *, ${pk} AS "__spk", row_number() OVER (${partition.length ? `PARTITION BY ${partition.join(', ')} ` : ''}ORDER BY ${this.orderBy(src.order ?? [])}) AS "__srn" FROM ${q(src.name)}`,
+      `SELECT *, ${pk} AS "__spk", ${srn} AS "__srn" FROM ${q(src.name)}`,
       src.columns,
       src.sqlNames,
       src.order,
@@ -1045,9 +1052,15 @@ class Generator {
     );
     const all = [...stateCols, ...outCols];
     const recName = `q${this.counter++}`;
-    const anchor = `SELECT DISTINCT "__spk", CAST(0 AS BIGINT) AS "__srn", ${all.map((c) => `${c.init} AS ${q(c.name)}`).join(', ')} FROM ${q(rows.name)}`;
+    const anchor = `SELECT DISTINCT "__spk", CAST(0 AS ${long}) AS "__srn", ${all.map((c) => `${c.init} AS ${q(c.name)}`).join(', ')} FROM ${q(rows.name)}`;
     // The recursive step: one nested SELECT per update, each replacing the columns it computes.
-    let level = `SELECT ${all.map((c) => `p.${q(c.name)}`).join(', ')}, r.* FROM ${q(recName)} AS p JOIN ${q(rows.name)} AS r ON r."__spk" IS NOT DISTINCT FROM p."__spk" AND r."__srn" = p."__srn" + 1`;
+    // The row's columns: `r.*`, or each by name where a star over a join would qualify the names both sides have.
+    const rowCols = this.d.capabilities.qualifiedJoinStar
+      ? [...new Set([...src.columns.map((c) => this.col(src, c.name)), ...this.carry(src), '"__spk"', '"__srn"'])]
+          .map((c) => `r.${c} AS ${c}`)
+          .join(', ')
+      : 'r.*';
+    let level = `SELECT ${all.map((c) => `p.${q(c.name)}`).join(', ')}, ${rowCols} FROM ${q(recName)} AS p JOIN ${q(rows.name)} AS r ON r."__spk" IS NOT DISTINCT FROM p."__spk" AND r."__srn" = p."__srn" + 1`;
     const replace = (updates: [string, string][]) => {
       level = `SELECT * REPLACE (${updates.map(([c, v]) => `${v} AS ${q(c)}`).join(', ')}) FROM (${level}) AS x`;
     };

@@ -108,6 +108,54 @@ const CASES: readonly { readonly kql: string; readonly rows: unknown[][] }[] = [
     kql: 'range x from 1 to 100 step 1 | summarize p5 = percentile(x, 5), p50 = percentile(x, 50), w = percentilew(x, 101 - x, 50)',
     rows: [[5, 50, 30]],
   },
+  // scan: a recursive query per partition (ClickHouse: columns of the joined rows by name, Int64 row numbers).
+  {
+    kql: 'datatable(k:string, t:long, e:string)["a", 1, "x", "a", 2, "", "b", 1, "", "b", 2, "y", "a", 3, ""] | sort by t asc | scan declare (f:string="") with (step s1: true => f = iff(isempty(e), s1.f, e);) | project k, t, f',
+    rows: [
+      ['a', 1, 'x'],
+      ['b', 1, 'x'],
+      ['a', 2, 'x'],
+      ['b', 2, 'y'],
+      ['a', 3, 'y'],
+    ],
+  },
+  {
+    kql: 'datatable(k:string, t:long, e:string)["a", 1, "S", "a", 2, "B", "a", 3, "E", "b", 1, "S", "b", 5, "E"] | sort by t asc | scan with_match_id=m partition by k with (step s1: e == "S"; step s2: e == "B"; step s3: e == "E" and t - s1.t < 3;) | project k, t, m | order by k asc, t asc',
+    rows: [
+      ['a', 1, 0],
+      ['a', 2, 0],
+      ['a', 3, 0],
+      ['b', 1, 0],
+    ],
+  },
+  // hash(): xxHash64 of UTF-8 text or of a value's little-endian bytes (Kusto's values).
+  {
+    kql: 'print a = hash("Alice"), b = hash(1), c = hash(int(1)), d = hash(true), e = hash(datetime(2020-01-01)), f = hash(guid(74be27de-1e4e-49d9-b579-fe0b331d3642)), g = hash(-1, 100), h = hash(long(null)) | project a = tostring(a), b = tostring(b), c = tostring(c), d = tostring(d), e = tostring(e), f = tostring(f), g, h',
+    rows: [
+      [
+        '-3122868243544336885',
+        '-6977822845260490347',
+        '-851299076295404719',
+        '-8484456787529832656',
+        '2979178823058244978',
+        '-4076170974183039028',
+        45,
+        null,
+      ],
+    ],
+  },
+  {
+    kql: 'print e = punycode_from_string("académie-française"), d = punycode_to_string("acadmie-franaise-npb1a"), x = punycode_domain_from_string("例え.テスト.com")',
+    rows: [['acadmie-franaise-npb1a', 'académie-française', 'xn--r8jz45g.xn--zckzah.com']],
+  },
+  {
+    kql: 'print m = "This is it" | project a = replace_strings(m, dynamic(["is", "This"]), dynamic(["was", "That"])), b = replace_strings(m, dynamic(["This", "is"]), dynamic([1, "was"])), c = replace_strings(m, dynamic(["i", "t"]), dynamic(["I"]))',
+    rows: [['Thwas was it', 'This was it', 'ThIs Is I']],
+  },
+  {
+    kql: 'print c = round(beta_cdf(0.2, 10.0, 50.0), 9), i = round(beta_inv(0.1, 10.0, 50.0), 9), p = round(beta_pdf(0.2, 10.0, 50.0), 9), n = beta_inv(1.5, 1, 1)',
+    rows: [[0.76842047, 0.108100299, 5.738984101, null]],
+  },
 ];
 
 describe.each(['duckdb', 'clickhouse'] as const)('KQL on %s', (kind) => {

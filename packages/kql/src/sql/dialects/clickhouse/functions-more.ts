@@ -8,6 +8,7 @@ import { CONVERSIONS, type Conv, findUnit, fromKelvin, toKelvin } from '../duckd
 import { weightedRank } from './aggregates.js';
 import { arg, asJson, asString, datetimeTicks, literalString, sqlString, translateRegex, withValue } from './base.js';
 import { elements, jsonArrayOf } from './functions.js';
+import { codePoint, ENCODING_FUNCTIONS } from './functions-encoding.js';
 import { jsonArrayStrings } from './operators.js';
 
 const isArray = (sql: string) => `JSONType(ifNull(${sql}, 'null')) = 'Array'`;
@@ -612,13 +613,6 @@ const hasAnyIndex: Template = (args, ctx) => {
   );
 };
 
-/** A UTF-8 character's code point, from its 1-4 bytes. */
-const codePoint = (c: string) => {
-  const b = (i: number) => `toUInt32(reinterpretAsUInt8(substring(${c}, ${i}, 1)))`;
-  const t = (i: number) => `bitAnd(${b(i)}, 63)`;
-  return `multiIf(length(${c}) = 1, ${b(1)}, length(${c}) = 2, bitAnd(${b(1)}, 31) * 64 + ${t(2)}, length(${c}) = 3, bitAnd(${b(1)}, 15) * 4096 + ${t(2)} * 64 + ${t(3)}, bitAnd(${b(1)}, 7) * 262144 + ${t(2)} * 4096 + ${t(3)} * 64 + ${t(4)})`;
-};
-
 /** The code points of a string (ngrams(s, 1) splits it into UTF-8 characters). */
 const unicodeCodepoints: Template = (args, ctx) =>
   `concat('[', arrayStringConcat(arrayMap(__c -> toString(${codePoint('__c')}), ngrams(${asString(arg(args, 0, ctx))}, 1)), ','), ']')`;
@@ -636,6 +630,45 @@ const ipv4InAnyRange: Template = (args, ctx) => {
     return `ifNull(bitAnd(toUInt32(${addr}), ${mask}) = bitAnd(toUInt32(${base}), ${mask}), false)`;
   };
   return `if(${addr} IS NULL, NULL, arrayExists(__r -> ${inRange('__r')}, arrayConcat(${ranges.join(', ')})))`;
+};
+
+// ───────────────────────────── beta distribution ─────────────────────────────
+
+/**
+ * The regularized incomplete beta function I_x(a, b), as on DuckDB: Numerical Recipes' continued fraction, 100
+ * steps folded from the tail, on the side of x where it converges fast.
+ */
+function incompleteBeta(x: string, a: string, b: string): string {
+  const cf = (X: string, A: string, B: string) => {
+    const even = `(__m * (${B} - __m) * ${X}) / ((${A} + 2 * __m - 1) * (${A} + 2 * __m))`;
+    const odd = `(-(${A} + __m - 1) * (${A} + ${B} + __m - 1) * ${X}) / ((${A} + 2 * __m - 2) * (${A} + 2 * __m - 1))`;
+    return `(1 / arrayFold((__t, __m) -> 1 + ${odd} / (1 + ${even} / __t), arrayMap(__k -> toFloat64(100 - __k), range(100)), toFloat64(1)))`;
+  };
+  const front = (X: string, A: string, B: string) =>
+    `exp(lgamma(${A} + ${B}) - lgamma(${A}) - lgamma(${B}) + ${A} * log(${X}) + ${B} * log(1 - ${X})) / ${A}`;
+  return `multiIf(${x} <= 0, 0.0, ${x} >= 1, 1.0, ${x} < (${a} + 1) / (${a} + ${b} + 2), ${front(x, a, b)} * ${cf(x, a, b)}, 1 - ${front(`(1 - ${x})`, b, a)} * ${cf(`(1 - ${x})`, b, a)})`;
+}
+
+/** The three real arguments (x or p, a, b) bound once each. */
+function beta3(body: (x: string, a: string, b: string) => string): Template {
+  return (args, ctx) =>
+    withValue(real(arg(args, 0, ctx)), (x) =>
+      withValue(real(arg(args, 1, ctx)), (a) => withValue(real(arg(args, 2, ctx)), (b) => body(x, a, b))),
+    );
+}
+
+const BETA: Readonly<Record<string, Template>> = {
+  beta_pdf: beta3(
+    (x, a, b) =>
+      `multiIf(${a} <= 0 OR ${b} <= 0 OR ${x} < 0 OR ${x} > 1, nan, (${x} = 0 AND ${a} < 1) OR (${x} = 1 AND ${b} < 1), inf, ${x} = 0 AND ${a} = 1, ${b}, ${x} = 1 AND ${b} = 1, ${a}, ${x} = 0 OR ${x} = 1, 0.0, exp(lgamma(${a} + ${b}) - lgamma(${a}) - lgamma(${b}) + (${a} - 1) * log(${x}) + (${b} - 1) * log(1 - ${x})))`,
+  ),
+  beta_cdf: beta3((x, a, b) => `if(${a} <= 0 OR ${b} <= 0 OR ${x} < 0 OR ${x} > 1, nan, ${incompleteBeta(x, a, b)})`),
+  // Bisection on beta_cdf: 56 halvings reach double precision on [0, 1].
+  beta_inv: beta3((p, a, b) => {
+    const mid = '((__r.1 + __r.2) / 2)';
+    const step = `(__r, __i) -> if(${incompleteBeta(mid, a, b)} < ${p}, tuple(${mid}, __r.2), tuple(__r.1, ${mid}))`;
+    return `multiIf(${p} < 0 OR ${p} > 1, NULL, ${a} <= 0 OR ${b} <= 0, nan, arrayFold(${step}, range(56), tuple(toFloat64(0), toFloat64(1))).1)`;
+  }),
 };
 
 /** Helper templates the lowering of query operators calls (names start with `__`; not KQL functions). */
@@ -659,6 +692,8 @@ const OPERATOR_HELPERS: Readonly<Record<string, Template>> = {
 };
 
 export const MORE_FUNCTIONS: Readonly<Record<string, Template>> = {
+  ...ENCODING_FUNCTIONS,
+  ...BETA,
   ...OPERATOR_HELPERS,
   ...SKETCHES,
   ...CONVERTERS,

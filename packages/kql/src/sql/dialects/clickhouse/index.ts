@@ -17,7 +17,7 @@ function extract(json: string, step: string): string {
 
 export const clickhouse: Dialect = {
   name: 'clickhouse',
-  capabilities: { distinctOn: true, semiAntiJoin: true, unionByName: false },
+  capabilities: { distinctOn: true, semiAntiJoin: true, unionByName: false, qualifiedJoinStar: true },
   types: CLICKHOUSE_TYPES,
   quoteIdentifier,
   literal,

@@ -25,6 +25,7 @@ import {
   timespanText,
   withValue,
 } from './base.js';
+import { utf8Char } from './functions-encoding.js';
 import { GEO_FUNCTIONS } from './functions-geo.js';
 import { MORE_FUNCTIONS } from './functions-more.js';
 import { SERIES_FUNCTIONS, SERIES_TUPLE_FUNCTIONS } from './functions-series.js';
@@ -689,27 +690,23 @@ const formatTimespan: Template = (args, ctx) => {
   return `if(${t} IS NULL, '', concat(if(${t} < 0, '-', ''), ${parts.join(', ') || "''"}))`;
 };
 
+/** `replace_strings(text, lookups, rewrites)`: earlier lookups win; replaced text is not searched again. */
 const replaceStrings: Template = (args, ctx) => {
   const text = s(arg(args, 0, ctx));
-  const lookups = literalArray(args[1]);
-  const rewrites = literalArray(args[2]);
-  if (!lookups || !rewrites || lookups.length !== rewrites.length)
-    return ctx.unsupported('replace_strings with computed lists');
-  // Kusto replaces all lookups in one pass, longest first at each position: nested replaceAll would rescan output.
-  if (lookups.length === 0) return text;
-  const order = lookups.map((l, i) => [l, rewrites[i] as string] as const).sort((x, y) => y[0].length - x[0].length);
-  const alternation = order.map(([l]) => l.replace(/[\\^$.*+?()[\]{}|]/g, (c) => `\\${c}`)).join('|');
-  const parts = `extractAll(${text}, ${sqlString(`(${alternation})`)})`;
-  const pieces = `splitByRegexp(${sqlString(alternation)}, ${text})`;
-  const map = `map(${order.map(([l, r]) => `${sqlString(l)}, ${sqlString(r)}`).join(', ')})`;
-  return `arrayStringConcat(arrayMap((__p, __i) -> concat(__p, if(__i <= length(${parts}), ${map}[${parts}[__i]], '')), ${pieces}, arrayEnumerate(${pieces})), '')`;
+  const lookups = arg(args, 1, ctx);
+  const rewrites = arg(args, 2, ctx);
+  // Each lookup is first replaced by a private-use character (U+F0000 + i) so that later lookups cannot match
+  // inside a replacement, then each marker by its rewrite; a non-string rewrite keeps the lookup, a missing one is ''.
+  const marker = (i: string) => utf8Char(`983040 + ${i}`);
+  return withValue(jsonArrayStrings(lookups.sql), (ls) =>
+    withValue(elements(rewrites.sql), (rs) => {
+      const idx = `range(1, length(${ls}) + 1)`;
+      const marked = `arrayFold((__acc, __i) -> if(${ls}[__i] = '', __acc, replaceAll(__acc, ${ls}[__i], ${marker('__i')})), ${idx}, ${text})`;
+      const rewrite = `multiIf(__i <= length(${rs}) AND JSONType(${rs}[__i]) = 'String', JSONExtractString(${rs}[__i]), __i <= length(${rs}), ${ls}[__i], '')`;
+      return `arrayFold((__acc, __i) -> replaceAll(__acc, ${marker('__i')}, ${rewrite}), ${idx}, ${marked})`;
+    }),
+  );
 };
-
-function literalArray(a: SqlArg | undefined): string[] | null {
-  const v = a?.literal?.value;
-  if (!Array.isArray(v)) return null;
-  return v.every((x) => typeof x === 'string') ? (v as string[]) : null;
-}
 
 /** The query part of a URL as a JSON object of decoded names to decoded values. */
 function queryParameters(q: string): string {
@@ -851,11 +848,11 @@ function ipv4InText(prefix: boolean): Template {
   };
 }
 
-  ...SERIES_FUNCTIONS,
-  ...XML_FUNCTIONS,
 const TABLE: Readonly<Record<string, Template>> = {
   ...GEO_FUNCTIONS,
   ...MORE_FUNCTIONS,
+  ...SERIES_FUNCTIONS,
+  ...XML_FUNCTIONS,
   gettype,
   has_any_ipv4: ipv4InText(false),
   has_ipv4_prefix: ipv4InText(true),
@@ -1219,10 +1216,10 @@ const TABLE: Readonly<Record<string, Template>> = {
 /** Functions whose templates return a tuple of the KQL tuple's columns when the call's type is the tuple (`unknown`). */
 const TUPLE_FUNCTIONS: ReadonlySet<string> = new Set([
   'array_sort_asc',
-  ...SERIES_TUPLE_FUNCTIONS,
   'array_sort_desc',
   'series_stats',
   'series_fit_line',
+  ...SERIES_TUPLE_FUNCTIONS,
 ]);
 
 /**

@@ -75,6 +75,11 @@ export interface LoadOptions {
   readonly fieldsComplete?: boolean;
   /** How many records the file holds: when all of them load, the engine skips counting them. */
   readonly records?: number;
+  /**
+   * No record of the file is longer than this many bytes. DuckDB's JSON reader sizes its buffers from the largest
+   * object it must accept; without the hint the engine bounds it by the file's size (up to 256 MB).
+   */
+  readonly maxRecordBytes?: number;
 
   /** String columns set to a constant on every row, whatever the source says (`Type`, `TenantId`). */
   readonly set?: Readonly<Record<string, string>>;

@@ -319,6 +319,7 @@ export class GroupCommitWriter {
       for (const p of group)
         if (p.request.input.kind === 'records') for (const f of p.request.input.fields) fields.add(f);
       const fieldsComplete = group.every((p) => p.request.input.kind === 'records' && p.request.input.fieldsComplete);
+      const maxRecordBytes = records === undefined ? undefined : longestRecord(group);
       const parts: LoadPart[] | undefined =
         records === undefined
           ? undefined
@@ -333,7 +334,12 @@ export class GroupCommitWriter {
       const report = await this.engine.loadFile(table, file, {
         ...(first.request.input.kind === 'file'
           ? { format: first.request.input.format }
-          : { oneRecordPerLine: true, fields: [...fields], fieldsComplete }),
+          : {
+              oneRecordPerLine: true,
+              fields: [...fields],
+              fieldsComplete,
+              ...(maxRecordBytes !== undefined ? { maxRecordBytes } : {}),
+            }),
         ...(records !== undefined ? { records } : {}),
         ...(parts ? { parts } : {}),
         set: first.request.set,
@@ -374,6 +380,21 @@ function takeGroup(queue: Pending[], maxBytes: number): Pending[] {
     n++;
   }
   return queue.splice(0, n);
+}
+
+/** The longest record of a group of records, in bytes (a compacted multi-line record is no longer than it was). */
+function longestRecord(group: readonly Pending[]): number {
+  let longest = 0;
+  for (const p of group) {
+    const input = p.request.input;
+    if (input.kind !== 'records') continue;
+    const { starts, ends } = input;
+    for (let i = 0; i < starts.length; i++) {
+      const n = (ends[i] as number) - (starts[i] as number);
+      if (n > longest) longest = n;
+    }
+  }
+  return longest;
 }
 
 const NEWLINE = Buffer.from('\n');

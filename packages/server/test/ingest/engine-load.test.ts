@@ -192,6 +192,30 @@ describe('loading on behalf of several requests', () => {
     expect(await rows(engine, 'Events', ['Count'], `WHERE "Name" = 'late' ORDER BY "Count"`)).toEqual([[4], [null]]);
   });
 
+  it("sizes the reader for the longest record: one larger than DuckDB's default 16 MB loads with the hint", async () => {
+    const big = `{"Name":"big","Bag":{"x":"${'y'.repeat(17 * 1024 * 1024)}"}}`;
+    const small = '{"Name":"big","Count":1}';
+    const r = await engine.loadFile('Events', await file([small, big, small]), {
+      fields: ['Name', 'Count', 'Bag'],
+      oneRecordPerLine: true,
+      records: 3,
+      maxRecordBytes: big.length,
+    });
+    expect(r).toMatchObject({ rowsRead: 3, rowsLoaded: 3 });
+    // Without the hint the file's size bounds the records.
+    const again = await engine.loadFile('Events', await file([big]), {
+      fields: ['Name', 'Bag'],
+      oneRecordPerLine: true,
+    });
+    expect(again).toMatchObject({ rowsLoaded: 1 });
+    expect(await rows(engine, 'Events', ['Count'], `WHERE "Name" = 'big' ORDER BY "Count"`)).toEqual([
+      [1],
+      [1],
+      [null],
+      [null],
+    ]);
+  });
+
   it('fails a one-record-per-line file whose record spans lines (the caller broke its promise)', async () => {
     await expect(
       engine.loadFile('Events', await file(['{"Name":', '"x"}']), { oneRecordPerLine: true }),

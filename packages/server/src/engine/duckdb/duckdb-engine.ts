@@ -41,6 +41,7 @@ import {
   insertSql,
   type LoadPlan,
   type LoadSource,
+  objectSizeBound,
   rawRecordsSql,
   rejectsSql,
   STRICT_REJECT,
@@ -360,6 +361,8 @@ export class DuckDBEngine implements Engine {
           path: staged,
           fields,
           sampled: sampled.length,
+          // No record is longer than the file (or than the caller says).
+          maxObjectBytes: objectSizeBound(options.maxRecordBytes ?? bytes),
           mode,
           ...(envelope ? { envelope } : {}),
           ...(lines ? { lines } : {}),

@@ -79,10 +79,12 @@ describe('sequence_detect', () => {
 describe('basket', () => {
   const q = (cols: string, args = '') => `SigninLogs | project ${cols} | evaluate basket(${args})`;
 
-  it('aggregates once per column set of at most MaxDimensions columns, plus the total', () => {
+  it('repeats each row per column set of at most MaxDimensions columns and aggregates once, plus the total', () => {
     // 4 columns: 4 + 6 + 4 + 1 = 15 sets; MaxDimensions 2: 4 + 6 = 10
+    const sets = (rel: Rel) => relations(rel).flatMap((r) => (r.kind === 'values' ? [r.rows.length] : []));
     const all = relOf(q('UserPrincipalName, IPAddress, AppDisplayName, ResultType'));
-    expect(count(all, 'aggregate')).toBe(15 + 1);
+    expect(sets(all)).toEqual([15]);
+    expect(count(all, 'aggregate')).toBe(2);
     expect(all.columns.map((c) => `${c.name}:${c.type}`)).toEqual([
       'SegmentId:long',
       'Count:long',
@@ -93,7 +95,7 @@ describe('basket', () => {
       'ResultType:string',
     ]);
     const two = relOf(q('UserPrincipalName, IPAddress, AppDisplayName, ResultType', "0.1, '~', 2"));
-    expect(count(two, 'aggregate')).toBe(10 + 1);
+    expect(sets(two)).toEqual([10]);
   });
 
   it('generates SQL for DuckDB and ClickHouse', () => {

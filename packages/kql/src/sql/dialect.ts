@@ -143,6 +143,11 @@ export interface Dialect {
    * may use plain equality where a null cannot occur (strings), which some engines hash-join faster.
    */
   joinKeyEquals?(l: SqlArg, r: SqlArg): string;
+  /**
+   * For a join whose condition has no equality between the sides (`geo_*_lookup`, `ipv6_lookup`): an always-true
+   * equality of a column of each side, for engines whose joins need one (ClickHouse: "Cannot determine join keys").
+   */
+  joinWithoutKeys?(left: string, right: string): string;
   /** `toscalar()`'s typed result of a one-column sub-select. */
   scalarSubquery(select: string): string;
   /** Operator-level templates (windows, structs, series). */

@@ -1319,6 +1319,11 @@ class Generator {
       return this.d.joinKeyEquals?.(l, r) ?? `${l.sql} IS NOT DISTINCT FROM ${r.sql}`;
     });
     if (rel.where) conds.push(this.scalar(rel.where, frame).sql);
+    // A join on a condition alone (lookups by distance or range) where the engine needs an equality between sides.
+    const [lc, rc] = [left.columns[0], right.columns[0]];
+    if (rel.on.length === 0 && rel.where && this.d.joinWithoutKeys && lc && rc) {
+      conds.unshift(this.d.joinWithoutKeys(this.col(left, lc.name, 'l'), this.col(right, rc.name, 'r')));
+    }
     const on = conds.length ? conds.join(' AND ') : 'true';
     let leftFrom = this.q(left.name);
     if (rel.joinKind === 'innerunique') {

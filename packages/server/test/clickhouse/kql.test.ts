@@ -156,6 +156,14 @@ const CASES: readonly { readonly kql: string; readonly rows: unknown[][] }[] = [
     kql: 'print c = round(beta_cdf(0.2, 10.0, 50.0), 9), i = round(beta_inv(0.1, 10.0, 50.0), 9), p = round(beta_pdf(0.2, 10.0, 50.0), 9), n = beta_inv(1.5, 1, 1)',
     rows: [[0.76842047, 0.108100299, 5.738984101, null]],
   },
+  // A lookup joined on a condition alone (no equality between the sides).
+  {
+    kql: 'datatable(ip:string)["2001:db8::1", "2002::1"] | evaluate ipv6_lookup(datatable(network:string, name:string)["2001:db8::/32", "doc"], ip, network, return_unmatched = true) | order by ip asc',
+    rows: [
+      ['2001:db8::1', '2001:db8::/32', 'doc'],
+      ['2002::1', '', ''],
+    ],
+  },
 ];
 
 describe.each(['duckdb', 'clickhouse'] as const)('KQL on %s', (kind) => {

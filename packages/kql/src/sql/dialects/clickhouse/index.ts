@@ -43,6 +43,10 @@ export const clickhouse: Dialect = {
       ? `${l.sql} = ${r.sql}`
       : `${l.sql} IS NOT DISTINCT FROM ${r.sql}`;
   },
+  // ignore() is 0 and is not folded to a constant, so the equality is a join key: the join is a filtered product.
+  joinWithoutKeys(left: string, right: string): string {
+    return `ignore(${left}) = ignore(${right})`;
+  },
   scalarSubquery(select: string): string {
     return `(${select})`;
   },

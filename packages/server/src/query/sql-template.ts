@@ -10,9 +10,11 @@
  * compiled for each run. Used by the detection scheduler (detect/sql-cache.ts) and by runKql for repeated queries.
  */
 import type { CompiledQuery, ScalarTypeName } from '@vigil/kql';
-import { duckdb } from '@vigil/kql';
+import { clickhouse, duckdb } from '@vigil/kql';
 
-type Slot = { readonly kind: 'start' | 'end' } | { readonly kind: 'now'; readonly offsetUs: bigint };
+type Slot = ({ readonly kind: 'start' | 'end' } | { readonly kind: 'now'; readonly offsetTicks: bigint }) & {
+  readonly form: 'duckdb' | 'clickhouse';
+};
 
 export interface SqlTemplate {
   /** The compiler's result columns, for the engine's decoding. */
@@ -46,31 +48,41 @@ const SENTINELS: readonly Times[] = [
   { startMs: BASE + 401 * DAY + 61_001, endMs: BASE + 433 * DAY + 122_003, nowMs: BASE + 467 * DAY + 183_007 },
 ];
 
-const LITERAL = /TIMESTAMP '(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))?'/g;
+// The datetime literals of both dialects: DuckDB's `TIMESTAMP '… .ffffff'` (µs) and ClickHouse's
+// `toDateTime64('… .fffffff', 7, 'UTC')` (100-ns ticks). A slot is re-rendered in the form it was found in.
+const LITERAL =
+  /TIMESTAMP '(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))?'|toDateTime64\('(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)(?:\.(\d{1,7}))?', 7, 'UTC'\)/g;
 
-function literalUs(m: RegExpMatchArray): bigint {
-  const [, y, mo, d, h, mi, s, frac] = m;
+type Form = 'duckdb' | 'clickhouse';
+
+/** A literal's value in 100-ns ticks since 1970, and its form. */
+function literalTicks(m: RegExpMatchArray): { ticks: bigint; form: Form } {
+  const form: Form = m[1] !== undefined ? 'duckdb' : 'clickhouse';
+  const [y, mo, d, h, mi, s, frac] = form === 'duckdb' ? m.slice(1, 8) : m.slice(8, 15);
   const ms = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s));
-  return BigInt(ms) * 1000n + BigInt((frac ?? '').padEnd(6, '0') || '0');
+  return { ticks: BigInt(ms) * 10_000n + BigInt((frac ?? '').padEnd(7, '0') || '0'), form };
 }
 
-function renderUs(us: bigint): string {
-  return duckdb.literal(String(us * 10n), 'datetime');
+function renderTicks(ticks: bigint, form: Form): string {
+  return form === 'duckdb' ? duckdb.literal(String(ticks), 'datetime') : clickhouse.literal(String(ticks), 'datetime');
 }
 
-const usOf = (ms: number) => BigInt(Math.round(ms)) * 1000n;
+const ticksOf = (ms: number) => BigInt(Math.round(ms)) * 10_000n;
 
-function split(sql: string): { texts: string[]; values: bigint[] } {
+function split(sql: string): { texts: string[]; values: bigint[]; forms: Form[] } {
   const texts: string[] = [];
   const values: bigint[] = [];
+  const forms: Form[] = [];
   let last = 0;
   for (const m of sql.matchAll(LITERAL)) {
     texts.push(sql.slice(last, m.index));
-    values.push(literalUs(m));
+    const { ticks, form } = literalTicks(m);
+    values.push(ticks);
+    forms.push(form);
     last = (m.index ?? 0) + m[0].length;
   }
   texts.push(sql.slice(last));
-  return { texts, values };
+  return { texts, values, forms };
 }
 
 function build(texts: readonly string[], slots: readonly (Slot | string)[]): SqlTemplate['render'] {
@@ -81,8 +93,11 @@ function build(texts: readonly string[], slots: readonly (Slot | string)[]): Sql
       out +=
         typeof s === 'string'
           ? s
-          : renderUs(
-              s.kind === 'now' ? usOf(nowMs) + s.offsetUs : usOf(s.kind === 'start' ? window.startMs : window.endMs),
+          : renderTicks(
+              s.kind === 'now'
+                ? ticksOf(nowMs) + s.offsetTicks
+                : ticksOf(s.kind === 'start' ? window.startMs : window.endMs),
+              s.form,
             );
       out += texts[i + 1] ?? '';
     }
@@ -103,10 +118,13 @@ export function deriveTemplate(compileAt: (t: Times) => CompiledQuery | null): S
   for (let i = 0; i < a.values.length; i++) {
     const v1 = a.values[i] as bigint;
     const v2 = b.values[i] as bigint;
-    if (v1 === v2) slots.push(renderUs(v1));
-    else if (v1 === usOf(t1.startMs) && v2 === usOf(t2.startMs)) slots.push({ kind: 'start' });
-    else if (v1 === usOf(t1.endMs) && v2 === usOf(t2.endMs)) slots.push({ kind: 'end' });
-    else if (v1 - usOf(t1.nowMs) === v2 - usOf(t2.nowMs)) slots.push({ kind: 'now', offsetUs: v1 - usOf(t1.nowMs) });
+    const form = a.forms[i] as Form;
+    if (form !== b.forms[i]) return null;
+    if (v1 === v2) slots.push(renderTicks(v1, form));
+    else if (v1 === ticksOf(t1.startMs) && v2 === ticksOf(t2.startMs)) slots.push({ kind: 'start', form });
+    else if (v1 === ticksOf(t1.endMs) && v2 === ticksOf(t2.endMs)) slots.push({ kind: 'end', form });
+    else if (v1 - ticksOf(t1.nowMs) === v2 - ticksOf(t2.nowMs))
+      slots.push({ kind: 'now', offsetTicks: v1 - ticksOf(t1.nowMs), form });
     else return null;
   }
   // A constant literal re-rendered must give back its text, or the template would change the query.

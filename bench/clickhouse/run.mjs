@@ -21,8 +21,10 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { ClickHouseEngine } from '../../packages/server/dist/engine/clickhouse/clickhouse-engine.js';
+import { openWorkspace } from '../../packages/server/dist/engine/index.js';
 import { compileKql, runKql } from '../../packages/server/dist/query/query-service.js';
 import { END_MS, ensureData, tableDefinitions } from '../engine/generate.mjs';
+import { benchQueries } from '../engine/queries.mjs';
 import { clickhouseQueries } from './queries.mjs';
 
 const { values: args } = parseArgs({
@@ -32,6 +34,9 @@ const { values: args } = parseArgs({
     seed: { type: 'string', default: '7' },
     dir: { type: 'string' },
     only: { type: 'string' },
+    // Also run the DuckDB side (bench/engine/queries.mjs' KQL and hand-written DuckDB SQL on the DuckDB workspace
+    // in --dir) in the same rounds, interleaved with the ClickHouse side, for the side-by-side table.
+    duckdb: { type: 'boolean', default: false },
   },
 });
 const ROWS = Number(args.rows);
@@ -101,22 +106,35 @@ if (args.only) {
   const only = new Set(args.only.split(','));
   queries = queries.filter((x) => only.has(x.id));
 }
+
+// The DuckDB side: the engine benchmark's workspace and hand-written DuckDB SQL (same data, same KQL).
+let duck = null;
+if (args.duckdb) {
+  const dengine = await openWorkspace(dir, { threads: 2, memoryLimit: '8GB' });
+  const quote = (n) => `"${n.replace(/"/g, '""')}"`;
+  const dcol = (t, c) => quote(dengine.storage(t).columns.find((x) => x.name === c).storageName);
+  const dtab = (t) => quote(dengine.storage(t).storageName);
+  const sqlById = new Map(benchQueries({ col: dcol, tab: dtab, dpeColumns, endMs: END_MS }).map((x) => [x.id, x.sql]));
+  duck = { engine: dengine, ws: { engine: dengine, definitions }, sqlById };
+}
+
 const LIMITS = { nowMs: END_MS, timeoutMs: 600_000, maxRows: 500_000 };
+/** CPU time of this process in ms (chdb and DuckDB both run in-process): steadier than wall time on a shared machine. */
 const cpuMs = () => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
 };
-async function timeKql(kql) {
+async function timeKql(w, kql) {
   const t = performance.now();
   const c = cpuMs();
-  const out = await runKql(ws, kql, LIMITS);
+  const out = await runKql(w, kql, LIMITS);
   if (out.error || !out.result) throw new Error(`${out.error?.code}: ${out.error?.message}`);
   return { ms: performance.now() - t, cpu: cpuMs() - c, result: out.result };
 }
-async function timeSql(sql, columns) {
+async function timeSql(e, sql, columns) {
   const t = performance.now();
   const c = cpuMs();
-  const result = await engine.query(sql, { columns, timeoutMs: LIMITS.timeoutMs, maxRows: LIMITS.maxRows });
+  const result = await e.query(sql, { columns, timeoutMs: LIMITS.timeoutMs, maxRows: LIMITS.maxRows });
   return { ms: performance.now() - t, cpu: cpuMs() - c, result };
 }
 function comparable(rows, compare) {
@@ -126,12 +144,23 @@ function comparable(rows, compare) {
   return JSON.stringify(compare.ordered ? vals : vals.sort());
 }
 
+/** Warm-up run of both sides of one engine; whether their answers agree. */
+async function warmUp(w, kql, sql, columns, compare) {
+  const k = await timeKql(w, kql);
+  const s = await timeSql(w.engine, sql, columns);
+  const kRows = await k.result.rows();
+  const sRows = await s.result.rows();
+  await k.result.close();
+  await s.result.close();
+  return { same: comparable(kRows, compare) === comparable(sRows, compare), kRows, sRows };
+}
 const report = {
   date: new Date().toISOString(),
   engine: 'clickhouse (chdb 3.4.0, ClickHouse 26.7)',
   rows: ROWS,
   sizes: data.sizes,
   rounds: ROUNDS,
+  loadAverageStart: os.loadavg()[0],
   queries: [],
 };
 for (const query of queries) {
@@ -143,27 +172,37 @@ for (const query of queries) {
     continue;
   }
   const columns = compiled.columns.map((c) => ({ name: c.name, type: c.type }));
-  const k = await timeKql(query.kql);
-  const s = await timeSql(query.sql, columns);
-  const kRows = await k.result.rows();
-  const sRows = await s.result.rows();
-  await k.result.close();
-  await s.result.close();
-  const same = comparable(kRows, query.compare) === comparable(sRows, query.compare);
-  if (!same)
+  const w = await warmUp(ws, query.kql, query.sql, columns, query.compare);
+  if (!w.same)
     log(
-      `${query.id}: RESULTS DIFFER\n  kql: ${JSON.stringify(kRows.slice(0, 3))}\n  sql: ${JSON.stringify(sRows.slice(0, 3))}`,
+      `${query.id}: RESULTS DIFFER\n  kql: ${JSON.stringify(w.kRows.slice(0, 3))}\n  sql: ${JSON.stringify(w.sRows.slice(0, 3))}`,
     );
-  const kqlMs = [];
-  const sqlMs = [];
-  const kqlCpu = [];
-  const sqlCpu = [];
+  const duckSql = duck?.sqlById.get(query.id);
+  const duckColumns = duck
+    ? compileKql(duck.ws, query.kql, END_MS).columns.map((c) => ({ name: c.name, type: c.type }))
+    : [];
+  const dw = duck && duckSql ? await warmUp(duck.ws, query.kql, duckSql, duckColumns, query.compare) : null;
+  if (dw && !dw.same) log(`${query.id}: DuckDB RESULTS DIFFER`);
+  // Each round runs every side once, in an order that rotates between rounds (load swings hit all sides alike).
+  const sides = [
+    { key: 'chKql', run: () => timeKql(ws, query.kql) },
+    { key: 'chSql', run: () => timeSql(engine, query.sql, columns) },
+    ...(dw
+      ? [
+          { key: 'ddKql', run: () => timeKql(duck.ws, query.kql) },
+          { key: 'ddSql', run: () => timeSql(duck.engine, duckSql, duckColumns) },
+        ]
+      : []),
+  ];
+  const ms = Object.fromEntries(sides.map((x) => [x.key, []]));
+  const cpu = Object.fromEntries(sides.map((x) => [x.key, []]));
   for (let r = 0; r < ROUNDS; r++) {
-    for (const side of r % 2 === 0 ? ['kql', 'sql'] : ['sql', 'kql']) {
-      const x = side === 'kql' ? await timeKql(query.kql) : await timeSql(query.sql, columns);
+    for (let j = 0; j < sides.length; j++) {
+      const side = sides[(j + r) % sides.length];
+      const x = await side.run();
       await x.result.close();
-      (side === 'kql' ? kqlMs : sqlMs).push(x.ms);
-      (side === 'kql' ? kqlCpu : sqlCpu).push(x.cpu);
+      ms[side.key].push(x.ms);
+      cpu[side.key].push(x.cpu);
     }
   }
   const engKql = [];
@@ -172,25 +211,56 @@ for (const query of queries) {
     engKql.push((await engine.runWithoutDelivery(compiled.sql)).ms);
     engSql.push((await engine.runWithoutDelivery(query.sql)).ms);
   }
+  const m = (k) => median(ms[k]);
+  const c = (k) => median(cpu[k]);
   const row = {
     id: query.id,
     title: query.title,
-    resultRows: kRows.length,
-    sameResult: same,
-    kqlEndToEndMs: median(kqlMs),
-    sqlEndToEndMs: median(sqlMs),
-    ratio: median(kqlMs) / median(sqlMs),
-    kqlCpuMs: median(kqlCpu),
-    sqlCpuMs: median(sqlCpu),
+    resultRows: w.kRows.length,
+    sameResult: w.same,
+    kqlEndToEndMs: m('chKql'),
+    sqlEndToEndMs: m('chSql'),
+    ratio: m('chKql') / m('chSql'),
+    kqlCpuMs: c('chKql'),
+    sqlCpuMs: c('chSql'),
+    cpuRatio: c('chKql') / c('chSql'),
     engineKqlSqlMs: median(engKql),
     engineHandSqlMs: median(engSql),
     engineRatio: median(engKql) / median(engSql),
+    ...(dw
+      ? {
+          duckdb: {
+            sameResult: dw.same,
+            kqlEndToEndMs: m('ddKql'),
+            sqlEndToEndMs: m('ddSql'),
+            ratio: m('ddKql') / m('ddSql'),
+            kqlCpuMs: c('ddKql'),
+            sqlCpuMs: c('ddSql'),
+            cpuRatio: c('ddKql') / c('ddSql'),
+          },
+        }
+      : {}),
     loadAverage: os.loadavg()[0],
   };
   report.queries.push(row);
   log(
-    `${query.id}: KQL ${row.kqlEndToEndMs.toFixed(1)} ms vs SQL ${row.sqlEndToEndMs.toFixed(1)} ms (×${row.ratio.toFixed(2)}); engine ${row.engineKqlSqlMs.toFixed(1)} vs ${row.engineHandSqlMs.toFixed(1)} ms (×${row.engineRatio.toFixed(2)}); ${row.resultRows} rows, same=${same}`,
+    `${query.id}: ClickHouse KQL ${row.kqlEndToEndMs.toFixed(1)} ms vs SQL ${row.sqlEndToEndMs.toFixed(1)} ms (×${row.ratio.toFixed(2)}, CPU ×${row.cpuRatio.toFixed(2)}); engine ${row.engineKqlSqlMs.toFixed(1)} vs ${row.engineHandSqlMs.toFixed(1)} ms (×${row.engineRatio.toFixed(2)}); ${row.resultRows} rows, same=${w.same}` +
+      (row.duckdb
+        ? ` | DuckDB KQL ${row.duckdb.kqlEndToEndMs.toFixed(1)} vs SQL ${row.duckdb.sqlEndToEndMs.toFixed(1)} ms (×${row.duckdb.ratio.toFixed(2)}), same=${row.duckdb.sameResult}`
+        : ''),
   );
 }
 await engine.close();
+await duck?.engine.close();
+report.loadAverageEnd = os.loadavg()[0];
+// The side-by-side table (stderr; the JSON report goes to stdout).
+log('\n| query | rows | ClickHouse KQL / SQL ms | ratio | CPU ratio | DuckDB KQL / SQL ms | ratio | same |');
+log('|---|---|---|---|---|---|---|---|');
+for (const q of report.queries) {
+  if (q.unsupported) continue;
+  const d = q.duckdb;
+  log(
+    `| ${q.id} | ${q.resultRows} | ${q.kqlEndToEndMs.toFixed(0)} / ${q.sqlEndToEndMs.toFixed(0)} | **${q.ratio.toFixed(2)}** | ${q.cpuRatio.toFixed(2)} | ${d ? `${d.kqlEndToEndMs.toFixed(0)} / ${d.sqlEndToEndMs.toFixed(0)}` : '–'} | ${d ? d.ratio.toFixed(2) : '–'} | ${q.sameResult && (!d || d.sameResult) ? 'yes' : 'NO'} |`,
+  );
+}
 console.log(JSON.stringify(report, null, 2));

@@ -17,11 +17,12 @@
  * - Kusto samples to find the initial frequent values ("results could slightly differ ... close to the threshold");
  *   Vigil counts exactly.
  *
- * Plan: the input is named once; each row is repeated once per set of at most MaxDimensions columns (a join with
- * literal rows of flags) with the columns outside the set blanked, and kept where the set's columns all have values;
- * one aggregate by the blanked columns counts every pattern and reads, for every column, whether it is constant on
- * the pattern's rows (min = max and no missing value): those columns close the pattern. Groups at or above the
- * threshold are made distinct (a closed set reached from several generators is one row), sorted and numbered.
+ * Plan: the input is named once; values below the threshold are blanked first (Apriori's first pass); each row is
+ * repeated once per set of at most MaxDimensions columns (a join with literal rows of flags) with the columns outside
+ * the set blanked, and kept where the set's columns all have values; one aggregate by the blanked columns counts every
+ * pattern and reads, for every column, whether it is constant on the pattern's rows (min = max and no missing value):
+ * those columns close the pattern. Groups at or above the threshold are made distinct (a closed set reached from
+ * several generators is one row), sorted and numbered.
  * One aggregate rather than one per set keeps the SQL small (a union of 62 aggregates for 6 columns took seconds to
  * plan, on ClickHouse more, as it inlines the shared input into every leg).
  */
@@ -106,6 +107,46 @@ export function lowerBasket(host: PluginHost, evaluate: QueryOperator & { kind: 
     columns: [totalCol],
   });
   const total: ScalarExpr = { kind: 'subquery', rel: totalRel, type: weightType };
+  const atThreshold = (count: PlanColumn): ScalarExpr =>
+    op('GreaterThanOrEqual', [colRef(count), op('Multiply', [threshold, total], 'real')]);
+
+  // Apriori's first pass: a value rarer than the threshold is in no frequent pattern, so it is blanked before the
+  // rows are repeated per column set (fewer rows to count; the closures are unchanged: a column constant on a
+  // frequent pattern's rows has a frequent value, and a blank is never constant).
+  const pruned = items.map((c): PlanColumn => ({ name: host.hiddenName('item'), type: c.type }));
+  const frequentValues = (c: PlanColumn): Rel => {
+    const key: PlanColumn = { name: host.hiddenName('value'), type: c.type };
+    const n: PlanColumn = { name: host.hiddenName('count'), type: weightType };
+    const counted: Rel = {
+      kind: 'aggregate',
+      input: { kind: 'filter', input, predicate: isItem(c), columns: input.columns },
+      keys: [{ name: key.name, expr: colRef(c) }],
+      aggregates: [sumOf(n.name)],
+      columns: [key, n],
+    };
+    const kept: Rel = { kind: 'filter', input: counted, predicate: atThreshold(n), columns: counted.columns };
+    return { kind: 'project', input: kept, exprs: [colRef(key)], columns: [key] };
+  };
+  const prepared = host.bind({
+    kind: 'project',
+    input,
+    exprs: [
+      ...items.map(
+        (c): ScalarExpr =>
+          call(
+            'iff',
+            [
+              { kind: 'in-rel', op: 'In', value: colRef(c), rel: frequentValues(c), type: 'bool' },
+              colRef(c),
+              emptyOf(c.type),
+            ],
+            c.type,
+          ),
+      ),
+      ...(weight ? [colRef(weight)] : []),
+    ],
+    columns: [...pruned, ...(weight ? [weight] : [])],
+  });
 
   // Each row once per column set (a literal row of flags, one per item column): the columns outside the set are
   // blanked, and a row counts for a set only where every column of the set has a value. One aggregate by the blanked
@@ -119,11 +160,11 @@ export function lowerBasket(host: PluginHost, evaluate: QueryOperator & { kind: 
     ),
     columns: inSet,
   };
-  const carried = weight ? [...items, weight] : items;
+  const carried = weight ? [...pruned, weight] : pruned;
   const perSet: Rel = {
     kind: 'join',
     joinKind: 'inner',
-    left: input,
+    left: prepared,
     right: sets,
     on: [],
     where: null,
@@ -137,19 +178,19 @@ export function lowerBasket(host: PluginHost, evaluate: QueryOperator & { kind: 
   const itemRows: Rel = {
     kind: 'filter',
     input: perSet,
-    predicate: all(items.map((c, i) => op('Or', [call('not', [inSetOf(i)], 'bool'), isItem(c)]))),
+    predicate: all(pruned.map((c, i) => op('Or', [call('not', [inSetOf(i)], 'bool'), isItem(c)]))),
     columns: perSet.columns,
   };
   const cntCol: PlanColumn = { name: host.hiddenName('count'), type: weightType };
   // rows of the group (the count itself unless rows are weighted): a constant column has a value on each
   const rowsCol: PlanColumn = weight ? { name: host.hiddenName('rows'), type: 'long' } : cntCol;
-  const keys: NamedScalar[] = items.map((c, i) => ({
+  const keys: NamedScalar[] = pruned.map((c, i) => ({
     name: host.hiddenName('k'),
     expr: call('iff', [inSetOf(i), colRef(c), emptyOf(c.type)], c.type),
   }));
   const aggs: NamedScalar[] = [sumOf(cntCol.name)];
   if (weight) aggs.push({ name: rowsCol.name, expr: { kind: 'agg', fn: 'count', args: [], type: 'long' } });
-  const stats = items.map((c) => {
+  const stats = pruned.map((c) => {
     const o = {
       min: { name: host.hiddenName('min'), type: c.type },
       max: { name: host.hiddenName('max'), type: c.type },
@@ -173,7 +214,7 @@ export function lowerBasket(host: PluginHost, evaluate: QueryOperator & { kind: 
   const frequent: Rel = {
     kind: 'filter',
     input: grouped,
-    predicate: op('GreaterThanOrEqual', [colRef(cntCol), op('Multiply', [threshold, total], 'real')]),
+    predicate: atThreshold(cntCol),
     columns: grouped.columns,
   };
   // The closure: every column constant on the pattern's rows (min = max, a value on each row; the set's own columns

@@ -127,6 +127,26 @@ export function scanRecords(body: Uint8Array): ScanResult {
     i++;
     for (;;) {
       if (((base + i) & 3) === 0) {
+        // Two words per turn while they are clean (strings of paths and command lines are long).
+        while (i + 8 <= end) {
+          const x = words[(base + i) >> 2] as number;
+          const y = words[((base + i) >> 2) + 1] as number;
+          const q = x ^ 0x22222222;
+          const s = x ^ 0x5c5c5c5c;
+          const r = y ^ 0x22222222;
+          const t = y ^ 0x5c5c5c5c;
+          if (
+            (((x - 0x20202020) & ~x) |
+              ((q - 0x01010101) & ~q) |
+              ((s - 0x01010101) & ~s) |
+              ((y - 0x20202020) & ~y) |
+              ((r - 0x01010101) & ~r) |
+              ((t - 0x01010101) & ~t)) &
+            0x80808080
+          )
+            break;
+          i += 8;
+        }
         while (i + 4 <= end) {
           const x = words[(base + i) >> 2] as number;
           const q = x ^ 0x22222222;
@@ -309,9 +329,26 @@ export function scanRecords(body: Uint8Array): ScanResult {
     for (;;) {
       if (b[i] !== QUOTE) return fail(i, i >= end ? 'unexpected end of data' : 'expected a string key');
       const ks = i;
-      i = str(i);
-      if (i < 0) return -1;
-      topKey(ks, i);
+      // While the records repeat the first record's keys, a key whose bytes equal the first record's key token
+      // (quotes included) is that token: valid, and no need to scan it as a string (keys are ~30% of the bytes).
+      const fs = uniform && starts.length > 0 ? firstKeys[2 * keyAt] : undefined;
+      let same = false;
+      if (fs !== undefined) {
+        const len = (firstKeys[2 * keyAt + 1] as number) - fs;
+        if (ks + len <= end) {
+          let x = 1;
+          while (x < len && b[fs + x] === b[ks + x]) x++;
+          same = x === len;
+        }
+      }
+      if (same) {
+        i = ks + ((firstKeys[2 * keyAt + 1] as number) - (fs as number));
+        keyAt++;
+      } else {
+        i = str(i);
+        if (i < 0) return -1;
+        topKey(ks, i);
+      }
       if (b[i] !== COLON) {
         for (let w = WS[b[i] as number] as number; w !== 0 && i < end; w = WS[b[++i] as number] as number) newline |= w;
         if (b[i] !== COLON) return fail(i, "expected ':'");

@@ -162,6 +162,10 @@ describe('scanRecords: syntax errors with their byte offset', () => {
     ['content after an array body', '[{"a":1}] {"b":2}', 10, 1, /after the array/],
     ['array body element not an object', '[{"a":1}, 2]', 10, 1, /record 1 is not a JSON object/],
     ['mismatched bracket', '{"a":[1,2}', 9, 0, /expected ',' or '\]'/],
+    // Keys of later records are matched against the first record's bytes; a near match must still be checked.
+    ['later key: the first key plus a control character', '{"ab":1}\n{"ab\t":1}', 13, 1, /control character/],
+    ['later key unterminated', '{"ab":1}\n{"ab', 13, 1, /unterminated string/],
+    ['later key: the first key, then no colon', '{"ab":1}\n{"ab"1}', 14, 1, /expected ':'/],
   ];
   it.each(cases)('%s', (_name, text, offset, record, message) => {
     const e = error(text);
@@ -201,6 +205,38 @@ describe('scanRecords: syntax errors with their byte offset', () => {
         expect(isObject, text).toBe(true);
       }
       if (isObject && !/\\u/.test(text)) expect(r.ok, text).toBe(true);
+    }
+  });
+});
+
+describe("scanRecords: later records repeating the first record's keys", () => {
+  it('never accepts a later record that JSON.parse rejects, and accepts every one it takes', () => {
+    const next = random(13);
+    const first = '{"a\\"b":1,"key":"v","k\\u0041":[1],"x":{"key":2}}';
+    const base = '{"a\\"b":2,"key":"w","k\\u0041":[3],"x":{"key":4}}';
+    const alphabet = '{}[]":,\\ -+.eE0123456789tfnulxabk\n\t';
+    for (let i = 0; i < 3000; i++) {
+      const chars = [...base];
+      const at = Math.floor(next() * chars.length);
+      const op = next();
+      const ch = alphabet[Math.floor(next() * alphabet.length)] as string;
+      if (op < 0.33) chars.splice(at, 1);
+      else if (op < 0.66) chars.splice(at, 0, ch);
+      else chars[at] = ch;
+      const second = chars.join('');
+      const r = scan(`${first}\n${second}\n`);
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(second);
+      } catch {
+        parsed = undefined;
+      }
+      const isObject = typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed);
+      if (r.ok && r.starts.length === 2) expect(isObject, second).toBe(true);
+      if (isObject && !/\\u(?!0041)/.test(second)) expect(r.ok, second).toBe(true);
+      if (r.ok && r.uniformKeys && isObject) {
+        expect(Object.keys(parsed as object), second).toEqual(Object.keys(JSON.parse(first)));
+      }
     }
   });
 });

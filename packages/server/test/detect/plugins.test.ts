@@ -60,6 +60,90 @@ const BASKET_EXAMPLE =
   ' | extend Damage = iff(DamageCrops + DamageProperty > 0 , "YES" , "NO")' +
   ' | project State, EventType, Damage, DamageCrops';
 
+/** A small deterministic generator (mulberry32) for the randomized comparisons below. */
+function random(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+type Cell = string | number | null;
+
+/**
+ * basket by brute force, as plugins-basket.ts reads the documentation: closures of the frequent patterns generated
+ * by at most `maxDims` columns, ordered by count × columns, count, then values ('' and null first).
+ */
+function basketReference(rows: readonly Cell[][], threshold: number, maxDims: number): Cell[][] {
+  const width = rows[0]?.length ?? 0;
+  const isItem = (v: Cell) => v !== null && v !== '';
+  const blank = (i: number): Cell => (typeof rows.find((r) => r[i] !== null)?.[i] === 'number' ? null : '');
+  const found = new Map<string, { values: Cell[]; count: number; size: number }>();
+  for (let mask = 1; mask < 1 << width; mask++) {
+    const set = [...Array(width).keys()].filter((i) => mask & (1 << i));
+    if (set.length > maxDims) continue;
+    const groups = new Map<string, Cell[][]>();
+    for (const r of rows) {
+      if (!set.every((i) => isItem(r[i] as Cell))) continue;
+      const key = JSON.stringify(set.map((i) => r[i]));
+      groups.set(key, [...(groups.get(key) ?? []), r]);
+    }
+    for (const g of groups.values()) {
+      if (g.length < threshold * rows.length) continue;
+      const values = [...Array(width).keys()].map((i) => {
+        const v = g[0]?.[i] as Cell;
+        return isItem(v) && g.every((r) => r[i] === v) ? v : blank(i);
+      });
+      found.set(JSON.stringify(values), { values, count: g.length, size: values.filter(isItem).length });
+    }
+  }
+  const cmp = (a: Cell, b: Cell) =>
+    a === b ? 0 : a === null || a === '' ? -1 : b === null || b === '' ? 1 : a < b ? -1 : 1;
+  const sorted = [...found.values()].sort(
+    (x, y) =>
+      y.count * y.size - x.count * x.size ||
+      y.count - x.count ||
+      x.values.reduce((d: number, v, i) => d || cmp(v, y.values[i] as Cell), 0),
+  );
+  return sorted.map((p, i) => [i, p.count, Math.round((1000 * p.count) / rows.length) / 10, ...p.values]);
+}
+
+/** sequence_detect by brute force: every combination of distinct rows, one per step, as plugins-sequence.ts reads it. */
+function sequenceReference(
+  events: readonly { t: number; kind: string; dim: string }[],
+  steps: readonly string[],
+  window: number,
+  span: number,
+): string[] {
+  const out = new Set<string>();
+  const extend = (chain: number[]) => {
+    if (chain.length === steps.length) {
+      const ts = chain.map((i) => (events[i] as { t: number }).t);
+      out.add(JSON.stringify([(events[chain[0] as number] as { dim: string }).dim, ...ts]));
+      return;
+    }
+    const prev = chain.length ? (events[chain[chain.length - 1] as number] as { t: number; dim: string }) : null;
+    const first = chain.length ? (events[chain[0] as number] as { t: number }) : null;
+    events.forEach((e, i) => {
+      if (e.kind !== steps[chain.length] || (chain.length && chain[chain.length - 1] === i)) return;
+      if (prev && (e.dim !== prev.dim || e.t < prev.t || e.t - prev.t > window)) return;
+      if (first && e.t - first.t > span) return;
+      extend([...chain, i]);
+    });
+  };
+  extend([]);
+  return [...out].sort((a, b) => {
+    const x = JSON.parse(a) as (string | number)[];
+    const y = JSON.parse(b) as (string | number)[];
+    for (const i of [...x.keys()].slice(1).concat(0))
+      if (x[i] !== y[i]) return (x[i] as number) < (y[i] as number) ? -1 : 1;
+    return 0;
+  });
+}
+
 describe.each(['duckdb', 'clickhouse'] as const)('detection plugins on %s', (kind) => {
   let engine: Engine;
   let dir: string;
@@ -158,6 +242,26 @@ describe.each(['duckdb', 'clickhouse'] as const)('detection plugins on %s', (kin
       expect(out.rows).toEqual([['10.0.0.1', 'pc', 3]]);
     });
 
+    it('agrees with a brute-force enumeration on random events (3 steps, one dimension)', async () => {
+      const next = random(7);
+      const events = Array.from({ length: 60 }, () => ({
+        t: Math.floor(next() * 120),
+        kind: ['x', 'y', 'z'][Math.floor(next() * 3)] as string,
+        dim: ['p', 'q'][Math.floor(next() * 2)] as string,
+      }));
+      const at = (t: number) => new Date(Date.UTC(2024, 0, 1) + t * 1000).toISOString();
+      const rows = events.map((e) => `datetime(${at(e.t)}), "${e.kind}", "${e.dim}"`).join(', ');
+      const out = await run(
+        `datatable(t:datetime, k:string, dim:string)[${rows}] | evaluate sequence_detect(t, 10s, 25s, a=(k == "x"), b=(k == "y"), c=(k == "z"), dim)`,
+      );
+      expect(out.error).toBeNull();
+      const seconds = (v: unknown) => (Date.parse(String(v)) - Date.UTC(2024, 0, 1)) / 1000;
+      const got = out.rows.map((r) => JSON.stringify([r[0], seconds(r[1]), seconds(r[2]), seconds(r[3])]));
+      const expected = sequenceReference(events, ['x', 'y', 'z'], 10, 25);
+      expect(expected.length).toBeGreaterThan(5);
+      expect(got).toEqual(expected);
+    });
+
     it('refuses a timeline that is not a datetime, with the span of the argument', async () => {
       const q = 'datatable(n:long, s:string)[1, "a"] | evaluate sequence_detect(n, 1, 2, a=(s == "a"), b=(s == "b"))';
       const out = await run(q);
@@ -238,6 +342,33 @@ describe.each(['duckdb', 'clickhouse'] as const)('detection plugins on %s', (kin
         [66.7, 'a@x.com', 'US', 'Teams', 'atRisk'],
         [33.3, 'b@x.com', 'FR', 'Outlook', 'atRisk'],
       ]);
+    });
+
+    it('agrees with a brute-force enumeration of closed patterns on random rows (nulls, empties, MaxDimensions)', async () => {
+      const next = random(11);
+      const pick = <T>(xs: readonly T[]) => xs[Math.floor(next() * xs.length)] as T;
+      const rows: Cell[][] = Array.from({ length: 80 }, () => [
+        pick(['a1', 'a1', 'a2', '']),
+        pick(['b1', 'b2', 'b3']),
+        pick(['c1', 'c1', 'c1', 'c2', '']),
+        pick([1, 1, 2, null]),
+      ]);
+      const text = rows
+        .map((r) => r.map((v) => (typeof v === 'string' ? `"${v}"` : `long(${v})`)).join(', '))
+        .join(', ');
+      for (const [threshold, maxDims] of [
+        [0.1, 5],
+        [0.05, 2],
+      ] as const) {
+        const out = await run(
+          `datatable(a:string, b:string, c:string, n:long)[${text}] | evaluate basket(${threshold}, '~', ${maxDims})`,
+        );
+        expect(out.error).toBeNull();
+        const got = out.rows.map((r) => [r[0], r[1], Math.round(Number(r[2]) * 10) / 10, ...r.slice(3)]);
+        const expected = basketReference(rows, threshold, maxDims);
+        expect(expected.length).toBeGreaterThan(5);
+        expect(got).toEqual(expected);
+      }
     });
 
     it('refuses a dynamic column and MaxDimensions that is not a literal, with their spans', async () => {

@@ -1164,6 +1164,9 @@ class Lowerer {
         return this.slidingWindowCounts(op, this.need(input, op));
       case 'active_users_count':
         return this.activeUsersCount(op, this.need(input, op));
+      case 'autocluster':
+        // Seed-Expand's choices (seeds, scoring, which patterns survive) are not documented: refused, not guessed
+        return this.unsupported(op.call, "The 'autocluster' plugin (basket returns every frequent pattern)");
       case 'sequence_detect':
         return lowerSequenceDetect(this.graphHost(), op, this.need(input, op));
       case 'basket':

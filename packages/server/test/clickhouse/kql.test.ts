@@ -153,8 +153,11 @@ const CASES: readonly { readonly kql: string; readonly rows: unknown[][] }[] = [
     rows: [['Thwas was it', 'This was it', 'ThIs Is I']],
   },
   {
-    kql: 'print c = round(beta_cdf(0.2, 10.0, 50.0), 9), i = round(beta_inv(0.1, 10.0, 50.0), 9), p = round(beta_pdf(0.2, 10.0, 50.0), 9), n = beta_inv(1.5, 1, 1)',
-    rows: [[0.76842047, 0.108100299, 5.738984101, null]],
+    kql: 'datatable(x:real, a:real, b:real)[0.2, 10.0, 50.0, real(null), 1.0, 1.0] | project c = round(beta_cdf(x, a, b), 9), p = round(beta_pdf(x, a, b), 9), i = round(beta_inv(0.1, 10.0, 50.0), 9), n = beta_inv(1.5, 1, 1)',
+    rows: [
+      [0.76842047, 5.738984101, 0.108100299, null],
+      [null, null, 0.108100299, null],
+    ],
   },
   // A lookup joined on a condition alone (no equality between the sides).
   {
@@ -162,6 +165,20 @@ const CASES: readonly { readonly kql: string; readonly rows: unknown[][] }[] = [
     rows: [
       ['2001:db8::1', '2001:db8::/32', 'doc'],
       ['2002::1', '', ''],
+    ],
+  },
+  // The union of a MultiPolygon's polygons (area, perimeter) and centroids; the same values as DuckDB's S2 steps.
+  {
+    kql: 'print a = round(geo_polygon_area(dynamic({"type":"MultiPolygon","coordinates":[[[[0,0],[1,0],[1,1],[0,1],[0,0]]],[[[0.5,0.5],[1.5,0.5],[1.5,1.5],[0.5,1.5],[0.5,0.5]]]]})))',
+    rows: [[21635769124]],
+  },
+  {
+    kql: 'print c = geo_polygon_centroid(dynamic({"type":"Polygon","coordinates":[[[0,0],[2,0],[2,2],[0,2],[0,0]]]})), l = geo_line_centroid(dynamic({"type":"LineString","coordinates":[[0,0],[2,0]]}))',
+    rows: [
+      [
+        { type: 'Point', coordinates: [0.9999999999999296, 1.000050645587494] },
+        { type: 'Point', coordinates: [0.9999999999999998, 0] },
+      ],
     ],
   },
 ];

@@ -4,8 +4,7 @@
  * S2's crossing tests, l'Huilier/Girard triangle areas). Vectors are (x, y, z) tuples; an edge is the tuple
  * (a, b, n = a × b, n × a, b × n). ClickHouse folds a constant shape once per block, so the usual
  * `geo_point_in_polygon(lng, lat, dynamic({...}))` prepares its polygon once.
- * Not ported: the union of several polygons of a MultiPolygon (area, perimeter: null when it has more than one
- * polygon) and centroids.
+ * A MultiPolygon's area, perimeter and centroid follow the boundary of its polygons' union (as on DuckDB).
  */
 import type { SqlArg, Template, TemplateContext } from '../../dialect.js';
 import { arg, dynamicToNumber } from './base.js';
@@ -145,7 +144,7 @@ const angleBetween = (a0: string, b0: string) =>
   op([a0, b0], ([a, b]) => `atan2(${norm(cross(a as string, b as string))}, ${dot(a as string, b as string)})`);
 
 /** Signed area of the spherical triangle (a, b, c) as S2::SignedArea computes it (l'Huilier, or Girard's when skinny). */
-function triangleArea(a: string, b: string, c: string, ids: Ids): string {
+function triangleArea(a: string, b: string, c: string, ids: Ids, useGirard = true): string {
   return bind(ids, [angleBetween(b, c), angleBetween(c, a), angleBetween(a, b)], ([t1, t2, t3]) => {
     const half = `(0.5 * (${t1} + ${t2} + ${t3}))`;
     const lhuilier = `4 * atan(sqrt(greatest(0.0, tan(0.5 * ${half}) * tan(0.5 * (${half} - ${t1})) * tan(0.5 * (${half} - ${t2})) * tan(0.5 * (${half} - ${t3})))))`;
@@ -154,7 +153,9 @@ function triangleArea(a: string, b: string, c: string, ids: Ids): string {
       return `greatest(0.0, ${angleBetween(x, y)} - ${angleBetween(x, z)} + ${angleBetween(z, y)})`;
     });
     const dmin = `(${half} - greatest(${t1}, ${t2}, ${t3}))`;
-    const area = `if(${half} >= 3e-4 AND ${dmin} < 1e-2 * pow(${half}, 5) AND ${dmin} < ${half} * (0.1 * (${girard} + 5e-15)), ${girard}, ${lhuilier})`;
+    const area = useGirard
+      ? `if(${half} >= 3e-4 AND ${dmin} < 1e-2 * pow(${half}, 5) AND ${dmin} < ${half} * (0.1 * (${girard} + 5e-15)), ${girard}, ${lhuilier})`
+      : lhuilier;
     return `(${area}) * sign(${dot(a, cross(b, c))})`;
   });
 }
@@ -281,7 +282,137 @@ function inPolygons(x: string, polys: string, ids: Ids): string {
   return `arrayExists(${pg} -> ${inRing(x, `${pg}[1]`, ids)} AND NOT arrayExists(${h} -> ${inRing(x, h, ids)}, arraySlice(${pg}, 2)), ${polys})`;
 }
 
+// ───────────────────────────── unions and centroids ─────────────────────────────
+
+/**
+ * The boundary of a multipolygon's union, as on DuckDB: every ring edge split where edges of the other polygons
+ * cross it, the pieces kept whose midpoint lies in no other polygon, each oriented with the union's interior on its
+ * left. An array of (p, q) tuples (polygons that only touch along a shared edge are not detected).
+ */
+function unionBoundary(s: string, ids: Ids): string {
+  const ps = `${s}.2`;
+  const [i, j, r2, ri, e, f, c, k, pc] = [
+    ids.next(),
+    ids.next(),
+    ids.next(),
+    ids.next(),
+    ids.next(),
+    ids.next(),
+    ids.next(),
+    ids.next(),
+    ids.next(),
+  ];
+  const otherIdx = `arrayFilter(${j} -> ${j} != ${i}, range(1, length(${ps}) + 1))`;
+  const others = `arrayFlatten(arrayMap(${j} -> arrayMap(${r2} -> ${r2}.2, ${ps}[${j}]), ${otherIdx}))`;
+  const otherPolys = `arrayMap(${j} -> ${ps}[${j}], ${otherIdx})`;
+  // A crossing point on e: the intersection of the two great circles on e's side, with its angle from e's start.
+  const crossing = bind(ids, [cross(`${e}.3`, `${f}.3`)], ([x0]) =>
+    bind(
+      ids,
+      [`if(${dot(x0 as string, `${e}.1`)} + ${dot(x0 as string, `${e}.2`)} < 0, ${scale(x0 as string, '-1')}, ${x0})`],
+      ([x1]) => `tuple(${angleBetween(`${e}.1`, x1 as string)}, ${scale(x1 as string, `(1 / ${norm(x1 as string)})`)})`,
+    ),
+  );
+  const cuts = `arrayMap(${c} -> ${c}.2, arraySort(${c} -> ${c}.1, arrayMap(${f} -> ${crossing}, arrayFilter(${f} -> ${crossesEdge(`${e}.1`, `${e}.2`, `${e}.3`, f)}, ${others}))))`;
+  return `arrayFlatten(arrayMap(${i} -> arrayMap(${ri} -> ${bind(
+    ids,
+    [`(${ri} = 1) = ${ps}[${i}][${ri}].3`],
+    ([fwd]) => {
+      // The pieces of edge e, reversed when the union's interior is on the right.
+      const pieces = bind(
+        ids,
+        [`arrayConcat([${e}.1], ${cuts}, [${e}.2])`],
+        ([pts]) =>
+          `arrayMap(${k} -> if(${fwd}, tuple(${pts}[${k}], ${pts}[${k} + 1]), tuple(${pts}[${k} + 1], ${pts}[${k}])), range(1, length(${pts})))`,
+      );
+      const outside = bind(ids, [plus(`${pc}.1`, `${pc}.2`)], ([m]) => inPolygons(m as string, otherPolys, ids));
+      return `arrayMap(${e} -> arrayFilter(${pc} -> NOT ${outside}, ${pieces}), ${ps}[${i}][${ri}].2)`;
+    },
+  )}, range(1, length(${ps}[${i}]) + 1)), range(1, length(${ps}) + 1)))`;
+}
+
+/** The component-wise sum of an array of vectors. */
+function vecSum(list: string, ids: Ids): string {
+  const w = ids.next();
+  return vec(
+    `arraySum(arrayMap(${w} -> ${w}.1, ${list}))`,
+    `arraySum(arrayMap(${w} -> ${w}.2, ${list}))`,
+    `arraySum(arrayMap(${w} -> ${w}.3, ${list}))`,
+  );
+}
+
+/**
+ * The area (steradians) enclosed by a union boundary: its fan of signed triangles from the sum of the vertices (near
+ * the shapes), mod 4π; l'Huilier's formula only (Girard's loses precision on a fan's skinny triangles).
+ */
+function unionArea(s: string, boundary: string, ids: Ids): string {
+  const [pg, r, pc] = [ids.next(), ids.next(), ids.next()];
+  const apex = vecSum(`arrayFlatten(arrayMap(${pg} -> arrayMap(${r} -> ${r}.1, ${pg}), ${s}.2))`, ids);
+  return bind(ids, [apex], ([rf]) =>
+    bind(
+      ids,
+      [`arraySum(arrayMap(${pc} -> ${triangleArea(rf as string, `${pc}.1`, `${pc}.2`, ids, false)}, ${boundary}))`],
+      ([sm]) => `if(${sm} < 0, ${sm} + 4 * pi(), ${sm})`,
+    ),
+  );
+}
+
+/** The true centroid of the spherical triangle (a, b, c) times its signed area (S2::TrueCentroid): Cramer's rule. */
+function trueCentroid(a: string, b: string, c: string, ids: Ids): string {
+  const r = (u: string, v: string) => bind(ids, [angleBetween(u, v)], ([t]) => `if(${t} = 0, 1.0, ${t} / sin(${t}))`);
+  return bind(
+    ids,
+    [
+      vec(el(a, 1), `${el(b, 1)} - ${el(a, 1)}`, `${el(c, 1)} - ${el(a, 1)}`),
+      vec(el(a, 2), `${el(b, 2)} - ${el(a, 2)}`, `${el(c, 2)} - ${el(a, 2)}`),
+      vec(el(a, 3), `${el(b, 3)} - ${el(a, 3)}`, `${el(c, 3)} - ${el(a, 3)}`),
+      r(b, c),
+      r(c, a),
+      r(a, b),
+    ],
+    ([x, y, z, ra, rb, rc]) =>
+      bind(ids, [vec(ra as string, `${rb} - ${ra}`, `${rc} - ${ra}`)], ([rr]) =>
+        vec(
+          `0.5 * ${dot(cross(y as string, z as string), rr as string)}`,
+          `0.5 * ${dot(cross(z as string, x as string), rr as string)}`,
+          `0.5 * ${dot(cross(x as string, y as string), rr as string)}`,
+        ),
+      ),
+  );
+}
+
+/** The true centroid of an edge times its length (S2::TrueCentroid(a, b)); antipodal edges count 0. */
+function edgeCentroid(a: string, b: string, ids: Ids): string {
+  return bind(ids, [plus(a, b)], ([sum]) =>
+    bind(ids, [dot(sum as string, sum as string)], ([c2]) =>
+      scale(sum as string, `if(${c2} = 0, 0.0, sqrt(${dist2(a, b)} / ${c2}))`),
+    ),
+  );
+}
+
 // ───────────────────────────── templates ─────────────────────────────
+
+/**
+ * A constant Polygon (or one-polygon MultiPolygon) never needs the union of several polygons, whose SQL is large
+ * (ClickHouse analyses it even where it is not evaluated).
+ */
+function polygonCount(a: SqlArg): 'one' | 'any' {
+  const v = a.literal?.value as unknown;
+  let parsed: unknown = v;
+  if (typeof v === 'string') {
+    try {
+      parsed = JSON.parse(v);
+    } catch {
+      parsed = null;
+    }
+  }
+  if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) {
+    const o = parsed as { type?: unknown; coordinates?: unknown };
+    if (o.type === 'Polygon') return 'one';
+    if (o.type === 'MultiPolygon' && Array.isArray(o.coordinates) && o.coordinates.length <= 1) return 'one';
+  }
+  return 'any';
+}
 
 function num(a: SqlArg): string {
   if (a.type === 'real') return a.sql;
@@ -328,16 +459,58 @@ const polygonArea = fresh((args, ctx, ids) => {
   return preparePolygons(dyn(arg(args, 0, ctx)), ids, (s) => {
     const [pg, h] = [ids.next(), ids.next()];
     const single = `arraySum(arrayMap(${pg} -> ${pg}[1].4 - arraySum(arrayMap(${h} -> ${h}.4, arraySlice(${pg}, 2))), ${s}.2))`;
-    return `if(${s}.1 AND length(${s}.2) = 1, ${single} * ${R} * ${R}, NULL)`;
+    if (polygonCount(arg(args, 0, ctx)) === 'one') return `if(${s}.1, ${single} * ${R} * ${R}, NULL)`;
+    const union = unionArea(s, unionBoundary(s, ids), ids);
+    return `if(${s}.1, if(length(${s}.2) = 1, ${single}, ${union}) * ${R} * ${R}, NULL)`;
   });
 });
 
 const polygonPerimeter = fresh((args, ctx, ids) => {
-  return preparePolygons(
-    dyn(arg(args, 0, ctx)),
-    ids,
-    (s) => `if(${s}.1 AND length(${s}.2) = 1, ${sumLengths(`${s}.3`, ids)} * ${R}, NULL)`,
-  );
+  return preparePolygons(dyn(arg(args, 0, ctx)), ids, (s) => {
+    const single = sumLengths(`${s}.3`, ids);
+    if (polygonCount(arg(args, 0, ctx)) === 'one') return `if(${s}.1, ${single} * ${R}, NULL)`;
+    const pc = ids.next();
+    const union = `arraySum(arrayMap(${pc} -> ${angleBetween(`${pc}.1`, `${pc}.2`)}, ${unionBoundary(s, ids)}))`;
+    return `if(${s}.1, if(length(${s}.2) = 1, ${single}, ${union}) * ${R}, NULL)`;
+  });
+});
+
+/**
+ * `geo_polygon_centroid`: S2Polygon::GetCentroid — the surface integral of the position over the region (ring fans
+ * of true centroids, holes subtracted; the union's boundary for several polygons), normalized; null when it is 0.
+ */
+const polygonCentroid = fresh((args, ctx, ids) => {
+  return preparePolygons(dyn(arg(args, 0, ctx)), ids, (s) => {
+    const [r, t, w, pc] = [ids.next(), ids.next(), ids.next(), ids.next()];
+    const shell = `${s}.2[1]`;
+    // Shell triangles count positively, hole triangles negatively (each ring's orientation folded in).
+    const sign = `if(${r}.3 = (${r}.1 = ${shell}[1].1), 1, -1)`;
+    const fan = `arrayMap(${t} -> ${trueCentroid(`${r}.1[1]`, `${r}.1[${t}]`, `${r}.1[${t} + 1]`, ids)}, range(2, length(${r}.1)))`;
+    const terms = `arrayFlatten(arrayMap(${r} -> arrayMap(${w} -> ${scale(w, sign)}, ${fan}), ${shell}))`;
+    const single = vecSum(terms, ids);
+    const rf = `${shell}[1].1[1]`;
+    const c =
+      polygonCount(arg(args, 0, ctx)) === 'one'
+        ? single
+        : `if(length(${s}.2) = 1, ${single}, ${vecSum(`arrayMap(${pc} -> ${trueCentroid(rf, `${pc}.1`, `${pc}.2`, ids)}, ${unionBoundary(s, ids)})`, ids)})`;
+    return bind(
+      ids,
+      [`if(${s}.1, ${c}, ${vec('0', '0', '0')})`],
+      ([cv]) => `if(${s}.1 AND ${norm(cv as string)} > 0, ${pointJson(cv as string, ids)}, NULL)`,
+    );
+  });
+});
+
+/** `geo_line_centroid`: S2Polyline::GetCentroid — the sum of the edges' true centroids, normalized. */
+const lineCentroid = fresh((args, ctx, ids) => {
+  return prepareLines(dyn(arg(args, 0, ctx)), false, ids, (s) => {
+    const e = ids.next();
+    return bind(
+      ids,
+      [vecSum(`arrayMap(${e} -> ${edgeCentroid(`${e}.1`, `${e}.2`, ids)}, ${s}.3)`, ids)],
+      ([cv]) => `if(${s}.1 AND ${norm(cv as string)} > 0, ${pointJson(cv as string, ids)}, NULL)`,
+    );
+  });
 });
 
 const pointInPolygon = fresh((args, ctx, ids) => {
@@ -484,6 +657,8 @@ function fresh(t: (args: readonly SqlArg[], ctx: TemplateContext, ids: Ids) => s
 }
 
 export const GEO_SHAPE_FUNCTIONS: Readonly<Record<string, Template>> = {
+  geo_polygon_centroid: polygonCentroid,
+  geo_line_centroid: lineCentroid,
   geo_line_length: lineLength,
   geo_polygon_area: polygonArea,
   geo_polygon_perimeter: polygonPerimeter,

@@ -649,11 +649,24 @@ function incompleteBeta(x: string, a: string, b: string): string {
   return `multiIf(${x} <= 0, 0.0, ${x} >= 1, 1.0, ${x} < (${a} + 1) / (${a} + ${b} + 2), ${front(x, a, b)} * ${cf(x, a, b)}, 1 - ${front(`(1 - ${x})`, b, a)} * ${cf(`(1 - ${x})`, b, a)})`;
 }
 
-/** The three real arguments (x or p, a, b) bound once each. */
+/**
+ * The three real arguments (x or p, a, b) bound once each, not nullable inside the body (a fold's accumulator keeps
+ * its initial type); null when any is null.
+ */
 function beta3(body: (x: string, a: string, b: string) => string): Template {
+  const bound = (vs: readonly string[], f: (names: string[]) => string, names: string[] = []): string => {
+    const [v, ...rest] = vs;
+    return v === undefined ? f(names) : withValue(v, (n) => bound(rest, f, [...names, n]));
+  };
   return (args, ctx) =>
-    withValue(real(arg(args, 0, ctx)), (x) =>
-      withValue(real(arg(args, 1, ctx)), (a) => withValue(real(arg(args, 2, ctx)), (b) => body(x, a, b))),
+    bound(
+      [0, 1, 2].map((i) => real(arg(args, i, ctx))),
+      (raw) =>
+        bound(
+          raw.map((n) => `assumeNotNull(${n})`),
+          ([x, a, b]) =>
+            `if(${raw.map((n) => `${n} IS NULL`).join(' OR ')}, NULL, ${body(x as string, a as string, b as string)})`,
+        ),
     );
 }
 

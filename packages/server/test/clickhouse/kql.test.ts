@@ -181,6 +181,11 @@ const CASES: readonly { readonly kql: string; readonly rows: unknown[][] }[] = [
       ],
     ],
   },
+  // Text to datetime ignores surrounding white space (parse kind=regex captures keep line breaks).
+  {
+    kql: 'print d = todatetime(" 02/17/2016 08:40:01\\n"), e = todatetime("\\t2016-02-17")',
+    rows: [['2016-02-17T08:40:01.0000000Z', '2016-02-17T00:00:00.0000000Z']],
+  },
 ];
 
 describe.each(['duckdb', 'clickhouse'] as const)('KQL on %s', (kind) => {

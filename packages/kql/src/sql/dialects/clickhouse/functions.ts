@@ -115,7 +115,10 @@ function toType(type: ColumnType): Template {
         return `(${a.sql} != 0)`;
       case 'datetime':
         // Ambiguous day/month text reads month first, as .NET's invariant culture (and Vigil's datetime literals) do.
-        if (a.type === 'string') return `parseDateTime64BestEffortUSOrNull(nullIf(${a.sql}, ''), 7, 'UTC')`;
+        // Surrounding white space is ignored, as .NET's DateTime parsing does (parse captures keep line breaks).
+        if (a.type === 'string') {
+          return `parseDateTime64BestEffortUSOrNull(nullIf(trimBoth(${a.sql}, ' \\t\\n\\r'), ''), 7, 'UTC')`;
+        }
         if (a.type === 'long' || a.type === 'int') return nullSafe(`(${a.sql} - ${EPOCH_TICKS})`, ticksToDatetime);
         return ctx.unsupported(`converting ${a.type} to datetime`);
       case 'timespan':

@@ -186,6 +186,24 @@ const CASES: readonly { readonly kql: string; readonly rows: unknown[][] }[] = [
     kql: 'print d = todatetime(" 02/17/2016 08:40:01\\n"), e = todatetime("\\t2016-02-17")',
     rows: [['2016-02-17T08:40:01.0000000Z', '2016-02-17T00:00:00.0000000Z']],
   },
+  // Text to numbers as .NET parses it: integers (or 0x hex) only for long/int, null out of range; reals saturate.
+  {
+    kql: 'datatable(s:string)["  45  ", "3.14", "0x1F", "1e3", "+7", "9223372036854775808", "\\t456\\t"] | project tl = tolong(s), ti = toint(s), td = todouble(s), sat = toint(-1e30), tr = tolong(2.9)',
+    rows: [
+      [45, 45, 45, -2147483648, 2],
+      [null, null, 3.14, -2147483648, 2],
+      [31, 31, null, -2147483648, 2],
+      [null, null, 1000, -2147483648, 2],
+      [7, 7, 7, -2147483648, 2],
+      [null, null, 9223372036854775808, -2147483648, 2],
+      [456, 456, 456, -2147483648, 2],
+    ],
+  },
+  // trim: one match of the pattern at each end.
+  {
+    kql: 'print t = trim(@"\\s", "  spaced  "), s = trim_start("x", "xxhixx"), e = trim_end(@"x+", "xxhixx")',
+    rows: [[' spaced ', 'xhixx', 'xxhi']],
+  },
 ];
 
 describe.each(['duckdb', 'clickhouse'] as const)('KQL on %s', (kind) => {

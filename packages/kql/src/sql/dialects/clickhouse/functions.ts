@@ -23,6 +23,7 @@ import {
   sqlString,
   ticksToDatetime,
   timespanText,
+  translateRegex,
   withValue,
 } from './base.js';
 import { utf8Char } from './functions-encoding.js';
@@ -35,6 +36,39 @@ import { jsonArrayStrings } from './operators.js';
 const s = (a: SqlArg) => asString(a);
 
 // ───────────────────────────── conversions ─────────────────────────────
+
+/** Trims the white space .NET's number and date parsing tolerates around a value. */
+const trimWs = (sql: string) => `trimBoth(${sql}, ' \\t\\n\\x0B\\f\\r')`;
+
+/** The range of the integer types, as typed literals (a bare 9223372036854775807 is a UInt64 in ClickHouse). */
+const INT_RANGE: Readonly<Record<'long' | 'int', readonly [string, string]>> = {
+  long: ['toInt64(9223372036854775807)', 'toInt64(-9223372036854775808)'],
+  int: ['toInt32(2147483647)', 'toInt32(-2147483648)'],
+};
+
+/**
+ * Integer text (optional sign and digits, or 0x and hex digits, within the white space .NET tolerates) → integer,
+ * null when out of range; anything else (`1.5`, `1e3`) → null, as Kusto.
+ */
+function parseInteger(text: string, type: 'long' | 'int'): string {
+  const fn = type === 'long' ? 'toInt64' : 'toInt32';
+  return withValue(trimWs(text), (t) =>
+    withValue(`reinterpretAsUInt64(reverse(unhex(leftPad(substring(${t}, 3), 16, '0'))))`, (hex) => {
+      const max = INT_RANGE[type][0];
+      return `multiIf(match(${t}, '^[+-]?[0-9]+$'), ${fn}OrNull(${t}), match(${t}, '^0[xX][0-9a-fA-F]{1,16}$'), if(${hex} > ${max}, NULL, ${fn}(${hex})), NULL)`;
+    }),
+  );
+}
+
+/** A real truncated toward zero into an integer type, saturating out of range; NaN and ±∞ → null. */
+function truncateReal(sql: string, type: 'long' | 'int'): string {
+  const fn = type === 'long' ? 'toInt64' : 'toInt32';
+  const [max, min] = INT_RANGE[type];
+  return withValue(
+    sql,
+    (v) => `multiIf(NOT isFinite(${v}), NULL, ${v} >= ${max}, ${max}, ${v} <= ${min}, ${min}, ${fn}(trunc(${v})))`,
+  );
+}
 
 /** A dynamic (JSON text) value converted to a KQL scalar type. */
 export function convertDynamic(sql: string, type: ColumnType): string {
@@ -96,19 +130,19 @@ function toType(type: ColumnType): Template {
       case 'long':
       case 'int': {
         const fn = type === 'long' ? 'toInt64' : 'toInt32';
-        if (a.type === 'string') return `${fn}OrNull(toString(trunc(toFloat64OrNull(trim(${a.sql})))))`;
+        if (a.type === 'string') return parseInteger(a.sql, type);
         if (a.type === 'datetime') return `(${datetimeTicks(a.sql)} + ${EPOCH_TICKS})`;
-        if (a.type === 'real') return `if(isFinite(${a.sql}), ${fn}(trunc(${a.sql})), NULL)`;
+        if (a.type === 'real') return truncateReal(a.sql, type);
         if (a.type === 'bool' || a.type === 'int' || a.type === 'long' || a.type === 'timespan' || a.type === 'decimal')
           return `${fn}(${a.sql})`;
         return ctx.unsupported(`converting ${a.type} to ${type}`);
       }
       case 'real':
-        if (a.type === 'string') return `toFloat64OrNull(trim(${a.sql}))`;
+        if (a.type === 'string') return `toFloat64OrNull(${trimWs(a.sql)})`;
         if (a.type === 'datetime') return `toFloat64(${datetimeTicks(a.sql)} + ${EPOCH_TICKS})`;
         return `toFloat64(${a.sql})`;
       case 'decimal':
-        if (a.type === 'string') return `toDecimal128OrNull(trim(${a.sql}), 18)`;
+        if (a.type === 'string') return `toDecimal128OrNull(${trimWs(a.sql)}, 18)`;
         return `toDecimal128(${a.sql}, 18)`;
       case 'bool':
         if (a.type === 'string') return boolText(a.sql);
@@ -117,7 +151,7 @@ function toType(type: ColumnType): Template {
         // Ambiguous day/month text reads month first, as .NET's invariant culture (and Vigil's datetime literals) do.
         // Surrounding white space is ignored, as .NET's DateTime parsing does (parse captures keep line breaks).
         if (a.type === 'string') {
-          return `parseDateTime64BestEffortUSOrNull(nullIf(trimBoth(${a.sql}, ' \\t\\n\\r'), ''), 7, 'UTC')`;
+          return `parseDateTime64BestEffortUSOrNull(nullIf(${trimWs(a.sql)}, ''), 7, 'UTC')`;
         }
         if (a.type === 'long' || a.type === 'int') return nullSafe(`(${a.sql} - ${EPOCH_TICKS})`, ticksToDatetime);
         return ctx.unsupported(`converting ${a.type} to datetime`);
@@ -437,14 +471,17 @@ function replacement(a: SqlArg): string {
 const replaceRegex: Template = (args, ctx) =>
   `replaceRegexpAll(${s(arg(args, 0, ctx))}, ${regexArg(arg(args, 1, ctx))}, ${replacement(arg(args, 2, ctx))})`;
 
+/** `trim*(regex, text)`: one match of the regex anchored at the start and/or the end is removed (as Kusto). */
 function trimFn(kind: 'both' | 'start' | 'end'): Template {
   return (args, ctx) => {
-    const re = literalString(args[0]);
+    const reArg = arg(args, 0, ctx);
+    const lit = literalString(reArg);
+    const lead = lit !== null ? sqlString(`^(?:${translateRegex(lit)})`) : `concat('^(?:', ${reArg.sql}, ')')`;
+    const trail = lit !== null ? sqlString(`(?:${translateRegex(lit)})$`) : `concat('(?:', ${reArg.sql}, ')$')`;
     const str = s(arg(args, 1, ctx));
-    if (re === null) return ctx.unsupported('trim with a computed pattern');
-    const p = `(?:${re})`;
-    const pattern = kind === 'start' ? `^${p}+` : kind === 'end' ? `${p}+$` : `^${p}+|${p}+$`;
-    return `replaceRegexpAll(${str}, ${sqlString(pattern)}, '')`;
+    if (kind === 'start') return `replaceRegexpOne(${str}, ${lead}, '')`;
+    if (kind === 'end') return `replaceRegexpOne(${str}, ${trail}, '')`;
+    return `replaceRegexpOne(replaceRegexpOne(${str}, ${lead}, ''), ${trail}, '')`;
   };
 }
 

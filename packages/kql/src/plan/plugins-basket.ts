@@ -17,12 +17,12 @@
  * - Kusto samples to find the initial frequent values ("results could slightly differ ... close to the threshold");
  *   Vigil counts exactly.
  *
- * Plan: the input is named once; values below the threshold are blanked first (Apriori's first pass); each row is
- * repeated once per set of at most MaxDimensions columns (a join with literal rows of flags) with the columns outside
- * the set blanked, and kept where the set's columns all have values; one aggregate by the blanked columns counts every
- * pattern and reads, for every column, whether it is constant on the pattern's rows (min = max and no missing value):
- * those columns close the pattern. Groups at or above the threshold are made distinct (a closed set reached from
- * several generators is one row), sorted and numbered.
+ * Plan: the input is named once; values below the threshold are blanked first (Apriori's first pass) and equal rows
+ * counted together; each such tuple is repeated once per set of at most MaxDimensions columns (a join with literal
+ * rows of flags) with the columns outside the set blanked, and kept where the set's columns all have values; one
+ * aggregate by the blanked columns counts every pattern and reads, for every column, whether it is constant on the
+ * pattern's rows (min = max and no missing value): those columns close the pattern. Groups at or above the threshold
+ * are made distinct (a closed set reached from several generators is one row), sorted and numbered.
  * One aggregate rather than one per set keeps the SQL small (a union of 62 aggregates for 6 columns took seconds to
  * plan, on ClickHouse more, as it inlines the shared input into every leg).
  */
@@ -127,7 +127,7 @@ export function lowerBasket(host: PluginHost, evaluate: QueryOperator & { kind: 
     const kept: Rel = { kind: 'filter', input: counted, predicate: atThreshold(n), columns: counted.columns };
     return { kind: 'project', input: kept, exprs: [colRef(key)], columns: [key] };
   };
-  const prepared = host.bind({
+  const prepared: Rel = {
     kind: 'project',
     input,
     exprs: [
@@ -146,7 +146,24 @@ export function lowerBasket(host: PluginHost, evaluate: QueryOperator & { kind: 
       ...(weight ? [colRef(weight)] : []),
     ],
     columns: [...pruned, ...(weight ? [weight] : [])],
-  });
+  };
+
+  // Rows with the same (blanked) values count together: the patterns are counted over these tuples, far fewer
+  // than the rows once the rare values are blanked.
+  const wCol: PlanColumn = { name: host.hiddenName('w'), type: weightType };
+  const rCol: PlanColumn = weight ? { name: host.hiddenName('r'), type: 'long' } : wCol;
+  const tuples: Rel = {
+    kind: 'aggregate',
+    input: prepared,
+    keys: pruned.map((c) => ({ name: c.name, expr: colRef(c) })),
+    aggregates: [
+      sumOf(wCol.name),
+      ...(weight
+        ? [{ name: rCol.name, expr: { kind: 'agg', fn: 'count', args: [], type: 'long' } as ScalarExpr }]
+        : []),
+    ],
+    columns: [...pruned, wCol, ...(weight ? [rCol] : [])],
+  };
 
   // Each row once per column set (a literal row of flags, one per item column): the columns outside the set are
   // blanked, and a row counts for a set only where every column of the set has a value. One aggregate by the blanked
@@ -160,11 +177,11 @@ export function lowerBasket(host: PluginHost, evaluate: QueryOperator & { kind: 
     ),
     columns: inSet,
   };
-  const carried = weight ? [...pruned, weight] : pruned;
+  const carried = tuples.columns;
   const perSet: Rel = {
     kind: 'join',
     joinKind: 'inner',
-    left: prepared,
+    left: tuples,
     right: sets,
     on: [],
     where: null,
@@ -188,8 +205,9 @@ export function lowerBasket(host: PluginHost, evaluate: QueryOperator & { kind: 
     name: host.hiddenName('k'),
     expr: call('iff', [inSetOf(i), colRef(c), emptyOf(c.type)], c.type),
   }));
-  const aggs: NamedScalar[] = [sumOf(cntCol.name)];
-  if (weight) aggs.push({ name: rowsCol.name, expr: { kind: 'agg', fn: 'count', args: [], type: 'long' } });
+  const sum = (c: PlanColumn): ScalarExpr => ({ kind: 'agg', fn: 'sum', args: [colRef(c)], type: c.type });
+  const aggs: NamedScalar[] = [{ name: cntCol.name, expr: sum(wCol) }];
+  if (weight) aggs.push({ name: rowsCol.name, expr: sum(rCol) });
   const stats = pruned.map((c) => {
     const o = {
       min: { name: host.hiddenName('min'), type: c.type },
@@ -200,7 +218,15 @@ export function lowerBasket(host: PluginHost, evaluate: QueryOperator & { kind: 
     aggs.push(
       { name: o.min.name, expr: { kind: 'agg', fn: 'min', args: [colRef(c)], type: c.type } },
       { name: o.max.name, expr: { kind: 'agg', fn: 'max', args: [colRef(c)], type: c.type } },
-      { name: o.present.name, expr: { kind: 'agg', fn: 'countif', args: [isItem(c)], type: 'long' } },
+      {
+        name: o.present.name,
+        expr: {
+          kind: 'agg',
+          fn: 'sum',
+          args: [call('iff', [isItem(c), colRef(rCol), longLit(0)], 'long')],
+          type: 'long',
+        },
+      },
     );
     return o;
   });

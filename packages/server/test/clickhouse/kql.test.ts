@@ -204,6 +204,14 @@ const CASES: readonly { readonly kql: string; readonly rows: unknown[][] }[] = [
     kql: 'print t = trim(@"\\s", "  spaced  "), s = trim_start("x", "xxhixx"), e = trim_end(@"x+", "xxhixx")',
     rows: [[' spaced ', 'xhixx', 'xxhi']],
   },
+  // substring with a negative start (from the end), indexof with start, length and occurrence.
+  {
+    kql: 'datatable(s:string)["abcabcabc", "short"] | project a = substring(s, -4, 2), b = substring(s, -2, 5), c = indexof(s, ""), d = indexof(s, "c", -4, -1, 2), e = indexof(s, "bc", 0, -1, 3), f = indexof(s, "c", 1, -2)',
+    rows: [
+      ['ca', 'bc', null, 8, 7, null],
+      ['ho', 'rt', null, -1, -1, null],
+    ],
+  },
 ];
 
 describe.each(['duckdb', 'clickhouse'] as const)('KQL on %s', (kind) => {

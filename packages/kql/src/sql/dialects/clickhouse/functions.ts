@@ -399,11 +399,16 @@ const formatDatetime: Template = (args, ctx) => {
 
 // ───────────────────────────── strings ─────────────────────────────
 
+/** KQL is 0-based; a negative start counts from the end (before the first character: ''); a negative length ''. */
 const substringFn: Template = (args, ctx) => {
   const str = s(arg(args, 0, ctx));
-  const start = arg(args, 1, ctx).sql;
   const len = args[2] ? `, greatest(toInt64(${args[2].sql}), 0)` : '';
-  return `substringUTF8(${str}, greatest(toInt64(${start}), 0) + 1${len})`;
+  return withValue(str, (t) =>
+    withValue(`toInt64(${arg(args, 1, ctx).sql})`, (st) => {
+      const from = `if(${st} < 0, toInt64(lengthUTF8(${t})) + ${st}, ${st})`;
+      return withValue(from, (f) => `ifNull(if(${f} < 0, '', substringUTF8(${t}, ${f} + 1${len})), '')`);
+    }),
+  );
 };
 
 const extract: Template = (args, ctx) => {
@@ -485,19 +490,32 @@ function trimFn(kind: 'both' | 'start' | 'end'): Template {
   };
 }
 
+/**
+ * `indexof(text, lookup [, start [, length [, occurrence]]])`: the 0-based index of the n-th occurrence within
+ * `length` characters from `start` (negative start counts from the end); -1 when not found; null when start, length
+ * or occurrence is out of range or the lookup is empty (as DuckDB's template and Kusto's recorded results).
+ */
 const indexOf: Template = (args, ctx) => {
   const str = s(arg(args, 0, ctx));
-  const sub = s(arg(args, 1, ctx));
-  if (args.length > 3) return ctx.unsupported('indexof with an occurrence');
-  if (!args[2]) return `(toInt64(positionUTF8(${str}, ${sub})) - 1)`;
-  // A start position (negative: from the end) and an optional length of the searched range.
-  return withValue(str, (t) => {
-    const len = `toInt64(lengthUTF8(${t}))`;
-    const start0 = `toInt64(${args[2]?.sql})`;
-    const start = `if(${start0} < 0, greatest(${len} + ${start0}, 0), ${start0})`;
-    const limit = args[3] ? `if(toInt64(${args[3].sql}) < 0, ${len}, ${start} + toInt64(${args[3].sql}))` : len;
-    return `if(${start} > ${len}, -1, if(positionUTF8(${t}, ${sub}, toUInt64(${start} + 1)) = 0 OR toInt64(positionUTF8(${t}, ${sub}, toUInt64(${start} + 1))) - 1 + toInt64(lengthUTF8(${sub})) > ${limit}, -1, toInt64(positionUTF8(${t}, ${sub}, toUInt64(${start} + 1))) - 1))`;
-  });
+  const lookup = s(arg(args, 1, ctx));
+  if (!args[2]) {
+    return withValue(lookup, (l) => `if(${l} = '', NULL, toInt64(positionUTF8(${str}, ${l})) - 1)`);
+  }
+  const int = (a: SqlArg | undefined, dflt: string) => (a ? `toInt64(${a.sql})` : dflt);
+  return withValue(str, (t) =>
+    withValue(lookup, (l) =>
+      withValue(`tuple(${int(args[2], '0')}, ${int(args[3], 'toInt64(-1)')}, ${int(args[4], 'toInt64(1)')})`, (p) => {
+        const [st0, len, occ] = [`${p}.1`, `${p}.2`, `${p}.3`];
+        const st = `if(${st0} < 0, greatest(toInt64(lengthUTF8(${t})) + ${st0}, 0), ${st0})`;
+        // Each further occurrence is searched from just after the previous one, with a fresh window of `length`.
+        const win = (from: string) =>
+          `if(${len} = -1, substringUTF8(${t}, ${from} + 1), substringUTF8(${t}, ${from} + 1, greatest(${len}, 0)))`;
+        const pos = `toInt64(positionUTF8(${win('__acc + 1')}, ${l}))`;
+        const found = `arrayFold((__acc, __k) -> if(__acc = -2 OR ${pos} = 0, toInt64(-2), __acc + ${pos}), range(toUInt64(greatest(${occ}, 0))), toInt64(${st} - 1))`;
+        return `multiIf(${occ} < 0 OR ${len} < -1 OR ${st0} > toInt64(lengthUTF8(${t})) OR ${l} = '', NULL, ${occ} = 0, toInt64(-1), greatest(${found}, -1))`;
+      }),
+    ),
+  );
 };
 
 const strcat: Template = (args) => (args.length ? `concat(${args.map(s).join(', ')}, '')` : "''");

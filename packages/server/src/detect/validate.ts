@@ -252,10 +252,19 @@ function visit(node: unknown, f: (n: PlanNode) => void): void {
   for (const v of Object.values(node)) if (v && typeof v === 'object') visit(v, f);
 }
 
-function containsScan(node: unknown): boolean {
+/**
+ * Whether a plan part reads a table, directly or through a named sub-plan (`ref` to a `with` binding: lowering names
+ * the relations several parts read, e.g. basket's input, and the passes keep them named).
+ */
+function containsScan(node: unknown, bindings: ReadonlyMap<string, unknown> = new Map(), seen = new Set<string>()) {
   let found = false;
   visit(node, (n) => {
+    if (found) return;
     if (n.kind === 'scan') found = true;
+    else if (n.kind === 'ref' && typeof n.name === 'string' && !seen.has(n.name)) {
+      seen.add(n.name);
+      found = containsScan(bindings.get(n.name), bindings, seen);
+    }
   });
   return found;
 }
@@ -273,25 +282,33 @@ export function scannedTables(compiled: CompiledQuery): string[] {
  * rows): an aggregation, de-duplication, row window, limit or join whose inputs read tables. Null when it can.
  */
 export function nonIncrementalReason(rel: unknown): string | null {
+  const bindings = new Map<string, unknown>();
+  visit(rel, (n) => {
+    if (n.kind !== 'with' || !Array.isArray(n.bindings)) return;
+    for (const b of n.bindings as { name?: unknown; rel?: unknown }[]) {
+      if (typeof b.name === 'string') bindings.set(b.name, b.rel);
+    }
+  });
+  const reads = (node: unknown) => containsScan(node, bindings);
   let reason: string | null = null;
   visit(rel, (n) => {
     if (reason) return;
     switch (n.kind) {
       case 'aggregate':
       case 'make-series':
-        if (containsScan(n.input)) reason = 'aggregate';
+        if (reads(n.input)) reason = 'aggregate';
         break;
       case 'distinct':
-        if (containsScan(n.input)) reason = 'distinct';
+        if (reads(n.input)) reason = 'distinct';
         break;
       case 'window':
-        if (containsScan(n.input)) reason = 'window';
+        if (reads(n.input)) reason = 'window';
         break;
       case 'limit':
-        if (containsScan(n.input)) reason = 'limit';
+        if (reads(n.input)) reason = 'limit';
         break;
       case 'join':
-        if (containsScan(n.left) && containsScan(n.right)) reason = 'join';
+        if (reads(n.left) && reads(n.right)) reason = 'join';
         break;
     }
   });

@@ -32,7 +32,7 @@ import type { NamedScalar, PlanColumn, Rel, ScalarExpr } from './nodes.js';
 import { all, call, colRef, emptyOf, isTilde, longLit, op, type PluginHost, realLit } from './plugins-common.js';
 
 /** Column sets enumerated (the sum of C(columns, i) for i ≤ MaxDimensions): each input row is repeated per set. */
-const MAX_LEGS = 256;
+const MAX_SETS = 256;
 const DEFAULT_THRESHOLD = 0.05;
 const DEFAULT_MAX_DIMENSIONS = 5;
 
@@ -84,7 +84,7 @@ export function lowerBasket(host: PluginHost, evaluate: QueryOperator & { kind: 
   if (subsets === null) {
     return host.unsupported(
       evaluate.call,
-      `basket over ${items.length} columns with MaxDimensions ${maxDims} (more than ${MAX_LEGS} column sets; project fewer columns)`,
+      `basket over ${items.length} columns with MaxDimensions ${maxDims} (more than ${MAX_SETS} column sets; project fewer columns)`,
     );
   }
 
@@ -263,14 +263,19 @@ export function lowerBasket(host: PluginHost, evaluate: QueryOperator & { kind: 
     .reduce((a, b) => op('Add', [a, b], 'real'));
   const valueCols = visible.map((c): PlanColumn => ({ name: host.hiddenName('v'), type: c.type }));
   const sizeCol: PlanColumn = { name: host.hiddenName('size'), type: 'real' };
-  const legCols = [cntCol, ...valueCols, sizeCol];
+  const patternCols = [cntCol, ...valueCols, sizeCol];
   const values = visible.map((c): ScalarExpr => {
     const o = stats[items.indexOf(c)];
     if (!o) return wildcardOf(c.type); // the weight column
     return call('iff', [colRef(o.constant), colRef(o.min), wildcardOf(c.type)], c.type);
   });
-  const closed: Rel = { kind: 'project', input: flagged, exprs: [colRef(cntCol), ...values, size], columns: legCols };
-  const patterns: Rel = { kind: 'distinct', input: closed, columns: legCols };
+  const closed: Rel = {
+    kind: 'project',
+    input: flagged,
+    exprs: [colRef(cntCol), ...values, size],
+    columns: patternCols,
+  };
+  const patterns: Rel = { kind: 'distinct', input: closed, columns: patternCols };
   const sorted: Rel = {
     kind: 'sort',
     input: patterns,
@@ -279,14 +284,14 @@ export function lowerBasket(host: PluginHost, evaluate: QueryOperator & { kind: 
       { expr: colRef(cntCol), descending: true, nullsFirst: false },
       ...valueCols.map((c) => ({ expr: colRef(c), descending: false, nullsFirst: true })),
     ],
-    columns: legCols,
+    columns: patternCols,
   };
   const rn: PlanColumn = { name: host.hiddenName('segment'), type: 'long' };
   const numbered: Rel = {
     kind: 'window',
     input: sorted,
-    exprs: [...legCols.map((c) => colRef(c)), { kind: 'win', fn: 'row_number', args: [], type: 'long' }],
-    columns: [...legCols, rn],
+    exprs: [...patternCols.map((c) => colRef(c)), { kind: 'win', fn: 'row_number', args: [], type: 'long' }],
+    columns: [...patternCols, rn],
   };
   const count = colRef(cntCol);
   return {
@@ -307,13 +312,13 @@ export function lowerBasket(host: PluginHost, evaluate: QueryOperator & { kind: 
   };
 }
 
-/** The index sets of 1..max of n columns, by size then lexicographically; null past MAX_LEGS. */
+/** The index sets of 1..max of n columns, by size then lexicographically; null past MAX_SETS. */
 function columnSets(n: number, max: number): number[][] | null {
   const sets: number[][] = [];
   const extend = (prefix: number[], from: number, size: number): boolean => {
     if (prefix.length === size) {
       sets.push(prefix);
-      return sets.length <= MAX_LEGS;
+      return sets.length <= MAX_SETS;
     }
     for (let i = from; i < n; i++) if (!extend([...prefix, i], i + 1, size)) return false;
     return true;

@@ -71,8 +71,9 @@ export interface SqliteDriverOptions {
 export class SqliteDriver implements SqlDriver {
   readonly dialect = 'sqlite' as const;
   private readonly db: Database.Database;
-  /** The tail of the operation queue. */
+  /** The tail of the operation queue, and how many operations are in it (running or waiting). */
   private queue: Promise<unknown> = Promise.resolve();
+  private queued = 0;
   /** Prepared statements by SQL text: preparing costs more than running a small statement. */
   private readonly statements = new Map<string, Database.Statement>();
   private readonly checkpointer: Checkpointer | null;
@@ -93,6 +94,7 @@ export class SqliteDriver implements SqlDriver {
             path,
             options.checkpointRestartFrames ?? 16_384,
             (op) => this.enqueue(op),
+            () => this.queued === 0,
             options.checkpointIntervalMs ?? 1000,
           )
         : null;
@@ -119,7 +121,12 @@ export class SqliteDriver implements SqlDriver {
   }
 
   private enqueue<T>(op: () => T | Promise<T>): Promise<T> {
+    this.queued++;
     const next = this.queue.then(op);
+    const done = () => {
+      this.queued--;
+    };
+    next.then(done, done);
     this.queue = next.catch(() => undefined);
     return next;
   }
@@ -231,11 +238,13 @@ export class SqliteDriver implements SqlDriver {
 export interface CheckpointStats {
   /** Background checkpoints run by the worker while the main connection kept writing. */
   readonly background: number;
-  /** Short checkpoints run with the driver's queue held, so the WAL could start over (see `Checkpointer`). */
+  /** Times the WAL started over: in a gap between commits (`gapRestarts`), or after a round holding the queue. */
   readonly restarts: number;
-  /** Restarts put off because the background rounds were still slow (the WAL may then grow to 4 × the limit). */
+  /** Times the WAL passed the limit and no round found a gap; the WAL may then grow to 4 × the limit. */
   readonly deferredRestarts: number;
-  /** How long each of the last (up to 1000) restarts held the queue, in ms. */
+  /** Restarts that happened in a gap between commits, holding nobody up (the rest held the queue). */
+  readonly gapRestarts: number;
+  /** How long each of the last (up to 1000) restarts that held the queue held it, in ms. */
   readonly restartMs: readonly number[];
   /** WAL frames at the last checkpoint, and how many of them were in the database afterwards. */
   readonly lastLogFrames: number;
@@ -274,15 +283,15 @@ interface CheckpointReply {
   readonly error?: string;
 }
 
-/**
- * Runs WAL checkpoints off the commit path. A second after writes, the worker copies the WAL into the database
- * while the main connection goes on committing. That alone would let the WAL grow for ever under a steady write
- * rate: SQLite starts it over only when a writer finds every frame copied, and frames keep arriving during each
- * copy. So once the WAL holds `restartFrames` frames, a second, short checkpoint runs with the driver's queue held
- * (no transaction starts meanwhile; the event loop stays free): it copies only what the first one missed, and the
- * next commit starts the WAL over. The worker starts when the WAL first reaches 1 MiB, so small stores (tests)
- * never start one. If the worker fails, SQLite's automatic checkpoint comes back.
- */
+/** Rounds tried, each after a commit, to find a gap in which the WAL can start over without holding the queue. */
+const CONVERGE_ROUNDS = 16;
+/** WAL size (× the restart limit) at which a round holds the queue so that the WAL starts over. */
+const HOLD_FACTOR = 4;
+/** How long the rounds look for gaps before giving up until the next background round. */
+const CONVERGE_MS = 1000;
+/** How often a round waiting for a gap checks the queue when no commit comes. */
+const GAP_POLL_MS = 10;
+
 /** Asks a helper worker to close its connection and waits until it has exited (keeping the process alive till then). */
 async function stopWorker(w: Worker): Promise<void> {
   const exited = new Promise<void>((r) => w.once('exit', () => r()));
@@ -291,6 +300,17 @@ async function stopWorker(w: Worker): Promise<void> {
   await exited;
 }
 
+/**
+ * Runs WAL checkpoints off the commit path. A second after writes, the worker copies the WAL into the database
+ * while the main connection goes on committing. That alone would let the WAL grow for ever under a steady write
+ * rate: SQLite starts it over only when a writer begins while every frame is copied, and frames keep arriving
+ * during each copy. So once the WAL holds `restartFrames` frames, short rounds follow, each started right after a
+ * commit and copying only what arrived since the previous one, until one ends before the next transaction begins
+ * (the gaps between alerts at a steady rate): that transaction starts the WAL over, holding nobody up. Only when
+ * writes leave no gap and the WAL reaches 4 × the limit does a round run with the driver's queue held (no
+ * transaction starts meanwhile; the event loop stays free). The worker starts when the WAL first reaches 1 MiB, so
+ * small stores (tests) never start one. If the worker fails, SQLite's automatic checkpoint comes back.
+ */
 class Checkpointer {
   private worker: Worker | null = null;
   private waiting: ((r: CheckpointReply) => void) | null = null;
@@ -300,6 +320,10 @@ class Checkpointer {
   private background = 0;
   private restarts = 0;
   private deferred = 0;
+  private gapRestarts = 0;
+  /** Set while a round waits for a gap: told of each commit, and how to stop waiting (close). */
+  private gap: (() => void) | null = null;
+  private stopGap: (() => void) | null = null;
   private readonly restartMs: number[] = [];
   private failures = 0;
   private last = { log: 0, checkpointed: 0 };
@@ -311,6 +335,7 @@ class Checkpointer {
     private readonly path: string,
     private readonly restartFrames: number,
     private readonly holdQueue: (op: () => Promise<void>) => Promise<void>,
+    private readonly queueIdle: () => boolean,
     private readonly intervalMs: number,
   ) {
     db.pragma('wal_autocheckpoint = 0');
@@ -321,6 +346,7 @@ class Checkpointer {
       background: this.background,
       restarts: this.restarts,
       deferredRestarts: this.deferred,
+      gapRestarts: this.gapRestarts,
       restartMs: [...this.restartMs],
       lastLogFrames: this.last.log,
       lastCheckpointedFrames: this.last.checkpointed,
@@ -331,6 +357,7 @@ class Checkpointer {
   /** After a write: a checkpoint round a little later (one timer at a time; cheap enough for every commit). */
   afterWrite(): void {
     this.dirty = true;
+    this.gap?.();
     if (this.timer || this.busy || this.closed) return;
     this.dirty = false;
     this.timer = setTimeout(() => {
@@ -356,14 +383,27 @@ class Checkpointer {
       let r = await this.checkpoint();
       if (r.ok) this.background++;
       if (r.ok && (r.log ?? 0) >= this.restartFrames && !this.closed) {
-        // Catch up in the background first (each round copies what arrived during the previous one), so the round
-        // that holds the queue copies little.
-        for (let i = 0; i < 4 && r.ok && (r.ms ?? 0) > 5; i++) {
+        // Start the WAL over without holding anyone up: short rounds, each begun in a gap (the queue empty after a
+        // commit) and copying only what arrived since the previous one. Once one finishes before the next
+        // transaction begins, the WAL is fully copied and that transaction starts it over (SQLite's rule); the
+        // next round then sees a short WAL.
+        const holdAt = HOLD_FACTOR * this.restartFrames;
+        const deadline = performance.now() + CONVERGE_MS;
+        for (let i = 0; i < CONVERGE_ROUNDS && r.ok && (r.log ?? 0) < holdAt && !this.closed; i++) {
+          const before = r.log ?? 0;
+          if (!(await this.nextGap(deadline))) break;
           r = await this.checkpoint();
-          if (r.ok) this.background++;
+          if (!r.ok) break;
+          this.background++;
+          if ((r.log ?? 0) < before) {
+            this.restarts++;
+            this.gapRestarts++;
+            return;
+          }
         }
-        // Still slow (a busy disk): the held round would be as slow, so wait for a quieter round, up to a point.
-        if (!r.ok || ((r.ms ?? 0) > 25 && (r.log ?? 0) < 4 * this.restartFrames)) {
+        // No gap found (writes back to back): past 4 × the limit, hold the queue for one round (no transaction
+        // starts meanwhile; the event loop stays free), so the WAL cannot grow without bound.
+        if (!r.ok || (r.log ?? 0) < holdAt || this.closed) {
           this.deferred++;
           return;
         }
@@ -383,6 +423,35 @@ class Checkpointer {
       // Writes during the round: another one.
       if (this.dirty) this.afterWrite();
     }
+  }
+
+  /**
+   * Resolves with true at the start of a gap: the driver's queue is empty one macrotask after a commit (a caller
+   * chaining its next transaction onto the commit has queued it by then), or on a poll when nothing was committed.
+   * False once `deadline` passed without one (writes back to back: rounds would only compete with them).
+   */
+  private nextGap(deadline: number): Promise<boolean> {
+    return new Promise<boolean>((resolve) => {
+      let done = false;
+      const check = () => {
+        if (done) return;
+        if (this.queueIdle()) finish(true);
+        else if (performance.now() >= deadline) finish(false);
+      };
+      const poll = setInterval(check, GAP_POLL_MS);
+      poll.unref?.();
+      const finish = (found: boolean) => {
+        done = true;
+        clearInterval(poll);
+        this.gap = null;
+        this.stopGap = null;
+        resolve(found);
+      };
+      this.gap = () => {
+        setImmediate(check);
+      };
+      this.stopGap = () => finish(false);
+    });
   }
 
   private checkpoint(): Promise<CheckpointReply> {
@@ -426,6 +495,7 @@ class Checkpointer {
   /** Stops the rounds and the worker (the main connection's close then checkpoints what is left). */
   async close(): Promise<void> {
     this.closed = true;
+    this.stopGap?.();
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     await this.idle;

@@ -132,6 +132,33 @@ describe('SqliteDriver background checkpoints', () => {
     await again.close();
   });
 
+  it('starts the WAL over in the gaps between commits, holding no transaction up', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-state-'));
+    dirs.push(dir);
+    const path = join(dir, 'state.db');
+    const driver = new SqliteDriver(path, { checkpointRestartFrames: 256, checkpointIntervalMs: 20 });
+    await migrate(driver, [
+      { version: 1, name: 'blobs', statements: ['CREATE TABLE blobs (id INTEGER PRIMARY KEY, b BLOB)'] },
+    ]);
+    const blob = Buffer.alloc(4096, 3);
+    let n = 0;
+    const until = performance.now() + 10_000;
+    // A steady rate with pauses between commits (as alerts arriving every few milliseconds).
+    while ((driver.checkpointStats()?.gapRestarts ?? 0) < 3 && performance.now() < until) {
+      await driver.transaction(async (tx) => {
+        for (let i = 0; i < 8; i++) await tx.run('INSERT INTO blobs (id, b) VALUES (?, ?)', [++n, blob]);
+      });
+      await new Promise((r) => setTimeout(r, 4));
+    }
+    const stats = driver.checkpointStats();
+    expect(stats?.failures).toBe(0);
+    expect(stats?.gapRestarts).toBeGreaterThanOrEqual(3);
+    // No round held the queue: the WAL never reached 4 × the limit.
+    expect(stats?.restartMs).toEqual([]);
+    expect(await driver.get('SELECT COUNT(*) AS c FROM blobs')).toEqual({ c: n });
+    await driver.close();
+  });
+
   it('checkpoints inline when asked (and for in-memory stores)', async () => {
     const memory = new SqliteDriver(':memory:');
     expect(memory.checkpointStats()).toBeNull();

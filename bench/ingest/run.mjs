@@ -4,7 +4,8 @@
  * into the same table shape, in a fresh database file, then CHECKPOINT), in the same run, interleaved by round.
  *
  * 1. Throughput: DeviceProcessEvents-shaped NDJSON (bench/ingest/generate.mjs) sent in batches of `--batch` rows by
- *    `--concurrency` keep-alive clients; rows/s from the first request to the last answer.
+ *    `--concurrency` keep-alive clients (a list runs each after the same baseline: `--concurrency 4,16`); rows/s from
+ *    the first request to the last answer.
  * 2. Freshness: rows sent at each of `--rates` rows/s for `--seconds`, in batches every 50 ms, open loop; a prober
  *    queries the latest answered batch's last row with KQL until it is visible. Reports p50/p99 of answer→visible
  *    and of send→visible.
@@ -44,7 +45,8 @@ const { values: args } = parseArgs({
 const ROWS = Number(args.rows);
 const ROUNDS = Number(args.rounds);
 const BATCH = Number(args.batch);
-const CONCURRENCY = Number(args.concurrency);
+// Several values (`--concurrency 4,16`): each round runs the HTTP load once per value, after the same baseline.
+const CONCURRENCIES = args.concurrency.split(',').map(Number);
 const RATES = args.rates.split(',').map(Number);
 const SECONDS = Number(args.seconds);
 const SHAPE = args.shape;
@@ -187,7 +189,7 @@ async function query(url, kql) {
   return json.rows;
 }
 
-async function throughput(file) {
+async function throughput(file, concurrency) {
   const buf = await readFile(file);
   const ranges = batches(buf, BATCH);
   const server = await startServer(join(DIR, 'server-throughput'));
@@ -205,7 +207,7 @@ async function throughput(file) {
         rows += answer.rowsIngested;
       }
     };
-    await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+    await Promise.all(Array.from({ length: concurrency }, worker));
     const ms = performance.now() - t0;
     const serverCpu = cpuOf(server.pid) - cpu0;
     const client = process.cpuUsage(client0);
@@ -312,37 +314,46 @@ const results = {
   bytes,
   shape: SHAPE,
   batch: BATCH,
-  concurrency: CONCURRENCY,
+  concurrency: CONCURRENCIES.length === 1 ? CONCURRENCIES[0] : CONCURRENCIES,
   rounds: [],
 };
 if (!SKIP.has('throughput')) {
+  const rate = (x) => x.rows / (x.ms / 1000);
   for (let r = 0; r < ROUNDS; r++) {
     const duck = await baseline(file, fields);
     log(
-      `round ${r + 1}: read_json ${Math.round(duck.rows / (duck.ms / 1000))} rows/s (${(duck.ms / 1000).toFixed(1)} s, ${duck.cpuSeconds.toFixed(1)} CPU s)`,
+      `round ${r + 1}: read_json ${Math.round(rate(duck))} rows/s (${(duck.ms / 1000).toFixed(1)} s, ${duck.cpuSeconds.toFixed(1)} CPU s)`,
     );
-    const http = await throughput(file);
-    log(
-      `round ${r + 1}: HTTP    ${Math.round(http.rows / (http.ms / 1000))} rows/s (${(http.ms / 1000).toFixed(1)} s, server ${http.cpuSeconds.toFixed(1)} CPU s, client ${http.clientCpuSeconds.toFixed(1)} CPU s)`,
-    );
-    results.rounds.push({ readJson: duck, http });
+    const round = { readJson: duck };
+    for (const c of CONCURRENCIES) {
+      const http = await throughput(file, c);
+      log(
+        `round ${r + 1}: HTTP c=${c} ${Math.round(rate(http))} rows/s (${(http.ms / 1000).toFixed(1)} s, server ${http.cpuSeconds.toFixed(1)} CPU s, client ${http.clientCpuSeconds.toFixed(1)} CPU s)`,
+      );
+      round[c === CONCURRENCIES[0] ? 'http' : `http${c}`] = http;
+    }
+    results.rounds.push(round);
   }
-  const duckRate = median(results.rounds.map((r) => r.readJson.rows / (r.readJson.ms / 1000)));
-  const httpRate = median(results.rounds.map((r) => r.http.rows / (r.http.ms / 1000)));
-  const ratios = results.rounds.map(
-    (r) => r.http.rows / (r.http.ms / 1000) / (r.readJson.rows / (r.readJson.ms / 1000)),
-  );
-  const cpuRatio = median(results.rounds.map((r) => r.readJson.cpuSeconds / r.http.cpuSeconds));
-  results.throughput = {
-    readJsonRowsPerSecond: Math.round(duckRate),
-    httpRowsPerSecond: Math.round(httpRate),
-    ratioOfMedians: httpRate / duckRate,
-    medianRoundRatio: median(ratios),
-    cpuRatio,
+  const duckRate = median(results.rounds.map((r) => rate(r.readJson)));
+  const summary = (key) => {
+    const httpRate = median(results.rounds.map((r) => rate(r[key])));
+    return {
+      readJsonRowsPerSecond: Math.round(duckRate),
+      httpRowsPerSecond: Math.round(httpRate),
+      ratioOfMedians: httpRate / duckRate,
+      medianRoundRatio: median(results.rounds.map((r) => rate(r[key]) / rate(r.readJson))),
+      cpuRatio: median(results.rounds.map((r) => r.readJson.cpuSeconds / r[key].cpuSeconds)),
+    };
   };
-  log(
-    `throughput: HTTP ${Math.round(httpRate)} rows/s vs read_json ${Math.round(duckRate)} rows/s = ${(100 * median(ratios)).toFixed(0)}% (median of rounds); CPU efficiency ${(100 * cpuRatio).toFixed(0)}%`,
-  );
+  for (const c of CONCURRENCIES) {
+    const key = c === CONCURRENCIES[0] ? 'http' : `http${c}`;
+    const t = summary(key);
+    if (key === 'http') results.throughput = { concurrency: c, ...t };
+    else results[`throughput${c}`] = { concurrency: c, ...t };
+    log(
+      `throughput c=${c}: HTTP ${t.httpRowsPerSecond} rows/s vs read_json ${t.readJsonRowsPerSecond} rows/s = ${(100 * t.medianRoundRatio).toFixed(0)}% (median of rounds); CPU efficiency ${(100 * t.cpuRatio).toFixed(0)}%`,
+    );
+  }
 }
 if (!SKIP.has('freshness')) {
   results.freshness = [];

@@ -382,15 +382,20 @@ function takeGroup(queue: Pending[], maxBytes: number): Pending[] {
   return queue.splice(0, n);
 }
 
-/** The longest record of a group of records, in bytes (a compacted multi-line record is no longer than it was). */
+/**
+ * The longest line of a group's spool file, in bytes: a record (a compacted multi-line record is no longer than it
+ * was), or for a body written as one slice, a record with the whitespace up to the next one.
+ */
 function longestRecord(group: readonly Pending[]): number {
   let longest = 0;
   for (const p of group) {
     const input = p.request.input;
     if (input.kind !== 'records') continue;
     const { starts, ends } = input;
-    for (let i = 0; i < starts.length; i++) {
-      const n = (ends[i] as number) - (starts[i] as number);
+    const last = starts.length - 1;
+    for (let i = 0; i <= last; i++) {
+      const stop = input.lineSeparated && i < last ? (starts[i + 1] as number) : (ends[i] as number);
+      const n = stop - (starts[i] as number);
       if (n > longest) longest = n;
     }
   }

@@ -10,7 +10,10 @@
  * although StormEvents repeats event times across zones). Rows are sorted by the step times, as in the example.
  *
  * Plan: the rows matching any step, numbered (to tell rows apart) and named once; a chain of inner joins on the
- * dimensions (null dimensions match each other, as in every Kusto join) with the window conditions; distinct.
+ * dimensions (null dimensions match each other, as in every Kusto join) with the window conditions; distinct. With a
+ * constant step window the joins are also keyed by time buckets of that width (same bucket or the next, two legs):
+ * a dimension value with many rows then costs pairs of nearby rows only (30,000 rows of one IP: 2 s → 0.1-0.2 s on
+ * DuckDB; over the 120 s limit → 0.5-0.8 s on chdb).
  */
 import type { Expr, QueryOperator } from '../syntax/nodes.js';
 import type { PlanColumn, Rel, ScalarExpr, SortKey } from './nodes.js';
@@ -57,11 +60,18 @@ export function lowerSequenceDetect(host: PluginHost, evaluate: QueryOperator & 
   const tCol: PlanColumn = { name: host.hiddenName('t'), type: 'datetime' };
   const dimCols = dimOut.map((c): PlanColumn => ({ name: host.hiddenName('dim'), type: c.type }));
   const flagCols = preds.map((): PlanColumn => ({ name: host.hiddenName('step'), type: 'bool' }));
+  // With a positive constant step window, pairs of consecutive steps are joined on time buckets of that width too
+  // (the next step is in the previous step's bucket or the one after): an equi-join whose pairs stay few even when
+  // one dimension value has many rows, instead of every pair of that value's rows checked against the window.
+  const known = host.info(stepArg)?.constant?.value; // a literal or a constant `let`, in ticks
+  const bucketed = typeof known === 'bigint' && known > 0n;
+  const bucketCol: PlanColumn = { name: host.hiddenName('bucket'), type: 'datetime' };
+  const bucketOf = (t: ScalarExpr) => call('bin', [t, step], 'datetime');
   const projected: Rel = {
     kind: 'project',
     input: src,
-    exprs: [time, ...dims, ...preds],
-    columns: [tCol, ...dimCols, ...flagCols],
+    exprs: [time, ...dims, ...preds, ...(bucketed ? [bucketOf(time)] : [])],
+    columns: [tCol, ...dimCols, ...flagCols, ...(bucketed ? [bucketCol] : [])],
   };
   const candidates: Rel = {
     kind: 'filter',
@@ -101,30 +111,53 @@ export function lowerSequenceDetect(host: PluginHost, evaluate: QueryOperator & 
     const t = colRef(tCol, 'right');
     const next: PlanColumn = { name: host.hiddenName('t'), type: 'datetime' };
     const nextRow: PlanColumn = { name: host.hiddenName('row'), type: 'long' };
-    chain = {
-      kind: 'join',
-      joinKind: 'inner',
-      left: chain,
-      right: stepRows(k),
-      on: dimCols.map((c) => ({ left: colRef(c, 'left'), right: colRef(c, 'right') })),
-      where: all([
-        op('GreaterThanOrEqual', [t, colRef(prev, 'left')]),
-        op('LessThanOrEqual', [t, op('Add', [colRef(prev, 'left'), step], 'datetime')]),
-        op('LessThanOrEqual', [t, op('Add', [colRef(first, 'left'), span], 'datetime')]),
-        // row numbers are never null: `<` or `>` is plain inequality without Kusto's null rules for `!=`
-        op('Or', [
-          op('LessThan', [colRef(ridCol, 'right'), colRef(rowCol, 'left')]),
-          op('GreaterThan', [colRef(ridCol, 'right'), colRef(rowCol, 'left')]),
+    const columns = [...dimCols, ...times, next, nextRow];
+    const leg = (left: Rel, shift: boolean): Rel => {
+      const bucket = bucketOf(colRef(prev, 'left'));
+      return {
+        kind: 'join',
+        joinKind: 'inner',
+        left,
+        right: stepRows(k),
+        on: [
+          ...dimCols.map((c) => ({ left: colRef(c, 'left'), right: colRef(c, 'right') })),
+          ...(bucketed
+            ? [{ left: shift ? op('Add', [bucket, step], 'datetime') : bucket, right: colRef(bucketCol, 'right') }]
+            : []),
+        ],
+        where: all([
+          op('GreaterThanOrEqual', [t, colRef(prev, 'left')]),
+          op('LessThanOrEqual', [t, op('Add', [colRef(prev, 'left'), step], 'datetime')]),
+          op('LessThanOrEqual', [t, op('Add', [colRef(first, 'left'), span], 'datetime')]),
+          // row numbers are never null: `<` or `>` is plain inequality without Kusto's null rules for `!=`
+          op('Or', [
+            op('LessThan', [colRef(ridCol, 'right'), colRef(rowCol, 'left')]),
+            op('GreaterThan', [colRef(ridCol, 'right'), colRef(rowCol, 'left')]),
+          ]),
         ]),
-      ]),
-      output: [
-        ...dimCols.map((c) => ({ side: 'left' as const, name: c.name })),
-        ...times.map((c) => ({ side: 'left' as const, name: c.name })),
-        { side: 'right', name: tCol.name },
-        { side: 'right', name: ridCol.name },
-      ],
-      columns: [...dimCols, ...times, next, nextRow],
+        output: [
+          ...dimCols.map((c) => ({ side: 'left' as const, name: c.name })),
+          ...times.map((c) => ({ side: 'left' as const, name: c.name })),
+          { side: 'right', name: tCol.name },
+          { side: 'right', name: ridCol.name },
+        ],
+        columns,
+      };
     };
+    if (bucketed) {
+      // same bucket, or the next one: disjoint, so the union has no duplicates
+      const left = host.bind(chain);
+      const legs = [leg(left, false), leg(left, true)];
+      chain = {
+        kind: 'union',
+        inputs: legs,
+        mapping: legs.map(() => columns.map((c) => c.name)),
+        sourceValues: null,
+        columns,
+      };
+    } else {
+      chain = leg(chain, false);
+    }
     times.push(next);
     rowCol = nextRow;
   }

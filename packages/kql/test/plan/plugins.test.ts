@@ -48,13 +48,23 @@ describe('sequence_detect', () => {
       'b_TimeGenerated',
       'Duration',
     ]);
-    expect(count(two, 'join')).toBe(1);
+    // two legs per step (the next step in the same time bucket of the step window, or the next bucket), keyed by
+    // the dimensions and the bucket
+    expect(count(two, 'join')).toBe(2);
     const join = relations(two).find((r) => r.kind === 'join');
-    expect(join?.kind === 'join' && join.on.length).toBe(2);
+    expect(join?.kind === 'join' && join.on.length).toBe(3);
     expect(count(two, 'distinct')).toBe(1);
     const three = relOf(q('a=(ResultType == "50126"), b=(ResultType == "0"), c=(AppDisplayName == "x")', ''));
-    expect(count(three, 'join')).toBe(2);
+    expect(count(three, 'join')).toBe(4);
     expect(three.columns.map((c) => c.type)).toEqual(['datetime', 'datetime', 'datetime', 'timespan']);
+  });
+
+  it('joins on the dimensions only when the step window is not a positive timespan literal', () => {
+    const text =
+      'SigninLogs | evaluate sequence_detect(TimeGenerated, 0s, 1h, a=(ResultType == "1"), b=(ResultType == "0"), UserPrincipalName)';
+    const rel = relOf(text);
+    const joins = relations(rel).filter((r) => r.kind === 'join');
+    expect(joins.map((j) => j.kind === 'join' && j.on.length)).toEqual([1]);
   });
 
   it('generates SQL for DuckDB and ClickHouse', () => {

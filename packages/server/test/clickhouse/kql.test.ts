@@ -212,6 +212,47 @@ const CASES: readonly { readonly kql: string; readonly rows: unknown[][] }[] = [
       ['ho', 'rt', null, -1, -1, null],
     ],
   },
+  // Aggregates as Kusto: sums of nothing are 0, averages NaN (integers: wrapped sum / count), a sample of one has
+  // stdev 0, a NaN wins min/max/arg_max; NaN and infinities in dynamic values are strings.
+  {
+    kql: 'datatable(k:long, v:real, n:long)[1, 1.5, 9223372036854775807, 1, real(nan), 1, 1, 2.5, 2, 2, 4.5, 5, 3, real(null), long(null)] | summarize s = sum(v), a = avg(n), mx = max(v), amx = arg_max(v, k), sd = stdev(n), l = make_list(v) by k | project k, s, a, mx, amx, sd = sd > 0, l = tostring(l) | order by k asc',
+    rows: [
+      [1, 'NaN', -3074457345618258400, 'NaN', 'NaN', true, '[1.5,"NaN",2.5]'],
+      [2, 4.5, 5, 4.5, 4.5, false, '[4.5]'],
+      [3, 0, 'NaN', null, null, false, '[]'],
+    ],
+  },
+  // has with a non-ASCII term ignores case beyond ASCII; timespan text with a unit.
+  {
+    kql: 'datatable(s:string)["naïve", "naive", "NAÏVE"] | where s has "naïve" | extend t = totimespan("-1.5h"), u = totimespan("30 seconds")',
+    rows: [
+      ['naïve', '-01:30:00', '00:00:30'],
+      ['NAÏVE', '-01:30:00', '00:00:30'],
+    ],
+  },
+  // Calendar starts before 1970.
+  {
+    kql: 'print a = startofweek(datetime(1950-06-15 13:45:00)), b = startofmonth(datetime(1950-06-15)), c = startofday(datetime(1950-06-15 13:45:00))',
+    rows: [['1950-06-11T00:00:00.0000000Z', '1950-06-01T00:00:00.0000000Z', '1950-06-15T00:00:00.0000000Z']],
+  },
+  // == and != with nulls: null == null is null, null == value is false; not(x == 1) keeps a null x.
+  {
+    kql: 'datatable(x:long)[1, 2, long(null)] | extend e = x == 1, n = x != 1, z = toint("xyz") == 0, b = x == x | where not(x == 1)',
+    rows: [
+      [2, false, true, false, true],
+      [null, false, true, false, null],
+    ],
+  },
+  // log of a negative number is null; dynamic values convert by their JSON kind; long dynamic literals stay exact.
+  {
+    kql: 'datatable(d:dynamic)[dynamic(1.5), dynamic(true), dynamic("1.5"), dynamic(9223372036854775807)] | project i = toint(d), r = todouble(d), s = tostring(d), l = log(-1.0)',
+    rows: [
+      [1, 1.5, '1.5', null],
+      [1, 1, 'true', null],
+      [null, 1.5, '1.5', null],
+      [null, 9223372036854775807, '9223372036854775807', null],
+    ],
+  },
 ];
 
 describe.each(['duckdb', 'clickhouse'] as const)('KQL on %s', (kind) => {

@@ -100,6 +100,9 @@ const QUERY_SETTINGS = {
   max_expanded_ast_elements: 2000000,
   // Graph operators compile to wide plans (one relation per hop and pattern), beyond the default 10,000 plan rewrites.
   query_plan_max_optimizations_to_apply: 100000,
+  // toStartOfWeek/Month/Year/Day of a DateTime64 before 1970 (startofweek(datetime(1950-06-15))): Date32/DateTime64
+  // results instead of Date/DateTime clamped to 1970.
+  enable_extended_results_for_datetime_functions: 1,
 } as const;
 
 const ident = (name: string) => clickhouse.quoteIdentifier(name);

@@ -60,6 +60,54 @@ function nearestRank(q: string, x: string): string {
   return `quantileExact(${level})(${x})`;
 }
 
+/** An aggregate call, with the `-If` combinator when there is a condition. */
+const agg = (fn: string, args: readonly string[], condition: string | null) =>
+  condition === null ? `${fn}(${args.join(', ')})` : `${fn}If(${[...args, condition].join(', ')})`;
+
+/** sum: 0 when there is no (non-null) value, as Kusto (ClickHouse's sum of a nullable column gives null). */
+function sumOf(x: SqlArg, condition: string | null): string {
+  if (x.type === 'real') return `ifNull(${agg('sum', [`toFloat64(${x.sql})`], condition)}, 0)`;
+  if (x.type === 'int' || x.type === 'long' || x.type === 'timespan' || x.type === 'decimal') {
+    return `ifNull(${agg('sum', [x.sql], condition)}, 0)`;
+  }
+  return agg('sum', [x.sql], condition);
+}
+
+/**
+ * avg of numbers: NaN when there is no (non-null) value; for integers the (wrapping) integer sum over the count, as
+ * Kusto.
+ */
+function avgOf(x: SqlArg, condition: string | null): string {
+  if (x.type === 'int' || x.type === 'long') {
+    const n = agg('count', [x.sql], condition);
+    return `if(${n} = 0, nan, toFloat64(${agg('sum', [`toInt64(${x.sql})`], condition)}) / ${n})`;
+  }
+  if (x.type === 'real') return `ifNull(${agg('avg', [`toFloat64(${x.sql})`], condition)}, nan)`;
+  return agg('avg', [x.sql], condition);
+}
+
+/** min/max; for reals a NaN wins, as in Kusto. */
+function extreme(fn: 'min' | 'max', x: SqlArg, condition: string | null): string {
+  const v = agg(fn, [x.sql], condition);
+  if (x.type !== 'real') return v;
+  const nan = agg('count', [`isNaN(${x.sql}) OR NULL`], condition);
+  return `if(${nan} > 0, nan, ${v})`;
+}
+
+/**
+ * stdev/variance (samples or population): 0 for a group with too few values (Kusto; ClickHouse gives NaN for a
+ * sample of one), a NaN among the values still gives NaN.
+ */
+function stat(fn: 'stddevSamp' | 'stddevPop' | 'varSamp' | 'varPop', condAt: number | null): Template {
+  return (args, ctx) => {
+    const x = arg(args, 0, ctx);
+    const c = condAt === null ? null : cond(args, condAt, ctx);
+    const n = agg('count', [x.sql], c);
+    const min = fn === 'stddevSamp' || fn === 'varSamp' ? 2 : 1;
+    return `if(${n} < ${min}, 0, ifNull(${agg(fn, [`toFloat64(${x.sql})`], c)}, 0))`;
+  };
+}
+
 const int64 = (sql: string) => `toInt64(${sql})`;
 
 /** make_bag: the properties of all the group's bags (the first value of a key wins). */
@@ -139,29 +187,31 @@ export const AGGREGATES: Readonly<Record<string, Template>> = {
   dcountif: (args, ctx) => int64(`uniqIf(${arg(args, 0, ctx).sql}, ${cond(args, 1, ctx)})`),
   count_distinct: (args, ctx) => int64(`uniqExact(${arg(args, 0, ctx).sql})`),
   count_distinctif: (args, ctx) => int64(`uniqExactIf(${arg(args, 0, ctx).sql}, ${cond(args, 1, ctx)})`),
-  sum: (args, ctx) => `sum(${arg(args, 0, ctx).sql})`,
-  sumif: (args, ctx) => `sumIf(${arg(args, 0, ctx).sql}, ${cond(args, 1, ctx)})`,
-  avg: (args, ctx) => `avg(${arg(args, 0, ctx).sql})`,
-  avgif: (args, ctx) => `avgIf(${arg(args, 0, ctx).sql}, ${cond(args, 1, ctx)})`,
-  min: (args, ctx) => `min(${arg(args, 0, ctx).sql})`,
-  max: (args, ctx) => `max(${arg(args, 0, ctx).sql})`,
-  minif: (args, ctx) => `minIf(${arg(args, 0, ctx).sql}, ${cond(args, 1, ctx)})`,
-  maxif: (args, ctx) => `maxIf(${arg(args, 0, ctx).sql}, ${cond(args, 1, ctx)})`,
-  stdev: (args, ctx) => `stddevSamp(${arg(args, 0, ctx).sql})`,
-  stdevif: (args, ctx) => `stddevSampIf(${arg(args, 0, ctx).sql}, ${cond(args, 1, ctx)})`,
-  stdevp: (args, ctx) => `stddevPop(${arg(args, 0, ctx).sql})`,
-  variance: (args, ctx) => `varSamp(${arg(args, 0, ctx).sql})`,
-  varianceif: (args, ctx) => `varSampIf(${arg(args, 0, ctx).sql}, ${cond(args, 1, ctx)})`,
-  variancep: (args, ctx) => `varPop(${arg(args, 0, ctx).sql})`,
+  sum: (args, ctx) => sumOf(arg(args, 0, ctx), null),
+  sumif: (args, ctx) => sumOf(arg(args, 0, ctx), cond(args, 1, ctx)),
+  avg: (args, ctx) => avgOf(arg(args, 0, ctx), null),
+  avgif: (args, ctx) => avgOf(arg(args, 0, ctx), cond(args, 1, ctx)),
+  min: (args, ctx) => extreme('min', arg(args, 0, ctx), null),
+  max: (args, ctx) => extreme('max', arg(args, 0, ctx), null),
+  minif: (args, ctx) => extreme('min', arg(args, 0, ctx), cond(args, 1, ctx)),
+  maxif: (args, ctx) => extreme('max', arg(args, 0, ctx), cond(args, 1, ctx)),
+  stdev: stat('stddevSamp', null),
+  stdevif: stat('stddevSamp', 1),
+  stdevp: stat('stddevPop', null),
+  variance: stat('varSamp', null),
+  varianceif: stat('varSamp', 1),
+  variancep: stat('varPop', null),
   take_any: (args, ctx) => `any(${arg(args, 0, ctx).sql})`,
   any: (args, ctx) => `any(${arg(args, 0, ctx).sql})`,
   take_anyif: (args, ctx) => `anyIf(${arg(args, 0, ctx).sql}, ${cond(args, 1, ctx)})`,
   anyif: (args, ctx) => `anyIf(${arg(args, 0, ctx).sql}, ${cond(args, 1, ctx)})`,
   // A group whose `by` values are all null still returns a row's values (Kusto), hence the fallback to any().
   arg_max: (args, ctx) => {
-    const by = arg(args, 0, ctx).sql;
+    const by = arg(args, 0, ctx);
     const v = arg(args, 1, ctx).sql;
-    return `if(count(${by}) > 0, argMax(${v}, ${by}), any(${v}))`;
+    // A NaN is the largest real (as DuckDB orders it, and Kusto's max).
+    const key = by.type === 'real' ? `tuple(isNaN(${by.sql}), ${by.sql})` : by.sql;
+    return `if(count(${by.sql}) > 0, argMax(${v}, ${key}), any(${v}))`;
   },
   arg_min: (args, ctx) => {
     const by = arg(args, 0, ctx).sql;
@@ -177,7 +227,7 @@ export const AGGREGATES: Readonly<Record<string, Template>> = {
   make_bag: (args, ctx) => makeBag(args, ctx, null),
   make_bag_if: (args, ctx) => makeBag(args, ctx, cond(args, 1, ctx)),
   percentile: (args, ctx) => nearestRank(fraction(arg(args, 1, ctx), ctx), arg(args, 0, ctx).sql),
-  variancepif: (args, ctx) => `varPopIf(${arg(args, 0, ctx).sql}, ${cond(args, 1, ctx)})`,
+  variancepif: stat('varPop', 1),
   covariance: covariance('covarSamp', null),
   covarianceif: covariance('covarSamp', 2),
   covariancep: covariance('covarPop', null),

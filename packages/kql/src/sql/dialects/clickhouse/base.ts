@@ -54,7 +54,8 @@ export function datetimeLiteral(ticks: bigint): string {
   return `toDateTime64('${iso.slice(0, 10)} ${iso.slice(11, 27)}', 7, 'UTC')`;
 }
 
-export function literal(value: PlanValue, type: ScalarTypeName): string {
+/** `json`: a dynamic literal's exact JSON text (long integers exact, reals written `1.0`), kept as DuckDB keeps it. */
+export function literal(value: PlanValue, type: ScalarTypeName, json?: string): string {
   if (value === null) return nullOf(type);
   switch (type) {
     case 'bool':
@@ -80,7 +81,7 @@ export function literal(value: PlanValue, type: ScalarTypeName): string {
     case 'guid':
       return `toUUID(${sqlString(String(value))})`;
     case 'dynamic':
-      return `CAST(${sqlString(JSON.stringify(value))} AS Nullable(String))`;
+      return `CAST(${sqlString(json ?? JSON.stringify(value))} AS Nullable(String))`;
   }
 }
 
@@ -217,9 +218,11 @@ export function asJson(a: SqlArg): string {
       // Not toJSONString: the engine's output_format_json_quote_64bit_integers would quote an Int64.
       return `if(${a.sql} IS NULL, NULL, toString(assumeNotNull(${a.sql})))`;
     case 'real':
+      // Kusto writes NaN and the infinities into dynamic values as the strings "NaN", "Infinity", "-Infinity".
       return withValue(
         a.sql,
-        (x) => `multiIf(${x} IS NULL OR isNaN(${x}) OR isInfinite(${x}), NULL, toJSONString(assumeNotNull(${x})))`,
+        (x) =>
+          `multiIf(${x} IS NULL, NULL, isNaN(${x}), '"NaN"', isInfinite(${x}), if(${x} > 0, '"Infinity"', '"-Infinity"'), toJSONString(assumeNotNull(${x})))`,
       );
     case 'decimal':
       return `if(${a.sql} IS NULL, NULL, toString(${a.sql}))`;

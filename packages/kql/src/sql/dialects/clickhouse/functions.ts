@@ -76,11 +76,21 @@ export function convertDynamic(sql: string, type: ColumnType): string {
     case 'string':
       return dynamicToString(sql);
     case 'long':
-      return `toInt64OrNull(toString(trunc(${dynamicToNumber(sql)})))`;
     case 'int':
-      return `toInt32OrNull(toString(trunc(${dynamicToNumber(sql)})))`;
     case 'real':
-      return dynamicToNumber(sql);
+      // By the JSON value's kind: integers exactly, reals truncated (saturating) into integers, bools as 0/1,
+      // strings parsed as text is (an integer type reads integer text only).
+      return withValue(sql, (v) => {
+        const kind = `JSONType(ifNull(${v}, 'null'))`;
+        const text = `JSONExtractString(${v})`;
+        const real = `toFloat64OrNull(${v})`;
+        const bool = `toUInt8(JSONExtractBool(${v}))`;
+        if (type === 'real') {
+          return `multiIf(${kind} IN ('Int64', 'UInt64', 'Double'), ${real}, ${kind} = 'Bool', toFloat64(${bool}), ${kind} = 'String', toFloat64OrNull(${trimWs(text)}), NULL)`;
+        }
+        const fn = type === 'long' ? 'toInt64' : 'toInt32';
+        return `multiIf(${kind} IN ('Int64', 'UInt64'), ${fn}OrNull(${v}), ${kind} = 'Double', ${truncateReal(real, type)}, ${kind} = 'Bool', ${fn}(${bool}), ${kind} = 'String', ${parseInteger(text, type)}, NULL)`;
+      });
     case 'decimal':
       return `toDecimal128OrNull(${dynamicToString(sql)}, 18)`;
     case 'bool':
@@ -116,7 +126,26 @@ function timespanOf(text: string): string {
     return withValue(m, (g) => {
       const part = (i: number, scale: string) => `toInt64OrZero(${g}[${i}]) * ${scale}`;
       const ticks = `(${part(2, '864000000000')} + ${part(3, '36000000000')} + ${part(4, '600000000')} + ${part(5, '10000000')} + toInt64OrZero(rightPad(${g}[6], 7, '0')))`;
-      return `if(length(${g}) = 0, NULL, if(${g}[1] = '-', -1, 1) * ${ticks})`;
+      const clock = `if(length(${g}) = 0, NULL, if(${g}[1] = '-', -1, 1) * ${ticks})`;
+      // Or a number and a unit (`1d`, `-1.5h`, `30 seconds`), as in timespan literals.
+      const units: [string, string][] = [
+        ['d|day|days', '864000000000'],
+        ['h|hour|hours', '36000000000'],
+        ['m|minute|minutes', '600000000'],
+        ['s|second|seconds', '10000000'],
+        ['ms|millisecond|milliseconds', '10000'],
+        ['microsecond|microseconds', '10'],
+        ['tick|ticks', '1'],
+      ];
+      const names = units.flatMap(([n]) => n.split('|'));
+      const scales = units.flatMap(([n, v]) => n.split('|').map(() => v));
+      const u = `extractGroups(${t}, '^\\s*([+-]?\\d+(?:\\.\\d+)?)\\s*(${names.join('|')})\\s*$')`;
+      const unit = withValue(
+        u,
+        (x) =>
+          `if(length(${x}) = 0, NULL, toInt64(round(toFloat64OrZero(${x}[1]) * transform(${x}[2], [${names.map((n) => `'${n}'`).join(', ')}], [${scales.join(', ')}], 0))))`,
+      );
+      return `coalesce(${clock}, ${unit})`;
     });
   });
 }
@@ -1227,9 +1256,10 @@ const TABLE: Readonly<Record<string, Template>> = {
   ceiling: (args, ctx) => `ceil(${arg(args, 0, ctx).sql})`,
   sqrt: (args, ctx) => `if(${arg(args, 0, ctx).sql} < 0, nan, sqrt(${arg(args, 0, ctx).sql}))`,
   exp: (args, ctx) => `exp(${arg(args, 0, ctx).sql})`,
-  log: (args, ctx) => `log(${arg(args, 0, ctx).sql})`,
-  log10: (args, ctx) => `log10(${arg(args, 0, ctx).sql})`,
-  log2: (args, ctx) => `log2(${arg(args, 0, ctx).sql})`,
+  // Kusto: the log of 0 is -∞, of a negative number null.
+  log: (args, ctx) => withValue(`toFloat64(${arg(args, 0, ctx).sql})`, (x) => `if(${x} < 0, NULL, log(${x}))`),
+  log10: (args, ctx) => withValue(`toFloat64(${arg(args, 0, ctx).sql})`, (x) => `if(${x} < 0, NULL, log10(${x}))`),
+  log2: (args, ctx) => withValue(`toFloat64(${arg(args, 0, ctx).sql})`, (x) => `if(${x} < 0, NULL, log2(${x}))`),
   pow: (args, ctx) => `pow(${arg(args, 0, ctx).sql}, ${arg(args, 1, ctx).sql})`,
   sign: (args, ctx) => `sign(${arg(args, 0, ctx).sql})`,
   isnan: (args, ctx) => `isNaN(${arg(args, 0, ctx).sql})`,

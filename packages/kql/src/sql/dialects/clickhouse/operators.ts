@@ -59,6 +59,35 @@ function compare(op: string): Template {
   };
 }
 
+/** A value that is never null: a non-null literal, or a string (KQL strings are never null). */
+function neverNull(a: SqlArg): boolean {
+  return (a.literal !== undefined && a.literal.value !== null) || a.type === 'string';
+}
+
+/**
+ * `==`: null == null is null; null == value is false (Kusto; `toint("x") == 0` is false, so `not(x == 1)` keeps a
+ * null x). `!=`: null != null is null; null != value is true. Plain forms where a side cannot be null.
+ */
+const equal: Template = (args, ctx) => {
+  const [a0, b0] = [arg(args, 0, ctx), arg(args, 1, ctx)];
+  const [x, y] = comparable(a0, b0);
+  if (neverNull(a0) && neverNull(b0)) return `(${x} = ${y})`;
+  if (neverNull(a0) || neverNull(b0)) return `ifNull(${x} = ${y}, false)`;
+  return withValue(x, (p) =>
+    withValue(y, (q) => `multiIf(${p} IS NULL AND ${q} IS NULL, NULL, ifNull(${p} = ${q}, false))`),
+  );
+};
+
+const notEqual: Template = (args, ctx) => {
+  const [a0, b0] = [arg(args, 0, ctx), arg(args, 1, ctx)];
+  const [x, y] = comparable(a0, b0);
+  if (neverNull(a0) && neverNull(b0)) return `(${x} != ${y})`;
+  if (neverNull(a0) || neverNull(b0)) return `(${x} IS DISTINCT FROM ${y})`;
+  return withValue(x, (p) =>
+    withValue(y, (q) => `multiIf(${p} IS NULL AND ${q} IS NULL, NULL, ${p} IS DISTINCT FROM ${q})`),
+  );
+};
+
 // ───────────────────────────── terms (has) ─────────────────────────────
 
 const TERM_CHAR = '[0-9A-Za-z]';
@@ -77,9 +106,10 @@ function termMatch(hay: string, term: string, cs: boolean, start: boolean, end: 
     return `${cs ? 'hasToken' : 'hasTokenCaseInsensitive'}(${hay}, ${sqlString(term)})`;
   }
   // A substring prefilter keeps the regex off rows that cannot match.
+  // (positionCaseInsensitive folds ASCII only: a term with other letters needs the UTF-8 form.)
   const pre = cs
     ? `position(${hay}, ${sqlString(term)}) > 0`
-    : `positionCaseInsensitive(${hay}, ${sqlString(term)}) > 0`;
+    : `positionCaseInsensitive${/^[\x00-\x7f]*$/.test(term) ? '' : 'UTF8'}(${hay}, ${sqlString(term)}) > 0`;
   return `(${pre} AND match(${hay}, ${sqlString(`${cs ? '' : '(?i)'}${termPattern(term, start, end)}`)}))`;
 }
 
@@ -354,14 +384,8 @@ export const OPERATORS: Readonly<Record<string, Template>> = {
   And: (args, ctx) => `(${arg(args, 0, ctx).sql} AND ${arg(args, 1, ctx).sql})`,
   Or: (args, ctx) => `(${arg(args, 0, ctx).sql} OR ${arg(args, 1, ctx).sql})`,
   ...ARITH,
-  Equal: (args, ctx) => {
-    const [x, y] = comparable(arg(args, 0, ctx), arg(args, 1, ctx));
-    return `(${x} = ${y})`;
-  },
-  NotEqual: (args, ctx) => {
-    const [x, y] = comparable(arg(args, 0, ctx), arg(args, 1, ctx));
-    return `(${x} IS DISTINCT FROM ${y})`;
-  },
+  Equal: equal,
+  NotEqual: notEqual,
   LessThan: compare('<'),
   LessThanOrEqual: compare('<='),
   GreaterThan: compare('>'),

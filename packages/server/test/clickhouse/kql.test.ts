@@ -253,6 +253,11 @@ const CASES: readonly { readonly kql: string; readonly rows: unknown[][] }[] = [
       [null, 9223372036854775807, '9223372036854775807', null],
     ],
   },
+  // make_datetime with out-of-range parts is null; make_timespan's forms.
+  {
+    kql: 'print a = make_datetime(2020, 2, 29, 13, 45, 9), b = make_datetime(2020, 13, 1), c = make_datetime(2021, 2, 29), d = make_timespan(1, 2, 3, 4), e = make_timespan(1, 30)',
+    rows: [['2020-02-29T13:45:09.0000000Z', null, null, '1.02:03:04', '01:30:00']],
+  },
 ];
 
 describe.each(['duckdb', 'clickhouse'] as const)('KQL on %s', (kind) => {

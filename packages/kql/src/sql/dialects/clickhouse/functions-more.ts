@@ -632,6 +632,21 @@ const ipv4InAnyRange: Template = (args, ctx) => {
   return `if(${addr} IS NULL, NULL, arrayExists(__r -> ${inRange('__r')}, arrayConcat(${ranges.join(', ')})))`;
 };
 
+/** make_timespan(h, m) | (h, m, s) | (d, h, m, s): seconds may have a fraction; null beyond the timespan range. */
+const makeTimespan: Template = (args, ctx) => {
+  const parts = args.map((a) => `toFloat64(${a.sql})`);
+  const scales = {
+    2: [36000000000, 600000000],
+    3: [36000000000, 600000000, 10000000],
+    4: [864000000000, 36000000000, 600000000, 10000000],
+  }[parts.length];
+  if (!scales) return ctx.unsupported('make_timespan() with this number of arguments');
+  return withValue(
+    `round(${parts.map((p, i) => `${p} * ${scales[i]}`).join(' + ')})`,
+    (t) => `if(abs(${t}) < 9.2e18, toInt64(${t}), NULL)`,
+  );
+};
+
 // ───────────────────────────── beta distribution ─────────────────────────────
 
 /**
@@ -707,6 +722,7 @@ const OPERATOR_HELPERS: Readonly<Record<string, Template>> = {
 export const MORE_FUNCTIONS: Readonly<Record<string, Template>> = {
   ...ENCODING_FUNCTIONS,
   ...BETA,
+  make_timespan: makeTimespan,
   ...OPERATOR_HELPERS,
   ...SKETCHES,
   ...CONVERTERS,

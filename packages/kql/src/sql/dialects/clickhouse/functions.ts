@@ -13,7 +13,6 @@ import {
   CLICKHOUSE_TYPES,
   datetimeText,
   datetimeTicks,
-  dynamicToNumber,
   dynamicToString,
   EPOCH_TICKS,
   literalNumber,
@@ -724,8 +723,21 @@ const makeDatetime: Template = (args, ctx) => {
   const parts = [0, 1, 2, 3, 4].map((i) => (args[i] ? `toInt64(${args[i]?.sql})` : i < 3 ? '1' : '0'));
   const sec = args[5] ? `toFloat64(${args[5].sql})` : '0';
   if (!args[0]) return ctx.unsupported('make_datetime without a year');
-  const date = `makeDateTime64(${parts.slice(0, 5).join(', ')}, 0, 0, 7, 'UTC')`;
-  return nullSafe(`(${datetimeTicks(date)} + toInt64(round(${sec} * 10000000)))`, ticksToDatetime);
+  // Out-of-range parts (month 13, February 30, hour 24, ...) give null, as Kusto; ClickHouse would clamp them.
+  return withValue(`tuple(${parts.join(', ')}, ${sec})`, (p) => {
+    const [y, mo, d, h, mi, sc] = [1, 2, 3, 4, 5, 6].map((i) => `${p}.${i}`) as [
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+    ];
+    const days = `dateDiff('day', makeDate32(${y}, ${mo}, 1), addMonths(makeDate32(${y}, ${mo}, 1), 1))`;
+    const valid = `${y} BETWEEN 1900 AND 2299 AND ${mo} BETWEEN 1 AND 12 AND ${h} BETWEEN 0 AND 23 AND ${mi} BETWEEN 0 AND 59 AND ${sc} >= 0 AND ${sc} < 60 AND ${d} >= 1 AND ${d} <= ${days}`;
+    const date = `makeDateTime64(${y}, ${mo}, ${d}, ${h}, ${mi}, 0, 0, 7, 'UTC')`;
+    return `if(${valid}, ${nullSafe(`(${datetimeTicks(date)} + toInt64(round(${sc} * 10000000)))`, ticksToDatetime)}, NULL)`;
+  });
 };
 
 const formatTimespan: Template = (args, ctx) => {

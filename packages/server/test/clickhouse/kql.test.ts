@@ -258,6 +258,15 @@ const CASES: readonly { readonly kql: string; readonly rows: unknown[][] }[] = [
     kql: 'print a = make_datetime(2020, 2, 29, 13, 45, 9), b = make_datetime(2020, 13, 1), c = make_datetime(2021, 2, 29), d = make_timespan(1, 2, 3, 4), e = make_timespan(1, 30)',
     rows: [['2020-02-29T13:45:09.0000000Z', null, null, '1.02:03:04', '01:30:00']],
   },
+  // Time zones from a column: UTC ↔ local; an ambiguous local time (DST ends) takes standard time.
+  {
+    kql: 'datatable(d:datetime, tz:string)[datetime(2020-02-02 20:02:20), "Europe/Paris", datetime(2020-11-01 01:30:00), "US/Pacific", datetime(1960-06-01 12:00:00), "Bogus/Zone"] | project u = datetime_local_to_utc(d, tz), l = datetime_utc_to_local(d, tz)',
+    rows: [
+      ['2020-02-02T19:02:20.0000000Z', '2020-02-02T21:02:20.0000000Z'],
+      ['2020-11-01T09:30:00.0000000Z', '2020-10-31T18:30:00.0000000Z'],
+      [null, null],
+    ],
+  },
 ];
 
 describe.each(['duckdb', 'clickhouse'] as const)('KQL on %s', (kind) => {

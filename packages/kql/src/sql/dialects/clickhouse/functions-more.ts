@@ -5,8 +5,20 @@
  */
 import type { SqlArg, Template, TemplateContext } from '../../dialect.js';
 import { CONVERSIONS, type Conv, findUnit, fromKelvin, toKelvin } from '../duckdb/functions-math.js';
+import { TIME_ZONES } from '../duckdb/functions-timezones.js';
 import { weightedRank } from './aggregates.js';
-import { arg, asJson, asString, datetimeTicks, literalString, sqlString, translateRegex, withValue } from './base.js';
+import {
+  arg,
+  asJson,
+  asString,
+  datetimeTicks,
+  literalString,
+  nullSafe,
+  sqlString,
+  ticksToDatetime,
+  translateRegex,
+  withValue,
+} from './base.js';
 import { elements, jsonArrayOf } from './functions.js';
 import { codePoint, ENCODING_FUNCTIONS } from './functions-encoding.js';
 import { jsonArrayStrings } from './operators.js';
@@ -647,6 +659,62 @@ const makeTimespan: Template = (args, ctx) => {
   );
 };
 
+// ───────────────────────────── time zones ─────────────────────────────
+
+/** Kusto's zone names ClickHouse's time-zone database lacks (the Java-style aliases): conversions give null. */
+const NO_CLICKHOUSE_ZONE = new Set(
+  'ACT AET AGT ART AST America/Coyhaique BET BST CAT CNT CST CTT Canada/East-Saskatchewan EAT ECT IET IST JST MIT NET NST PLT PNT PRT PST SST SystemV/AST4 SystemV/AST4ADT SystemV/CST6 SystemV/CST6CDT SystemV/EST5 SystemV/EST5EDT SystemV/HST10 SystemV/MST7 SystemV/MST7MDT SystemV/PST8 SystemV/PST8PDT SystemV/YST9 SystemV/YST9YDT US/Pacific-New VST'.split(
+    ' ',
+  ),
+);
+const ZONES = new Map(TIME_ZONES.filter((z) => !NO_CLICKHOUSE_ZONE.has(z)).map((z) => [z.toLowerCase(), z] as const));
+
+/**
+ * The zone's UTC offset (ticks) at instant `d`: the zone's wall time as text, read back as UTC. formatDateTime is
+ * the one ClickHouse function that takes a zone from a column (the others want a constant).
+ */
+function zoneOffset(d: string, tz: string): string {
+  const wall = `parseDateTime64BestEffortOrNull(formatDateTime(${d}, '%Y-%m-%d %H:%i:%S', ${tz}), 7, 'UTC')`;
+  return `(${datetimeTicks(wall)} - ${datetimeTicks(`toStartOfSecond(${d})`)})`;
+}
+
+/**
+ * datetime_utc_to_local / datetime_local_to_utc: a literal zone is checked at compile time (case-insensitive, as
+ * Kusto), a computed one against the known list; unknown zones give null. Local → UTC tries the zone's offsets a day
+ * before and after; an offset is right when the instant it gives has that offset; an ambiguous wall time (DST ends)
+ * takes the standard (smaller) offset, as .NET does.
+ */
+function zoned(toLocal: boolean): Template {
+  return (args, ctx) => {
+    const ts = arg(args, 0, ctx).sql;
+    const tzArg = arg(args, 1, ctx);
+    const lit = literalString(tzArg);
+    const day = '864000000000';
+    const convert = (tz: string) =>
+      nullSafe(ts, (d) => {
+        if (toLocal) return ticksToDatetime(`${datetimeTicks(d)} + ${zoneOffset(d, tz)}`);
+        const at = (shift: string) => zoneOffset(ticksToDatetime(`${datetimeTicks(d)} ${shift}`), tz);
+        return withValue(`tuple(${at(`- ${day}`)}, ${at(`+ ${day}`)})`, (o) => {
+          const [ob, oa] = [`${o}.1`, `${o}.2`];
+          const valid = (off: string) => `${zoneOffset(ticksToDatetime(`${datetimeTicks(d)} - ${off}`), tz)} = ${off}`;
+          const pick = `multiIf(${valid(ob)} AND ${valid(oa)}, least(${ob}, ${oa}), ${valid(ob)}, ${ob}, ${oa})`;
+          return ticksToDatetime(`${datetimeTicks(d)} - ${pick}`);
+        });
+      });
+    if (lit !== null) {
+      const zone = ZONES.get(lit.toLowerCase());
+      return zone ? convert(sqlString(zone)) : "CAST(NULL AS Nullable(DateTime64(7, 'UTC')))";
+    }
+    const known = `[${[...ZONES.values()].map(sqlString).join(', ')}]`;
+    return withValue(asString(tzArg), (tz0) =>
+      withValue(
+        `${known}[indexOf(arrayMap(__z -> lower(__z), ${known}), lower(${tz0}))]`,
+        (tz) => `if(${tz} = '', NULL, ${convert(`if(${tz} = '', 'UTC', ${tz})`)})`,
+      ),
+    );
+  };
+}
+
 // ───────────────────────────── beta distribution ─────────────────────────────
 
 /**
@@ -723,6 +791,8 @@ export const MORE_FUNCTIONS: Readonly<Record<string, Template>> = {
   ...ENCODING_FUNCTIONS,
   ...BETA,
   make_timespan: makeTimespan,
+  datetime_utc_to_local: zoned(true),
+  datetime_local_to_utc: zoned(false),
   ...OPERATOR_HELPERS,
   ...SKETCHES,
   ...CONVERTERS,

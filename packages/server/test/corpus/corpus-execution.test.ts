@@ -13,9 +13,14 @@ import { openWorkspace } from '../../src/engine/workspace.js';
 import { compilerWorkspace, runKql } from '../../src/query/query-service.js';
 import { REPO_ROOT, readJsonl, TEST_ENGINE, workspaceDefinitions } from '../conformance/runner.js';
 
-/** Issue 3 asks ≥ 97% (reached: 97.1% on 2026-11-28; externaldata stays refused by design). A ratchet: raise it. */
-const MIN_RATE = Number(process.env.CORPUS_MIN ?? 0.97);
+/**
+ * Issue 3 asks ≥ 97% (reached: 97.1% on 2026-11-28; externaldata stays refused by design). A ratchet: raise it.
+ * On ClickHouse (issue 11: within 2 points of DuckDB) the floor is ClickHouse's own: 96.6% reached on 2026-11-28
+ * (parse_xml refused: no XML parser in ClickHouse SQL).
+ */
+const MIN_RATE = Number(process.env.CORPUS_MIN ?? (TEST_ENGINE === 'clickhouse' ? 0.96 : 0.97));
 const FILTER = process.env.CORPUS_FILTER ?? '';
+const CORPUS_TIMEOUT_MS = TEST_ENGINE === 'clickhouse' ? 2_400_000 : 1_200_000;
 
 interface CorpusRecord {
   path: string;
@@ -81,34 +86,40 @@ describe('corpus execution', () => {
     await loaded?.close();
   });
 
-  it(`runs at least ${MIN_RATE * 100}% of the accepted corpus queries on empty and loaded workspaces`, async () => {
-    const queries = corpusQueries(definitions);
-    const schema = compilerWorkspace({ engine: empty, definitions });
-    const failures: string[] = [];
-    let accepted = 0;
-    let ran = 0;
-    const now = Date.UTC(2026, 0, 1);
-    for (const q of queries) {
-      if (!analyze(q.query, schema).ok) continue;
-      accepted++;
-      let failed: string | null = null;
-      for (const [label, engine] of [
-        ['empty', empty],
-        ['loaded', loaded],
-      ] as const) {
-        const out = await runKql({ engine, definitions }, q.query, { nowMs: now, timeoutMs: 60_000 });
-        if (out.result) await out.result.close();
-        if (out.error) {
-          failed = `${label}: ${out.error.code}: ${out.error.message.split('\n')[0]}`;
-          break;
+  it(
+    `runs at least ${MIN_RATE * 100}% of the accepted corpus queries on empty and loaded workspaces`,
+    async () => {
+      const queries = corpusQueries(definitions);
+      const schema = compilerWorkspace({ engine: empty, definitions });
+      const failures: string[] = [];
+      let accepted = 0;
+      let ran = 0;
+      const now = Date.UTC(2026, 0, 1);
+      for (const q of queries) {
+        if (!analyze(q.query, schema).ok) continue;
+        accepted++;
+        let failed: string | null = null;
+        for (const [label, engine] of [
+          ['empty', empty],
+          ['loaded', loaded],
+        ] as const) {
+          const out = await runKql({ engine, definitions }, q.query, { nowMs: now, timeoutMs: 60_000 });
+          if (out.result) await out.result.close();
+          if (out.error) {
+            failed = `${label}: ${out.error.code}: ${out.error.message.split('\n')[0]}`;
+            break;
+          }
         }
+        if (failed) failures.push(`${q.id}: ${failed}`);
+        else ran++;
       }
-      if (failed) failures.push(`${q.id}: ${failed}`);
-      else ran++;
-    }
-    const rate = ran / accepted;
-    console.log(`corpus: ${ran}/${accepted} accepted queries run on both workspaces (${(rate * 100).toFixed(1)}%)`);
-    for (const f of failures) console.log(`  FAIL ${f.slice(0, 300)}`);
-    if (FILTER === '') expect(rate).toBeGreaterThanOrEqual(MIN_RATE);
-  }, 1_200_000);
+      const rate = ran / accepted;
+      console.log(`corpus: ${ran}/${accepted} accepted queries run on both workspaces (${(rate * 100).toFixed(1)}%)`);
+      for (const f of failures) console.log(`  FAIL ${f.slice(0, 300)}`);
+      if (FILTER === '') expect(rate).toBeGreaterThanOrEqual(MIN_RATE);
+      // ClickHouse (opt-in) takes ~11 min at a load of 10 (chdb serializes; each text's first run is guarded by an
+      // EXPLAIN round trip); DuckDB ~2.5 min.
+    },
+    CORPUS_TIMEOUT_MS,
+  );
 });

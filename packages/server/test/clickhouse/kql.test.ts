@@ -267,6 +267,14 @@ const CASES: readonly { readonly kql: string; readonly rows: unknown[][] }[] = [
       [null, null],
     ],
   },
+  // round: halves away from zero; mv-expand of a null value keeps one null row.
+  {
+    kql: 'datatable(r:real, d:dynamic)[3.25, dynamic(null), -2.5, dynamic([1])] | mv-expand d | project a = round(r, 1), b = round(r), d',
+    rows: [
+      [3.3, 3, null],
+      [-2.5, -3, 1],
+    ],
+  },
 ];
 
 describe.each(['duckdb', 'clickhouse'] as const)('KQL on %s', (kind) => {

@@ -1264,7 +1264,18 @@ const TABLE: Readonly<Record<string, Template>> = {
     nullSafe(`toInt64(round(toFloat64(${arg(args, 0, ctx).sql}) * 10000))`, ticksToDatetime),
   // math
   abs: (args, ctx) => `abs(${arg(args, 0, ctx).sql})`,
-  round: (args, ctx) => `round(${arg(args, 0, ctx).sql}${args[1] ? `, ${args[1].sql}` : ''})`,
+  round: (args, ctx) => {
+    const x = arg(args, 0, ctx);
+    if (x.type !== 'real') return `round(${x.sql}${args[1] ? `, ${args[1].sql}` : ''})`;
+    // Halves round away from zero as in Kusto (ClickHouse's round of a float takes the even neighbour).
+    return withValue(x.sql, (v) =>
+      withValue(`pow(10, toFloat64(${args[1]?.sql ?? '0'}))`, (sc) => {
+        const away = `if(${v} >= 0, floor(${v} * ${sc} + 0.5), -floor(-${v} * ${sc} + 0.5)) / ${sc}`;
+        // Only exact halves differ: elsewhere round() keeps its own (correctly rounded) result.
+        return `if(abs(${v} * ${sc} - trunc(${v} * ${sc})) = 0.5, ${away}, round(${v}, toInt32(${args[1]?.sql ?? '0'})))`;
+      }),
+    );
+  },
   ceiling: (args, ctx) => `ceil(${arg(args, 0, ctx).sql})`,
   sqrt: (args, ctx) => `if(${arg(args, 0, ctx).sql} < 0, nan, sqrt(${arg(args, 0, ctx).sql}))`,
   exp: (args, ctx) => `exp(${arg(args, 0, ctx).sql})`,
@@ -1304,7 +1315,8 @@ const TABLE: Readonly<Record<string, Template>> = {
       mode === 'array'
         ? `arrayMap(__k -> concat('[', toJSONString(__k.1), ',', __k.2, ']'), JSONExtractKeysAndValuesRaw(ifNull(${v}, '{}')))`
         : `arrayMap(__k -> concat('{', toJSONString(__k.1), ':', __k.2, '}'), JSONExtractKeysAndValuesRaw(ifNull(${v}, '{}')))`;
-    return `CAST(multiIf(${v} IS NULL, [], JSONType(ifNull(${v}, 'null')) = 'Array', JSONExtractArrayRaw(ifNull(${v}, '[]')), JSONType(ifNull(${v}, 'null')) = 'Object', ${bagItems}, [ifNull(${v}, 'null')]) AS Array(Nullable(String)))`;
+    // A null value expands to one null row (as on DuckDB and in Kusto's recorded results); JSON null to none.
+    return `CAST(multiIf(${v} IS NULL, [NULL], JSONType(ifNull(${v}, 'null')) = 'Array', JSONExtractArrayRaw(ifNull(${v}, '[]')), JSONType(ifNull(${v}, 'null')) = 'Object', ${bagItems}, [ifNull(${v}, 'null')]) AS Array(Nullable(String)))`;
   },
   __mv_expand_cast: (args, ctx) => {
     const v = arg(args, 0, ctx);

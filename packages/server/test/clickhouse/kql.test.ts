@@ -275,6 +275,11 @@ const CASES: readonly { readonly kql: string; readonly rows: unknown[][] }[] = [
       [-2.5, -3, 1],
     ],
   },
+  // todynamic of empty text is null.
+  {
+    kql: 'datatable(s:string)["", "abc", "null"] | project t = gettype(todynamic(s))',
+    rows: [['null'], ['string'], ['null']],
+  },
 ];
 
 describe.each(['duckdb', 'clickhouse'] as const)('KQL on %s', (kind) => {

@@ -208,8 +208,9 @@ const parseJson: Template = (args, ctx) => {
   if (a.type !== 'string') return asJson(a);
   return withValue(
     a.sql,
-    // Valid JSON text is the value (JSON null is null; the text keeps its own spacing); other text a JSON string.
-    (v) => `if(isValidJSON(${v}), nullIf(trimBoth(${v}), 'null'), toJSONString(${v}))`,
+    // Valid JSON text is the value (JSON null is null; the text keeps its own spacing); other text a JSON string;
+    // empty text is null (as Kusto and DuckDB).
+    (v) => `multiIf(${v} = '', NULL, isValidJSON(${v}), nullIf(trimBoth(${v}), 'null'), toJSONString(${v}))`,
   );
 };
 

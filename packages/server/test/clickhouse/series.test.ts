@@ -35,6 +35,8 @@ const CASES: readonly string[] = [
   `${WEEKLY} | extend (periods, scores) = series_periods_validate(s, 7, 5.0, 14)`,
   `${WEEKLY} | extend o = series_outliers(s), t = series_outliers(s, 'tukey'), c = series_outliers(s, 'ctukey', 0.0, 5, 95)`,
   'print o = series_outliers(dynamic([1, 2, 3, 4, 100, 5, -50, null, "x", 2.5]), "ctukey", 2.5)',
+  // Nested calls: each template's lambda names are numbered above its arguments' own.
+  `${WEEKLY} | extend o = series_outliers(series_seasonal(s, 7)), (a, b, c) = series_decompose_anomalies(series_fill_linear(s)) | project o, a, b`,
   'print s = dynamic([1, null, 3, 4, 5, 6, 7, 8, 9, 10, 30]) | extend (f, sc, b) = series_decompose_anomalies(s)',
   'print s = dynamic([7]) | extend (f, sc, b) = series_decompose_anomalies(s, 1.5, -1, "linefit")',
   'print s = dynamic([]) | extend (b, se, t, r) = series_decompose(s)',

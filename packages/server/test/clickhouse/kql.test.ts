@@ -280,6 +280,14 @@ const CASES: readonly { readonly kql: string; readonly rows: unknown[][] }[] = [
     kql: 'datatable(s:string)["", "abc", "null"] | project t = gettype(todynamic(s))',
     rows: [['null'], ['string'], ['null']],
   },
+  // An index step reads arrays only (d[0] of a bag is null); strcat_array joins null elements as ''.
+  {
+    kql: 'datatable(d:dynamic)[dynamic({"a":[{"b":[5,6]}]}), dynamic([[1,2],[3]])] | project i = d[0], x = d.a[0].b[-1], y = d[0][1], s = strcat_array(dynamic([1,null,3]), "-")',
+    rows: [
+      [null, 6, null, '1--3'],
+      [[1, 2], null, 2, '1--3'],
+    ],
+  },
 ];
 
 describe.each(['duckdb', 'clickhouse'] as const)('KQL on %s', (kind) => {

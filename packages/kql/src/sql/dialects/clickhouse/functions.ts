@@ -571,8 +571,9 @@ const bagPack: Template = (args, ctx) => {
 const arrayConcat: Template = (args) =>
   `concat('[', arrayStringConcat(arrayConcat(${args.map((a) => `JSONExtractArrayRaw(ifNull(${a.sql}, '[]'))`).join(', ')}), ','), ']')`;
 
+/** strcat_array: null elements join as empty text. */
 const strcatArray: Template = (args, ctx) =>
-  `arrayStringConcat(${jsonArrayStrings(arg(args, 0, ctx).sql)}, ${s(arg(args, 1, ctx))})`;
+  `arrayStringConcat(arrayMap(__e -> multiIf(__e = 'null', '', JSONType(__e) = 'String', JSONExtractString(__e), __e), ${elements(arg(args, 0, ctx).sql)}), ${s(arg(args, 1, ctx))})`;
 
 const bagKeys: Template = (args, ctx) => `toJSONString(JSONExtractKeys(ifNull(${arg(args, 0, ctx).sql}, '{}')))`;
 

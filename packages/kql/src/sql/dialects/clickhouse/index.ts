@@ -5,7 +5,7 @@
  */
 import type { Dialect, SqlArg } from '../../dialect.js';
 import { AGGREGATES } from './aggregates.js';
-import { CLICKHOUSE_TYPES, literal, nullOf, quoteIdentifier, sqlString } from './base.js';
+import { CLICKHOUSE_TYPES, literal, nullOf, quoteIdentifier, sqlString, withValue } from './base.js';
 import { FUNCTIONS } from './functions.js';
 import { OPERATORS } from './operators.js';
 import { RELATIONAL } from './relational.js';
@@ -27,15 +27,28 @@ export const clickhouse: Dialect = {
   aggregates: AGGREGATES,
   relational: RELATIONAL,
   path(base: SqlArg, steps: readonly (string | number | SqlArg)[]): string {
-    // JSONExtract indexes arrays from 1 (negative from the end) and reads properties by name.
-    const keys: string[] = [];
+    // JSONExtract indexes arrays from 1 (negative from the end) and reads properties by name. It would also read
+    // an object's n-th property by index, so an index step applies to arrays only (d[0] of a bag is null).
+    let sql = base.sql;
+    let names: string[] = [];
+    const flush = () => {
+      if (names.length) sql = extract(sql, names.join(', '));
+      names = [];
+    };
     for (const s of steps) {
-      if (typeof s === 'number') keys.push(String(s >= 0 ? s + 1 : s));
-      else if (typeof s === 'string') keys.push(sqlString(s));
-      else if (s.type === 'string') keys.push(s.sql);
-      else keys.push(`if(toInt64(${s.sql}) >= 0, toInt64(${s.sql}) + 1, toInt64(${s.sql}))`);
+      if (typeof s === 'string') names.push(sqlString(s));
+      else if (typeof s !== 'number' && s.type === 'string') names.push(s.sql);
+      else {
+        flush();
+        const index =
+          typeof s === 'number'
+            ? String(s >= 0 ? s + 1 : s)
+            : `if(toInt64(${s.sql}) >= 0, toInt64(${s.sql}) + 1, toInt64(${s.sql}))`;
+        sql = withValue(sql, (v) => `if(JSONType(ifNull(${v}, 'null')) = 'Array', ${extract(v, index)}, NULL)`);
+      }
     }
-    return keys.length ? extract(base.sql, keys.join(', ')) : base.sql;
+    flush();
+    return sql;
   },
   // KQL strings are never null: plain equality, which ClickHouse hash-joins directly.
   joinKeyEquals(l: SqlArg, r: SqlArg): string {

@@ -1056,7 +1056,7 @@ class Generator {
     // The recursive step: one nested SELECT per update, each replacing the columns it computes.
     // The row's columns: `r.*`, or each by name where a star over a join would qualify the names both sides have.
     const rowCols = this.d.capabilities.qualifiedJoinStar
-      ? [...new Set([...src.columns.map((c) => this.col(src, c.name)), ...this.carry(src), '"__spk"', '"__srn"'])]
+      ? [...new Set([...[...src.sqlNames.values()].map((n) => this.q(n)), ...this.carry(src), '"__spk"', '"__srn"'])]
           .map((c) => `r.${c} AS ${c}`)
           .join(', ')
       : 'r.*';

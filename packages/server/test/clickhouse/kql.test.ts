@@ -288,6 +288,16 @@ const CASES: readonly { readonly kql: string; readonly rows: unknown[][] }[] = [
       [[1, 2], null, 2, '1--3'],
     ],
   },
+  // row_window_session (scan's machinery) with a restart condition over prev(): hidden window columns reach the
+  // recursive step.
+  {
+    kql: 'datatable(t:datetime, a:string)[datetime(2024-01-01 00:00), "x", datetime(2024-01-01 00:10), "x", datetime(2024-01-01 00:20), "y"] | sort by t asc | extend s = row_window_session(t, 1h, 30m, a != prev(a)) | project a, s',
+    rows: [
+      ['x', '2024-01-01T00:00:00.0000000Z'],
+      ['x', '2024-01-01T00:00:00.0000000Z'],
+      ['y', '2024-01-01T00:20:00.0000000Z'],
+    ],
+  },
 ];
 
 describe.each(['duckdb', 'clickhouse'] as const)('KQL on %s', (kind) => {

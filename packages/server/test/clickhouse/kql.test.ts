@@ -195,7 +195,7 @@ const CASES: readonly { readonly kql: string; readonly rows: unknown[][] }[] = [
       [31, 31, null, -2147483648, 2],
       [null, null, 1000, -2147483648, 2],
       [7, 7, 7, -2147483648, 2],
-      [null, null, 9223372036854775808, -2147483648, 2],
+      [null, null, 9.223372036854776e18, -2147483648, 2],
       [456, 456, 456, -2147483648, 2],
     ],
   },
@@ -250,7 +250,7 @@ const CASES: readonly { readonly kql: string; readonly rows: unknown[][] }[] = [
       [1, 1.5, '1.5', null],
       [1, 1, 'true', null],
       [null, 1.5, '1.5', null],
-      [null, 9223372036854775807, '9223372036854775807', null],
+      [null, 9.223372036854776e18, '9223372036854775807', null],
     ],
   },
   // make_datetime with out-of-range parts is null; make_timespan's forms.

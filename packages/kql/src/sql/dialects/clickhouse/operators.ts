@@ -109,8 +109,14 @@ function termMatch(hay: string, term: string, cs: boolean, start: boolean, end: 
   // (positionCaseInsensitive folds ASCII only: a term with other letters needs the UTF-8 form.)
   const pre = cs
     ? `position(${hay}, ${sqlString(term)}) > 0`
-    : `positionCaseInsensitive${/^[\x00-\x7f]*$/.test(term) ? '' : 'UTF8'}(${hay}, ${sqlString(term)}) > 0`;
+    : `positionCaseInsensitive${isAscii(term) ? '' : 'UTF8'}(${hay}, ${sqlString(term)}) > 0`;
   return `(${pre} AND match(${hay}, ${sqlString(`${cs ? '' : '(?i)'}${termPattern(term, start, end)}`)}))`;
+}
+
+/** Only ASCII characters (positionCaseInsensitive folds ASCII letters only). */
+function isAscii(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return false;
+  return true;
 }
 
 /** A term match of a computed term (its regex is built at run time from the escaped term). */

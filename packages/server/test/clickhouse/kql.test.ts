@@ -31,6 +31,20 @@ const CASES: readonly { readonly kql: string; readonly rows: unknown[][] }[] = [
     kql: 'datatable(c:string)["a -enc b", "a -EncodedCommand b", "DownloadString(x)"] | where c has_any ("-enc", "DownloadString") | order by c asc',
     rows: [['DownloadString(x)'], ['a -enc b']],
   },
+  // has_any with several literal terms (one multi-substring scan + one alternation regex on ClickHouse): term
+  // boundaries next to non-ASCII letters, a non-ASCII term, a term at the text's ends, case folding.
+  {
+    kql: 'datatable(c:string)["ïcmdï", "xcmd", "CMD", "run naÏve", "ab-enc", "a_b", "Invoke-WebRequest http", "none"] | where c has_any ("cmd", "naïve", "-enc", "b", "invoke-webrequest") | order by c asc',
+    rows: [['CMD'], ['Invoke-WebRequest http'], ['a_b'], ['ab-enc'], ['run naÏve'], ['ïcmdï']],
+  },
+  // A computed term: boundaries only at the term's alphanumeric edges, as for literals.
+  {
+    kql: 'datatable(c:string, t:string)["ab-enc", "-enc", "xcmd", "cmd", "a/me/drive/root", "/me/drive/"] | where c has t',
+    rows: [
+      ['ab-enc', '-enc'],
+      ['a/me/drive/root', '/me/drive/'],
+    ],
+  },
   {
     kql: 'range i from 1 to 10 step 1 | summarize c = count(), s = sum(i), l = make_list(i) by k = i % 3 | order by k asc',
     rows: [

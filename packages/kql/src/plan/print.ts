@@ -31,7 +31,17 @@ export function printPlan(plan: QueryPlan | Rel, options: PrintOptions = {}): st
 const SIMPLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 function name(n: string): string {
-  return SIMPLE_NAME.test(n) ? n : `['${n.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}']`;
+  return SIMPLE_NAME.test(n) ? n : `['${escapeControls(n.replace(/\\/g, '\\\\').replace(/'/g, "\\'"))}']`;
+}
+
+/** Control characters as `\xNN` (hidden columns start with U+0000), so that printed plans stay text. */
+function escapeControls(text: string): string {
+  let out = '';
+  for (const ch of text) {
+    const code = ch.charCodeAt(0);
+    out += code < 0x20 ? `\\x${code.toString(16).padStart(2, '0')}` : ch;
+  }
+  return out;
 }
 
 function column(c: PlanColumn): string {

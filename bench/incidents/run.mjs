@@ -29,9 +29,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openWorkspace, tableDefinitionsFromTablesJson } from '../../packages/server/dist/engine/index.js';
 import { IncidentService } from '../../packages/server/dist/incidents/service.js';
-import { INCIDENT_MIGRATIONS } from '../../packages/server/dist/state/incidents-repo.js';
 import { SqliteDriver } from '../../packages/server/dist/state/sql-driver.js';
 import { args } from '../lib/args.mjs';
+import { alert, alertSeq, DC, hostE, ipE, mixEntities, rng, seedFile, USERS, userE } from './alerts.mjs';
 
 const ROOT = new URL('../../', import.meta.url);
 
@@ -48,87 +48,6 @@ const opt = args({
   cache: join(tmpdir(), 'vigil-bench-incidents'),
   out: 'bench/results/incidents.json',
 });
-
-/** Deterministic random numbers (mulberry32). */
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const PRODUCTS = [
-  ['Microsoft Defender Advanced Threat Protection', 'MDATP', 'SecurityAlert'],
-  ['Azure Advanced Threat Protection', 'Azure Advanced Threat Protection', 'SecurityAlert'],
-  ['Office 365 Advanced Threat Protection', 'OATP', 'AlertInfo'],
-  ['Azure Sentinel', 'ASI Scheduled Alerts', 'rule'],
-];
-const TACTICS = [
-  'InitialAccess',
-  'Execution',
-  'Persistence',
-  'PrivilegeEscalation',
-  'DefenseEvasion',
-  'CredentialAccess',
-  'Discovery',
-  'LateralMovement',
-  'CommandAndControl',
-  'Exfiltration',
-  'Impact',
-];
-const SEVERITIES = ['Informational', 'Low', 'Medium', 'High'];
-const TITLES = [
-  'Suspicious PowerShell command line',
-  'Credential dumping',
-  'Unfamiliar sign-in properties',
-  'Phishing email delivered',
-  'Communication with a known C2 server',
-  'Suspicious service creation',
-  'Ransomware behavior',
-  'Mass download',
-];
-
-let alertSeq = 0;
-function alert(random, atMs, entities) {
-  const [productName, providerName, source] = PRODUCTS[Math.floor(random() * PRODUCTS.length)];
-  const t = new Date(atMs).toISOString();
-  return {
-    alertId: `bench-${process.pid}-${++alertSeq}`,
-    source,
-    ruleId: source === 'rule' ? `rule-${Math.floor(random() * 50)}` : null,
-    ruleName: null,
-    title: TITLES[Math.floor(random() * TITLES.length)],
-    description: 'benchmark alert',
-    severity: SEVERITIES[Math.floor(random() * 4)],
-    status: 'New',
-    tactics: [TACTICS[Math.floor(random() * TACTICS.length)]],
-    techniques: [`T1${String(Math.floor(random() * 600)).padStart(3, '0')}`],
-    vendorName: 'Microsoft',
-    productName,
-    providerName,
-    productComponentName: '',
-    startTime: t,
-    endTime: t,
-    timeGenerated: t,
-    entities,
-    customDetails: {},
-    compromisedEntity: '',
-    alertLink: '',
-    createIncident: true,
-    incidentConfiguration: null,
-  };
-}
-
-const hostE = (n) => ({ Type: 'host', HostName: `ws-${n}`, DnsDomain: 'contoso.com', MdatpDeviceId: `dev-${n}` });
-const userE = (n) => ({ Type: 'account', Name: `user${n}`, UPNSuffix: 'contoso.com', AadUserId: `aad-${n}` });
-const ipE = (n) => ({ Type: 'ip', Address: `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}` });
-const DC = { Type: 'host', HostName: 'dc01', DnsDomain: 'contoso.com', MdatpDeviceId: 'dev-dc01' };
-
-const USERS = 60_000;
 
 function percentile(sorted, p) {
   if (sorted.length === 0) return null;
@@ -151,20 +70,16 @@ const log = (m) => process.stderr.write(`${m}\n`);
 // ───────────────────────────── 1. seed ─────────────────────────────
 
 mkdirSync(opt.cache, { recursive: true });
-// Named by the schema's last migration: a seed migrated at open would carry freshly built (packed) indexes, whose
-// page splits inflate the writes of every alert in the first minutes of a run (measured with frames.mjs: the
-// activity index of migration 601 cost 25 frames per alert over the first 60 alerts, ~1.5 once built over time).
-const schemaVersion = Math.max(...INCIDENT_MIGRATIONS.map((m) => m.version));
-const seedFile = join(opt.cache, `seed-${opt.incidents}-v${schemaVersion}.sqlite`);
+const seedFileName = seedFile(opt.cache, opt.incidents);
 const work = join(opt.cache, `run-${process.pid}`);
 rmSync(work, { recursive: true, force: true });
 mkdirSync(work, { recursive: true });
 const seedStart = Date.now() - 20 * 3600_000;
 const result = { machine: { cores: 2, note: 'shared machine; see loadAverage' }, options: opt };
 
-if (!existsSync(seedFile)) {
-  log(`seeding ${opt.incidents} incidents (cached in ${seedFile})...`);
-  const tmp = `${seedFile}.tmp`;
+if (!existsSync(seedFileName)) {
+  log(`seeding ${opt.incidents} incidents (cached in ${seedFileName})...`);
+  const tmp = `${seedFileName}.tmp`;
   rmSync(tmp, { force: true });
   const state = new SqliteDriver(tmp);
   const svc = await IncidentService.open({
@@ -219,7 +134,7 @@ if (!existsSync(seedFile)) {
   await svc.close();
   await state.run('ANALYZE');
   await state.close();
-  copyFileSync(tmp, seedFile);
+  copyFileSync(tmp, seedFileName);
   rmSync(tmp, { force: true });
   rmSync(`${tmp}-wal`, { force: true });
   rmSync(`${tmp}-shm`, { force: true });
@@ -232,9 +147,9 @@ if (!existsSync(seedFile)) {
   };
   log(`  seeded in ${Math.round(seconds)} s`);
 } else {
-  log(`reusing seeded state ${seedFile}`);
+  log(`reusing seeded state ${seedFileName}`);
 }
-copyFileSync(seedFile, join(work, 'state.sqlite'));
+copyFileSync(seedFileName, join(work, 'state.sqlite'));
 
 // ───────────────────────────── 2. steady load ─────────────────────────────
 
@@ -266,22 +181,8 @@ function mix(random, count, atMs) {
   const out = [];
   const kinds = { join: 0, bridge: 0, common: 0, new: 0 };
   for (let k = 0; k < count; k++) {
-    const r = random();
-    const fresh = 10_000_000 + alertSeq + k;
-    let entities;
-    if (r < 0.4) {
-      kinds.join++;
-      entities = [hostE(Math.floor(random() * opt.incidents)), ipE(fresh)];
-    } else if (r < 0.45) {
-      kinds.bridge++;
-      entities = [hostE(Math.floor(random() * opt.incidents)), hostE(Math.floor(random() * opt.incidents))];
-    } else if (r < 0.55) {
-      kinds.common++;
-      entities = [DC, hostE(fresh), ipE(fresh)];
-    } else {
-      kinds.new++;
-      entities = [hostE(fresh), userE(USERS + fresh), ipE(fresh)];
-    }
+    const { kind, entities } = mixEntities(random, opt.incidents, 10_000_000 + alertSeq + k);
+    kinds[kind]++;
     out.push(alert(random, atMs, entities));
   }
   return { alerts: out, kinds };

@@ -6,7 +6,10 @@
  * from the load's per-part report. A 2xx answer is only given after the commit, so it survives a crash.
  *
  * Loads run one at a time (the engine has one writer anyway); while one runs, the next group builds up, so the
- * group size adapts to the load: one request per commit when idle, many under pressure.
+ * group size adapts to the load: one request per commit when idle, many under pressure. A request's records are
+ * appended to its group's spool file as soon as it is queued, so the file is written while the previous load runs
+ * and the next load starts as soon as the engine is free (writing a 250 MB group after the previous commit cost up
+ * to a second of idle engine per group).
  *
  * Bounded: `pendingBytes` counts the bytes accepted and not yet committed; `admit()` refuses new work beyond
  * `maxPendingBytes` (the HTTP layer answers 429 with Retry-After) instead of buffering without bound.
@@ -15,7 +18,7 @@
  * retried part by part, so one bad request cannot fail the others; the part that still fails gets the error.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdir, open, rm } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Engine, LoadPart, LoadReport, LoadTransform, PartReport, Receipt } from '../engine/engine.js';
 import { engineMessage, isEngineError } from '../engine/errors.js';
@@ -124,8 +127,56 @@ interface Pending {
   reject(e: unknown): void;
 }
 
+/** Requests of one table loaded together, written to one spool file as they arrive. */
+class Group {
+  readonly members: Pending[] = [];
+  /** Accepted bytes of the members (the `maxGroupBytes` bound). */
+  size = 0;
+  /** Bytes written to the spool file. */
+  written = 0;
+  /** No more members once its load started. */
+  sealed = false;
+  private handle: Promise<FileHandle> | undefined;
+  /** The appends, in order; rejects with the first failed write (then nothing more is written). */
+  private spooled: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly file: string,
+    /** Members must have the same constant columns (`set`). */
+    readonly key: string,
+    /** A whole file or a transformed request: loaded alone. */
+    readonly alone: boolean,
+    private readonly ready: Promise<void>,
+  ) {}
+
+  add(p: Pending): void {
+    this.members.push(p);
+    this.size += p.request.bytes;
+    const next = this.spooled.then(async () => {
+      await this.ready;
+      this.handle ??= open(this.file, 'w');
+      this.written += await appendSpool(await this.handle, p.request.input);
+    });
+    next.catch(() => undefined); // awaited by `finish`; not an unhandled rejection meanwhile
+    this.spooled = next;
+  }
+
+  /** Waits for every append (rethrows the first failed one). The data is then in the file for any reader. */
+  finish(): Promise<void> {
+    return this.spooled;
+  }
+
+  /** Closes and deletes the file. */
+  async remove(): Promise<void> {
+    await this.spooled.catch(() => undefined);
+    if (this.handle) await (await this.handle).close().catch(() => undefined);
+    await rm(this.file, { force: true });
+  }
+}
+
 export class GroupCommitWriter {
-  private readonly queues = new Map<string, Pending[]>();
+  /** Per table, its groups in arrival order; only the last one may still take members. */
+  private readonly queues = new Map<string, Group[]>();
   /** Tables with pending requests, in the order their oldest request arrived. */
   private readonly order: string[] = [];
   private pending = 0;
@@ -140,6 +191,8 @@ export class GroupCommitWriter {
   /** Recent commit throughput (bytes/s, smoothed), for Retry-After. */
   private throughput = 50e6;
   private spoolReady: Promise<void>;
+  /** Spool files being removed (after their answers, off their path); `close()` waits for them. */
+  private readonly removing = new Set<Promise<void>>();
   private idleTimer: NodeJS.Timeout | undefined;
   /** Something was committed since the last checkpoint. */
   private dirty = false;
@@ -200,13 +253,27 @@ export class GroupCommitWriter {
     if (this.closing) return Promise.reject(new IngestError('shutting_down', 'the server is shutting down'));
     const records = request.input.kind === 'records' ? request.input.starts.length : -1;
     return new Promise<PartResult>((resolve, reject) => {
-      let queue = this.queues.get(request.table);
-      if (!queue) {
-        queue = [];
-        this.queues.set(request.table, queue);
+      let groups = this.queues.get(request.table);
+      if (!groups) {
+        groups = [];
+        this.queues.set(request.table, groups);
       }
-      if (queue.length === 0) this.order.push(request.table);
-      queue.push({ request, records, resolve, reject });
+      if (groups.length === 0) this.order.push(request.table);
+      const key = JSON.stringify(request.set);
+      const alone = request.input.kind === 'file' || request.transform !== undefined;
+      let group = groups.at(-1);
+      if (
+        !group ||
+        group.sealed ||
+        group.alone ||
+        alone ||
+        group.key !== key ||
+        group.size + request.bytes > this.maxGroupBytes
+      ) {
+        group = this.newGroup(request, key, alone);
+        groups.push(group);
+      }
+      group.add({ request, records, resolve, reject });
       this.pending += request.bytes;
       this.waiting++;
       this.onArrival?.();
@@ -214,11 +281,17 @@ export class GroupCommitWriter {
     });
   }
 
+  private newGroup(first: WriteRequest, key: string, alone: boolean): Group {
+    const file = join(this.options.spoolDir, `${randomUUID()}.${first.input.kind === 'file' ? 'csv' : 'ndjson'}`);
+    return new Group(file, key, alone, this.spoolReady);
+  }
+
   /** Stops accepting, writes everything queued, and resolves when the last commit is done. */
   async close(): Promise<void> {
     this.closing = true;
     while (this.running) await this.running;
     if (this.idleTimer) clearTimeout(this.idleTimer);
+    await Promise.all(this.removing);
   }
 
   private kick(): void {
@@ -257,14 +330,15 @@ export class GroupCommitWriter {
       await this.linger();
       const table = this.order.shift();
       if (table === undefined) return;
-      const queue = this.queues.get(table) ?? [];
-      const group = takeGroup(queue, this.maxGroupBytes);
-      if (queue.length > 0) this.order.push(table);
+      const groups = this.queues.get(table) ?? [];
+      const group = groups.shift() as Group;
+      group.sealed = true;
+      if (groups.length > 0) this.order.push(table);
       try {
-        await this.commit(table, group);
+        await this.commit(table, group.members, group);
       } finally {
-        for (const p of group) this.pending -= p.request.bytes;
-        this.waiting -= group.length;
+        this.pending -= group.size;
+        this.waiting -= group.members.length;
       }
     }
   }
@@ -288,9 +362,10 @@ export class GroupCommitWriter {
     }
   }
 
-  private async commit(table: string, group: readonly Pending[]): Promise<void> {
+  /** Loads `group` (spooled already when `spooled` is given) and answers each request. */
+  private async commit(table: string, group: readonly Pending[], spooled?: Group): Promise<void> {
     try {
-      const results = await this.load(table, group);
+      const results = await this.load(table, group, spooled);
       group.forEach((p, i) => {
         p.resolve(results[i] as PartResult);
       });
@@ -304,16 +379,20 @@ export class GroupCommitWriter {
     }
   }
 
-  private async load(table: string, group: readonly Pending[]): Promise<PartResult[]> {
+  private async load(table: string, group: readonly Pending[], spooled?: Group): Promise<PartResult[]> {
     const started = performance.now();
     const first = group[0] as Pending;
-    const file = join(
-      this.options.spoolDir,
-      `${randomUUID()}.${first.request.input.kind === 'file' ? 'csv' : 'ndjson'}`,
-    );
+    let spool = spooled;
+    if (!spool) {
+      // A retry of one request of a failed group: a file of its own.
+      spool = this.newGroup(first.request, '', true);
+      for (const p of group) spool.add(p);
+    }
+    const file = spool.file;
     let bytes = 0;
     try {
-      bytes = await writeSpool(file, group);
+      await spool.finish();
+      bytes = spool.written;
       const records = group.every((p) => p.records >= 0) ? group.reduce((n, p) => n + p.records, 0) : undefined;
       const fields = new Set<string>();
       for (const p of group)
@@ -359,27 +438,11 @@ export class GroupCommitWriter {
       this.options.onCommit?.({ table, requests: group.length, records: report.rowsRead, bytes, ms });
       return results;
     } finally {
-      await rm(file, { force: true });
+      const removed = spool.remove().catch(() => undefined);
+      this.removing.add(removed);
+      void removed.then(() => this.removing.delete(removed));
     }
   }
-}
-
-/** The oldest requests of a queue, up to `maxBytes` (at least one); requests with a transform or a whole file
- * are loaded alone. */
-function takeGroup(queue: Pending[], maxBytes: number): Pending[] {
-  const head = queue[0] as Pending;
-  if (head.request.input.kind === 'file' || head.request.transform) return queue.splice(0, 1);
-  let n = 0;
-  let bytes = 0;
-  const key = JSON.stringify(head.request.set);
-  while (n < queue.length) {
-    const p = queue[n] as Pending;
-    if (p.request.input.kind === 'file' || p.request.transform || JSON.stringify(p.request.set) !== key) break;
-    if (n > 0 && bytes + p.request.bytes > maxBytes) break;
-    bytes += p.request.bytes;
-    n++;
-  }
-  return queue.splice(0, n);
 }
 
 /**
@@ -404,60 +467,36 @@ function longestRecord(group: readonly Pending[]): number {
 
 const NEWLINE = Buffer.from('\n');
 
-/** Writes the group's records, one per line; returns the bytes written. */
-async function writeSpool(file: string, group: readonly Pending[]): Promise<number> {
-  const handle = await open(file, 'w');
-  try {
-    let total = 0;
-    let chunks: Uint8Array[] = [];
-    let chunkBytes = 0;
-    const flush = async () => {
-      if (chunks.length === 0) return;
-      await handle.writev(chunks);
-      chunks = [];
-      chunkBytes = 0;
-    };
-    const push = async (b: Uint8Array) => {
-      chunks.push(b);
-      chunkBytes += b.length;
-      total += b.length;
-      // writev takes at most IOV_MAX (1024) buffers per call.
-      if (chunks.length >= 1000 || chunkBytes >= 8 * 1024 * 1024) await flush();
-    };
-    for (const p of group) {
-      const input = p.request.input;
-      if (input.kind === 'file') {
-        await push(input.body);
-        continue;
-      }
-      const n = input.starts.length;
-      if (n === 0) continue;
-      if (input.lineSeparated) {
-        await push(input.body.subarray(input.starts[0], input.ends[n - 1]));
-        await push(NEWLINE);
-        continue;
-      }
-      // Copy the records into one buffer, one per line (fewer, larger writes than one slice per record).
-      const multiline = new Set(input.multiline ?? []);
-      let size = 0;
-      for (let i = 0; i < n; i++) size += (input.ends[i] as number) - (input.starts[i] as number) + 1;
-      const out = Buffer.allocUnsafe(size);
-      let at = 0;
-      for (let i = 0; i < n; i++) {
-        const s = input.starts[i] as number;
-        const e = input.ends[i] as number;
-        const rec = multiline.has(i) ? compactRecord(input.body, s, e) : input.body.subarray(s, e);
-        out.set(rec, at);
-        at += rec.length;
-        out[at++] = 0x0a;
-      }
-      await push(out.subarray(0, at));
+/** Appends a request's records to a spool file, one per line; returns the bytes written. */
+async function appendSpool(handle: FileHandle, input: RecordsInput | FileInput): Promise<number> {
+  let chunks: Uint8Array[];
+  if (input.kind === 'file') chunks = [input.body];
+  else if (input.starts.length === 0) return 0;
+  else if (input.lineSeparated) {
+    chunks = [input.body.subarray(input.starts[0], input.ends[input.ends.length - 1]), NEWLINE];
+  } else {
+    // Copy the records into one buffer, one per line (one write instead of one slice per record).
+    const { starts, ends, body } = input;
+    const multiline = new Set(input.multiline ?? []);
+    let size = 0;
+    for (let i = 0; i < starts.length; i++) size += (ends[i] as number) - (starts[i] as number) + 1;
+    const out = Buffer.allocUnsafe(size);
+    let at = 0;
+    for (let i = 0; i < starts.length; i++) {
+      const s = starts[i] as number;
+      const e = ends[i] as number;
+      const rec = multiline.has(i) ? compactRecord(body, s, e) : body.subarray(s, e);
+      out.set(rec, at);
+      at += rec.length;
+      out[at++] = 0x0a;
     }
-    await flush();
-    return total;
-  } finally {
-    await handle.close();
+    chunks = [out.subarray(0, at)];
   }
+  let total = 0;
+  for (const c of chunks) total += c.length;
+  // Appends to the file's end: a group's requests are written one after the other (Group.add chains them).
+  await handle.writev(chunks);
+  return total;
 }
 
 /** Each request's answer, from the load report's parts (or the whole report for a single unsplit load). */

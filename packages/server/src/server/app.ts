@@ -12,6 +12,7 @@ import { engineMessage } from '../engine/errors.js';
 import { IngestError } from '../ingest/errors.js';
 import type { IngestService, RequestContext } from '../ingest/service.js';
 import { runKql } from '../query/query-service.js';
+import { BodyGate } from './body-gate.js';
 
 const gunzipAsync = promisify(gunzip);
 
@@ -82,17 +83,32 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   );
 
   // Refuse before reading the body when the writer is behind: the client retries after Retry-After. An admitted
-  // request is announced to the writer, which may wait a moment for it to join the next commit.
+  // request waits for one of a few body slots (see BodyGate), then is announced to the writer, which may wait a
+  // moment for it to join the next commit.
+  const gate = new BodyGate(4, 2000);
   const arrivals = new WeakMap<FastifyRequest, () => void>();
+  const received = new WeakMap<FastifyRequest, () => void>();
   const admitEarly = async (request: FastifyRequest) => {
     const length = Number(request.headers['content-length'] ?? 0);
     ingest.admit(Number.isFinite(length) ? length : 0);
+    received.set(request, await gate.enter());
     arrivals.set(request, ingest.arriving());
   };
   const released = async (request: FastifyRequest) => {
+    received.get(request)?.();
     arrivals.get(request)?.();
   };
-  const ingestRoute = { bodyLimit, onRequest: admitEarly, onResponse: released, onRequestAbort: released };
+  // The body has been read once the handler is due: its slot goes to the next request.
+  const bodyRead = async (request: FastifyRequest) => {
+    received.get(request)?.();
+  };
+  const ingestRoute = {
+    bodyLimit,
+    onRequest: admitEarly,
+    preHandler: bodyRead,
+    onResponse: released,
+    onRequestAbort: released,
+  };
   const arrival = (request: FastifyRequest) => arrivals.get(request);
 
   // Defender's streaming API: Event Hubs messages `{"records": [...]}` or blob lines, routed by category.

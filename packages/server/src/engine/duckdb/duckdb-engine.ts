@@ -379,12 +379,18 @@ export class DuckDBEngine implements Engine {
         const ingestionDate = new Date();
         // Layouts this transaction changes, adopted only once it commits.
         const layouts = new Map<string, TableLayout>();
-        await conn.run('BEGIN TRANSACTION');
+        // Statements sent with the next one, in the same call: each call is a round trip through the event loop,
+        // which under ingestion load waits for whatever the main thread is doing (e.g. scanning a 12 MB body).
+        const deferred: string[] = ['BEGIN TRANSACTION'];
+        const run = (sql: string) => {
+          const all = [...deferred.splice(0), sql].join(';\n');
+          return conn.run(all);
+        };
         try {
           // Taken synchronously, so the two lanes never share an id (an id is not reused after a failed load, so
           // ids may have gaps).
           const batchId = this.nextBatchId++;
-          if (options.transform) await conn.run(scratchDdl(table));
+          if (options.transform) await run(scratchDdl(table));
           const plan: LoadPlan = {
             table,
             source,
@@ -394,7 +400,7 @@ export class DuckDBEngine implements Engine {
             ...(options.set && !options.transform ? { set: options.set } : {}),
             ...(options.transform ? {} : { into: this.layoutOf(target, layouts).physical }),
           };
-          if (!options.transform) await this.storeColumns(conn, target, plan, layouts);
+          if (!options.transform) await this.storeColumns(conn, target, plan, layouts, deferred);
           let shown = 0; // DuckDB's figure covers the read; keep the display monotonic
           const progress = options.onProgress
             ? setInterval(() => {
@@ -412,7 +418,8 @@ export class DuckDBEngine implements Engine {
             : undefined;
           let loaded: number;
           try {
-            loaded = (await conn.run(insertSql(plan, strict))).rowsChanged;
+            // The INSERT comes last in its call, so the call's result is the INSERT's.
+            loaded = (await run(insertSql(plan, strict))).rowsChanged;
           } catch (e) {
             if (strict && engineMessage(e).includes(STRICT_REJECT)) {
               await conn.run('ROLLBACK');
@@ -481,7 +488,8 @@ export class DuckDBEngine implements Engine {
           }
           const ms = performance.now() - started;
           const formatName = format === 'csv' ? 'csv' : options.oneRecordPerLine ? 'ndjson' : jsonFormatName(head.text);
-          await conn.run(
+          // The load record, the receipts and the COMMIT: one call.
+          deferred.push(
             `INSERT INTO vigil_meta.loads VALUES (${batchId}, ${str(target.name)}, ${str(file)}, ${str(formatName)}, ` +
               `${bytes}, ${read}, ${rowsLoaded}, ${read - loaded}, ${plan.ingestionTime}, ${ms})`,
           );
@@ -507,9 +515,9 @@ export class DuckDBEngine implements Engine {
           const receipts = options.receipts?.(report) ?? [];
           if (receipts.length > 0) {
             const values = receipts.map((r) => `(${str(r.key)}, ${str(r.value)}, ${plan.ingestionTime})`);
-            await conn.run(`INSERT INTO vigil_meta.receipts VALUES ${values.join(', ')} ON CONFLICT DO NOTHING`);
+            deferred.push(`INSERT INTO vigil_meta.receipts VALUES ${values.join(', ')} ON CONFLICT DO NOTHING`);
           }
-          await conn.run('COMMIT');
+          await run('COMMIT');
           for (const [name, layout] of layouts) this.layouts.set(name, layout);
           // Move the rows from the WAL into the database file now (cheap right after a bulk insert); if another
           // transaction is open DuckDB refuses, and its automatic checkpoint does it later.
@@ -635,31 +643,38 @@ export class DuckDBEngine implements Engine {
     t: TableStorage,
     plan: LoadPlan,
     pending: Map<string, TableLayout>,
+    deferred?: string[],
   ): Promise<void> {
     const names = writtenColumns(plan).map((j) => (plan.table.columns[j] as StorageColumn).name);
-    await this.storeColumnsByName(conn, t, names, pending);
+    await this.storeColumnsByName(conn, t, names, pending, deferred);
   }
 
   /**
    * Adds the columns a lazy table lacks (ALTER TABLE, their metadata, the view again), in the caller's transaction
-   * on the write connection; the new layout goes to `pending` until the transaction commits.
+   * on the write connection; the new layout goes to `pending` until the transaction commits. The statements go to
+   * DuckDB in one call (or into `deferred`, for the caller's next call): each call is a round trip through the
+   * event loop, which under ingestion load waits for the scan of a body (measured: a first load's 27 ALTERs, one
+   * call each, took 5 s).
    */
   private async storeColumnsByName(
     conn: DuckDBConnection,
     t: TableStorage,
     names: readonly string[],
     pending: Map<string, TableLayout>,
+    deferred?: string[],
   ): Promise<TableLayout> {
     const layout = this.layoutOf(t, pending);
     const wanted = new Set(names);
     const missing = t.columns.filter((c) => wanted.has(c.name) && !layout.stored.has(c.name));
     if (missing.length === 0) return layout;
-    for (const c of missing) await conn.run(`ALTER TABLE ${layout.physical} ADD COLUMN ${columnDdl(c)}`);
-    await conn.run(
-      `INSERT INTO vigil_meta.stored_columns VALUES ${missing.map((c) => `(${str(t.name)}, ${str(c.name)})`).join(', ')}`,
-    );
     const next = lazyLayout(t, [...layout.stored, ...missing.map((c) => c.name)]);
-    await conn.run(lazyViewSql(t, next));
+    const statements = [
+      ...missing.map((c) => `ALTER TABLE ${layout.physical} ADD COLUMN ${columnDdl(c)}`),
+      `INSERT INTO vigil_meta.stored_columns VALUES ${missing.map((c) => `(${str(t.name)}, ${str(c.name)})`).join(', ')}`,
+      lazyViewSql(t, next),
+    ];
+    if (deferred) deferred.push(...statements);
+    else await conn.run(statements.join(';\n'));
     pending.set(t.name, next);
     return next;
   }

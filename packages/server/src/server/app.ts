@@ -13,6 +13,7 @@ import { IngestError } from '../ingest/errors.js';
 import type { IngestService, RequestContext } from '../ingest/service.js';
 import { runKql } from '../query/query-service.js';
 import { BodyGate } from './body-gate.js';
+import { readRawBody } from './raw-body.js';
 
 const gunzipAsync = promisify(gunzip);
 
@@ -57,7 +58,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   // Raw bytes for every content type; the handlers decide what they accept.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+  app.addContentTypeParser('*', (_req, payload, done) => readRawBody(payload, bodyLimit, done));
 
   app.setErrorHandler((error: FastifyError | IngestError | Error, request, reply) => {
     if (error instanceof IngestError) {

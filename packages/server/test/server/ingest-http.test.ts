@@ -3,6 +3,7 @@
  * dead-letter table, bad input, idempotency, group commit, back-pressure, custom tables, Defender and the Logs
  * Ingestion API with transforms.
  */
+import { request } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CommitInfo } from '../../src/ingest/writer.js';
@@ -207,6 +208,36 @@ describe('bad input: a clear answer, nothing half-done', () => {
     const bomb = gzipSync(`[${'{"Computer":"bomb"},'.repeat(200_000)}{}]`);
     expect(bomb.length).toBeLessThan(1024 * 1024);
     expectError(await ingest('Syslog', bomb, { 'content-encoding': 'gzip' }), 413, 'body_too_large', /decompressed/);
+  });
+
+  it('a body sent in chunks without Content-Length is read whole; over the limit → 413', async () => {
+    // Chunked transfer encoding: the server cannot size the body up front (raw-body.ts keeps the chunks).
+    const chunked = (chunks: string[]) =>
+      new Promise<{ status: number; json: ErrorJson | TableAnswerJson }>((resolve, reject) => {
+        const req = request(
+          `${base}/api/ingest/Syslog`,
+          { method: 'POST', headers: { 'content-type': 'application/x-ndjson' } },
+          (res) => {
+            let text = '';
+            res.on('data', (c) => {
+              text += c;
+            });
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(text) }));
+          },
+        );
+        req.on('error', reject);
+        for (const c of chunks) req.write(c);
+        req.end();
+      });
+    const rows = Array.from({ length: 300 }, (_, i) => ndjson([{ Computer: 'chunked', SyslogMessage: `m${i}` }]));
+    const ok = await chunked(rows);
+    expect({ status: ok.status, rows: (ok.json as TableAnswerJson).rowsIngested }).toEqual({ status: 200, rows: 300 });
+    expect(await kql(base, 'Syslog | where Computer == "chunked" | summarize n = count()')).toEqual([[300]]);
+    const tooBig = await chunked(Array.from({ length: 20 }, () => `${'x'.repeat(64 * 1024)}\n`));
+    expect({ status: tooBig.status, code: (tooBig.json as ErrorJson).error.code }).toEqual({
+      status: 413,
+      code: 'body_too_large',
+    });
   });
 
   it('an unknown table → 404 naming it (with the right spelling when only the case differs)', async () => {

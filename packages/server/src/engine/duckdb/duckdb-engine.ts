@@ -315,19 +315,22 @@ export class DuckDBEngine implements Engine {
     options: LoadOptions,
   ): Promise<LoadReport> {
     const started = performance.now();
-    const bytes = await stat(file).then(
-      (s) => s.size,
-      (e: unknown) => {
-        throw new EngineError('load', `cannot read ${file}: ${(e as Error).message}`, { cause: e });
-      },
-    );
+    // DuckDB may only read the spool: stage the file there (a hard link when possible, else a copy), while its size
+    // is read (side by side: each file system call waits for the event loop on its way back).
+    const staged = join(this.spool, 'load', `${randomUUID()}${extname(file) || '.dat'}`);
+    const [bytes] = await Promise.all([
+      stat(file).then(
+        (s) => s.size,
+        (e: unknown) => {
+          throw new EngineError('load', `cannot read ${file}: ${(e as Error).message}`, { cause: e });
+        },
+      ),
+      link(file, staged).catch(() => copyFile(file, staged)),
+    ]);
     // A one-record-per-line file needs no sniffing (its head only served the progress estimate).
     const head = options.oneRecordPerLine && !options.onProgress ? { text: '', complete: true } : await readHead(file);
     const format = options.oneRecordPerLine ? 'json' : decideFormat(file, head.text, options.format);
     const rowsPerByte = lineDensity(head.text, format);
-    // DuckDB may only read the spool: stage the file there (a hard link when possible, else a copy).
-    const staged = join(this.spool, 'load', `${randomUUID()}${extname(file) || '.dat'}`);
-    await link(file, staged).catch(() => copyFile(file, staged));
     const maxDetails = options.maxRejectedDetails ?? 20;
     try {
       if (options.deadLetter && !this.tableMap.has(DEAD_LETTER_TABLE.name)) {

@@ -29,6 +29,11 @@ import { chunk, writeFile } from './generate.mjs';
 
 const ROOT = new URL('../../', import.meta.url);
 const MAIN = new URL('packages/server/dist/cli/main.js', ROOT).pathname;
+// The V8 flags the `vigil` launcher runs node with (its shebang line), so the server runs as `vigil serve` does.
+const NODE_FLAGS = readFileSync(new URL('packages/server/bin/vigil.js', ROOT), 'utf8')
+  .split('\n')[0]
+  .split(' ')
+  .filter((f) => f.startsWith('--'));
 
 const { values: args } = parseArgs({
   options: {
@@ -127,7 +132,7 @@ async function startServer(dataDir) {
   await rm(dataDir, { recursive: true, force: true });
   const child = spawn(
     process.execPath,
-    [MAIN, 'serve', '--data', dataDir, '--port', '0', '--threads', '2', '--max-pending', '1GB', '--body-limit', '64MB'],
+    [...NODE_FLAGS, MAIN, 'serve', '--data', dataDir, '--port', '0', '--threads', '2', '--max-pending', '1GB', '--body-limit', '64MB'],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   const exited = new Promise((done) => child.once('exit', (code, signal) => done({ code, signal })));

@@ -92,7 +92,15 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const admitEarly = async (request: FastifyRequest) => {
     const length = Number(request.headers['content-length'] ?? 0);
     ingest.admit(Number.isFinite(length) ? length : 0);
-    received.set(request, await gate.enter());
+    const leave = await gate.enter();
+    received.set(request, leave);
+    // Gone while it waited: nothing to announce. Otherwise the slot is left at the latest when the request closes
+    // (its body read, or the client gone; an aborted request may never reach the other hooks).
+    if (request.raw.destroyed) {
+      leave();
+      return;
+    }
+    request.raw.once('close', leave);
     arrivals.set(request, ingest.arriving());
   };
   const released = async (request: FastifyRequest) => {

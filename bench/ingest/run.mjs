@@ -17,9 +17,9 @@
  *   node bench/ingest/run.mjs --rows 1000000 --rounds 3 > bench/results/ingest.json
  */
 import { spawn } from 'node:child_process';
-import { Agent, request } from 'node:http';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, open, readFile, rm, stat } from 'node:fs/promises';
+import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -132,7 +132,21 @@ async function startServer(dataDir) {
   await rm(dataDir, { recursive: true, force: true });
   const child = spawn(
     process.execPath,
-    [...NODE_FLAGS, MAIN, 'serve', '--data', dataDir, '--port', '0', '--threads', '2', '--max-pending', '1GB', '--body-limit', '64MB'],
+    [
+      ...NODE_FLAGS,
+      MAIN,
+      'serve',
+      '--data',
+      dataDir,
+      '--port',
+      '0',
+      '--threads',
+      '2',
+      '--max-pending',
+      '1GB',
+      '--body-limit',
+      '64MB',
+    ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   const exited = new Promise((done) => child.once('exit', (code, signal) => done({ code, signal })));

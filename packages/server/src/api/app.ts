@@ -5,7 +5,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import { readRawBody } from '../server/raw-body.js';
 import { type ConsoleStaticOptions, consoleStatic } from '../server/static.js';
 import { kustoRoutes } from './kusto.js';
 import { logAnalyticsRoutes } from './loganalytics.js';
@@ -102,7 +101,7 @@ export async function buildApiApp(
   });
   await app.register(async (raw) => {
     raw.removeAllContentTypeParsers();
-    raw.addContentTypeParser('*', (_req, payload, done) => readRawBody(payload, bodyLimit, done));
+    raw.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit }, (_req, body, done) => done(null, body));
     registerRoutes(raw, full, routes.raw);
   });
   if (options.console !== false) await app.register(consoleStatic, options.console ?? {});

@@ -9,15 +9,17 @@ describe('BodyGate', () => {
   it('lets `slots` requests in at once and the next ones in arrival order as slots are left', async () => {
     const gate = new BodyGate(2, 60_000);
     const order: string[] = [];
-    const a = await gate.enter();
-    const b = await gate.enter();
+    const a = (await gate.enter()).leave;
+    const b = (await gate.enter()).leave;
     expect(gate.receiving).toBe(2);
-    const c = gate.enter().then((leave) => {
+    const c = gate.enter().then(({ leave, slot }) => {
       order.push('c');
+      expect(slot).toBe(true);
       return leave;
     });
-    const d = gate.enter().then((leave) => {
+    const d = gate.enter().then(({ leave, slot }) => {
       order.push('d');
+      expect(slot).toBe(true);
       return leave;
     });
     await new Promise((r) => setTimeout(r, 20));
@@ -35,19 +37,22 @@ describe('BodyGate', () => {
     expect(gate.receiving).toBe(0);
   });
 
-  it('lets a waiter in after the wait bound even when no slot was left', async () => {
+  it('lets a waiter in after the wait bound, without a slot, even when no slot was left', async () => {
     const gate = new BodyGate(1, 50);
-    const slow = await gate.enter();
+    const slow = (await gate.enter()).leave;
     const started = performance.now();
-    const leave = await gate.enter();
+    const { leave, slot } = await gate.enter();
     expect(performance.now() - started).toBeGreaterThanOrEqual(45);
+    // In without a slot: its body is not allocated ahead of its bytes.
+    expect(slot).toBe(false);
     expect(gate.receiving).toBe(2);
     leave();
     slow();
     expect(gate.receiving).toBe(0);
     // The timed-out waiter is no longer queued: the next one gets the free slot at once.
     const next = await gate.enter();
+    expect(next.slot).toBe(true);
     expect(gate.receiving).toBe(1);
-    next();
+    next.leave();
   });
 });

@@ -58,11 +58,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   // Raw bytes for every content type; the handlers decide what they accept.
   app.removeAllContentTypeParsers();
-  // Requests holding a body slot (see BodyGate) may have their body allocated ahead of its bytes (raw-body.ts).
-  const slotHolders = new WeakSet<object>();
-  app.addContentTypeParser('*', (request, payload, done) =>
-    readRawBody(payload, bodyLimit, done, slotHolders.has(request)),
-  );
+  app.addContentTypeParser('*', (_req, payload, done) => readRawBody(payload, bodyLimit, done));
 
   app.setErrorHandler((error: FastifyError | IngestError | Error, request, reply) => {
     if (error instanceof IngestError) {
@@ -96,9 +92,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const admitEarly = async (request: FastifyRequest) => {
     const length = Number(request.headers['content-length'] ?? 0);
     ingest.admit(Number.isFinite(length) ? length : 0);
-    const { leave, slot } = await gate.enter();
+    const leave = await gate.enter();
     received.set(request, leave);
-    if (slot) slotHolders.add(request);
     // Gone while it waited: nothing to announce. Otherwise the slot is left at the latest when the request closes
     // (its body read, or the client gone; an aborted request may never reach the other hooks).
     if (request.raw.destroyed) {

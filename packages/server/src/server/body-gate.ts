@@ -6,9 +6,8 @@
  * reads while the engine has nothing to load (measured: with 64 clients of 12 MB the first load started ~3 s into
  * the run).
  *
- * A gate, not a lock: a request waits at most `maxWaitMs`, then is read anyway (without a slot), so a slow sender
- * holding a slot cannot hold the others back for longer than that. At most `slots` requests hold a slot at once,
- * which bounds what may be allocated ahead of the bytes (see raw-body.ts).
+ * A gate, not a lock: a request waits at most `maxWaitMs`, then is read anyway, so a slow sender holding a slot
+ * cannot hold the others back for longer than that.
  */
 export class BodyGate {
   private active = 0;
@@ -24,34 +23,29 @@ export class BodyGate {
     return this.active;
   }
 
-  /**
-   * Resolves when the caller may read its body: `slot` is false when it got in because its wait ran out. Call
-   * `leave` once the body was read (extra calls are no-ops).
-   */
-  async enter(): Promise<{ readonly leave: () => void; readonly slot: boolean }> {
-    let slot = true;
+  /** Resolves when the caller may read its body, with the function to call once it has (extra calls are no-ops). */
+  async enter(): Promise<() => void> {
     if (this.active >= this.slots) {
-      slot = await new Promise<boolean>((resolve) => {
+      await new Promise<void>((resolve) => {
         const wake = () => {
           clearTimeout(timer);
-          resolve(true);
+          resolve();
         };
         const timer = setTimeout(() => {
           const i = this.waiting.indexOf(wake);
           if (i >= 0) this.waiting.splice(i, 1);
-          resolve(false);
+          resolve();
         }, this.maxWaitMs);
         this.waiting.push(wake);
       });
     }
     this.active++;
     let left = false;
-    const leave = () => {
+    return () => {
       if (left) return;
       left = true;
       this.active--;
       if (this.active < this.slots) this.waiting.shift()?.();
     };
-    return { leave, slot };
   }
 }

@@ -1,12 +1,9 @@
 /**
- * A request body as one Buffer, for Fastify's content-type parser. With `preallocate`, when the client declares its
- * length (it always does for ingestion batches), the buffer is allocated once and each chunk is copied into it as
- * it arrives, while the chunk is still in the CPU cache; otherwise, like Fastify's own raw parser, the chunks are
- * kept and concatenated at the end (a second, cache-cold pass over a 12 MB body: ~1 of the server's ~20 CPU seconds
- * per million rows in bench/ingest). Preallocating allocates ahead of the bytes, so the caller allows it only for a
- * bounded number of requests at once (the body gate's slot holders): a client declaring 32 MB and sending nothing
- * must not make the server allocate 32 MB per connection. Limits and errors are Fastify's: 413 over `limit`, 400
- * when the length differs from the header.
+ * A request body as one Buffer, for Fastify's content-type parser. When the client declares its length (it always
+ * does for ingestion batches), the buffer is allocated once and each chunk is copied into it as it arrives, while
+ * the chunk is still in the CPU cache; Fastify's own raw parser keeps every chunk and concatenates them at the end
+ * (a second, cache-cold pass over a 12 MB body: ~1 of the server's ~20 CPU seconds per million rows in
+ * bench/ingest). Limits and errors are Fastify's: 413 over `limit`, 400 when the length differs from the header.
  */
 import type { IncomingMessage } from 'node:http';
 import { errorCodes } from 'fastify';
@@ -15,7 +12,6 @@ export function readRawBody(
   payload: IncomingMessage,
   limit: number,
   done: (error: Error | null, body?: Buffer) => void,
-  preallocate: boolean,
 ): void {
   const header = payload.headers['content-length'];
   const declared = header === undefined ? Number.NaN : Number(header);
@@ -23,10 +19,9 @@ export function readRawBody(
     done(new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE());
     return;
   }
-  // Known length: one buffer filled in place. Otherwise (chunked transfer, or not allowed): the chunks, joined at
-  // the end.
+  // Known length: one buffer filled in place. Otherwise (chunked transfer): the chunks, joined at the end.
   let body: Buffer | undefined =
-    preallocate && Number.isSafeInteger(declared) && declared >= 0 ? Buffer.allocUnsafe(declared) : undefined;
+    Number.isSafeInteger(declared) && declared >= 0 ? Buffer.allocUnsafe(declared) : undefined;
   const chunks: Buffer[] = [];
   let received = 0;
 

@@ -13,7 +13,7 @@ import { IngestError } from '../ingest/errors.js';
 import type { IngestService, RequestContext } from '../ingest/service.js';
 import { runKql } from '../query/query-service.js';
 import { BodyGate } from './body-gate.js';
-import { readRawBody } from './raw-body.js';
+import { PreallocationBudget, readRawBody } from './raw-body.js';
 
 const gunzipAsync = promisify(gunzip);
 
@@ -27,6 +27,8 @@ export interface AppOptions {
 }
 
 export const DEFAULT_BODY_LIMIT = 32 * 1024 * 1024;
+/** Request bytes that may be allocated before they arrived, across all requests (see raw-body.ts). */
+const PREALLOCATION_BYTES = 256 * 1024 * 1024;
 
 /** What every error answer looks like. */
 export interface ErrorBody {
@@ -58,7 +60,21 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   // Raw bytes for every content type; the handlers decide what they accept.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', (_req, payload, done) => readRawBody(payload, bodyLimit, done));
+  // Bodies are allocated ahead of their bytes within a budget (raw-body.ts): what a 64-client burst of 12 MB
+  // batches needs, not what clients declaring large bodies and sending nothing would like.
+  const budget = new PreallocationBudget(Math.max(PREALLOCATION_BYTES, bodyLimit));
+  app.addContentTypeParser('*', (request, payload, done) => {
+    const giveBack = budget.take(Number(request.headers['content-length']));
+    readRawBody(
+      payload,
+      bodyLimit,
+      (error, body) => {
+        giveBack?.();
+        done(error, body);
+      },
+      giveBack !== undefined,
+    );
+  });
 
   app.setErrorHandler((error: FastifyError | IngestError | Error, request, reply) => {
     if (error instanceof IngestError) {

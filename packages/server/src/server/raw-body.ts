@@ -1,9 +1,12 @@
 /**
- * A request body as one Buffer, for Fastify's content-type parser. When the client declares its length (it always
- * does for ingestion batches), the buffer is allocated once and each chunk is copied into it as it arrives, while
- * the chunk is still in the CPU cache; Fastify's own raw parser keeps every chunk and concatenates them at the end
- * (a second, cache-cold pass over a 12 MB body: ~1 of the server's ~20 CPU seconds per million rows in
- * bench/ingest). Limits and errors are Fastify's: 413 over `limit`, 400 when the length differs from the header.
+ * A request body as one Buffer, for Fastify's content-type parser. With `preallocate`, when the client declares its
+ * length (it always does for ingestion batches), the buffer is allocated once and each chunk is copied into it as
+ * it arrives, while the chunk is still in the CPU cache; otherwise, like Fastify's own raw parser, the chunks are
+ * kept and concatenated at the end (a second, cache-cold pass over a 12 MB body: ~1 of the server's ~20 CPU seconds
+ * per million rows in bench/ingest). Preallocating allocates ahead of the bytes: the caller bounds how much may be
+ * allocated so at once (`PreallocationBudget`), so that clients declaring large bodies and sending nothing cannot
+ * make the server allocate per connection. Limits and errors are Fastify's: 413 over `limit`, 400 when the length
+ * differs from the header.
  */
 import type { IncomingMessage } from 'node:http';
 import { errorCodes } from 'fastify';
@@ -12,6 +15,7 @@ export function readRawBody(
   payload: IncomingMessage,
   limit: number,
   done: (error: Error | null, body?: Buffer) => void,
+  preallocate = false,
 ): void {
   const header = payload.headers['content-length'];
   const declared = header === undefined ? Number.NaN : Number(header);
@@ -19,9 +23,10 @@ export function readRawBody(
     done(new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE());
     return;
   }
-  // Known length: one buffer filled in place. Otherwise (chunked transfer): the chunks, joined at the end.
+  // Known length: one buffer filled in place. Otherwise (chunked transfer, or no budget left): the chunks, joined at
+  // the end.
   let body: Buffer | undefined =
-    Number.isSafeInteger(declared) && declared >= 0 ? Buffer.allocUnsafe(declared) : undefined;
+    preallocate && Number.isSafeInteger(declared) && declared >= 0 ? Buffer.allocUnsafe(declared) : undefined;
   const chunks: Buffer[] = [];
   let received = 0;
 
@@ -29,6 +34,7 @@ export function readRawBody(
     payload.removeListener('data', onData);
     payload.removeListener('end', onEnd);
     payload.removeListener('error', onError);
+    payload.removeListener('close', onClose);
     done(error, result);
   };
   const onData = (chunk: Buffer) => {
@@ -58,8 +64,30 @@ export function readRawBody(
     if (!(typeof error.statusCode === 'number' && error.statusCode >= 400)) error.statusCode = 400;
     finish(error);
   };
+  // The client went away before the end (without an 'error'): nothing to answer, but the callback must run.
+  const onClose = () => onError(Object.assign(new Error('the request was aborted'), { statusCode: 400 }));
   payload.on('data', onData);
   payload.on('end', onEnd);
   payload.on('error', onError);
+  payload.on('close', onClose);
   payload.resume();
+}
+
+/** Bytes that may be allocated ahead of their arrival, across the requests being received. */
+export class PreallocationBudget {
+  private reserved = 0;
+
+  constructor(private readonly limit: number) {}
+
+  /** Reserves `bytes` if they fit; returns the function that gives them back (a no-op when nothing was reserved). */
+  take(bytes: number): (() => void) | undefined {
+    if (!(bytes > 0) || this.reserved + bytes > this.limit) return undefined;
+    this.reserved += bytes;
+    let back = false;
+    return () => {
+      if (back) return;
+      back = true;
+      this.reserved -= bytes;
+    };
+  }
 }

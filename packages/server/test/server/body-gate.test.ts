@@ -1,9 +1,11 @@
 /**
  * The gate that lets a few ingestion bodies be received at a time (server/body-gate.ts): order, release, the wait
- * bound that keeps a slow sender from holding the others back.
+ * bound that keeps a slow sender from holding the others back; and the budget of bytes allocated ahead of their
+ * arrival (server/raw-body.ts).
  */
 import { describe, expect, it } from 'vitest';
 import { BodyGate } from '../../src/server/body-gate.js';
+import { PreallocationBudget } from '../../src/server/raw-body.js';
 
 describe('BodyGate', () => {
   it('lets `slots` requests in at once and the next ones in arrival order as slots are left', async () => {
@@ -49,5 +51,22 @@ describe('BodyGate', () => {
     const next = await gate.enter();
     expect(gate.receiving).toBe(1);
     next();
+  });
+});
+
+describe('PreallocationBudget', () => {
+  it('reserves bodies while they fit, gives each back once, and never reserves unknown lengths', () => {
+    const budget = new PreallocationBudget(100);
+    const a = budget.take(60);
+    expect(a).toBeDefined();
+    expect(budget.take(50)).toBeUndefined(); // 110 > 100: this body keeps its chunks instead
+    const b = budget.take(40);
+    expect(b).toBeDefined();
+    a?.();
+    a?.(); // a second give-back must not free someone else's bytes
+    expect(budget.take(61)).toBeUndefined();
+    expect(budget.take(60)).toBeDefined();
+    expect(budget.take(Number.NaN)).toBeUndefined();
+    expect(budget.take(0)).toBeUndefined();
   });
 });

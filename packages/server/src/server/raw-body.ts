@@ -44,12 +44,13 @@ export function readRawBody(
     }
     if (body && received + chunk.length <= body.length) chunk.copy(body, received);
     else {
-      // More than declared (answered with 400 at the end) or no length: keep copies of the chunks.
+      // More than declared (answered with 400 at the end), no length or no budget: keep the chunks (copied once, by
+      // the concatenation at the end, as Fastify does).
       if (body) {
         chunks.push(body.subarray(0, received));
         body = undefined;
       }
-      chunks.push(Buffer.from(chunk));
+      chunks.push(chunk);
     }
     received += chunk.length;
   };

@@ -25,6 +25,7 @@ import os, { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { args } from '../lib/args.mjs';
+import { rng } from '../lib/rng.mjs';
 
 const ROOT = new URL('../../', import.meta.url);
 
@@ -41,18 +42,6 @@ const opt = args({
 });
 const [wList, wUpdate, wKql] = opt.mix.split(',').map(Number);
 const PASSWORD = 'bench-Owner-password-2026';
-
-/** Deterministic random numbers (mulberry32). */
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // One keep-alive pool for every client: a socket per client, as 200 separate scripts would hold.
 const agent = new http.Agent({ keepAlive: true, maxSockets: opt.clients + 8 });

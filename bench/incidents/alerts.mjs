@@ -5,17 +5,7 @@
 import { join } from 'node:path';
 import { INCIDENT_MIGRATIONS } from '../../packages/server/dist/state/incidents-repo.js';
 
-/** Deterministic random numbers (mulberry32). */
-export function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { rng } from '../lib/rng.mjs';
 
 const PRODUCTS = [
   ['Microsoft Defender Advanced Threat Protection', 'MDATP', 'SecurityAlert'],
